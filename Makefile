@@ -1,0 +1,133 @@
+# SARA — top-level build. `make` builds every binary into build/; see `make help`.
+# Sources are found by folder, so adding a .cpp needs no edit here.
+
+SHELL := /bin/bash
+BUILD ?= build
+CXX ?= g++
+CLANGXX ?= clang++-14
+PYTHON := /usr/bin/python3
+
+PKGS := yaml-cpp libpcap libnetfilter_queue libmnl libcrypto absl_flat_hash_map absl_hash
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -DBOOST_TEST_DYN_LINK -std=c++20 -Wall -Wextra -Werror -I. $(PKG_CFLAGS) $(EXTRA_CXXFLAGS)
+DEPFLAGS = -MMD -MP
+LDFLAGS += $(EXTRA_LDFLAGS)
+LDLIBS += $(PKG_LIBS) -lpthread
+
+COMMON_SRC := $(shell find common -name '*.cpp' | sort)
+DAEMON_LIB_SRC := $(shell find daemon -name '*.cpp' ! -name main.cpp | sort)
+UNIT_SRC := $(shell find tests/unit -name '*.cpp' | sort)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.cpp))
+
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+DAEMON_LIB_OBJ := $(call obj,$(DAEMON_LIB_SRC))
+UNIT_OBJ := $(call obj,$(UNIT_SRC))
+
+BINARIES := $(BUILD)/sarad
+UNIT_BIN := $(BUILD)/unit-tests
+
+.PHONY: all help deps test check asan ubsan fuzz fuzz-long bench demo captures integration clean
+all: $(BINARIES) $(UNIT_BIN)
+
+help:
+	@echo "make            build every binary into build/"
+	@echo "make deps       install the Debian packages build, tests and demo need (root)"
+	@echo "make test       unit tests (Boost.Test)"
+	@echo "make check      deps + build + every test suite (what CI runs)"
+	@echo "make asan|ubsan unit tests under AddressSanitizer / UndefinedBehaviorSanitizer"
+	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
+	@echo "make demo       SARA end to end on this machine"
+	@echo "make captures   regenerate tests/data from real peers in namespaces (root)"
+
+deps:
+	tools/install-deps.sh
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/libsara-common.a: $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libsara-daemon.a: $(DAEMON_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/sarad: $(call obj,daemon/main.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lboost_unit_test_framework -o $@
+
+test: $(UNIT_BIN)
+	$(UNIT_BIN) --log_level=test_suite --report_level=short
+
+# Sanitizer builds live in their own folders so they never mix objects with the normal build.
+asan:
+	$(MAKE) BUILD=build/asan EXTRA_CXXFLAGS="-fsanitize=address -fno-omit-frame-pointer" \
+	    EXTRA_LDFLAGS="-fsanitize=address" build/asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 build/asan/unit-tests --report_level=short
+ubsan:
+	$(MAKE) BUILD=build/ubsan EXTRA_CXXFLAGS="-fsanitize=undefined -fno-sanitize-recover=all" \
+	    EXTRA_LDFLAGS="-fsanitize=undefined" build/ubsan/unit-tests
+	UBSAN_OPTIONS=print_stacktrace=1 build/ubsan/unit-tests --report_level=short
+
+# --- fuzzing (clang libFuzzer + ASan) -------------------------------------------------------
+FUZZ_SECONDS ?= 20
+FUZZ_BUILD := build/fuzz
+FUZZ_BINS := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(DAEMON_LIB_SRC))
+FUZZ_FLAGS := -std=c++20 -O1 -g -I. $(PKG_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_LIB_OBJ)
+	$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -lpthread -o $@
+
+fuzz-build: $(FUZZ_BINS)
+# Each target first replays its seed corpus and regression cases, then fuzzes for FUZZ_SECONDS.
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=600
+
+# --- benchmarks -----------------------------------------------------------------------------
+BENCH_BINS := $(patsubst tests/bench/%.cpp,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/bench/bench_%: $(call obj,tests/bench/bench_%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
+bench: $(BENCH_BINS)
+	tests/bench/run.sh $(BUILD)/bench
+
+# --- integration and end to end -------------------------------------------------------------
+replay-test: $(BUILD)/sarad
+	$(PYTHON) -m pytest -q tests/replay
+
+captures: $(BUILD)/sarad
+	tests/captures/make-captures.sh tests/data
+
+demo: deps
+	$(MAKE) all
+	tools/demo.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+	$(MAKE) replay-test
+	$(MAKE) asan
+	$(MAKE) ubsan
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

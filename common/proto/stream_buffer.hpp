@@ -1,0 +1,41 @@
+// Reassembles one direction of a TCP connection's signalling bytes for the text parsers:
+// a message split over segments waits here until it is whole; retransmitted bytes are
+// skipped by sequence number; a gap (a segment we never saw) drops what is buffered and
+// resynchronises at the new segment. Bounded: more than `max_bytes` buffered is an overflow
+// the caller counts (the buffer is dropped).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace sara {
+
+class StreamBuffer {
+public:
+    enum class Feed : uint8_t { appended, retransmission, gap_resync, overflow };
+
+    explicit StreamBuffer(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+    // A SYN: the first data byte will have sequence number seq + 1.
+    void start(uint32_t syn_seq) {
+        next_seq_ = syn_seq + 1;
+        synced_ = true;
+        data_.clear();
+    }
+    // Adds a segment's payload starting at sequence number `seq`.
+    Feed feed(uint32_t seq, std::span<const uint8_t> payload);
+    std::string_view pending() const { return data_; }
+    // Drops the first `n` buffered bytes (a parsed message).
+    void consume(size_t n) { data_.erase(0, n); }
+    void clear() { data_.clear(); }
+
+private:
+    size_t max_bytes_;
+    uint32_t next_seq_ = 0;
+    bool synced_ = false;
+    std::string data_;
+};
+
+}  // namespace sara

@@ -1,0 +1,128 @@
+// The flow half of the session table: FlowKey → FlowEntry, in two open-addressing maps
+// (absl::flat_hash_map), one for IPv4 keys packed into 16 bytes (the paper's 13-byte tuple)
+// and one for IPv6. Splitting by family halves the memory of the common IPv4 case
+// (measured in tests/bench/bench_session_table.cpp).
+//
+// Pointers returned by find()/emplace() stay valid only until the next emplace (a rehash
+// moves entries). Not thread-safe: one owner thread.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/net/flow_key.hpp"
+#include "daemon/identify/session_types.hpp"
+
+namespace sara {
+
+struct FlowEntry {
+    SessionId session = kNoSession;
+    uint32_t last_seen_ms = 0;  // table time in ms; wraps, compared by difference
+    uint8_t service = 0;        // index of the service whose timeout applies
+    FlowStatus status = FlowStatus::fresh;
+    FlowIdentity identity = FlowIdentity::signalling;
+    uint8_t node_hint = 0;      // spare byte, keeps the entry at 12 bytes
+};
+static_assert(sizeof(FlowEntry) == 12, "FlowEntry is in every table slot: keep it small");
+
+class FlowIndex {
+public:
+    FlowEntry* find(const FlowKey& key);
+    // Inserts `entry` under `key` unless present; returns the entry and whether it was inserted.
+    std::pair<FlowEntry*, bool> emplace(const FlowKey& key, const FlowEntry& entry);
+    bool erase(const FlowKey& key);
+    size_t size() const { return v4_.size() + v6_.size(); }
+    void reserve(size_t v4_flows) { v4_.reserve(v4_flows); }
+
+    // Calls fn(key, entry) for every flow; erases the flows for which it returns true.
+    template <typename Fn>
+    size_t erase_if(Fn&& fn) {
+        size_t erased = 0;
+        for (auto it = v4_.begin(); it != v4_.end();) {
+            if (fn(unpack(it->first), it->second)) {
+                v4_.erase(it++);
+                ++erased;
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = v6_.begin(); it != v6_.end();) {
+            if (fn(unpack(it->first), it->second)) {
+                v6_.erase(it++);
+                ++erased;
+            } else {
+                ++it;
+            }
+        }
+        return erased;
+    }
+
+    template <typename Fn>
+    void for_each(Fn&& fn) const {
+        for (const auto& [k, e] : v4_) fn(unpack(k), e);
+        for (const auto& [k, e] : v6_) fn(unpack(k), e);
+    }
+
+private:
+    struct V4Key {
+        uint32_t src, dst;  // network order
+        uint16_t src_port, dst_port;
+        uint8_t proto;
+        friend bool operator==(const V4Key& a, const V4Key& b) {
+            return a.src == b.src && a.dst == b.dst && a.src_port == b.src_port &&
+                   a.dst_port == b.dst_port && a.proto == b.proto;
+        }
+        template <typename H>
+        friend H AbslHashValue(H h, const V4Key& k) {
+            // Two 64-bit words mix faster than five fields.
+            const uint64_t addrs = (uint64_t(k.src) << 32) | k.dst;
+            const uint64_t rest = (uint64_t(k.src_port) << 24) | (uint64_t(k.dst_port) << 8) | k.proto;
+            return H::combine(std::move(h), addrs, rest);
+        }
+    };
+    static_assert(sizeof(V4Key) == 16);
+
+    static V4Key pack_v4(const FlowKey& k) {
+        return V4Key{k.src.v4_network_order(), k.dst.v4_network_order(), k.src_port, k.dst_port,
+                     static_cast<uint8_t>(k.proto)};
+    }
+    static FlowKey unpack(const V4Key& k) {
+        FlowKey f;
+        f.src = IpAddress::v4(reinterpret_cast<const uint8_t*>(&k.src));
+        f.dst = IpAddress::v4(reinterpret_cast<const uint8_t*>(&k.dst));
+        f.src_port = k.src_port;
+        f.dst_port = k.dst_port;
+        f.proto = static_cast<IpProto>(k.proto);
+        return f;
+    }
+    static const FlowKey& unpack(const FlowKey& k) { return k; }
+
+    absl::flat_hash_map<V4Key, FlowEntry> v4_;
+    absl::flat_hash_map<FlowKey, FlowEntry> v6_;
+};
+
+inline FlowEntry* FlowIndex::find(const FlowKey& key) {
+    if (key.is_v4()) {
+        auto it = v4_.find(pack_v4(key));
+        return it == v4_.end() ? nullptr : &it->second;
+    }
+    auto it = v6_.find(key);
+    return it == v6_.end() ? nullptr : &it->second;
+}
+
+inline std::pair<FlowEntry*, bool> FlowIndex::emplace(const FlowKey& key, const FlowEntry& entry) {
+    if (key.is_v4()) {
+        auto [it, inserted] = v4_.try_emplace(pack_v4(key), entry);
+        return {&it->second, inserted};
+    }
+    auto [it, inserted] = v6_.try_emplace(key, entry);
+    return {&it->second, inserted};
+}
+
+inline bool FlowIndex::erase(const FlowKey& key) {
+    return key.is_v4() ? v4_.erase(pack_v4(key)) > 0 : v6_.erase(key) > 0;
+}
+
+}  // namespace sara

@@ -1,0 +1,423 @@
+#include "daemon/identify/session_identifier.hpp"
+
+#include <algorithm>
+
+namespace sara {
+namespace {
+
+std::string_view as_text(std::span<const uint8_t> bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+size_t skip_line_ends(std::string_view data) {
+    size_t i = 0;
+    while (i < data.size() && (data[i] == '\r' || data[i] == '\n')) ++i;
+    return i;
+}
+
+// Requests that start a dialog or stand alone; anything else for an unknown Call-ID is a
+// stray (a late ACK, BYE or response) but still gets a session so it is routed consistently.
+bool ends_sip_session(const SipMessage& m) {
+    return m.is_request && (m.method == "BYE" || m.method == "CANCEL");
+}
+
+}  // namespace
+
+const char* to_string(PacketOutcome o) {
+    switch (o) {
+        case PacketOutcome::classified: return "classified";
+        case PacketOutcome::no_ports: return "no_ports";
+        case PacketOutcome::malformed: return "malformed";
+        case PacketOutcome::refused: return "refused";
+    }
+    return "unknown";
+}
+
+SessionIdentifier::SessionIdentifier(SessionTable& table, const ServiceMap& services, const IpAddress& vip,
+                                     const IdentifierLimits& limits)
+    : table_(table), services_(services), vip_(vip), limits_(limits) {}
+
+SessionId SessionIdentifier::new_session(ServiceProtocol protocol, std::string_view key, uint8_t service) {
+    const SessionId id = table_.create_session(protocol, key, service);
+    // A reused id must not inherit a previous session's half-done negotiation.
+    if (id != kNoSession) negotiations_.erase(id);
+    return id;
+}
+
+Classification SessionIdentifier::classify(const DecodedPacket& p) {
+    ++counters_.packets_total;
+    if (!p.has_ports) {
+        ++counters_.packets_without_ports_total;
+        return Classification{.outcome = PacketOutcome::no_ports};
+    }
+    const IpProto proto = p.is_tcp() ? IpProto::tcp : IpProto::udp;
+    const uint8_t service = services_.match(proto, p.dst_port);
+    const ServiceProtocol protocol = services_.service(service).protocol;
+    if (protocol == ServiceProtocol::sip && proto == IpProto::udp) return classify_sip_datagram(p, service);
+    if (protocol != ServiceProtocol::plain && proto == IpProto::tcp) return classify_tcp_signalling(p, service);
+    return classify_data(p, service);
+}
+
+// SIP over UDP: one 5-tuple may carry many calls (a proxy, one client socket), so every
+// datagram is routed by its Call-ID and the 5-tuple itself is never a flow of one session.
+Classification SessionIdentifier::classify_sip_datagram(const DecodedPacket& p, uint8_t service) {
+    Classification c;
+    const SipParseResult r = parse_sip_message(as_text(p.payload), SipFraming::datagram, limits_.sip);
+    if (r.status != ParseStatus::complete) {
+        ++counters_.sip_malformed_total;
+        c.outcome = PacketOutcome::malformed;
+        return c;
+    }
+    ++counters_.sip_messages_total;
+    if (r.message.call_id.empty()) {
+        ++counters_.sip_without_call_id_total;
+        c.outcome = PacketOutcome::malformed;
+        return c;
+    }
+    (void)service;
+    bool created = false;
+    const SessionId id = on_client_sip(p, r.message, kNoSession, &created);
+    if (id == kNoSession) {
+        ++counters_.packets_refused_total;
+        c.outcome = PacketOutcome::refused;
+        return c;
+    }
+    c.session = id;
+    c.new_session = created;
+    c.add_carried(id);
+    return c;
+}
+
+SessionId SessionIdentifier::on_client_sip(const DecodedPacket& p, const SipMessage& m, SessionId connection,
+                                           bool* created) {
+    *created = false;
+    SessionId id = table_.find_session(ServiceProtocol::sip, m.call_id);
+    if (id == kNoSession && connection != kNoSession) {
+        // On a TCP connection: the connection's own session takes the first Call-ID; later
+        // calls on the same connection become sessions pinned to the connection's node.
+        if (table_.assign_key(connection, m.call_id)) {
+            id = connection;
+        } else {
+            const uint8_t service = table_.session(connection).service;
+            id = new_session(ServiceProtocol::sip, m.call_id, service);
+            if (id != kNoSession) table_.session(id).node = table_.session(connection).node;
+        }
+    } else if (id == kNoSession) {
+        const uint8_t service = services_.match(IpProto::udp, p.dst_port);
+        id = new_session(ServiceProtocol::sip, m.call_id, service);
+        *created = id != kNoSession;
+    }
+    if (id == kNoSession) return id;
+    table_.touch_session(id);
+    if (m.has_sdp()) on_client_sdp(p, id, m.body);
+    if (ends_sip_session(m)) {
+        table_.end_session(id);
+        negotiations_.erase(id);
+    }
+    return id;
+}
+
+void SessionIdentifier::on_client_sdp(const DecodedPacket& p, SessionId id, std::string_view body) {
+    SdpSummary sdp;
+    if (parse_sdp(body, sdp).status != ParseStatus::complete) {
+        ++counters_.sdp_malformed_total;
+        return;
+    }
+    Negotiation& n = negotiations_[id];
+    n.client.clear();
+    for (size_t i = 0; i < sdp.media_count; ++i) {
+        const SdpMedia& media = sdp.media[i];
+        Endpoint e;
+        // No usable c= (absent, 0.0.0.0 hold, other family): the media comes from the
+        // address the signalling came from.
+        e.address = (media.address.family == p.src.family && !media.address.is_unspecified()) ? media.address : p.src;
+        e.rtp = media.rtp_port;
+        e.rtcp = media.rtcp_port;
+        n.client.push_back(e);
+        if (e.rtp == 0) continue;
+        announce_partial(id, e.address, e.rtp);
+        if (e.rtcp != 0) announce_partial(id, e.address, e.rtcp);
+    }
+    pair_negotiation(id);
+}
+
+void SessionIdentifier::announce_partial(SessionId id, const IpAddress& client, uint16_t port) {
+    // Server port 0: the node's port is not known until its answer is seen.
+    table_.add_flow(media_key(client, port, 0), id, FlowIdentity::announced);
+}
+
+void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uint16_t client_port,
+                                      uint16_t server_port) {
+    if (client_port == 0 || server_port == 0) return;
+    const FlowKey partial = media_key(client, client_port, 0);
+    const FlowKey exact = media_key(client, client_port, server_port);
+    if (table_.find_flow(exact)) return;
+    // Replace the partial flow by the exact one (the partial may already be gone when the
+    // first media packet completed it).
+    if (const FlowEntry* f = table_.find_flow(partial); f && f->session == id) table_.remove_flow(partial);
+    if (table_.add_flow(exact, id, FlowIdentity::announced)) ++counters_.flows_completed_total;
+}
+
+void SessionIdentifier::pair_negotiation(SessionId id) {
+    auto it = negotiations_.find(id);
+    if (it == negotiations_.end()) return;
+    Negotiation& n = it->second;
+    if (n.client.empty() || n.server.empty()) return;
+    const size_t count = std::min(n.client.size(), n.server.size());
+    for (size_t i = 0; i < count; ++i) {
+        const Endpoint& c = n.client[i];
+        complete_flow(id, c.address, c.rtp, n.server[i].first);
+        complete_flow(id, c.address, c.rtcp, n.server[i].second);
+    }
+    // Each offer gets an answer: the next SDP from either side starts a new pairing.
+    negotiations_.erase(it);
+}
+
+// TCP signalling (SIP over TCP, RTSP): the connection is pinned to one node. Its first
+// packet (the SYN, or a mid-stream packet after a restart) creates the connection's session;
+// the session key arrives with the first message (SIP Call-ID) or the RTSP Session id.
+Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p, uint8_t service) {
+    Classification c;
+    const FlowKey key = p.flow_key();
+    SessionId connection;
+    if (FlowEntry* flow = table_.find_flow(key)) {
+        table_.touch_flow(*flow);
+        connection = flow->session;
+    } else {
+        const ServiceProtocol protocol = services_.service(service).protocol;
+        connection = new_session(protocol, {}, service);
+        if (connection == kNoSession || !table_.add_flow(key, connection, FlowIdentity::signalling)) {
+            ++counters_.packets_refused_total;
+            c.outcome = PacketOutcome::refused;
+            return c;
+        }
+        c.new_session = true;
+    }
+    c.session = connection;
+
+    auto it = streams_.find(key);
+    if (it == streams_.end()) {
+        if (streams_.size() >= limits_.max_streams) {
+            ++counters_.streams_untracked_total;
+            return c;
+        }
+        const size_t bound = limits_.sip.max_header_bytes + limits_.sip.max_body_bytes;
+        it = streams_.emplace(key, Stream(bound)).first;
+    }
+    Stream& stream = it->second;
+    if (p.tcp_flags & tcp_flag::syn) stream.buffer.start(p.tcp_seq);
+    if (!p.payload.empty() && !stream.broken) inspect_stream(p, key, connection, stream, c);
+    if (p.tcp_flags & (tcp_flag::fin | tcp_flag::rst)) streams_.erase(key);
+    if (c.carried_count == 0) c.add_carried(connection);
+    return c;
+}
+
+void SessionIdentifier::inspect_stream(const DecodedPacket& p, const FlowKey& key, SessionId connection,
+                                       Stream& stream, Classification& c) {
+    switch (stream.buffer.feed(p.tcp_seq, p.payload)) {
+        case StreamBuffer::Feed::gap_resync: ++counters_.stream_gaps_total; break;
+        case StreamBuffer::Feed::overflow: ++counters_.stream_overflow_total; return;
+        default: break;
+    }
+    const ServiceProtocol protocol = table_.session(connection).protocol;
+    // Bounded: each round consumes at least one byte or stops.
+    for (;;) {
+        const std::string_view data = stream.buffer.pending();
+        if (const size_t skip = skip_line_ends(data)) {
+            stream.buffer.consume(skip);
+            continue;
+        }
+        if (data.empty()) return;
+        if (protocol == ServiceProtocol::rtsp) {
+            const size_t frame = interleaved_frame_length(data);
+            if (frame == std::string_view::npos) return;
+            if (frame > 0) {
+                stream.buffer.consume(frame);
+                continue;
+            }
+            const RtspParseResult r = parse_rtsp_message(data, limits_.rtsp);
+            if (r.status == ParseStatus::incomplete) return;
+            if (r.status == ParseStatus::error) {
+                ++counters_.rtsp_malformed_total;
+                stream.broken = true;
+                stream.buffer.clear();
+                return;
+            }
+            ++counters_.rtsp_messages_total;
+            on_client_rtsp(p, key, r.message, connection, stream, c);
+            stream.buffer.consume(r.message.length);
+            // The connection may have joined another session (a reconnect).
+            if (const FlowEntry* f = table_.find_flow(key)) {
+                connection = f->session;
+                c.session = connection;
+            }
+        } else {
+            const SipParseResult r = parse_sip_message(data, SipFraming::stream, limits_.sip);
+            if (r.status == ParseStatus::incomplete) return;
+            if (r.status == ParseStatus::error) {
+                ++counters_.sip_malformed_total;
+                stream.broken = true;
+                stream.buffer.clear();
+                return;
+            }
+            ++counters_.sip_messages_total;
+            if (r.message.call_id.empty()) {
+                ++counters_.sip_without_call_id_total;
+            } else {
+                bool created = false;
+                const SessionId id = on_client_sip(p, r.message, connection, &created);
+                if (id != kNoSession) c.add_carried(id);
+            }
+            stream.buffer.consume(r.message.length);
+        }
+    }
+}
+
+void SessionIdentifier::on_client_rtsp(const DecodedPacket& p, const FlowKey& key, const RtspMessage& m,
+                                       SessionId connection, Stream& stream, Classification& c) {
+    if (!m.is_request) return;
+    SessionId id = connection;
+    if (!m.session_id.empty()) {
+        const SessionId known = table_.find_session(ServiceProtocol::rtsp, m.session_id);
+        if (known != kNoSession && known != connection) {
+            // A client reconnecting with its Session id: the connection joins that session.
+            table_.move_flow(key, known);
+            id = known;
+        } else if (known == kNoSession) {
+            table_.assign_key(connection, m.session_id);
+        }
+    }
+    table_.touch_session(id);
+    c.add_carried(id);
+    if (m.method == "TEARDOWN") {
+        table_.end_session(id);
+        return;
+    }
+    if (m.method != "SETUP" || m.transport.empty()) return;
+    RtspTransport transport;
+    if (parse_rtsp_transport(m.transport, transport) == ParseStatus::error) ++counters_.transport_malformed_total;
+    PendingSetup& pending = stream.setups[stream.next_setup];
+    stream.next_setup = uint8_t((stream.next_setup + 1) % stream.setups.size());
+    pending = PendingSetup{.cseq = m.cseq, .used = m.has_cseq, .client = {}};
+    for (size_t i = 0; i < transport.count; ++i) {
+        const RtspTransportSpec& spec = transport.specs[i];
+        if (spec.interleaved || spec.multicast || spec.tcp || spec.client_rtp == 0) continue;
+        const IpAddress client = spec.destination.family == p.src.family ? spec.destination : p.src;
+        announce_partial(id, client, spec.client_rtp);
+        if (spec.client_rtcp) announce_partial(id, client, spec.client_rtcp);
+        if (pending.client.rtp == 0) pending.client = Endpoint{client, spec.client_rtp, spec.client_rtcp};
+    }
+}
+
+void SessionIdentifier::apply(const Announcement& a) {
+    if (a.protocol == ServiceProtocol::sip) apply_sip(a);
+    else if (a.protocol == ServiceProtocol::rtsp) apply_rtsp(a);
+}
+
+void SessionIdentifier::apply_sip(const Announcement& a) {
+    const SessionId id = table_.find_session(ServiceProtocol::sip, a.key);
+    if (id == kNoSession) {
+        ++counters_.announcements_unknown_session_total;
+        return;
+    }
+    ++counters_.announcements_applied_total;
+    Session& s = table_.session(id);
+    if (!a.is_request && a.cseq_method == SipMethod::invite && a.status_code >= 200 && a.status_code < 300)
+        s.confirmed = true;
+    if (a.has_media) {
+        Negotiation& n = negotiations_[id];
+        n.server.clear();
+        for (size_t i = 0; i < a.media_count; ++i) n.server.emplace_back(a.media[i].server_rtp, a.media[i].server_rtcp);
+        pair_negotiation(id);
+    }
+    const bool node_hangs_up = a.is_request && (a.method == SipMethod::bye || a.method == SipMethod::cancel);
+    const bool call_refused = !a.is_request && a.status_code >= 300 && a.cseq_method == SipMethod::invite &&
+                              !table_.session(id).confirmed;
+    if (node_hangs_up || call_refused) {
+        table_.end_session(id);
+        negotiations_.erase(id);
+    }
+}
+
+void SessionIdentifier::apply_rtsp(const Announcement& a) {
+    SessionId id = table_.find_session(ServiceProtocol::rtsp, a.key);
+    SessionId connection = kNoSession;
+    if (a.has_control)
+        if (const FlowEntry* f = table_.find_flow(a.control)) connection = f->session;
+    if (id == kNoSession && connection != kNoSession && table_.assign_key(connection, a.key)) id = connection;
+    if (id == kNoSession) {
+        ++counters_.announcements_unknown_session_total;
+        return;
+    }
+    if (connection != kNoSession && connection != id) table_.move_flow(a.control, id);
+    ++counters_.announcements_applied_total;
+
+    // Match the reply to its SETUP by CSeq: a reply may omit client_port, the request has it.
+    const PendingSetup* setup = nullptr;
+    if (a.has_control) {
+        auto it = streams_.find(a.control);
+        if (it != streams_.end())
+            for (const PendingSetup& s : it->second.setups)
+                if (s.used && s.cseq == a.cseq) setup = &s;
+    }
+    for (size_t i = 0; i < a.media_count; ++i) {
+        const MediaHint& h = a.media[i];
+        Endpoint client{h.client_address, h.client_rtp, h.client_rtcp};
+        if ((client.rtp == 0 || !client.address.family) && setup) client = setup->client;
+        if (!client.address.family) continue;
+        complete_flow(id, client.address, client.rtp, h.server_rtp);
+        complete_flow(id, client.address, client.rtcp, h.server_rtcp);
+    }
+}
+
+// Data flows: media of a known session (exact, or a partial flow waiting for the node's
+// port), or a new flow of no known session, which starts a session of its own.
+Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t service) {
+    Classification c;
+    c.offload = true;
+    const FlowKey key = p.flow_key();
+    if (FlowEntry* flow = table_.find_flow(key)) {
+        table_.touch_flow(*flow);
+        c.session = flow->session;
+        c.identity = flow->identity;
+        return c;
+    }
+    if (key.proto == IpProto::udp) {
+        const FlowKey partial = media_key(key.src, key.src_port, 0);
+        if (const FlowEntry* f = table_.find_flow(partial)) {
+            // A predicted flow matched on what is known (client address and port): it is
+            // now this exact flow, confirmed by its first packet.
+            const SessionId id = f->session;
+            table_.remove_flow(partial);
+            if (FlowEntry* exact = table_.add_flow(key, id, FlowIdentity::announced)) {
+                table_.touch_flow(*exact);
+                c.session = id;
+                c.identity = FlowIdentity::secondary;
+                return c;
+            }
+        }
+    }
+    const SessionId id = new_session(ServiceProtocol::plain, {}, service);
+    if (id == kNoSession || !table_.add_flow(key, id, FlowIdentity::signalling)) {
+        ++counters_.packets_refused_total;
+        c.outcome = PacketOutcome::refused;
+        return c;
+    }
+    c.session = id;
+    c.new_session = true;
+    return c;
+}
+
+void SessionIdentifier::purge() {
+    table_.purge();
+    for (auto it = streams_.begin(); it != streams_.end();) {
+        if (!table_.find_flow(it->first)) streams_.erase(it++);
+        else ++it;
+    }
+    for (auto it = negotiations_.begin(); it != negotiations_.end();) {
+        if (!table_.session(it->first).in_use) negotiations_.erase(it++);
+        else ++it;
+    }
+}
+
+}  // namespace sara

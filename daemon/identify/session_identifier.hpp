@@ -1,0 +1,146 @@
+// The session identifier engine (the paper's Fig. 3, DESIGN §4): associates every incoming
+// packet for the VIP with a session, creating sessions for new signalling, inspecting SIP
+// and RTSP to announce the session's media flows, and applying what the outgoing direction
+// (the gateway, or a capture's replies) announces to complete them.
+//
+// It decides nothing about admission or nodes: it reports whether a packet starts a new
+// session; the caller admits it and records the node in the session.
+// Not thread-safe: one owner thread, like its SessionTable.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/announce/announcement.hpp"
+#include "common/net/packet.hpp"
+#include "common/proto/rtsp.hpp"
+#include "common/proto/sdp.hpp"
+#include "common/proto/service.hpp"
+#include "common/proto/sip.hpp"
+#include "common/proto/stream_buffer.hpp"
+#include "daemon/identify/session_table.hpp"
+
+namespace sara {
+
+#define SARA_IDENTIFIER_COUNTERS(X)                                                                   \
+    X(packets_total, "Incoming packets classified")                                                  \
+    X(packets_without_ports_total, "Incoming packets with no TCP/UDP ports (later fragments, ICMP, other protocols)") \
+    X(packets_refused_total, "Incoming packets that needed a session or flow the table bounds refused") \
+    X(sip_messages_total, "SIP messages parsed in the incoming direction")                           \
+    X(sip_malformed_total, "SIP datagrams or stream data that failed to parse")                      \
+    X(sip_without_call_id_total, "SIP messages without a Call-ID")                                   \
+    X(rtsp_messages_total, "RTSP messages parsed in the incoming direction")                         \
+    X(rtsp_malformed_total, "RTSP stream data that failed to parse")                                 \
+    X(sdp_malformed_total, "SDP bodies that failed to parse")                                        \
+    X(transport_malformed_total, "RTSP Transport headers with a malformed spec")                     \
+    X(stream_gaps_total, "TCP signalling streams resynchronised after a gap")                        \
+    X(stream_overflow_total, "TCP signalling streams that buffered more than the header+body bound") \
+    X(streams_untracked_total, "TCP signalling connections not inspected: stream table full")        \
+    X(announcements_applied_total, "Announcements from the outgoing direction applied")              \
+    X(announcements_unknown_session_total, "Announcements for a session the table does not hold")    \
+    X(flows_completed_total, "Partial flows completed with the node's port")
+SARA_DECLARE_COUNTERS(IdentifierCounters, SARA_IDENTIFIER_COUNTERS)
+
+struct IdentifierLimits {
+    SipLimits sip;
+    RtspLimits rtsp;
+    size_t max_streams = 65536;  // TCP signalling connections inspected at once
+};
+
+enum class PacketOutcome : uint8_t {
+    classified,  // `session` decides the packet's node
+    no_ports,    // a later fragment, ICMP or another protocol: the caller's policy applies
+    malformed,   // a SIP datagram that cannot be parsed or has no Call-ID: policy applies
+    refused,     // a table bound refused the session or flow it needed: policy applies
+};
+const char* to_string(PacketOutcome o);
+
+struct Classification {
+    PacketOutcome outcome = PacketOutcome::classified;
+    SessionId session = kNoSession;
+    bool new_session = false;  // the session was created by this packet: admit it, pick a node
+    bool offload = false;      // a data flow: its conntrack mark may be saved (never signalling)
+    FlowIdentity identity = FlowIdentity::signalling;
+    // Sessions whose signalling this packet carried (a TCP segment may carry several calls).
+    std::array<SessionId, 4> carried{};
+    uint8_t carried_count = 0;
+
+    void add_carried(SessionId id) {
+        for (uint8_t i = 0; i < carried_count; ++i)
+            if (carried[i] == id) return;
+        if (carried_count < carried.size()) carried[carried_count++] = id;
+    }
+};
+
+class SessionIdentifier {
+public:
+    SessionIdentifier(SessionTable& table, const ServiceMap& services, const IpAddress& vip,
+                      const IdentifierLimits& limits = {});
+
+    // `packet` is addressed to the VIP (the caller filters). Never throws.
+    Classification classify(const DecodedPacket& packet);
+    // Applies an announcement from the outgoing direction.
+    void apply(const Announcement& announcement);
+    // Purges the table and the per-connection state of purged connections.
+    void purge();
+
+    const IdentifierCounters& counters() const { return counters_; }
+    SessionTable& table() { return table_; }
+
+private:
+    struct Endpoint {
+        IpAddress address;
+        uint16_t rtp = 0, rtcp = 0;
+    };
+    // The latest SDP of each side of a SIP session, until both are known and paired.
+    struct Negotiation {
+        std::vector<Endpoint> client;  // by m= position, from the client's SDP
+        std::vector<std::pair<uint16_t, uint16_t>> server;  // node's (rtp, rtcp) by m= position
+    };
+    // An RTSP SETUP awaiting its reply (matched by CSeq).
+    struct PendingSetup {
+        uint32_t cseq = 0;
+        bool used = false;
+        Endpoint client;
+    };
+    struct Stream {
+        explicit Stream(size_t max_bytes) : buffer(max_bytes) {}
+        StreamBuffer buffer;
+        bool broken = false;  // unparsable data seen: stop inspecting, keep forwarding
+        std::array<PendingSetup, 4> setups{};
+        uint8_t next_setup = 0;
+    };
+
+    Classification classify_sip_datagram(const DecodedPacket& p, uint8_t service);
+    Classification classify_tcp_signalling(const DecodedPacket& p, uint8_t service);
+    Classification classify_data(const DecodedPacket& p, uint8_t service);
+    void inspect_stream(const DecodedPacket& p, const FlowKey& key, SessionId connection, Stream& stream,
+                        Classification& c);
+    // One SIP message from the client; returns its session (kNoSession if refused).
+    SessionId on_client_sip(const DecodedPacket& p, const SipMessage& m, SessionId connection,
+                            bool* created);
+    void on_client_rtsp(const DecodedPacket& p, const FlowKey& key, const RtspMessage& m, SessionId connection,
+                        Stream& stream, Classification& c);
+    void on_client_sdp(const DecodedPacket& p, SessionId id, std::string_view body);
+    void apply_sip(const Announcement& a);
+    void apply_rtsp(const Announcement& a);
+    void pair_negotiation(SessionId id);
+    void announce_partial(SessionId id, const IpAddress& client, uint16_t port);
+    void complete_flow(SessionId id, const IpAddress& client, uint16_t client_port, uint16_t server_port);
+    SessionId new_session(ServiceProtocol protocol, std::string_view key, uint8_t service);
+    FlowKey media_key(const IpAddress& client, uint16_t client_port, uint16_t server_port) const {
+        return FlowKey{client, vip_, client_port, server_port, IpProto::udp};
+    }
+
+    SessionTable& table_;
+    const ServiceMap& services_;
+    IpAddress vip_;
+    IdentifierLimits limits_;
+    absl::flat_hash_map<FlowKey, Stream> streams_;
+    absl::flat_hash_map<SessionId, Negotiation> negotiations_;
+    IdentifierCounters counters_;
+};
+
+}  // namespace sara

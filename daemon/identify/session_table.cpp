@@ -1,0 +1,197 @@
+#include "daemon/identify/session_table.hpp"
+
+namespace sara {
+
+SessionTable::SessionTable(const SessionTableLimits& limits, std::vector<std::chrono::milliseconds> timeouts,
+                           const Clock& clock)
+    : limits_(limits),
+      timeouts_(std::move(timeouts)),
+      clock_(clock),
+      by_key_(0, KeyHash{&sessions_}, KeyEq{&sessions_}) {
+    if (timeouts_.empty()) timeouts_.push_back(std::chrono::seconds(30));
+}
+
+uint32_t SessionTable::now_ms() const {
+    return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now()).count());
+}
+
+std::chrono::milliseconds SessionTable::timeout(uint8_t service) const {
+    return service < timeouts_.size() ? timeouts_[service] : timeouts_.back();
+}
+
+bool SessionTable::idle_for_twice_timeout(uint32_t last_seen_ms, uint8_t service, uint32_t now) const {
+    // Unsigned difference is right across the 49-day wrap of the 32-bit millisecond clock.
+    return uint64_t(now - last_seen_ms) >= uint64_t(2 * timeout(service).count());
+}
+
+SessionId SessionTable::find_session(ServiceProtocol protocol, std::string_view key) const {
+    if (key.empty()) return kNoSession;
+    auto it = by_key_.find(KeyRef{protocol, key});
+    return it == by_key_.end() ? kNoSession : *it;
+}
+
+SessionId SessionTable::create_session(ServiceProtocol protocol, std::string_view key, uint8_t service,
+                                       TableError* error) {
+    auto fail = [&](TableError e, uint64_t& counter) {
+        ++counter;
+        if (error) *error = e;
+        return kNoSession;
+    };
+    if (key.size() > limits_.max_key_bytes) return fail(TableError::key_too_long, counters_.key_too_long_total);
+    if (live_sessions_ >= limits_.max_sessions)
+        return fail(TableError::table_full, counters_.sessions_table_full_total);
+    SessionId id;
+    if (!free_ids_.empty()) {
+        id = free_ids_.back();
+        free_ids_.pop_back();
+    } else {
+        id = static_cast<SessionId>(sessions_.size());
+        sessions_.emplace_back();
+    }
+    Session& s = sessions_[id];
+    s = Session{};
+    s.key.assign(key);
+    s.protocol = protocol;
+    s.service = service;
+    s.created_ms = s.last_seen_ms = now_ms();
+    s.in_use = true;
+    if (!key.empty()) by_key_.insert(id);
+    ++live_sessions_;
+    ++counters_.sessions_created_total;
+    if (error) *error = TableError::none;
+    return id;
+}
+
+bool SessionTable::assign_key(SessionId id, std::string_view key) {
+    Session& s = sessions_[id];
+    if (!s.key.empty() || key.empty()) return s.key == key;
+    if (key.size() > limits_.max_key_bytes) {
+        ++counters_.key_too_long_total;
+        return false;
+    }
+    if (find_session(s.protocol, key) != kNoSession) return false;
+    s.key.assign(key);
+    by_key_.insert(id);
+    return true;
+}
+
+void SessionTable::end_session(SessionId id) {
+    Session& s = sessions_[id];
+    if (s.state != SessionState::active) return;
+    s.state = SessionState::completed;
+    s.last_seen_ms = now_ms();
+    ++counters_.sessions_completed_total;
+}
+
+FlowEntry* SessionTable::add_flow(const FlowKey& key, SessionId session, FlowIdentity identity, TableError* error) {
+    if (error) *error = TableError::none;
+    if (FlowEntry* existing = flows_.find(key)) return existing;
+    Session& s = sessions_[session];
+    auto fail = [&](TableError e, uint64_t& counter) -> FlowEntry* {
+        ++counter;
+        if (error) *error = e;
+        return nullptr;
+    };
+    if (flows_.size() >= limits_.max_flows) return fail(TableError::table_full, counters_.flows_table_full_total);
+    if (s.flow_count >= limits_.max_flows_per_session)
+        return fail(TableError::session_flow_limit, counters_.session_flow_limit_total);
+    if (identity == FlowIdentity::announced && s.announced_count >= limits_.max_announced_per_session)
+        return fail(TableError::announced_limit, counters_.announced_limit_total);
+    FlowEntry entry;
+    entry.session = session;
+    entry.last_seen_ms = now_ms();
+    entry.service = s.service;
+    entry.identity = identity;
+    auto [flow, inserted] = flows_.emplace(key, entry);
+    (void)inserted;
+    ++s.flow_count;
+    if (identity == FlowIdentity::announced) ++s.announced_count;
+    ++counters_.flows_created_total;
+    return flow;
+}
+
+void SessionTable::touch_flow(FlowEntry& flow) {
+    const uint32_t now = now_ms();
+    if (flow.identity == FlowIdentity::announced) {
+        flow.identity = FlowIdentity::secondary;
+        --sessions_[flow.session].announced_count;
+        ++counters_.flows_confirmed_total;
+        flow.status = FlowStatus::fresh;  // its first packet
+    } else {
+        flow.status = FlowStatus::established;
+    }
+    flow.last_seen_ms = now;
+    sessions_[flow.session].last_seen_ms = now;
+}
+
+void SessionTable::remove_flow(const FlowKey& key) {
+    FlowEntry* flow = flows_.find(key);
+    if (!flow) return;
+    const SessionId id = flow->session;
+    const FlowIdentity identity = flow->identity;
+    flows_.erase(key);
+    release_flow_reference(id, identity);
+}
+
+void SessionTable::move_flow(const FlowKey& key, SessionId to) {
+    FlowEntry* flow = flows_.find(key);
+    if (!flow || flow->session == to) return;
+    const SessionId from = flow->session;
+    if (sessions_[to].flow_count >= limits_.max_flows_per_session) {
+        ++counters_.session_flow_limit_total;
+        return;
+    }
+    flow->session = to;
+    ++sessions_[to].flow_count;
+    if (flow->identity == FlowIdentity::announced) ++sessions_[to].announced_count;
+    release_flow_reference(from, flow->identity);
+    Session& old = sessions_[from];
+    if (old.flow_count == 0 && old.key.empty() && old.state == SessionState::active) {
+        ++counters_.sessions_merged_total;
+        free_session(from);
+    }
+}
+
+void SessionTable::release_flow_reference(SessionId id, FlowIdentity identity) {
+    Session& s = sessions_[id];
+    --s.flow_count;
+    if (identity == FlowIdentity::announced) --s.announced_count;
+}
+
+void SessionTable::purge() {
+    const uint32_t now = now_ms();
+    const size_t purged = flows_.erase_if([&](const FlowKey&, FlowEntry& flow) {
+        if (idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
+            release_flow_reference(flow.session, flow.identity);
+            return true;
+        }
+        if (uint64_t(now - flow.last_seen_ms) >= uint64_t(timeout(flow.service).count()))
+            flow.status = FlowStatus::inactive;
+        return false;
+    });
+    counters_.flows_purged_total += purged;
+    for (SessionId id = 0; id < sessions_.size(); ++id)
+        if (sessions_[id].in_use) maybe_free_session(id, now);
+}
+
+void SessionTable::maybe_free_session(SessionId id, uint32_t now) {
+    Session& s = sessions_[id];
+    if (s.flow_count != 0 || !idle_for_twice_timeout(s.last_seen_ms, s.service, now)) return;
+    if (s.state == SessionState::active) {
+        s.state = SessionState::aborted;
+        ++counters_.sessions_aborted_total;
+    }
+    free_session(id);
+}
+
+void SessionTable::free_session(SessionId id) {
+    Session& s = sessions_[id];
+    if (!s.key.empty()) by_key_.erase(id);
+    s.in_use = false;
+    s.key.clear();
+    s.key.shrink_to_fit();
+    free_ids_.push_back(id);
+    --live_sessions_;
+}
+
+}  // namespace sara

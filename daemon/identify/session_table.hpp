@@ -1,0 +1,170 @@
+// The session table (DESIGN §4, the paper §III-A): sessions keyed by their application key
+// (Call-ID, RTSP Session id) and the flows that belong to them, with status, identity,
+// per-service timeouts and purging. It knows nothing of packets or protocols: the session
+// identifier drives it. Time comes from the caller (a Clock), so tests use a fake one.
+//
+// Lifetimes: a flow is purged when idle for twice its service's timeout. A session ends
+// *completed* when signalling ends it (end_session) and *aborted* when it has been idle for
+// twice its timeout without that; its slot is freed once no flow refers to it.
+//
+// Bounds (each with a counter, never unbounded growth): sessions, flows, flows per session,
+// announced flows per session, key length.
+//
+// Not thread-safe: one owner thread (a queue thread owns one table shard).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "common/util/clock.hpp"
+#include "common/util/counters.hpp"
+#include "daemon/identify/flow_index.hpp"
+
+namespace sara {
+
+#define SARA_SESSION_TABLE_COUNTERS(X)                                                          \
+    X(sessions_created_total, "Sessions created")                                               \
+    X(sessions_completed_total, "Sessions ended by their signalling (BYE, CANCEL, final error, TEARDOWN)") \
+    X(sessions_aborted_total, "Sessions that timed out without their signalling ending them")  \
+    X(flows_created_total, "Flows added (signalling, announced and secondary)")                \
+    X(flows_confirmed_total, "Announced flows confirmed by a packet (now secondary)")          \
+    X(flows_purged_total, "Flows purged after twice their timeout without a packet")           \
+    X(sessions_table_full_total, "New sessions refused: session table full")                   \
+    X(flows_table_full_total, "New flows refused: flow table full")                            \
+    X(session_flow_limit_total, "Flows refused: the session has its maximum number of flows")  \
+    X(announced_limit_total, "Announced flows refused: the session has its maximum announced") \
+    X(key_too_long_total, "Sessions refused: key longer than the limit")                       \
+    X(sessions_merged_total, "Keyless connection sessions merged into the keyed session they rejoined")
+SARA_DECLARE_COUNTERS(SessionTableCounters, SARA_SESSION_TABLE_COUNTERS)
+
+struct SessionTableLimits {
+    size_t max_sessions = 1'000'000;
+    size_t max_flows = 4'000'000;
+    uint16_t max_flows_per_session = 16;
+    uint16_t max_announced_per_session = 8;
+    size_t max_key_bytes = 256;
+};
+
+struct Session {
+    std::string key;             // Call-ID, RTSP Session id; empty until known (or plain)
+    uint32_t created_ms = 0;
+    uint32_t last_seen_ms = 0;
+    NodeId node = kNoNode;
+    uint16_t flow_count = 0;     // flows in the index that refer to this session
+    uint16_t announced_count = 0;
+    ServiceProtocol protocol = ServiceProtocol::plain;
+    SessionState state = SessionState::active;
+    uint8_t service = 0;
+    bool in_use = false;
+    bool confirmed = false;      // SIP: a 2xx to the INVITE was seen (a later final error
+                                 // answers a re-INVITE and does not end the call)
+};
+
+enum class TableError : uint8_t { none, table_full, session_flow_limit, announced_limit, key_too_long };
+
+class SessionTable {
+public:
+    // `timeouts[i]` is the flow timeout of service i (FlowEntry::service, Session::service).
+    SessionTable(const SessionTableLimits& limits, std::vector<std::chrono::milliseconds> timeouts,
+                 const Clock& clock);
+    SessionTable(const SessionTable&) = delete;
+    SessionTable& operator=(const SessionTable&) = delete;
+
+    // --- sessions ---------------------------------------------------------------------------
+    SessionId find_session(ServiceProtocol protocol, std::string_view key) const;
+    // Creates an active session; `key` may be empty (a connection whose key is not known yet,
+    // or a plain service). kNoSession with `error` set when a bound is hit.
+    SessionId create_session(ServiceProtocol protocol, std::string_view key, uint8_t service,
+                             TableError* error = nullptr);
+    // Gives a keyless session its key. False if the key is taken or too long (the caller
+    // then creates a separate session).
+    bool assign_key(SessionId id, std::string_view key);
+    Session& session(SessionId id) { return sessions_[id]; }
+    const Session& session(SessionId id) const { return sessions_[id]; }
+    void touch_session(SessionId id) { sessions_[id].last_seen_ms = now_ms(); }
+    // Signalling ended the session: counted completed now; its flows live on until purged
+    // (late media still reaches the same node).
+    void end_session(SessionId id);
+    size_t session_count() const { return live_sessions_; }
+
+    // --- flows ------------------------------------------------------------------------------
+    FlowEntry* find_flow(const FlowKey& key) { return flows_.find(key); }
+    // Adds a flow to `session`. Returns the entry (existing or new); nullptr with `error` set
+    // when a bound is hit. An existing flow is left as it is.
+    FlowEntry* add_flow(const FlowKey& key, SessionId session, FlowIdentity identity,
+                        TableError* error = nullptr);
+    // Counts a packet on a flow: refreshes its time and its session's, promotes status
+    // (fresh → established) and identity (announced → secondary).
+    void touch_flow(FlowEntry& flow);
+    // Removes one flow (e.g. a partial flow replaced by its completed form).
+    void remove_flow(const FlowKey& key);
+    // Moves a flow to another session (an RTSP client reconnecting with its Session id). A
+    // keyless session left without flows is merged away (freed, counted as merged).
+    void move_flow(const FlowKey& key, SessionId to);
+    size_t flow_count() const { return flows_.size(); }
+
+    // Purges flows idle for twice their timeout and sessions that have ended or idled out
+    // and hold no flows. Cost is linear in the table; call it every second or so.
+    void purge();
+
+    template <typename Fn>
+    void for_each_flow(Fn&& fn) const { flows_.for_each(fn); }
+    template <typename Fn>
+    void for_each_session(Fn&& fn) const {
+        for (SessionId id = 0; id < sessions_.size(); ++id)
+            if (sessions_[id].in_use) fn(id, sessions_[id]);
+    }
+
+    const SessionTableCounters& counters() const { return counters_; }
+    uint32_t now_ms() const;
+    std::chrono::milliseconds timeout(uint8_t service) const;
+
+private:
+    struct KeyRef {
+        ServiceProtocol protocol;
+        std::string_view key;
+    };
+    // The key index stores only session ids; hashing and comparing look the key up in
+    // sessions_ (4 bytes per slot instead of a second copy of every key).
+    struct KeyHash {
+        using is_transparent = void;
+        const std::vector<Session>* sessions;
+        size_t operator()(SessionId id) const {
+            const Session& s = (*sessions)[id];
+            return (*this)(KeyRef{s.protocol, s.key});
+        }
+        size_t operator()(const KeyRef& k) const { return absl::HashOf(static_cast<uint8_t>(k.protocol), k.key); }
+    };
+    struct KeyEq {
+        using is_transparent = void;
+        const std::vector<Session>* sessions;
+        KeyRef ref(SessionId id) const { return {(*sessions)[id].protocol, (*sessions)[id].key}; }
+        KeyRef ref(const KeyRef& k) const { return k; }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            const KeyRef x = ref(a), y = ref(b);
+            return x.protocol == y.protocol && x.key == y.key;
+        }
+    };
+
+    bool idle_for_twice_timeout(uint32_t last_seen_ms, uint8_t service, uint32_t now) const;
+    void release_flow_reference(SessionId id, FlowIdentity identity);
+    void maybe_free_session(SessionId id, uint32_t now);
+    void free_session(SessionId id);
+
+    SessionTableLimits limits_;
+    std::vector<std::chrono::milliseconds> timeouts_;
+    const Clock& clock_;
+    std::vector<Session> sessions_;
+    std::vector<SessionId> free_ids_;
+    size_t live_sessions_ = 0;
+    absl::flat_hash_set<SessionId, KeyHash, KeyEq> by_key_;
+    FlowIndex flows_;
+    SessionTableCounters counters_;
+};
+
+}  // namespace sara

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package that the build, the tests and the demo need. Idempotent:
+# it runs apt-get only when something is missing, and `apt-get update` only then.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ make pkg-config clang-14 libclang-rt-14-dev
+  libyaml-cpp-dev libpcap-dev libnetfilter-queue-dev libmnl-dev libnetfilter-conntrack-dev
+  libssl-dev libabsl-dev libboost-test-dev libbenchmark-dev nlohmann-json3-dev
+  # tests, captures and demo: real peers, captures, namespaces
+  python3 python3-pytest python3-scapy python3-gi
+  iproute2 iptables conntrack ethtool tcpdump
+  sip-tester baresip
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if ((EUID != 0)); then
+  echo "deps: missing ${missing[*]}; run 'make deps' as root" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
