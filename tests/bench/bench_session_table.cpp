@@ -1,0 +1,250 @@
+// Session-table benchmarks (issue: foundation). Every figure is printed as a ratio against a
+// baseline measured in the same run: a bare absl::flat_hash_map<FlowKey, SessionId> holding
+// the same keys, accessed in the same order. Targets on the 2-core machine:
+//   find of an existing flow <= 1.3x the bare map; 1M sessions x 2 flows in <= 256 MiB RSS.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "daemon/identify/session_table.hpp"
+
+using namespace sara;
+
+namespace {
+
+const int64_t kSizes[] = {10'000, 100'000, 1'000'000, 4'000'000};
+
+// Distinct IPv4 media flows client:port -> VIP:port, in a shuffled order.
+std::vector<FlowKey> make_keys(int64_t n, uint64_t seed) {
+    std::vector<FlowKey> keys;
+    keys.reserve(size_t(n));
+    const IpAddress vip = *IpAddress::parse("198.18.100.10");
+    for (int64_t i = 0; i < n; ++i) {
+        const uint8_t addr[4] = {198, uint8_t(18 + ((i >> 24) & 1)), uint8_t(i >> 16), uint8_t(i >> 8)};
+        keys.push_back(FlowKey{IpAddress::v4(addr), vip, uint16_t(10000 + (i & 0xff) * 2),
+                               uint16_t(6000 + (i % 1000) * 2), IpProto::udp});
+    }
+    std::shuffle(keys.begin(), keys.end(), std::mt19937_64(seed));
+    return keys;
+}
+
+struct Fixture {
+    ManualClock clock{std::chrono::seconds(1)};
+    std::vector<FlowKey> keys;
+    std::unique_ptr<SessionTable> table;
+    absl::flat_hash_map<FlowKey, SessionId> bare;
+};
+
+SessionTableLimits big_limits() {
+    SessionTableLimits l;
+    l.max_sessions = 8'000'000;
+    l.max_flows = 8'000'000;
+    return l;
+}
+
+// Built once per size and reused by the find benchmarks (building 4M entries is slow).
+Fixture& fixture(int64_t n) {
+    static std::map<int64_t, std::unique_ptr<Fixture>> cache;
+    auto& f = cache[n];
+    if (!f) {
+        f = std::make_unique<Fixture>();
+        f->keys = make_keys(n, 1);
+        f->table = std::make_unique<SessionTable>(big_limits(), std::vector<std::chrono::milliseconds>{std::chrono::seconds(30)}, f->clock);
+        for (int64_t i = 0; i < n; ++i) {
+            const SessionId s = f->table->create_session(ServiceProtocol::plain, {}, 0);
+            f->table->add_flow(f->keys[size_t(i)], s, FlowIdentity::secondary);
+            f->bare.emplace(f->keys[size_t(i)], s);
+        }
+        std::shuffle(f->keys.begin(), f->keys.end(), std::mt19937_64(2));
+    }
+    return *f;
+}
+
+void BM_BareMapFind(benchmark::State& state) {
+    Fixture& f = fixture(state.range(0));
+    size_t i = 0;
+    for (auto _ : state) {
+        auto it = f.bare.find(f.keys[i]);
+        benchmark::DoNotOptimize(it->second);
+        if (++i == f.keys.size()) i = 0;
+    }
+}
+
+void BM_TableFind(benchmark::State& state) {
+    Fixture& f = fixture(state.range(0));
+    size_t i = 0;
+    for (auto _ : state) {
+        FlowEntry* e = f.table->find_flow(f.keys[i]);
+        benchmark::DoNotOptimize(e->session);
+        if (++i == f.keys.size()) i = 0;
+    }
+}
+
+// Insert: fill an empty container with N flows; time per insert.
+void BM_BareMapInsert(benchmark::State& state) {
+    const auto keys = make_keys(state.range(0), 3);
+    for (auto _ : state) {
+        absl::flat_hash_map<FlowKey, SessionId> m;
+        for (size_t i = 0; i < keys.size(); ++i) m.emplace(keys[i], SessionId(i));
+        benchmark::DoNotOptimize(m.size());
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void BM_TableInsert(benchmark::State& state) {
+    const auto keys = make_keys(state.range(0), 3);
+    ManualClock clock;
+    for (auto _ : state) {
+        state.PauseTiming();
+        SessionTable table(big_limits(), {std::chrono::seconds(30)}, clock);
+        const SessionId s = table.create_session(ServiceProtocol::plain, {}, 0);
+        table.session(s).flow_count = 0;
+        state.ResumeTiming();
+        // One session per flow would measure session creation too; this measures the flow
+        // index: flows are spread over sessions created up front in chunks.
+        SessionId current = s;
+        for (size_t i = 0; i < keys.size(); ++i) {
+            if (i % 8 == 7) current = table.create_session(ServiceProtocol::plain, {}, 0);
+            table.add_flow(keys[i], current, FlowIdentity::secondary);
+        }
+        benchmark::DoNotOptimize(table.flow_count());
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+// Expire: every flow has timed out; purge them all. Baseline: erase_if over the bare map.
+void BM_BareMapExpire(benchmark::State& state) {
+    const auto keys = make_keys(state.range(0), 4);
+    for (auto _ : state) {
+        state.PauseTiming();
+        absl::flat_hash_map<FlowKey, std::pair<SessionId, uint32_t>> m;
+        for (size_t i = 0; i < keys.size(); ++i) m.emplace(keys[i], std::make_pair(SessionId(i), 0u));
+        state.ResumeTiming();
+        const uint32_t now = 100'000;
+        absl::erase_if(m, [&](const auto& kv) { return now - kv.second.second >= 60'000; });
+        benchmark::DoNotOptimize(m.size());
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void BM_TableExpire(benchmark::State& state) {
+    const auto keys = make_keys(state.range(0), 4);
+    for (auto _ : state) {
+        state.PauseTiming();
+        ManualClock clock;
+        SessionTable table(big_limits(), {std::chrono::seconds(30)}, clock);
+        for (size_t i = 0; i < keys.size(); ++i) {
+            const SessionId s = table.create_session(ServiceProtocol::plain, {}, 0);
+            table.add_flow(keys[i], s, FlowIdentity::secondary);
+        }
+        clock.advance(std::chrono::seconds(100));
+        state.ResumeTiming();
+        table.purge();
+        benchmark::DoNotOptimize(table.flow_count());
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void sizes(benchmark::internal::Benchmark* b) {
+    for (int64_t n : kSizes) b->Arg(n);
+}
+
+BENCHMARK(BM_BareMapFind)->Apply(sizes);
+BENCHMARK(BM_TableFind)->Apply(sizes);
+BENCHMARK(BM_BareMapInsert)->Apply(sizes)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_TableInsert)->Apply(sizes)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_BareMapExpire)->Apply(sizes)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_TableExpire)->Apply(sizes)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+// Keeps each run's time per iteration so main can print ratios.
+class RatioReporter : public benchmark::ConsoleReporter {
+public:
+    std::map<std::string, double> ns_per_op;
+    void ReportRuns(const std::vector<Run>& runs) override {
+        ConsoleReporter::ReportRuns(runs);
+        for (const Run& r : runs) {
+            double per_op = r.GetAdjustedRealTime();  // in the run's time unit
+            per_op *= benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
+                      benchmark::GetTimeUnitMultiplier(r.time_unit);
+            const auto items = r.counters.find("items_per_second");
+            if (items != r.counters.end()) per_op = 1e9 / items->second.value;
+            // "BM_X/1000/iterations:2" -> "BM_X/1000"
+            std::string name = r.benchmark_name();
+            if (const size_t cut = name.find("/iterations:"); cut != std::string::npos) name.resize(cut);
+            ns_per_op[name] = per_op;
+        }
+    }
+};
+
+size_t rss_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    size_t pages_total = 0, pages_resident = 0;
+    statm >> pages_total >> pages_resident;
+    return pages_resident * size_t(sysconf(_SC_PAGESIZE));
+}
+
+// 1M SIP-like sessions (Call-ID keys of a realistic length), two media flows each. Run in
+// a child process so the other benchmarks' memory does not count.
+void report_memory() {
+    const size_t before = rss_bytes();
+    {
+        ManualClock clock;
+        SessionTable table(big_limits(), {std::chrono::seconds(30)}, clock);
+        const auto keys = make_keys(2'000'000, 5);
+        const size_t keys_bytes = keys.capacity() * sizeof(FlowKey);
+        const size_t base = rss_bytes();
+        for (size_t i = 0; i < 1'000'000; ++i) {
+            // Like SIPp's Call-IDs: "<n>-<pid>@<address>", 24-28 characters.
+            const std::string call_id = std::to_string(i) + "-31337@198.18.1.2";
+            const SessionId s = table.create_session(ServiceProtocol::sip, call_id, 0);
+            table.add_flow(keys[2 * i], s, FlowIdentity::secondary);
+            table.add_flow(keys[2 * i + 1], s, FlowIdentity::secondary);
+        }
+        const double mib = double(rss_bytes() - base) / (1024.0 * 1024.0);
+        std::printf("memory: 1M sessions x 2 flows = %.1f MiB RSS (target <= 256 MiB: %s); "
+                    "%zu sessions, %zu flows (key array of %.1f MiB excluded)\n",
+                    mib, mib <= 256 ? "met" : "NOT met", table.session_count(), table.flow_count(),
+                    double(keys_bytes) / (1024.0 * 1024.0));
+    }
+    (void)before;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    if (fork() == 0) {
+        report_memory();
+        std::fflush(stdout);
+        _exit(0);
+    }
+    int status = 0;
+    wait(&status);
+    RatioReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    std::printf("\nratios against the bare absl::flat_hash_map<FlowKey, SessionId> (same keys, same order):\n");
+    for (int64_t n : kSizes) {
+        auto ratio = [&](const char* table, const char* bare) {
+            const std::string suffix = "/" + std::to_string(n);
+            const auto t = reporter.ns_per_op.find(std::string(table) + suffix);
+            const auto b = reporter.ns_per_op.find(std::string(bare) + suffix);
+            if (t == reporter.ns_per_op.end() || b == reporter.ns_per_op.end()) return -1.0;
+            return t->second / b->second;
+        };
+        const double find = ratio("BM_TableFind", "BM_BareMapFind");
+        std::printf("  %8lld flows: find %.2fx (target <= 1.3x: %s), insert %.2fx, expire %.2fx\n",
+                    static_cast<long long>(n), find, find < 0 ? "not run" : (find <= 1.3 ? "met" : "NOT met"),
+                    ratio("BM_TableInsert", "BM_BareMapInsert"), ratio("BM_TableExpire", "BM_BareMapExpire"));
+    }
+    benchmark::Shutdown();
+    return 0;
+}
