@@ -31,8 +31,8 @@ UNIT_OBJ := $(call obj,$(UNIT_SRC))
 BINARIES := $(BUILD)/sarad
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all help deps test check asan ubsan fuzz fuzz-long bench demo captures integration clean
-all: $(BINARIES) $(UNIT_BIN)
+.PHONY: all help deps test check asan ubsan fuzz fuzz-build fuzz-long bench demo captures integration replay-test tools clean
+all: $(BINARIES) $(UNIT_BIN) $(TOOL_BINS)
 
 help:
 	@echo "make            build every binary into build/"
@@ -107,6 +107,14 @@ $(BUILD)/bench/bench_%: $(call obj,tests/bench/bench_%.cpp) $(BUILD)/libsara-dae
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
 bench: $(BENCH_BINS)
 	tests/bench/run.sh $(BUILD)/bench
+
+# --- test tools: small programs the integration tests drive (tests/tools/NAME.cpp -> build/tools/NAME)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.cpp))
+TOOL_BINS := $(patsubst tests/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRC))
+$(BUILD)/tools/%: $(call obj,tests/tools/%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+tools: $(TOOL_BINS)
 
 # --- integration and end to end -------------------------------------------------------------
 replay-test: $(BUILD)/sarad

@@ -3,19 +3,27 @@
 #include <string>
 #include <vector>
 
+#include "common/util/log.hpp"
+#include "daemon/dispatch/dispatcher_daemon.hpp"
 #include "daemon/replay/replay.hpp"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: sarad replay --vip ADDR [--service PROTO/TRANSPORT/PORT ...] [--json] CAPTURE.pcap\n";
+    "usage: sarad --config FILE          run the dispatcher (foreground; SIGTERM stops, SIGHUP reloads)\n"
+    "       sarad --check-config FILE    validate a config, print every error as file:line:col\n"
+    "       sarad replay --vip ADDR [--service PROTO/TRANSPORT/PORT ...] [--json] CAPTURE.pcap\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    if (!args.empty() && args[0] == "replay") {
+    if (!args.empty() && args[0] == "replay")
         return sara::replay_main(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
+    if (args.size() == 2 && args[0] == "--check-config") return sara::check_config(args[1]);
+    if (args.size() == 2 && args[0] == "--config") {
+        sara::Logger log;
+        return sara::run_dispatcher(args[1], log);
     }
     std::cerr << kUsage;
     return 2;

@@ -1,5 +1,7 @@
 #include "common/proto/sip.hpp"
 
+#include <algorithm>
+
 #include "common/proto/text.hpp"
 
 namespace sara {
@@ -21,9 +23,11 @@ bool parse_start_line(std::string_view line, SipMessage& m) {
     const std::string_view method = text::split_token(rest, ' ');
     const std::string_view uri = text::split_token(rest, ' ');
     if (method.empty() || uri.empty() || !text::iequals(rest, "SIP/2.0")) return false;
+    // RFC 3261 token: alphanumerics and -.!%*_+`'~
     for (char c : method)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '.' || c == '!' ||
-              c == '%' || c == '*' || c == '_' || c == '+' || c == '`' || c == '\'' || c == '~'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '.' || c == '!' || c == '%' || c == '*' || c == '_' || c == '+' || c == '`' || c == '\'' ||
+              c == '~'))
             return false;
     m.is_request = true;
     m.method = method;
@@ -63,11 +67,12 @@ SipError apply_header(Header h, std::string_view value, const SipLimits& limits,
             m.call_id = value;
             return SipError::none;
         case Header::cseq: {
-            std::string_view rest = value;
-            const auto number = text::parse_decimal(text::split_token(rest, ' '), kMaxCseq);
+            // Number and method are separated by LWS: spaces, tabs, or a fold (RFC 4475 wsinv).
+            const size_t gap = std::min(value.find_first_of(" \t\r\n"), value.size());
+            const auto number = text::parse_decimal(value.substr(0, gap), kMaxCseq);
             if (!number) return SipError::bad_cseq;
             m.cseq = uint32_t(*number);
-            m.cseq_method = text::trim(rest);
+            m.cseq_method = text::trim(value.substr(gap));
             return SipError::none;
         }
         case Header::content_length: {

@@ -36,7 +36,7 @@ inline std::optional<uint64_t> parse_decimal(std::string_view s, uint64_t max) {
     for (char c : s) {
         if (c < '0' || c > '9') return std::nullopt;
         const uint64_t digit = uint64_t(c - '0');
-        if (v > (max - digit) / 10) return std::nullopt;
+        if (digit > max || v > (max - digit) / 10) return std::nullopt;  // digit > max: max - digit wraps
         v = v * 10 + digit;
     }
     return v;

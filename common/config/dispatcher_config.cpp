@@ -1,0 +1,567 @@
+#include "common/config/dispatcher_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+namespace sara {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const char* to_string(ForwardingMode mode) { return mode == ForwardingMode::raw ? "raw" : "route"; }
+const char* to_string(DropMode mode) { return mode == DropMode::paced ? "paced" : "random"; }
+const char* to_string(TcpReject reject) { return reject == TcpReject::drop ? "drop" : "rst"; }
+
+const char* to_string(SchedulerAlgorithm algorithm) {
+    switch (algorithm) {
+    case SchedulerAlgorithm::shell: return "shell";
+    case SchedulerAlgorithm::round_robin: return "round-robin";
+    case SchedulerAlgorithm::weighted_round_robin: return "weighted-round-robin";
+    case SchedulerAlgorithm::least_sessions: return "least-sessions";
+    case SchedulerAlgorithm::least_loaded: return "least-loaded";
+    case SchedulerAlgorithm::two_choices: return "two-choices";
+    }
+    return "?";
+}
+
+std::vector<Service> default_services() {
+    const ServiceMap defaults = ServiceMap::defaults();
+    std::vector<Service> services;
+    for (size_t i = 1; i < defaults.size(); ++i) services.push_back(defaults.service(i));  // [0] is "other"
+    return services;
+}
+
+bool same_services(const std::vector<Service>& a, const std::vector<Service>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Service& x, const Service& y) {
+        return x.name == y.name && x.protocol == y.protocol && x.udp == y.udp && x.tcp == y.tcp &&
+               x.port == y.port && x.flow_timeout == y.flow_timeout;
+    });
+}
+
+namespace {
+
+std::string show(double value) {
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+    return ec == std::errc{} ? std::string(buf, end) : std::string("?");
+}
+
+std::string show(const Field& field, double value) {
+    return show(value) + (field.present ? "" : ", the default");
+}
+
+// `earlier` <= `later`, both read successfully (ok_*): otherwise one error, at `later` if it
+// is in the file, else at `earlier` (two defaults are always in order).
+void check_order(ConfigErrorList& errors, const Field& earlier, double earlier_value, bool earlier_ok,
+                 const Field& later, double later_value, bool later_ok) {
+    if (!earlier_ok || !later_ok || earlier_value <= later_value) return;
+    if (later.present)
+        report(errors, later.mark(), later.path + " (" + show(later_value) + ") must be >= " + earlier.path + " (" +
+                                         show(earlier, earlier_value) + ")");
+    else
+        report(errors, earlier.mark(), earlier.path + " (" + show(earlier_value) + ") must be <= " + later.path +
+                                           " (" + show(later, later_value) + ")");
+}
+
+// A reader's result for a field that may be absent: absent counts as fine (the default stays).
+template <class Read>
+bool optional_ok(const Field& field, Read read) {
+    const bool ok = read();
+    return ok || !field.present;
+}
+
+// Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+bool read_interface_name(ConfigErrorList& errors, const Field& field, std::string& out) {
+    std::string name;
+    if (!read_string(errors, field, name)) return false;
+    const bool valid = name.size() <= 15 && name != "." && name != ".." &&
+                       std::none_of(name.begin(), name.end(), [](char c) {
+                           return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+                                  c == '\v' || c == '\f' || c == '\0';
+                       });
+    if (!valid) {
+        report(errors, field.mark(), field.path + ": '" + name.substr(0, 40) +
+                                         "' is not a network interface name (1..15 bytes, no '/', ':' or spaces)");
+        return false;
+    }
+    out = std::move(name);
+    return true;
+}
+
+// How a `services` entry is written: protocol tcp and udp are both ServiceProtocol::plain.
+enum class ProtocolName { sip, rtsp, tcp, udp };
+enum class Transport { udp, tcp };
+
+// A service's flow timeout when it does not give one.
+milliseconds default_flow_timeout(ProtocolName protocol) {
+    return protocol == ProtocolName::rtsp || protocol == ProtocolName::tcp ? seconds(60) : seconds(30);
+}
+
+const char* transport_name(Transport transport) { return transport == Transport::udp ? "udp" : "tcp"; }
+
+const char* protocol_name(ProtocolName protocol) {
+    switch (protocol) {
+    case ProtocolName::sip: return "sip";
+    case ProtocolName::rtsp: return "rtsp";
+    case ProtocolName::tcp: return "tcp";
+    case ProtocolName::udp: return "udp";
+    }
+    return "?";
+}
+
+bool read_transport(ConfigErrorList& errors, const Field& field, Transport& out) {
+    return read_enum<Transport>(errors, field, out, {{"udp", Transport::udp}, {"tcp", Transport::tcp}});
+}
+
+// What is wrong with a service's transport list, or "" if nothing. `protocol` may be null
+// (not known because it was invalid).
+std::string transport_problem(const std::vector<Transport>& transports, const ProtocolName* protocol) {
+    if (transports.empty()) return "must name udp, tcp or both";
+    if (transports.size() > 2) return "at most udp and tcp";
+    if (transports.size() == 2 && transports[0] == transports[1])
+        return std::string("lists ") + transport_name(transports[0]) + " twice";
+    if (protocol != nullptr && *protocol != ProtocolName::sip) {
+        const Transport only = *protocol == ProtocolName::udp ? Transport::udp : Transport::tcp;
+        if (transports.size() != 1 || transports[0] != only)
+            return std::string(protocol_name(*protocol)) + " runs over " + transport_name(only) + " only";
+    }
+    return "";
+}
+
+// --- one function per section: each field's range and meaning ------------------------------
+
+void read_queue(ConfigErrorList& errors, const Field& field, QueueConfig& queue) {
+    MapReader map(errors, field, {"first", "count", "max_len", "fail_open"});
+    const Field first = map.get("first");
+    const Field count = map.get("count");
+    // first: lowest NFQUEUE number used, 0..65535.
+    const bool first_ok = optional_ok(first, [&] { return read_integer<uint16_t>(errors, first, queue.first, 0, 65535); });
+    // count: queues (one reader thread each), spread over by --queue-balance, 1..64.
+    const bool count_ok = optional_ok(count, [&] { return read_integer<uint16_t>(errors, count, queue.count, 1, 64); });
+    // max_len: packets the kernel holds per queue before the fail policy applies, 1..1048576.
+    read_integer<uint32_t>(errors, map.get("max_len"), queue.max_len, 1, 1 << 20);
+    // fail_open: on a full queue or with sarad gone, accept (true) or drop (false) packets.
+    read_bool(errors, map.get("fail_open"), queue.fail_open);
+
+    if (first_ok && count_ok && queue.first + queue.count - 1 > 65535) {
+        const Field& at = count.present ? count : first;
+        report(errors, at.mark(), "queue: queues " + std::to_string(queue.first) + ".." +
+                                      std::to_string(queue.first + queue.count - 1) + " go past 65535");
+    }
+}
+
+// Returns the `mode` field (for the lan_interface check).
+Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingConfig& forwarding) {
+    MapReader map(errors, field, {"mode"});
+    const Field mode = map.get("mode");
+    // mode: route = kernel routes by packet mark (default); raw = sarad writes Ethernet frames
+    // to the node's MAC itself (needs lan_interface).
+    read_enum<ForwardingMode>(errors, mode, forwarding.mode,
+                              {{"route", ForwardingMode::route}, {"raw", ForwardingMode::raw}});
+    return mode;
+}
+
+// One `services` item. Returns false if anything in it is invalid. The name, transport and
+// port fields are handed back for the uniqueness checks across items.
+bool read_service(ConfigErrorList& errors, const Field& item, Service& service, Field& name_field,
+                  Field& port_field) {
+    MapReader map(errors, item, {"name", "protocol", "transport", "port", "flow_timeout"});
+    if (!map.is_map()) return false;
+    name_field = map.require("name");
+    const Field protocol_field = map.require("protocol");
+    const Field transport_field = map.get("transport");
+    port_field = map.require("port");
+    const Field flow_timeout = map.get("flow_timeout");
+
+    // name: unique, used in logs and metrics.
+    bool ok = read_name(errors, name_field, service.name);
+    // protocol: what sarad parses to group flows into sessions (sip: Call-ID, rtsp: Session);
+    // tcp/udp: no parsing, a session is one flow.
+    ProtocolName protocol = ProtocolName::tcp;
+    const bool protocol_ok = read_enum<ProtocolName>(errors, protocol_field, protocol,
+                                                     {{"sip", ProtocolName::sip},
+                                                      {"rtsp", ProtocolName::rtsp},
+                                                      {"tcp", ProtocolName::tcp},
+                                                      {"udp", ProtocolName::udp}});
+    ok = protocol_ok && ok;
+    if (protocol_ok) {
+        service.protocol = protocol == ProtocolName::sip    ? ServiceProtocol::sip
+                           : protocol == ProtocolName::rtsp ? ServiceProtocol::rtsp
+                                                            : ServiceProtocol::plain;
+        // Default transports: sip both; rtsp and tcp tcp; udp udp.
+        service.udp = protocol == ProtocolName::sip || protocol == ProtocolName::udp;
+        service.tcp = protocol != ProtocolName::udp;
+    }
+    // transport: udp, tcp or [udp, tcp], as allowed by the protocol.
+    if (transport_field.present) {
+        std::vector<Transport> transports;
+        if (read_list(errors, transport_field, transports, read_transport, /*allow_single=*/true)) {
+            const std::string problem = transport_problem(transports, protocol_ok ? &protocol : nullptr);
+            if (problem.empty()) {
+                service.udp = std::find(transports.begin(), transports.end(), Transport::udp) != transports.end();
+                service.tcp = std::find(transports.begin(), transports.end(), Transport::tcp) != transports.end();
+            } else {
+                report(errors, transport_field.mark(), transport_field.path + ": " + problem);
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+        if (!ok) service.udp = service.tcp = false;  // unknown: no uniqueness checks on them
+    }
+    // port: the VIP's port for this service, 1..65535.
+    ok = read_port(errors, port_field, service.port) && ok;
+    // flow_timeout: a flow is inactive after this long without packets, 1s..3600s;
+    // default sip and udp 30s, rtsp and tcp 60s (the paper uses 10..60s).
+    if (protocol_ok) service.flow_timeout = default_flow_timeout(protocol);
+    ok = optional_ok(flow_timeout, [&] {
+             return read_duration(errors, flow_timeout, service.flow_timeout, seconds(1), seconds(3600));
+         }) &&
+         ok;
+    return ok;
+}
+
+void read_services(ConfigErrorList& errors, const Field& field, std::vector<Service>& out) {
+    if (!field.present) return;  // keep default_services()
+    const std::vector<Field> items = list_items(errors, field);
+    if (!field.value.IsSequence()) return;
+    if (items.empty()) {
+        report(errors, field.mark(), "services: needs at least one service (leave it out for the defaults)");
+        return;
+    }
+    std::vector<Service> services;
+    std::unordered_map<std::string, int> name_lines;
+    std::map<std::pair<Transport, uint16_t>, int> binding_lines;
+    bool ok = true;
+    for (const Field& item : items) {
+        if (errors.full()) return;  // nothing more would be reported (alias amplification)
+        Service service;
+        Field name;
+        Field port;
+        ok = read_service(errors, item, service, name, port) && ok;
+        if (!service.name.empty()) {
+            const auto [seen, inserted] = name_lines.try_emplace(service.name, name.mark().line + 1);
+            if (!inserted) {
+                report(errors, name.mark(), name.path + ": service name '" + service.name +
+                                                "' is already used at line " + std::to_string(seen->second));
+                ok = false;
+            }
+        }
+        // Checked whenever port and transports are valid, even if other fields are not.
+        std::vector<Transport> transports;
+        if (service.udp) transports.push_back(Transport::udp);
+        if (service.tcp) transports.push_back(Transport::tcp);
+        if (service.port != 0) {
+            for (Transport t : transports) {
+                const auto [seen, inserted] = binding_lines.try_emplace({t, service.port}, port.mark().line + 1);
+                if (!inserted) {
+                    report(errors, port.mark(), port.path + ": " + transport_name(t) + "/" +
+                                                    std::to_string(service.port) +
+                                                    " already belongs to the service at line " +
+                                                    std::to_string(seen->second));
+                    ok = false;
+                }
+            }
+        }
+        services.push_back(std::move(service));
+    }
+    if (ok) out = std::move(services);
+}
+
+void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vip, std::vector<NodeConfig>& out) {
+    if (!field.present) return;  // top level reports it as missing
+    const std::vector<Field> items = list_items(errors, field);
+    if (!field.value.IsSequence()) return;
+    if (items.empty()) {
+        report(errors, field.mark(), "nodes: needs at least one node");
+        return;
+    }
+    // Value -> line of first use; a duplicate is reported where it occurs the second time.
+    std::map<int, int> id_lines;
+    std::unordered_map<std::string, int> name_lines;
+    std::map<std::array<uint8_t, 17>, int> address_lines;  // family + bytes
+    std::map<std::array<uint8_t, 6>, int> mac_lines;
+    const auto first_use = [&errors](auto& lines, const auto& key, const Field& at, const std::string& what) {
+        const auto [seen, inserted] = lines.try_emplace(key, at.mark().line + 1);
+        if (!inserted)
+            report(errors, at.mark(), at.path + ": " + what + " is already used at line " + std::to_string(seen->second));
+        return inserted;
+    };
+
+    std::vector<NodeConfig> nodes;
+    bool ok = true;
+    for (const Field& item : items) {
+        if (errors.full()) return;  // nothing more would be reported (alias amplification)
+        MapReader map(errors, item, {"id", "name", "address", "mac", "weight"});
+        if (!map.is_map()) {
+            ok = false;
+            continue;
+        }
+        NodeConfig node;
+        const Field id = map.require("id");
+        const Field name = map.require("name");
+        const Field address = map.require("address");
+        const Field mac = map.require("mac");
+        // id: 1..250, unique; the heartbeat host_id and the packet mark of this node.
+        const bool id_ok = read_integer<uint8_t>(errors, id, node.id, 1, 250);
+        // name: unique; shown by saractl and in metrics.
+        const bool name_ok = read_name(errors, name, node.name);
+        // address: the node's own (real) address, unique, not the VIP.
+        bool address_ok = read_ip(errors, address, node.address);
+        if (address_ok && (node.address.is_unspecified() || (vip != nullptr && node.address == *vip))) {
+            report(errors, address.mark(), address.path + ": " + node.address.to_string() +
+                                               (node.address.is_unspecified() ? " is unspecified" : " is the VIP"));
+            address_ok = false;
+        }
+        // mac: the node's MAC on lan_interface, unique; frames/neighbour entries use it.
+        const bool mac_ok = read_mac(errors, mac, node.mac);
+        // weight: share under weighted-round-robin, 1..1000, default 1.
+        const Field weight = map.get("weight");
+        const bool weight_ok =
+            optional_ok(weight, [&] { return read_integer<uint16_t>(errors, weight, node.weight, 1, 1000); });
+
+        bool unique = true;
+        if (id_ok) unique = first_use(id_lines, int{node.id}, id, "node id " + std::to_string(node.id)) && unique;
+        if (name_ok) unique = first_use(name_lines, node.name, name, "node name '" + node.name + "'") && unique;
+        if (address_ok) {
+            std::array<uint8_t, 17> key{};
+            key[0] = node.address.family;
+            std::copy(node.address.bytes.begin(), node.address.bytes.end(), key.begin() + 1);
+            unique = first_use(address_lines, key, address, "address " + node.address.to_string()) && unique;
+        }
+        if (mac_ok) unique = first_use(mac_lines, node.mac.bytes, mac, "MAC " + node.mac.to_string()) && unique;
+
+        ok = id_ok && name_ok && address_ok && mac_ok && weight_ok && unique && ok;
+        nodes.push_back(std::move(node));
+    }
+    if (ok) out = std::move(nodes);
+}
+
+void read_health(ConfigErrorList& errors, const Field& field, std::optional<HealthConfig>& out) {
+    if (!field.present) return;  // no node agents: every node is up
+    MapReader map(errors, field, {"listen", "heartbeat_interval", "miss_limit", "load_interval"});
+    if (!map.is_map()) return;
+    HealthConfig health;
+    // listen: UDP address for heartbeats and load vectors from node agents (required).
+    read_endpoint(errors, map.require("listen"), health.listen);
+    // heartbeat_interval: d, how often agents send a heartbeat, 10ms..10s, default 200ms.
+    read_duration(errors, map.get("heartbeat_interval"), health.heartbeat_interval, milliseconds(10), seconds(10));
+    // miss_limit: n, a node is down after n*d without a heartbeat, 1..100, default 3.
+    read_integer<uint32_t>(errors, map.get("miss_limit"), health.miss_limit, 1, 100);
+    // load_interval: δ, how often agents send a load vector, 10ms..60s, default 500ms.
+    read_duration(errors, map.get("load_interval"), health.load_interval, milliseconds(10), seconds(60));
+    out = health;
+}
+
+void read_admission(ConfigErrorList& errors, const Field& field, AdmissionConfig& admission) {
+    MapReader map(errors, field,
+                  {"interval", "alpha", "t1", "t2", "t3", "capacity", "drop_mode", "sip_retry_after", "tcp_reject"});
+    // interval: t, how often the drop probability is recomputed, 10ms..60s, default 200ms.
+    read_duration(errors, map.get("interval"), admission.interval, milliseconds(10), seconds(60));
+    // alpha: weight of the mean load against its variance in the cluster load (eq. 1), 0..1.
+    read_fraction(errors, map.get("alpha"), admission.alpha);
+    // t1, t2, t3, capacity: load thresholds (fractions, eq. 2), t1 <= t2 <= t3 <= capacity,
+    // capacity > 0; defaults 0.70, 0.85, 0.95, 1.0.
+    const Field t1 = map.get("t1");
+    const Field t2 = map.get("t2");
+    const Field t3 = map.get("t3");
+    const Field capacity = map.get("capacity");
+    const bool t1_ok = optional_ok(t1, [&] { return read_fraction(errors, t1, admission.t1); });
+    const bool t2_ok = optional_ok(t2, [&] { return read_fraction(errors, t2, admission.t2); });
+    const bool t3_ok = optional_ok(t3, [&] { return read_fraction(errors, t3, admission.t3); });
+    bool capacity_ok = optional_ok(capacity, [&] { return read_fraction(errors, capacity, admission.capacity); });
+    if (capacity_ok && admission.capacity <= 0) {
+        report(errors, capacity.mark(), capacity.path + ": must be greater than 0");
+        capacity_ok = false;
+    }
+    check_order(errors, t1, admission.t1, t1_ok, t2, admission.t2, t2_ok);
+    check_order(errors, t2, admission.t2, t2_ok, t3, admission.t3, t3_ok);
+    check_order(errors, t3, admission.t3, t3_ok, capacity, admission.capacity, capacity_ok);
+    // drop_mode: random = each new session dropped with probability p (default);
+    // paced = one rejection per interval T_i (eq. 3).
+    read_enum<DropMode>(errors, map.get("drop_mode"), admission.drop_mode,
+                        {{"random", DropMode::random}, {"paced", DropMode::paced}});
+    // sip_retry_after: Retry-After of the 503 sent for a rejected SIP/UDP session, whole
+    // seconds, 0s..3600s (0s = no Retry-After header), default 5s.
+    const Field retry_after = map.get("sip_retry_after");
+    milliseconds retry{};
+    if (read_duration(errors, retry_after, retry, seconds(0), seconds(3600))) {
+        if (retry % seconds(1) != milliseconds(0))
+            report(errors, retry_after.mark(), retry_after.path + ": must be a whole number of seconds");
+        else
+            admission.sip_retry_after = retry;
+    }
+    // tcp_reject: a rejected new TCP session gets a RST (default) or is silently dropped.
+    read_enum<TcpReject>(errors, map.get("tcp_reject"), admission.tcp_reject,
+                         {{"rst", TcpReject::rst}, {"drop", TcpReject::drop}});
+}
+
+void read_scheduler(ConfigErrorList& errors, const Field& field, SchedulerConfig& scheduler) {
+    MapReader map(errors, field, {"algorithm", "window"});
+    // algorithm: shell (forecasted least loaded, default) or a baseline to compare it with.
+    read_enum<SchedulerAlgorithm>(errors, map.get("algorithm"), scheduler.algorithm,
+                                  {{"shell", SchedulerAlgorithm::shell},
+                                   {"round-robin", SchedulerAlgorithm::round_robin},
+                                   {"weighted-round-robin", SchedulerAlgorithm::weighted_round_robin},
+                                   {"least-sessions", SchedulerAlgorithm::least_sessions},
+                                   {"least-loaded", SchedulerAlgorithm::least_loaded},
+                                   {"two-choices", SchedulerAlgorithm::two_choices}});
+    // window: T, load samples per node in the forecast regression, 2..1024, default 8.
+    read_integer<uint32_t>(errors, map.get("window"), scheduler.window, 2, 1024);
+}
+
+void read_auth(ConfigErrorList& errors, const Field& field, AuthConfig& auth) {
+    if (!field.present) return;
+    // `auth: none` turns message authentication off (lab use only).
+    if (field.value.IsScalar()) {
+        if (field.value.Scalar() == "none") {
+            auth.enabled = false;
+            auth.key_file.clear();
+        } else {
+            report(errors, field.mark(), "auth: expected 'none' or {key_file: PATH}, got '" +
+                                             field.value.Scalar().substr(0, 40) + "'");
+        }
+        return;
+    }
+    MapReader map(errors, field, {"key_file"});
+    // key_file: the shared cluster key (HMAC-SHA256), absolute path, default /etc/sara/cluster.key.
+    read_absolute_path(errors, map.require("key_file"), auth.key_file);
+}
+
+void read_announce(ConfigErrorList& errors, const Field& field, std::optional<AnnounceConfig>& out) {
+    if (!field.present) return;  // no gateway
+    MapReader map(errors, field, {"listen"});
+    if (!map.is_map()) return;
+    AnnounceConfig announce;
+    // listen: UDP address the gateway's expected-flow announcements arrive on (required).
+    read_endpoint(errors, map.require("listen"), announce.listen);
+    out = announce;
+}
+
+void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
+    if (!field.present) return;  // single dispatcher
+    MapReader map(errors, field, {"listen", "peer"});
+    if (!map.is_map()) return;
+    SyncConfig sync;
+    // listen: this dispatcher's replication address; peer: the other dispatcher's (required).
+    const bool listen_ok = read_endpoint(errors, map.require("listen"), sync.listen);
+    const Field peer = map.require("peer");
+    if (read_endpoint(errors, peer, sync.peer) && listen_ok && sync.peer == sync.listen)
+        report(errors, peer.mark(), "sync.peer: is the same as sync.listen");
+    out = sync;
+}
+
+void read_control(ConfigErrorList& errors, const Field& field, ControlConfig& control) {
+    MapReader map(errors, field, {"socket"});
+    // socket: saractl's Unix socket, absolute path of at most 107 bytes (sun_path),
+    // default /run/sara/sarad.sock.
+    read_absolute_path(errors, map.get("socket"), control.socket, 107);
+}
+
+void read_metrics(ConfigErrorList& errors, const Field& field, MetricsConfig& metrics) {
+    MapReader map(errors, field, {"listen"});
+    // listen: TCP address of the Prometheus text endpoint, default 127.0.0.1:9740.
+    read_endpoint(errors, map.get("listen"), metrics.listen);
+}
+
+void read_limits(ConfigErrorList& errors, const Field& field, LimitsConfig& limits) {
+    MapReader map(errors, field, {"max_sessions", "max_flows", "max_flows_per_session",
+                                  "max_announced_per_session", "max_header_bytes"});
+    const Field sessions = map.get("max_sessions");
+    const Field flows = map.get("max_flows");
+    const Field per_session = map.get("max_flows_per_session");
+    const Field announced = map.get("max_announced_per_session");
+    // max_sessions: session table size; when full, new sessions are rejected. 1..100M, default 1M.
+    const bool sessions_ok = optional_ok(sessions, [&] {
+        return read_integer<uint32_t>(errors, sessions, limits.max_sessions, 1, 100'000'000);
+    });
+    // max_flows: flow table size, >= max_sessions, 1..400M, default 4M.
+    const bool flows_ok =
+        optional_ok(flows, [&] { return read_integer<uint32_t>(errors, flows, limits.max_flows, 1, 400'000'000); });
+    // max_flows_per_session: signalling + media flows of one session, 2..1024, default 16.
+    const bool per_session_ok = optional_ok(per_session, [&] {
+        return read_integer<uint32_t>(errors, per_session, limits.max_flows_per_session, 2, 1024);
+    });
+    // max_announced_per_session: expected-but-unseen flows per session, 0..1023 and below
+    // max_flows_per_session, default 8.
+    const bool announced_ok = optional_ok(announced, [&] {
+        return read_integer<uint32_t>(errors, announced, limits.max_announced_per_session, 0, 1023);
+    });
+    // max_header_bytes: largest SIP/RTSP header block parsed, 512..1048576, default 16384.
+    read_integer<uint32_t>(errors, map.get("max_header_bytes"), limits.max_header_bytes, 512, 1 << 20);
+
+    check_order(errors, sessions, limits.max_sessions, sessions_ok, flows, limits.max_flows, flows_ok);
+    if (announced_ok && per_session_ok && limits.max_announced_per_session >= limits.max_flows_per_session) {
+        const Field& at = announced.present ? announced : per_session;
+        report(errors, at.mark(), "limits.max_announced_per_session (" +
+                                      std::to_string(limits.max_announced_per_session) +
+                                      ") must be less than limits.max_flows_per_session (" +
+                                      std::to_string(limits.max_flows_per_session) + ")");
+    }
+}
+
+void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, DispatcherConfig& config) {
+    MapReader top(errors, root_field(root),
+                  {"vip", "lan_interface", "queue", "forwarding", "services", "nodes", "health", "admission",
+                   "scheduler", "auth", "announce", "sync", "control", "metrics", "limits"});
+    if (!top.is_map()) return;
+    // vip: the cluster's virtual address clients connect to (required).
+    const Field vip = top.require("vip");
+    bool vip_ok = read_ip(errors, vip, config.vip);
+    if (vip_ok && config.vip.is_unspecified()) {
+        report(errors, vip.mark(), "vip: " + config.vip.to_string() + " is unspecified");
+        vip_ok = false;
+    }
+    // lan_interface: interface towards the nodes; required for forwarding.mode raw.
+    const Field lan_interface = top.get("lan_interface");
+    read_interface_name(errors, lan_interface, config.lan_interface);
+    read_queue(errors, top.get("queue"), config.queue);
+    const Field mode = read_forwarding(errors, top.get("forwarding"), config.forwarding);
+    if (config.forwarding.mode == ForwardingMode::raw && !lan_interface.present)
+        report(errors, mode.mark(), "forwarding.mode: raw needs lan_interface");
+    read_services(errors, top.get("services"), config.services);
+    read_nodes(errors, top.require("nodes"), vip_ok ? &config.vip : nullptr, config.nodes);
+    read_health(errors, top.get("health"), config.health);
+    read_admission(errors, top.get("admission"), config.admission);
+    read_scheduler(errors, top.get("scheduler"), config.scheduler);
+    read_auth(errors, top.get("auth"), config.auth);
+    read_announce(errors, top.get("announce"), config.announce);
+    read_sync(errors, top.get("sync"), config.sync);
+    read_control(errors, top.get("control"), config.control);
+    read_metrics(errors, top.get("metrics"), config.metrics);
+    read_limits(errors, top.get("limits"), config.limits);
+}
+
+DispatcherConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root) {
+    DispatcherConfigLoad load;
+    if (root) {
+        // The readers only call yaml-cpp's non-throwing accessors; this catch keeps the
+        // "never throws" contract should a yaml-cpp version disagree.
+        try {
+            read_dispatcher(errors, *root, load.config);
+        } catch (const std::exception& e) {
+            errors.add(0, 0, std::string("internal error while reading the config: ") + e.what());
+        }
+    }
+    load.errors = errors.take();
+    return load;
+}
+
+}  // namespace
+
+DispatcherConfigLoad load_dispatcher_config(const std::string& path) {
+    ConfigErrorList errors(path);
+    const std::optional<YAML::Node> root = load_yaml_file(errors);
+    return finish(errors, root);
+}
+
+DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text, const std::string& file_name) {
+    ConfigErrorList errors(file_name);
+    const std::optional<YAML::Node> root = parse_yaml_text(errors, yaml_text);
+    return finish(errors, root);
+}
+
+}  // namespace sara

@@ -1,0 +1,167 @@
+// The dispatcher's configuration (/etc/sara/dispatcher.yaml, DESIGN §12) and its loader.
+//
+// Where things are: each struct below holds a section's defaults; the matching read_* function
+// in dispatcher_config.cpp holds each field's accepted range and meaning, one line per field;
+// etc/dispatcher.yaml documents the same for operators. A default-constructed DispatcherConfig
+// is the all-defaults config except that it has no VIP and no nodes (both required).
+//
+// Loading never throws and reports every error it finds (see config_errors.hpp). The config it
+// returns is meaningful only when there are no errors. The sections' equality operators let a
+// reload diff the running config against the new one (services: same_services()).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config/config_errors.hpp"
+#include "common/config/yaml_reader.hpp"
+#include "common/net/ip_address.hpp"
+#include "common/proto/service.hpp"
+
+namespace sara {
+
+enum class ForwardingMode { route, raw };
+enum class DropMode { random, paced };
+enum class TcpReject { rst, drop };
+enum class SchedulerAlgorithm { shell, round_robin, weighted_round_robin, least_sessions, least_loaded, two_choices };
+
+// The spelling used in the YAML file.
+const char* to_string(ForwardingMode mode);
+const char* to_string(DropMode mode);
+const char* to_string(TcpReject reject);
+const char* to_string(SchedulerAlgorithm algorithm);
+
+struct QueueConfig {
+    uint16_t first = 0;  // NFQUEUE numbers first .. first+count-1 (--queue-balance)
+    uint16_t count = 1;
+    uint32_t max_len = 4096;  // kernel queue length per queue
+    bool fail_open = false;   // queue full / sarad gone: accept (true) or drop (false)
+    friend bool operator==(const QueueConfig&, const QueueConfig&) = default;
+};
+
+struct ForwardingConfig {
+    ForwardingMode mode = ForwardingMode::route;
+    friend bool operator==(const ForwardingConfig&, const ForwardingConfig&) = default;
+};
+
+// `services` entries are common/proto/service.hpp's Service, ready for ServiceMap. In YAML,
+// protocol tcp or udp becomes ServiceProtocol::plain with that transport.
+// The services used when `services` is absent: ServiceMap::defaults() (sip/udp+tcp/5060 30s,
+// rtsp/tcp/554 60s).
+std::vector<Service> default_services();
+
+struct NodeConfig {
+    uint8_t id = 0;      // 1..250, the heartbeat host_id and the packet mark
+    std::string name;
+    IpAddress address;   // the node's real address (not the VIP)
+    MacAddress mac;      // static neighbour entry / raw-frame destination
+    uint16_t weight = 1; // weighted-round-robin share
+    friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
+};
+
+// Present only if node agents report to this dispatcher; absent = every node is up.
+struct HealthConfig {
+    Endpoint listen;  // UDP address heartbeats and load vectors arrive on
+    std::chrono::milliseconds heartbeat_interval{200};  // d: agents send a heartbeat every d
+    uint32_t miss_limit = 3;                              // n: node down after n*d without one
+    std::chrono::milliseconds load_interval{500};         // δ: agents send a load vector every δ
+    friend bool operator==(const HealthConfig&, const HealthConfig&) = default;
+};
+
+struct AdmissionConfig {
+    std::chrono::milliseconds interval{200};    // t: admission decision period
+    double alpha = 0.9;                         // weight of the mean in l_c (eq. 1)
+    double t1 = 0.70;                           // t1 <= t2 <= t3 <= capacity (eq. 2)
+    double t2 = 0.85;
+    double t3 = 0.95;
+    double capacity = 1.0;
+    DropMode drop_mode = DropMode::random;
+    std::chrono::milliseconds sip_retry_after = std::chrono::seconds(5);  // Retry-After of the 503 for rejected SIP/UDP
+    TcpReject tcp_reject = TcpReject::rst;         // what a rejected new TCP session gets
+    friend bool operator==(const AdmissionConfig&, const AdmissionConfig&) = default;
+};
+
+struct SchedulerConfig {
+    SchedulerAlgorithm algorithm = SchedulerAlgorithm::shell;
+    uint32_t window = 8;  // T: load samples in the regression (eq. 5, 6)
+    friend bool operator==(const SchedulerConfig&, const SchedulerConfig&) = default;
+};
+
+// `auth: none` (lab use only) sets enabled = false.
+struct AuthConfig {
+    bool enabled = true;
+    std::string key_file = "/etc/sara/cluster.key";
+    friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
+};
+
+// Gateway "expected flow" announcements; absent = no gateway.
+struct AnnounceConfig {
+    Endpoint listen;
+    friend bool operator==(const AnnounceConfig&, const AnnounceConfig&) = default;
+};
+
+// HA pair state replication; absent = single dispatcher.
+struct SyncConfig {
+    Endpoint listen;
+    Endpoint peer;
+    friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
+};
+
+struct ControlConfig {
+    std::string socket = "/run/sara/sarad.sock";  // saractl's Unix socket
+    friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
+};
+
+struct MetricsConfig {
+    Endpoint listen{IpAddress{4, {127, 0, 0, 1}}, 9740};  // Prometheus text over HTTP
+    friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
+struct LimitsConfig {
+    uint32_t max_sessions = 1'000'000;
+    uint32_t max_flows = 4'000'000;
+    uint32_t max_flows_per_session = 16;
+    uint32_t max_announced_per_session = 8;  // announced-but-unseen flows per session
+    uint32_t max_header_bytes = 16 * 1024;   // SIP/RTSP header block, bytes
+    friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
+struct DispatcherConfig {
+    IpAddress vip;              // required
+    std::string lan_interface;  // towards the nodes; empty = the route to each node decides
+    QueueConfig queue;
+    ForwardingConfig forwarding;
+    std::vector<Service> services = default_services();
+    std::vector<NodeConfig> nodes;  // required, at least one; ids, names, addresses, MACs unique
+    std::optional<HealthConfig> health;
+    AdmissionConfig admission;
+    SchedulerConfig scheduler;
+    AuthConfig auth;
+    std::optional<AnnounceConfig> announce;
+    std::optional<SyncConfig> sync;
+    ControlConfig control;
+    MetricsConfig metrics;
+    LimitsConfig limits;
+};
+
+// Field-by-field equality of two service lists (Service has no operator==).
+bool same_services(const std::vector<Service>& a, const std::vector<Service>& b);
+
+struct DispatcherConfigLoad {
+    DispatcherConfig config;          // meaningful only if errors is empty
+    std::vector<ConfigError> errors;  // in file order
+    bool ok() const { return errors.empty(); }
+};
+
+// Reads and validates a dispatcher config file; error positions name `path`.
+DispatcherConfigLoad load_dispatcher_config(const std::string& path);
+
+// The same for YAML text in memory (tests, fuzzing); errors name `file_name`.
+DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text,
+                                                        const std::string& file_name = "<string>");
+
+}  // namespace sara

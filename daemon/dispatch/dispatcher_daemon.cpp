@@ -1,0 +1,273 @@
+#include "daemon/dispatch/dispatcher_daemon.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config/dispatcher_config.hpp"
+#include "common/util/clock.hpp"
+#include "daemon/admit/admission.hpp"
+#include "daemon/dispatch/packet_pipeline.hpp"
+#include "daemon/forward/kernel_setup.hpp"
+#include "daemon/forward/nfqueue.hpp"
+#include "daemon/forward/raw_sender.hpp"
+#include "daemon/control/control_server.hpp"
+#include "daemon/schedule/scheduler.hpp"
+
+namespace sara {
+namespace {
+
+#define SARA_RAW_COUNTERS(X)                                        \
+    X(raw_frames_sent_total, "Packets sent to a node as raw Ethernet frames") \
+    X(raw_send_errors_total, "Raw frames the kernel refused (packet dropped)")
+SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
+
+void print_errors(const std::vector<ConfigError>& errors, std::ostream& out) {
+    out << format_config_errors(errors);
+}
+
+SessionTableLimits table_limits(const LimitsConfig& l) {
+    SessionTableLimits t;
+    t.max_sessions = l.max_sessions;
+    t.max_flows = l.max_flows;
+    t.max_flows_per_session = uint16_t(l.max_flows_per_session);
+    t.max_announced_per_session = uint16_t(l.max_announced_per_session);
+    return t;
+}
+
+IdentifierLimits identifier_limits(const LimitsConfig& l) {
+    IdentifierLimits i;
+    i.sip.max_header_bytes = l.max_header_bytes;
+    i.rtsp.max_header_bytes = l.max_header_bytes;
+    return i;
+}
+
+KernelSetupSpec kernel_spec(const DispatcherConfig& c) {
+    KernelSetupSpec spec;
+    spec.vip = c.vip;
+    spec.lan_interface = c.lan_interface;
+    for (const NodeConfig& n : c.nodes) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
+    spec.queue_first = c.queue.first;
+    spec.queue_count = c.queue.count;
+    spec.queue_bypass = c.queue.fail_open;
+    spec.raw_mode = c.forwarding.mode == ForwardingMode::raw;
+    // Tables and rule priorities 1001..1250: clear of the kernel's tables 253-255 and below main (32766).
+    spec.table_base = 1000;
+    for (const Service& s : c.services) {
+        if (s.protocol == ServiceProtocol::plain) continue;  // only signalling is always queued
+        if (s.udp) spec.signalling_ports.emplace_back(IpProto::udp, s.port);
+        if (s.tcp) spec.signalling_ports.emplace_back(IpProto::tcp, s.port);
+    }
+    return spec;
+}
+
+template <typename Counters>
+void add_counters(nlohmann::json& out, const Counters& counters) {
+    counters.for_each([&](const char* name, const char*, uint64_t v) { out[name] = v; });
+}
+
+// Everything the running daemon owns; built by run_dispatcher, torn down in reverse order.
+struct Runtime {
+    explicit Runtime(const DispatcherConfig& c)
+        : config(c),
+          services(c.services),
+          table(table_limits(c.limits), services.timeouts(), clock),
+          identifier(table, services, c.vip, identifier_limits(c.limits)),
+          pipeline(identifier, admission, scheduler, node_entries(c), c.vip) {}
+
+    static std::vector<NodeEntry> node_entries(const DispatcherConfig& c) {
+        std::vector<NodeEntry> nodes;
+        for (const NodeConfig& n : c.nodes) nodes.push_back(NodeEntry{n.id, n.name, n.address, n.mac.bytes, n.weight, true});
+        return nodes;
+    }
+
+    std::string control_request(std::string_view request);
+
+    DispatcherConfig config;
+    SteadyClock clock;
+    ServiceMap services;
+    SessionTable table;
+    SessionIdentifier identifier;
+    AdmitAll admission;
+    LeastSessionsScheduler scheduler;
+    PacketPipeline pipeline;
+    std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
+    std::vector<std::unique_ptr<NfQueue>> queues;
+    std::unique_ptr<RawSender> raw;
+    RawCounters raw_counters;  // guarded by `lock`
+    std::atomic<bool> stop{false};
+};
+
+std::string Runtime::control_request(std::string_view request) {
+    std::lock_guard guard(lock);
+    nlohmann::json out;
+    if (request == "stats") {
+        add_counters(out, pipeline.counters());
+        add_counters(out, identifier.counters());
+        add_counters(out, table.counters());
+        add_counters(out, raw_counters);
+        // Queue counters are written by their own threads; summed here as a snapshot.
+        QueueCounters sum;
+        for (const auto& q : queues) {
+            const QueueCounters& c = q->counters();
+#define SARA_SUM(name, help) sum.name += c.name;
+            SARA_QUEUE_COUNTERS(SARA_SUM)
+#undef SARA_SUM
+        }
+        add_counters(out, sum);
+        out["sessions"] = table.session_count();
+        out["flows"] = table.flow_count();
+    } else if (request == "nodes") {
+        out["nodes"] = nlohmann::json::array();
+        for (const NodeEntry& n : pipeline.nodes())
+            out["nodes"].push_back({{"id", n.id}, {"name", n.name}, {"state", n.available ? "up" : "down"},
+                                    {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)}});
+    } else if (request.starts_with("sessions")) {
+        size_t limit = 1000;
+        if (request.size() > 9) limit = size_t(std::strtoull(std::string(request.substr(9)).c_str(), nullptr, 10));
+        out["sessions"] = nlohmann::json::array();
+        table.for_each_session([&](SessionId, const Session& s) {
+            if (out["sessions"].size() >= limit) return;
+            out["sessions"].push_back({{"protocol", to_string(s.protocol)}, {"key", s.key},
+                                       {"state", to_string(s.state)}, {"node", s.node}, {"flows", s.flow_count}});
+        });
+    } else {
+        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT]";
+    }
+    return out.dump() + "\n";
+}
+
+void queue_thread(Runtime& rt, NfQueue& queue, Logger& log) {
+    const bool raw_mode = rt.raw != nullptr;
+    const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload) {
+        std::lock_guard guard(rt.lock);
+        const PipelineDecision d = rt.pipeline.decide(payload);
+        if (raw_mode && d.node != kNoNode && d.verdict.kind == Verdict::Kind::accept) {
+            const NodeEntry* node = rt.pipeline.node(d.node);
+            if (node && rt.raw->send(payload, node->mac)) ++rt.raw_counters.raw_frames_sent_total;
+            else ++rt.raw_counters.raw_send_errors_total;
+            lease.decide(Verdict::drop());  // the node got our copy; the kernel must not route it
+            return;
+        }
+        lease.decide(d.verdict);
+    };
+    std::string error;
+    while (!rt.stop) {
+        if (!queue.receive_round(handler, &error)) {
+            log.error("queue " + std::to_string(queue.queue_num()) + ": " + error);
+            error.clear();
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+}  // namespace
+
+int check_config(const std::string& config_path) {
+    const DispatcherConfigLoad load = load_dispatcher_config(config_path);
+    if (!load.ok()) {
+        print_errors(load.errors, std::cerr);
+        std::cerr << config_path << ": " << load.errors.size() << " error(s)\n";
+        return 1;
+    }
+    std::cout << config_path << ": ok\n";
+    return 0;
+}
+
+int run_dispatcher(const std::string& config_path, Logger& log) {
+    const DispatcherConfigLoad load = load_dispatcher_config(config_path);
+    if (!load.ok()) {
+        print_errors(load.errors, std::cerr);
+        log.error(config_path + ": " + std::to_string(load.errors.size()) + " error(s); not starting");
+        return 1;
+    }
+    const DispatcherConfig& config = load.config;
+    if (config.scheduler.algorithm != SchedulerAlgorithm::least_sessions)
+        log.notice(std::string("scheduler '") + to_string(config.scheduler.algorithm) +
+                   "' is not implemented yet: using least-sessions");
+    if (config.health) log.notice("health: node agents are not implemented yet: every configured node is up");
+
+    // Signals are taken synchronously by the main loop; every thread inherits the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto rt = std::make_unique<Runtime>(config);
+    KernelSetup kernel;
+    const KernelSetupSpec spec = kernel_spec(config);
+    std::string error;
+    if (kernel.install(spec, &error)) {
+        log.error("kernel setup: " + error);
+        (void)kernel.remove(spec, &error);
+        return 1;
+    }
+    auto fail = [&](const std::string& message) {
+        log.error(message);
+        rt->queues.clear();
+        std::string ignored;
+        (void)kernel.remove(spec, &ignored);
+        return 1;
+    };
+    if (config.forwarding.mode == ForwardingMode::raw) {
+        rt->raw = RawSender::open(config.lan_interface, &error);
+        if (!rt->raw) return fail(error);
+    }
+    for (uint16_t i = 0; i < config.queue.count; ++i) {
+        NfQueueOptions options;
+        options.queue_num = uint16_t(config.queue.first + i);
+        options.max_len = config.queue.max_len;
+        options.fail_open = config.queue.fail_open;
+        auto q = NfQueue::open(options, &error);
+        if (!q) return fail("queue " + std::to_string(options.queue_num) + ": " + error);
+        rt->queues.push_back(std::move(q));
+    }
+    auto control = ControlServer::start(
+        config.control.socket, [&](std::string_view r) { return rt->control_request(r); }, &error);
+    if (!control) return fail(error);
+
+    std::vector<std::thread> threads;
+    for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
+    log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
+               std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
+               ", forwarding " + to_string(config.forwarding.mode) + "; ready");
+
+    for (;;) {
+        timespec tick{1, 0};
+        const int sig = sigtimedwait(&signals, nullptr, &tick);
+        if (sig == SIGTERM || sig == SIGINT) break;
+        if (sig == SIGHUP) {
+            const DispatcherConfigLoad reload = load_dispatcher_config(config_path);
+            if (!reload.ok()) {
+                print_errors(reload.errors, std::cerr);
+                log.error("reload: " + config_path + " has " + std::to_string(reload.errors.size()) +
+                          " error(s); keeping the running config");
+            } else {
+                log.notice("reload: " + config_path + " is valid; applying a changed config in place is not "
+                           "implemented yet (restart sarad to apply it; established flows survive a restart)");
+            }
+            continue;
+        }
+        std::lock_guard guard(rt->lock);
+        rt->pipeline.maintain();
+    }
+
+    log.notice("sarad: stopping");
+    rt->stop = true;
+    for (auto& t : threads) t.join();
+    control.reset();
+    rt->queues.clear();
+    if (kernel.remove(spec, &error)) {
+        log.error("kernel cleanup: " + error);
+        return 1;
+    }
+    log.notice("sarad: stopped, kernel setup removed");
+    return 0;
+}
+
+}  // namespace sara

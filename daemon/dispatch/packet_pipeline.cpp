@@ -1,0 +1,88 @@
+#include "daemon/dispatch/packet_pipeline.hpp"
+
+#include "common/net/packet.hpp"
+#include "daemon/forward/marks.hpp"
+
+namespace sara {
+
+PacketPipeline::PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
+                               std::vector<NodeEntry> nodes, const IpAddress& vip)
+    : identifier_(identifier), admission_(admission), scheduler_(scheduler), nodes_(std::move(nodes)), vip_(vip) {
+    for (const NodeEntry& n : nodes_) views_.push_back(NodeView{n.id, n.weight, n.available, 0});
+}
+
+const NodeEntry* PacketPipeline::node(NodeId id) const {
+    for (const NodeEntry& n : nodes_)
+        if (n.id == id) return &n;
+    return nullptr;
+}
+
+uint64_t PacketPipeline::node_sessions(NodeId id) const {
+    for (const NodeView& v : views_)
+        if (v.id == id) return v.sessions;
+    return 0;
+}
+
+NodeId PacketPipeline::assign_node(Session& session) {
+    if (!admission_.admit_new_session()) {
+        ++counters_.pipeline_admission_rejected_total;
+        return kNoNode;
+    }
+    const NodeId id = scheduler_.pick(views_);
+    if (id == kNoNode) {
+        ++counters_.pipeline_no_node_total;
+        return kNoNode;
+    }
+    session.node = id;
+    for (NodeView& v : views_)
+        if (v.id == id) ++v.sessions;
+    ++counters_.pipeline_sessions_assigned_total;
+    return id;
+}
+
+PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
+    ++counters_.pipeline_packets_total;
+    const DecodeResult decoded = decode_ip_packet(ip_packet);
+    if (!decoded.ok()) {
+        ++counters_.pipeline_decode_errors_total;
+        return {Verdict::drop(), kNoNode};
+    }
+    if (decoded.packet.dst != vip_) {
+        ++counters_.pipeline_not_for_vip_total;
+        return {Verdict::accept(), kNoNode};
+    }
+    const Classification c = identifier_.classify(decoded.packet);
+    switch (c.outcome) {
+        case PacketOutcome::classified: break;
+        case PacketOutcome::no_ports: ++counters_.pipeline_no_ports_dropped_total; return {Verdict::drop(), kNoNode};
+        case PacketOutcome::malformed: ++counters_.pipeline_malformed_dropped_total; return {Verdict::drop(), kNoNode};
+        case PacketOutcome::refused: ++counters_.pipeline_refused_dropped_total; return {Verdict::drop(), kNoNode};
+    }
+    // A session without a node is new, or was refused before (a retransmitted INVITE gets
+    // another admission decision).
+    Session& session = identifier_.table().session(c.session);
+    const NodeId node = session.node != kNoNode ? session.node : assign_node(session);
+    if (node == kNoNode) return {Verdict::drop(), kNoNode};
+    if (c.offload) {
+        ++counters_.pipeline_data_verdicts_total;
+        return {Verdict::accept_with_mark(node), node};
+    }
+    ++counters_.pipeline_signalling_verdicts_total;
+    return {Verdict::accept_with_mark(node | kMarkNoSave), node};
+}
+
+void PacketPipeline::recount_sessions() {
+    for (NodeView& v : views_) v.sessions = 0;
+    identifier_.table().for_each_session([&](SessionId, const Session& s) {
+        if (s.state != SessionState::active || s.node == kNoNode) return;
+        for (NodeView& v : views_)
+            if (v.id == s.node) ++v.sessions;
+    });
+}
+
+void PacketPipeline::maintain() {
+    identifier_.purge();
+    recount_sessions();
+}
+
+}  // namespace sara

@@ -1,0 +1,78 @@
+// The dispatcher's per-packet decision (DESIGN §3): decode → session identifier → admission
+// (new sessions) → scheduler (new sessions) → verdict with the node's mark. Signalling
+// verdicts carry kMarkNoSave; data flows are offloaded by saving the mark to conntrack.
+//
+// Not thread-safe: queue threads call decide() under the owner's lock (the kernel spreads
+// a client's TCP control and UDP media over different queues, so the table is shared).
+#pragma once
+
+#include <array>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/util/counters.hpp"
+#include "daemon/admit/admission.hpp"
+#include "daemon/forward/verdict.hpp"
+#include "daemon/identify/session_identifier.hpp"
+#include "daemon/schedule/scheduler.hpp"
+
+namespace sara {
+
+#define SARA_PIPELINE_COUNTERS(X)                                                                \
+    X(pipeline_packets_total, "Queued packets decided")                                          \
+    X(pipeline_decode_errors_total, "Queued packets that failed IP/TCP/UDP decoding (dropped)")   \
+    X(pipeline_not_for_vip_total, "Queued packets not addressed to the VIP (accepted unmarked)")  \
+    X(pipeline_no_ports_dropped_total, "Fragments, ICMP and other protocols to the VIP (dropped)") \
+    X(pipeline_malformed_dropped_total, "Unparsable SIP datagrams or ones without Call-ID (dropped)") \
+    X(pipeline_refused_dropped_total, "Packets whose session the table bounds refused (dropped)") \
+    X(pipeline_admission_rejected_total, "New sessions rejected by admission control")           \
+    X(pipeline_no_node_total, "New sessions dropped: no node available")                         \
+    X(pipeline_sessions_assigned_total, "Sessions given a node")                                 \
+    X(pipeline_signalling_verdicts_total, "Signalling packets forwarded (never offloaded)")       \
+    X(pipeline_data_verdicts_total, "Data-flow packets forwarded with a mark to save (offload)")
+SARA_DECLARE_COUNTERS(PipelineCounters, SARA_PIPELINE_COUNTERS)
+
+struct NodeEntry {
+    NodeId id = kNoNode;
+    std::string name;
+    IpAddress address;
+    std::array<uint8_t, 6> mac{};
+    uint32_t weight = 1;
+    bool available = true;
+};
+
+struct PipelineDecision {
+    Verdict verdict = Verdict::drop();
+    NodeId node = kNoNode;  // set when the packet goes to a node
+};
+
+class PacketPipeline {
+public:
+    PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
+                   std::vector<NodeEntry> nodes, const IpAddress& vip);
+
+    PipelineDecision decide(std::span<const uint8_t> ip_packet);
+    // Purges the session table and recounts each node's active sessions. Call every second.
+    void maintain();
+
+    const std::vector<NodeEntry>& nodes() const { return nodes_; }
+    const NodeEntry* node(NodeId id) const;
+    uint64_t node_sessions(NodeId id) const;
+    const PipelineCounters& counters() const { return counters_; }
+    SessionIdentifier& identifier() { return identifier_; }
+
+private:
+    NodeId assign_node(Session& session);
+    void recount_sessions();
+
+    SessionIdentifier& identifier_;
+    AdmissionControl& admission_;
+    Scheduler& scheduler_;
+    std::vector<NodeEntry> nodes_;
+    std::vector<NodeView> views_;  // parallel to nodes_
+    IpAddress vip_;
+    PipelineCounters counters_;
+};
+
+}  // namespace sara

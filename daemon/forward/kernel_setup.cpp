@@ -1,0 +1,371 @@
+#include "daemon/forward/kernel_setup.hpp"
+
+#include <fcntl.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "daemon/forward/iptables_rules.hpp"
+#include "daemon/forward/rtnetlink.hpp"
+
+namespace sara {
+namespace {
+
+// The last ip rule priority an owned range may reach: the main table's rule sits at 32766.
+constexpr uint32_t kMainRulePriority = 32766;
+
+class KernelSetupCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sara.kernel_setup"; }
+    std::string message(int value) const override {
+        switch (static_cast<KernelSetupErrc>(value)) {
+            case KernelSetupErrc::invalid_spec: return "invalid kernel setup specification";
+            case KernelSetupErrc::command_failed: return "iptables command failed";
+        }
+        return "unknown kernel setup error";
+    }
+};
+
+// RT_TABLE_UNSPEC, RT_TABLE_DEFAULT, RT_TABLE_MAIN, RT_TABLE_LOCAL: the kernel's, never ours.
+bool is_reserved_table(uint32_t table) {
+    return table == RT_TABLE_UNSPEC || table == RT_TABLE_DEFAULT || table == RT_TABLE_MAIN || table == RT_TABLE_LOCAL;
+}
+
+// The rule priorities and routing tables a call may touch (both use the same numbers).
+struct OwnedRange {
+    uint32_t first = 0;
+    uint32_t last = 0;  // inclusive
+    bool contains(uint32_t value) const { return value >= first && value <= last; }
+};
+
+OwnedRange whole_range(const KernelSetupSpec& spec) { return {spec.table_base, spec.table_base + kOwnedRangeSize - 1}; }
+OwnedRange node_range(const KernelSetupSpec& spec, uint16_t id) { return {node_table(spec, id), node_table(spec, id)}; }
+
+std::error_code check_table_base(const KernelSetupSpec& spec, std::string* error_text) {
+    if (spec.table_base > kMainRulePriority - kOwnedRangeSize) {
+        append_error_text(error_text, "table_base " + std::to_string(spec.table_base) + ": the ip rule priorities " +
+                                          "table_base..table_base+255 must stay below the main rule (32766)");
+        return KernelSetupErrc::invalid_spec;
+    }
+    return {};
+}
+
+// Interface names become /proc/sys path components: refuse anything that is not a plain name.
+bool is_plain_interface_name(const std::string& name) {
+    if (name.empty() || name.size() >= IFNAMSIZ || name == "." || name == "..") return false;
+    return std::none_of(name.begin(), name.end(), [](char c) { return c == '/' || c == ':' || c <= ' ' || c == 0x7f; });
+}
+
+std::error_code check_node(const KernelSetupSpec& spec, const NodeRoute& node, std::string* error_text) {
+    const std::string where = "node " + std::to_string(node.id) + ": ";
+    std::error_code ec;
+    auto fail = [&](const std::string& message) {
+        append_error_text(error_text, where + message);
+        ec = KernelSetupErrc::invalid_spec;
+    };
+    if (node.id < kMinNodeId || node.id > kMaxNodeId) {
+        fail("id must be " + std::to_string(kMinNodeId) + ".." + std::to_string(kMaxNodeId));
+    } else if (!spec.raw_mode && is_reserved_table(node_table(spec, node.id))) {
+        fail("routing table " + std::to_string(node_table(spec, node.id)) + " (table_base " +
+             std::to_string(spec.table_base) + " + id) is one of the kernel's (253 default, 254 main, 255 local); " +
+             "choose another id or table_base");
+    }
+    if (!node.address.is_v4() || node.address.is_unspecified())
+        fail("address " + (node.address.family ? node.address.to_string() : std::string("(unset)")) +
+             " must be a unicast IPv4 address");
+    const bool zero = std::all_of(node.mac.begin(), node.mac.end(), [](uint8_t b) { return b == 0; });
+    if (zero || (node.mac[0] & 1)) fail("MAC must be a non-zero unicast address");
+    return ec;
+}
+
+std::error_code lan_ifindex(const std::string& lan, int& ifindex, std::string* error_text) {
+    ifindex = static_cast<int>(if_nametoindex(lan.c_str()));
+    if (ifindex > 0) return {};
+    const int e = errno;
+    append_error_text(error_text, "lan_interface " + lan + ": " + std::strerror(e));
+    return {e, std::system_category()};
+}
+
+// Brings the routing objects in `range` to exactly `desired` (see kernel_setup.hpp for what
+// is ours). `forget_addresses` are node addresses whose permanent neighbour on lan_ifindex
+// goes unless desired. Installs before it deletes, so a live setup is never without a route.
+// Stops at the first failed addition; carries on through failed deletions (cleanup should be
+// as complete as it can be) and returns the first error.
+class RoutingSync {
+public:
+    RoutingSync(RtNetlink& nl, const KernelSetupSpec& spec, OwnedRange range, int lan_ifindex, std::string* error_text)
+        : nl_(nl), spec_(spec), range_(range), lan_ifindex_(lan_ifindex), error_text_(error_text) {}
+
+    std::error_code run(const std::vector<NodeRoute>& desired, const std::vector<IpAddress>& forget_addresses) {
+        std::vector<NeighbourEntry> neighbours;
+        std::vector<RouteEntry> routes_before;
+        if (auto ec = nl_.dump_neighbours(neighbours, error_text_)) return ec;
+        if (auto ec = nl_.dump_routes(routes_before, error_text_)) return ec;
+
+        for (const auto& node : desired) {
+            if (auto ec = nl_.replace_permanent_neighbour(lan_ifindex_, node.address, node.mac, error_text_)) return ec;
+            if (auto ec = nl_.replace_default_route(node_table(spec_, node.id), node.address, lan_ifindex_, error_text_))
+                return ec;
+        }
+        if (auto ec = sync_rules(desired)) return ec;
+        delete_stale_routes(desired);
+        delete_stale_neighbours(desired, neighbours, routes_before, forget_addresses);
+        return first_error_;
+    }
+
+private:
+    bool owns_table(uint32_t table) const { return range_.contains(table) && !is_reserved_table(table); }
+
+    void note(std::error_code ec) {
+        if (ec && !first_error_) first_error_ = ec;
+    }
+
+    std::error_code sync_rules(const std::vector<NodeRoute>& desired) {
+        std::vector<RuleEntry> rules;
+        if (auto ec = nl_.dump_rules(rules, error_text_)) return ec;
+        std::set<uint16_t> present;
+        for (const auto& rule : rules) {
+            if (!range_.contains(rule.priority) || !rule.fwmark) continue;
+            const auto node = std::find_if(desired.begin(), desired.end(), [&](const NodeRoute& n) {
+                return rule.priority == node_table(spec_, n.id) && rule.fwmark_lookup_only && *rule.fwmark == n.id &&
+                       rule.fwmask == kNodeMarkMask && rule.table == node_table(spec_, n.id);
+            });
+            // Keep the first exact match of a desired rule; delete duplicates and everything else.
+            if (node != desired.end() && present.insert(node->id).second) continue;
+            note(nl_.delete_dumped(rule.message, RTM_DELRULE,
+                                   "rtnetlink: delete rule pref " + std::to_string(rule.priority), error_text_));
+        }
+        for (const auto& node : desired) {
+            if (present.count(node.id)) continue;
+            const uint32_t table = node_table(spec_, node.id);
+            if (auto ec = nl_.add_fwmark_rule(table, node.id, kNodeMarkMask, table, error_text_)) return ec;
+        }
+        return {};
+    }
+
+    // Reads the tables again after the replacements: anything in them that is not exactly a
+    // desired default route goes (other routes, other metrics, tables of removed nodes).
+    void delete_stale_routes(const std::vector<NodeRoute>& desired) {
+        std::vector<RouteEntry> routes;
+        if (auto ec = nl_.dump_routes(routes, error_text_)) return note(ec);
+        for (const auto& route : routes) {
+            if (!owns_table(route.table)) continue;
+            const bool wanted = std::any_of(desired.begin(), desired.end(), [&](const NodeRoute& n) {
+                return route.table == node_table(spec_, n.id) && route.dst_len == 0 && route.tos == 0 &&
+                       route.priority == 0 && route.type == RTN_UNICAST && route.gateway == n.address &&
+                       route.oif == lan_ifindex_ && (route.flags & RTNH_F_ONLINK);
+            });
+            if (wanted) continue;
+            note(nl_.delete_dumped(route.message, RTM_DELROUTE,
+                                   "rtnetlink: delete route in table " + std::to_string(route.table), error_text_));
+        }
+    }
+
+    // Permanent neighbours that go: those of gateways a previous run routed to (found in the
+    // owned tables before the replacements) and those of forget_addresses on the LAN, unless
+    // a desired node still uses that address on that interface.
+    void delete_stale_neighbours(const std::vector<NodeRoute>& desired, const std::vector<NeighbourEntry>& neighbours,
+                                 const std::vector<RouteEntry>& routes_before,
+                                 const std::vector<IpAddress>& forget_addresses) {
+        for (const auto& neighbour : neighbours) {
+            if (!(neighbour.state & NUD_PERMANENT)) continue;
+            const bool still_wanted = std::any_of(desired.begin(), desired.end(), [&](const NodeRoute& n) {
+                return n.address == neighbour.address && neighbour.ifindex == lan_ifindex_;
+            });
+            if (still_wanted) continue;
+            const bool was_gateway = std::any_of(routes_before.begin(), routes_before.end(), [&](const RouteEntry& r) {
+                return owns_table(r.table) && r.gateway == neighbour.address &&
+                       (r.oif == 0 || r.oif == neighbour.ifindex);
+            });
+            const bool forgotten = neighbour.ifindex == lan_ifindex_ &&
+                                   std::find(forget_addresses.begin(), forget_addresses.end(), neighbour.address) !=
+                                       forget_addresses.end();
+            if (!was_gateway && !forgotten) continue;
+            note(nl_.delete_dumped(neighbour.message, RTM_DELNEIGH,
+                                   "rtnetlink: delete neighbour " + neighbour.address.to_string() + " dev " +
+                                       interface_name(neighbour.ifindex),
+                                   error_text_));
+        }
+    }
+
+    RtNetlink& nl_;
+    const KernelSetupSpec& spec_;
+    OwnedRange range_;
+    int lan_ifindex_;
+    std::string* error_text_;
+    std::error_code first_error_;
+};
+
+// `name` is the dotted sysctl name for messages; `relative` its path under /proc/sys (kept
+// apart because an interface name may itself contain dots).
+std::error_code write_sysctl(const std::string& name, const std::string& relative, const std::string& value,
+                             std::string* error_text) {
+    const std::string path = "/proc/sys/" + relative;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    int e = 0;
+    if (fd < 0) {
+        e = errno;
+    } else {
+        const std::string text = value + "\n";
+        errno = 0;
+        if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) e = errno ? errno : EIO;
+        ::close(fd);
+    }
+    if (e == 0) return {};
+    std::string message = "sysctl " + name + "=" + value + " (" + path + "): " + std::strerror(e);
+    if (e == ENOENT && name.find("nf_conntrack") != std::string::npos)
+        message += " (conntrack is not in use in this network namespace yet)";
+    append_error_text(error_text, message);
+    return {e, std::system_category()};
+}
+
+}  // namespace
+
+const std::error_category& kernel_setup_category() {
+    static const KernelSetupCategory category;
+    return category;
+}
+
+std::error_code make_error_code(KernelSetupErrc e) { return {static_cast<int>(e), kernel_setup_category()}; }
+
+uint32_t node_table(const KernelSetupSpec& spec, uint16_t node_id) { return spec.table_base + node_id; }
+
+void append_error_text(std::string* error_text, std::string_view message) {
+    if (!error_text || message.empty()) return;
+    if (!error_text->empty() && error_text->back() != '\n') *error_text += '\n';
+    *error_text += message;
+}
+
+std::error_code validate_kernel_setup_spec(const KernelSetupSpec& spec, std::string* error_text) {
+    std::error_code result;
+    auto fail = [&](const std::string& message) {
+        append_error_text(error_text, message);
+        result = KernelSetupErrc::invalid_spec;
+    };
+    if (spec.vip.is_v6()) {
+        fail("vip " + spec.vip.to_string() + ": IPv6 VIPs are not supported by the kernel setup yet " +
+             "(iptables rules and ip rules are installed for IPv4 only)");
+    } else if (!spec.vip.is_v4() || spec.vip.is_unspecified()) {
+        fail("vip: must be set to a unicast IPv4 address");
+    }
+    if (spec.lan_interface.empty()) {
+        fail("lan_interface: required (the per-node routes and static neighbours are bound to it)");
+    } else if (!is_plain_interface_name(spec.lan_interface)) {
+        fail("lan_interface '" + spec.lan_interface + "': not a valid interface name");
+    }
+    if (spec.queue_count == 0) fail("queue count must be at least 1");
+    if (uint32_t{spec.queue_first} + spec.queue_count - 1 > 0xffff)
+        fail("queues " + std::to_string(spec.queue_first) + ".." +
+             std::to_string(uint32_t{spec.queue_first} + spec.queue_count - 1) + " exceed queue number 65535");
+    for (const auto& [proto, port] : spec.signalling_ports)
+        if (port == 0) fail(std::string("signalling port ") + to_string(proto) + "/0: port must be 1..65535");
+    if (check_table_base(spec, error_text)) result = KernelSetupErrc::invalid_spec;
+
+    std::set<uint16_t> ids;
+    std::set<std::array<uint8_t, 16>> addresses;
+    for (const auto& node : spec.nodes) {
+        if (check_node(spec, node, error_text)) result = KernelSetupErrc::invalid_spec;
+        if (!ids.insert(node.id).second) fail("node " + std::to_string(node.id) + ": duplicate id");
+        if (node.address.is_v4() && !addresses.insert(node.address.bytes).second)
+            fail("node " + std::to_string(node.id) + ": address " + node.address.to_string() + " used twice");
+    }
+    return result;
+}
+
+std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, std::string* error_text) {
+    if (!is_plain_interface_name(lan_interface)) {
+        append_error_text(error_text, "sysctls: lan_interface '" + lan_interface + "' is not a valid interface name");
+        return KernelSetupErrc::invalid_spec;
+    }
+    struct Setting {
+        std::string name, relative, value;
+    };
+    const Setting settings[] = {
+        {"net.ipv4.ip_forward", "net/ipv4/ip_forward", "1"},
+        // One-armed TCP: pick connections up mid-stream and accept windows conntrack never
+        // saw negotiated (the dispatcher sees one direction only; KERNEL-NOTES snag 2).
+        {"net.netfilter.nf_conntrack_tcp_loose", "net/netfilter/nf_conntrack_tcp_loose", "1"},
+        {"net.netfilter.nf_conntrack_tcp_be_liberal", "net/netfilter/nf_conntrack_tcp_be_liberal", "1"},
+        // Packets leave by the interface they came in on: no ICMP redirects towards clients.
+        // The kernel sends one if either `all` or the interface's own setting is on.
+        {"net.ipv4.conf.all.send_redirects", "net/ipv4/conf/all/send_redirects", "0"},
+        {"net.ipv4.conf." + lan_interface + ".send_redirects", "net/ipv4/conf/" + lan_interface + "/send_redirects",
+         "0"},
+    };
+    std::error_code first;
+    for (const auto& setting : settings) {
+        const auto ec = write_sysctl(setting.name, setting.relative, setting.value, error_text);
+        if (ec && !first) first = ec;
+    }
+    return first;
+}
+
+std::error_code KernelSetup::install(const KernelSetupSpec& spec, std::string* error_text) const {
+    if (auto ec = validate_kernel_setup_spec(spec, error_text)) return ec;
+    int ifindex = 0;
+    if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
+    RtNetlink nl;
+    if (auto ec = nl.open(error_text)) return ec;
+    RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
+    if (spec.raw_mode) {
+        // Nothing is routed; clear what a route-mode run may have left.
+        std::vector<IpAddress> addresses;
+        for (const auto& node : spec.nodes) addresses.push_back(node.address);
+        if (auto ec = sync.run({}, addresses)) return ec;
+        return apply_iptables(programs_, sara_iptables_rules(spec), error_text);
+    }
+    if (auto ec = sync.run(spec.nodes, {})) return ec;
+    if (auto ec = apply_iptables(programs_, sara_iptables_rules(spec), error_text)) return ec;
+    return apply_dispatcher_sysctls(spec.lan_interface, error_text);
+}
+
+std::error_code KernelSetup::remove(const KernelSetupSpec& spec, std::string* error_text) const {
+    if (auto ec = check_table_base(spec, error_text)) return ec;
+    // iptables first: stop queueing and marking before the routes the marks lead to go.
+    std::error_code first = apply_iptables(programs_, {}, error_text);
+    // A vanished interface took its routes and neighbours with it; rules and other tables
+    // still need cleaning, so carry on with index 0 (matches no neighbour).
+    const int ifindex = static_cast<int>(if_nametoindex(spec.lan_interface.c_str()));
+    RtNetlink nl;
+    if (auto ec = nl.open(error_text)) return first ? first : ec;
+    std::vector<IpAddress> addresses;
+    for (const auto& node : spec.nodes) addresses.push_back(node.address);
+    RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
+    const auto ec = sync.run({}, addresses);
+    return first ? first : ec;
+}
+
+std::error_code KernelSetup::add_node(const KernelSetupSpec& spec, const NodeRoute& node,
+                                      std::string* error_text) const {
+    if (auto ec = check_table_base(spec, error_text)) return ec;
+    if (auto ec = check_node(spec, node, error_text)) return ec;
+    int ifindex = 0;
+    if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
+    RtNetlink nl;
+    if (auto ec = nl.open(error_text)) return ec;
+    RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);
+    return sync.run({node}, {});
+}
+
+std::error_code KernelSetup::remove_node(const KernelSetupSpec& spec, const NodeRoute& node,
+                                         std::string* error_text) const {
+    if (auto ec = check_table_base(spec, error_text)) return ec;
+    if (node.id < kMinNodeId || node.id > kMaxNodeId) {
+        append_error_text(error_text, "node " + std::to_string(node.id) + ": id must be " +
+                                          std::to_string(kMinNodeId) + ".." + std::to_string(kMaxNodeId));
+        return KernelSetupErrc::invalid_spec;
+    }
+    const int ifindex = static_cast<int>(if_nametoindex(spec.lan_interface.c_str()));
+    RtNetlink nl;
+    if (auto ec = nl.open(error_text)) return ec;
+    RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);
+    return sync.run({}, {node.address});
+}
+
+}  // namespace sara

@@ -1,0 +1,107 @@
+// The few rtnetlink operations the dispatcher's kernel setup needs (IPv4 only), over libmnl:
+// permanent neighbours, default routes in numbered tables, fwmark rules, and dumps of each so
+// that a previous run's objects can be found and deleted exactly as the kernel shows them.
+//
+// Every request asks for an ACK and waits for it; errors carry the operation, the object,
+// errno's text and, when the kernel gives one, its extended-ACK message. Deletions resend a
+// dumped message with the delete type (what `ip ... flush` does), so they match exactly that
+// object; "already gone" (ENOENT, ESRCH) counts as success.
+//
+// One RtNetlink is used by one thread at a time.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "common/net/ip_address.hpp"
+
+struct mnl_socket;
+
+namespace sara {
+
+struct RuleEntry {
+    uint32_t priority = 0;
+    std::optional<uint32_t> fwmark;
+    uint32_t fwmask = 0;
+    uint32_t table = 0;
+    uint8_t action = 0;  // FR_ACT_*
+    // True if the rule selects on fwmark alone (no addresses, tos, interfaces, ports, uid
+    // range, invert flag...) and looks up a table: the shape add_fwmark_rule() creates.
+    bool fwmark_lookup_only = false;
+    std::vector<uint8_t> message;  // the dumped netlink message
+};
+
+struct RouteEntry {
+    uint32_t table = 0;
+    uint8_t dst_len = 0;
+    uint8_t tos = 0;
+    uint8_t type = 0;       // RTN_*
+    uint32_t priority = 0;  // metric
+    IpAddress gateway;      // unset if the route has none
+    int oif = 0;
+    uint32_t flags = 0;     // RTNH_F_*
+    std::vector<uint8_t> message;
+};
+
+struct NeighbourEntry {
+    int ifindex = 0;
+    IpAddress address;
+    uint16_t state = 0;  // NUD_*
+    std::vector<uint8_t> message;
+};
+
+class RtNetlink {
+public:
+    RtNetlink() = default;
+    ~RtNetlink();
+    RtNetlink(const RtNetlink&) = delete;
+    RtNetlink& operator=(const RtNetlink&) = delete;
+
+    [[nodiscard]] std::error_code open(std::string* error_text);
+
+    [[nodiscard]] std::error_code dump_rules(std::vector<RuleEntry>& rules, std::string* error_text);
+    [[nodiscard]] std::error_code dump_routes(std::vector<RouteEntry>& routes, std::string* error_text);
+    [[nodiscard]] std::error_code dump_neighbours(std::vector<NeighbourEntry>& neighbours, std::string* error_text);
+
+    // RTM_DELRULE / RTM_DELROUTE / RTM_DELNEIGH of a dumped message; `what` names the object.
+    [[nodiscard]] std::error_code delete_dumped(const std::vector<uint8_t>& message, uint16_t delete_type,
+                                                std::string_view what, std::string* error_text);
+
+    // ADDRESS lladdr MAC dev IFINDEX nud permanent (create or replace).
+    [[nodiscard]] std::error_code replace_permanent_neighbour(int ifindex, const IpAddress& address,
+                                                              const std::array<uint8_t, 6>& mac,
+                                                              std::string* error_text);
+    // default via GATEWAY dev IFINDEX onlink table TABLE proto static (create or replace).
+    [[nodiscard]] std::error_code replace_default_route(uint32_t table, const IpAddress& gateway, int ifindex,
+                                                        std::string* error_text);
+    // pref PRIORITY fwmark MARK/MASK lookup TABLE (fails with EEXIST if that very rule exists).
+    [[nodiscard]] std::error_code add_fwmark_rule(uint32_t priority, uint32_t fwmark, uint32_t fwmask,
+                                                  uint32_t table, std::string* error_text);
+
+private:
+    using MessageHandler = std::function<void(const nlmsghdr&)>;
+    // Sends `request` (its seq and flags are set here) and reads until its ACK or dump end;
+    // `on_message` sees every data message of a dump. `interrupted` reports NLM_F_DUMP_INTR.
+    std::error_code transact(nlmsghdr* request, std::string_view what, const MessageHandler& on_message,
+                             bool* interrupted, std::string* error_text);
+    std::error_code dump(uint16_t type, uint8_t family, std::string_view what, const MessageHandler& on_message,
+                         std::string* error_text);
+
+    mnl_socket* socket_ = nullptr;
+    uint32_t port_id_ = 0;
+    uint32_t next_seq_ = 1;
+    std::vector<uint8_t> receive_buffer_;
+};
+
+// The interface's name for messages ("if#7" if the index has none).
+std::string interface_name(int ifindex);
+
+}  // namespace sara

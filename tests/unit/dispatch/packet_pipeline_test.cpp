@@ -1,0 +1,128 @@
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+
+#include "daemon/dispatch/packet_pipeline.hpp"
+#include "daemon/forward/marks.hpp"
+#include "tests/unit/support/ip_builder.hpp"
+#include "tests/unit/support/packets.hpp"
+
+using namespace sara;
+using namespace sara::test;
+
+namespace {
+
+constexpr const char* kVip = "198.18.100.10";
+constexpr const char* kClient = "198.18.1.2";
+
+NodeEntry node(NodeId id, bool available = true) {
+    NodeEntry n;
+    n.id = id;
+    n.name = "node" + std::to_string(id);
+    n.available = available;
+    return n;
+}
+
+class RejectAll final : public AdmissionControl {
+public:
+    bool admit_new_session() override { return false; }
+};
+
+struct PipelineFixture {
+    ManualClock clock;
+    ServiceMap services = ServiceMap::defaults();
+    SessionTable table{SessionTableLimits{}, services.timeouts(), clock};
+    SessionIdentifier identifier{table, services, ip(kVip)};
+    AdmitAll admit_all;
+    LeastSessionsScheduler scheduler;
+    PacketPipeline pipeline{identifier, admit_all, scheduler,
+                            {node(1), node(2), node(3)},
+                            ip(kVip)};
+
+    PipelineDecision invite(const std::string& call_id, uint16_t media_port) {
+        const std::string m = sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", call_id, "1 INVITE",
+                                          sdp_body(kClient, media_port));
+        return pipeline.decide(udp_packet(kClient, 5070, kVip, 5060, m));
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(packet_pipeline)
+
+BOOST_FIXTURE_TEST_CASE(signalling_is_marked_no_save_and_media_is_offloaded_to_the_same_node, PipelineFixture) {
+    const PipelineDecision sig = invite("call-1", 20000);
+    BOOST_REQUIRE(sig.node != kNoNode);
+    BOOST_TEST((sig.verdict.kind == Verdict::Kind::accept));
+    BOOST_TEST(sig.verdict.set_mark);
+    BOOST_TEST(sig.verdict.mark == (uint32_t(sig.node) | kMarkNoSave));
+    const PipelineDecision rtp = pipeline.decide(udp_packet(kClient, 20000, kVip, 6000, "rtp"));
+    BOOST_TEST(rtp.node == sig.node);
+    BOOST_TEST(rtp.verdict.mark == uint32_t(sig.node));  // no kMarkNoSave: conntrack saves it
+    BOOST_TEST(pipeline.counters().pipeline_sessions_assigned_total == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(calls_on_one_socket_spread_over_all_nodes, PipelineFixture) {
+    std::set<NodeId> used;
+    for (int i = 0; i < 6; ++i) used.insert(invite("c" + std::to_string(i), uint16_t(20000 + 2 * i)).node);
+    BOOST_TEST(used.size() == 3u);
+    for (NodeId id : {1, 2, 3}) BOOST_TEST(pipeline.node_sessions(NodeId(id)) == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(tcp_syn_retransmission_and_first_ack_get_the_same_node, PipelineFixture) {
+    const auto syn = tcp_packet(kClient, 40000, kVip, 554, tcp_flag::syn, 100);
+    const PipelineDecision first = pipeline.decide(syn);
+    BOOST_TEST(pipeline.decide(syn).node == first.node);
+    BOOST_TEST(pipeline.decide(tcp_packet(kClient, 40000, kVip, 554, tcp_flag::ack, 101)).node == first.node);
+    BOOST_TEST(first.verdict.mark == (uint32_t(first.node) | kMarkNoSave));
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_packets_get_the_drop_policy_and_are_counted, PipelineFixture) {
+    struct Case {
+        const char* description;
+        std::vector<uint8_t> packet;
+        uint64_t PipelineCounters::*counter;
+    };
+    const Case cases[] = {
+        {"truncated IP header", {0x45, 0x00, 0x00}, &PipelineCounters::pipeline_decode_errors_total},
+        {"garbage SIP datagram", udp_packet(kClient, 5070, kVip, 5060, "\x7f garbage"),
+         &PipelineCounters::pipeline_malformed_dropped_total},
+        {"ICMP to the VIP", ipv4_packet(kClient, kVip, 1, {3, 3, 0, 0, 0, 0, 0, 0}),
+         &PipelineCounters::pipeline_no_ports_dropped_total},
+    };
+    for (const Case& c : cases) {
+        BOOST_TEST_CONTEXT(c.description) {
+            const uint64_t before = pipeline.counters().*c.counter;
+            const PipelineDecision d = pipeline.decide(c.packet);
+            BOOST_TEST((d.verdict.kind == Verdict::Kind::drop));
+            BOOST_TEST((pipeline.counters().*c.counter) == before + 1);
+        }
+    }
+}
+
+BOOST_FIXTURE_TEST_CASE(packets_not_for_the_vip_pass_unmarked, PipelineFixture) {
+    const PipelineDecision d = pipeline.decide(udp_packet(kClient, 1000, "198.18.1.1", 53, "x"));
+    BOOST_TEST((d.verdict.kind == Verdict::Kind::accept));
+    BOOST_TEST(!d.verdict.set_mark);
+}
+
+BOOST_AUTO_TEST_CASE(rejected_and_unplaceable_sessions_are_dropped_and_retried) {
+    ManualClock clock;
+    ServiceMap services = ServiceMap::defaults();
+    SessionTable table(SessionTableLimits{}, services.timeouts(), clock);
+    SessionIdentifier identifier(table, services, ip(kVip));
+    RejectAll reject;
+    LeastSessionsScheduler scheduler;
+    PacketPipeline pipeline(identifier, reject, scheduler, {node(1)}, ip(kVip));
+    const auto packet = udp_packet(kClient, 5070, kVip, 5060, sip_message("INVITE sip:s@198.18.100.10 SIP/2.0", "x", "1 INVITE"));
+    BOOST_TEST((pipeline.decide(packet).verdict.kind == Verdict::Kind::drop));
+    BOOST_TEST((pipeline.decide(packet).verdict.kind == Verdict::Kind::drop));  // retransmission: decided again
+    BOOST_TEST(pipeline.counters().pipeline_admission_rejected_total == 2u);
+
+    AdmitAll admit;
+    PacketPipeline no_nodes(identifier, admit, scheduler, {node(1, false)}, ip(kVip));
+    BOOST_TEST((no_nodes.decide(packet).verdict.kind == Verdict::Kind::drop));
+    BOOST_TEST(no_nodes.counters().pipeline_no_node_total == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
