@@ -93,6 +93,8 @@ $(FUZZ_BUILD)/obj/%.o: %.cpp
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_LIB_OBJ)
 	$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ $(PKG_LIBS) -lpthread -o $@
 
+# Keep the instrumented library objects between fuzz target links.
+.SECONDARY: $(FUZZ_LIB_OBJ)
 fuzz-build: $(FUZZ_BINS)
 # Each target first replays its seed corpus and regression cases, then fuzzes for FUZZ_SECONDS.
 fuzz: fuzz-build

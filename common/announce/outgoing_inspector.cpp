@@ -60,7 +60,9 @@ void OutgoingInspector::inspect_stream(const DecodedPacket& p, ServiceProtocol p
     StreamBuffer& stream = it->second;
     if (p.tcp_flags & tcp_flag::syn) stream.start(p.tcp_seq);
     if (!p.payload.empty()) {
-        const auto fed = stream.feed(p.tcp_seq, p.payload);
+        // Data on a SYN (TCP Fast Open) starts one past the SYN's sequence number.
+        const uint32_t seq = (p.tcp_flags & tcp_flag::syn) ? p.tcp_seq + 1 : p.tcp_seq;
+        const auto fed = stream.feed(seq, p.payload);
         if (fed == StreamBuffer::Feed::gap_resync || fed == StreamBuffer::Feed::overflow)
             ++counters_.outgoing_stream_gaps_total;
         // Bounded: each round consumes at least one byte or stops.

@@ -214,7 +214,9 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
 
 void SessionIdentifier::inspect_stream(const DecodedPacket& p, const FlowKey& key, SessionId connection,
                                        Stream& stream, Classification& c) {
-    switch (stream.buffer.feed(p.tcp_seq, p.payload)) {
+    // Data on a SYN (TCP Fast Open) starts one past the SYN's sequence number.
+    const uint32_t seq = (p.tcp_flags & tcp_flag::syn) ? p.tcp_seq + 1 : p.tcp_seq;
+    switch (stream.buffer.feed(seq, p.payload)) {
         case StreamBuffer::Feed::gap_resync: ++counters_.stream_gaps_total; break;
         case StreamBuffer::Feed::overflow: ++counters_.stream_overflow_total; return;
         default: break;

@@ -273,3 +273,22 @@ BOOST_AUTO_TEST_CASE(a_full_table_refuses_new_sessions_but_keeps_old_ones) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(session_identifier_regressions)
+
+// Regression: data carried on a SYN (TCP Fast Open) starts at the SYN's sequence number + 1;
+// it used to be fed at the SYN's own number, and the next segment looked like a retransmission.
+BOOST_AUTO_TEST_CASE(data_on_a_syn_is_reassembled_in_order) {
+    ManualClock clock;
+    const ServiceMap services = ServiceMap::defaults();
+    SessionTable table(SessionTableLimits{}, services.timeouts(), clock);
+    SessionIdentifier identifier(table, services, ip(kVip));
+    const std::string invite = sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "tfo", "1 INVITE");
+    const std::string head = invite.substr(0, 40), tail = invite.substr(40);
+    identifier.classify(tcp(kClient, 40000, kVip, 5060, tcp_flag::syn, 1000, head));
+    identifier.classify(tcp(kClient, 40000, kVip, 5060, tcp_flag::ack, 1001 + uint32_t(head.size()), tail));
+    BOOST_TEST(table.find_session(ServiceProtocol::sip, "tfo") != kNoSession);
+    BOOST_TEST(identifier.counters().stream_gaps_total == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

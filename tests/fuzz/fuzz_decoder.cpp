@@ -1,0 +1,83 @@
+// libFuzzer target for decode_ip_packet: the input is what NFQUEUE would hand over (a packet
+// starting at the IP header). Invariants are checked with __builtin_trap so a violation is a
+// crash libFuzzer keeps; ASan catches any read outside the input.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "common/net/packet.hpp"
+
+namespace {
+
+using sara::DecodedPacket;
+using sara::DecodeError;
+using sara::DecodeResult;
+
+void check(bool ok) {
+    if (!ok) __builtin_trap();
+}
+
+bool lies_within(std::span<const uint8_t> part, std::span<const uint8_t> whole) {
+    if (part.empty()) return true;
+    return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
+}
+
+void check_result(std::span<const uint8_t> input, const DecodeResult& r) {
+    const DecodedPacket& p = r.packet;
+    check(sara::to_string(r.error) != nullptr);
+    // The payload lies within the input, and only a decoded TCP/UDP header yields one.
+    check(lies_within(p.payload, input));
+    check(p.has_ports || p.payload.empty());
+    // Ports only for TCP or UDP: an ICMP error quoting a UDP header is not a flow.
+    if (p.has_ports) check(p.is_tcp() || p.is_udp());
+    if (p.later_fragment) check(p.fragment && !p.has_ports);
+    if (!r.ok()) {
+        check(!p.has_ports);
+        return;
+    }
+    check(!input.empty());
+    const int version = input[0] >> 4;
+    check(version == 4 || version == 6);
+    check(p.src.family == version && p.dst.family == version);
+    if (p.has_ports) {
+        // The key is built from what was decoded, in the family of the packet.
+        const sara::FlowKey key = p.flow_key();
+        check(key.src_port == p.src_port && key.dst_port == p.dst_port);
+        check(key.is_v4() == (version == 4));
+    }
+    if (p.is_tcp() && p.has_ports) check(input.size() >= size_t(version == 4 ? 40 : 60));
+    if (p.is_udp() && p.has_ports) check(input.size() >= size_t(version == 4 ? 28 : 48));
+}
+
+bool same_packet(const DecodeResult& a, std::span<const uint8_t> a_input, const DecodeResult& b,
+                 std::span<const uint8_t> b_input) {
+    const DecodedPacket& x = a.packet;
+    const DecodedPacket& y = b.packet;
+    if (a.error != b.error || x.src != y.src || x.dst != y.dst || x.ip_proto != y.ip_proto ||
+        x.fragment != y.fragment || x.later_fragment != y.later_fragment || x.has_ports != y.has_ports ||
+        x.src_port != y.src_port || x.dst_port != y.dst_port || x.tcp_flags != y.tcp_flags ||
+        x.tcp_seq != y.tcp_seq || x.payload.size() != y.payload.size())
+        return false;
+    if (x.payload.empty()) return true;
+    return x.payload.data() - a_input.data() == y.payload.data() - b_input.data();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    const std::span<const uint8_t> input(data, size);
+    const DecodeResult r = sara::decode_ip_packet(input);
+    check_result(input, r);
+
+    // Ethernet padding: bytes after a decoded datagram must not change anything.
+    if (r.ok()) {
+        std::vector<uint8_t> padded(input.begin(), input.end());
+        padded.resize(size + 18, 0xa5);
+        const DecodeResult again = sara::decode_ip_packet(padded);
+        check_result(padded, again);
+        check(same_packet(r, input, again, padded));
+    }
+    return 0;
+}
