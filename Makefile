@@ -29,6 +29,8 @@ DAEMON_LIB_OBJ := $(call obj,$(DAEMON_LIB_SRC))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 
 BINARIES := $(BUILD)/sarad
+TOOL_SRC := $(sort $(wildcard tests/tools/*.cpp))
+TOOL_BINS := $(patsubst tests/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRC))
 UNIT_BIN := $(BUILD)/unit-tests
 
 .PHONY: all help deps test check asan ubsan fuzz fuzz-build fuzz-long bench demo captures integration replay-test tools clean
@@ -111,8 +113,6 @@ bench: $(BENCH_BINS)
 	tests/bench/run.sh $(BUILD)/bench
 
 # --- test tools: small programs the integration tests drive (tests/tools/NAME.cpp -> build/tools/NAME)
-TOOL_SRC := $(sort $(wildcard tests/tools/*.cpp))
-TOOL_BINS := $(patsubst tests/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRC))
 $(BUILD)/tools/%: $(call obj,tests/tools/%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -121,6 +121,10 @@ tools: $(TOOL_BINS)
 # --- integration and end to end -------------------------------------------------------------
 replay-test: $(BUILD)/sarad
 	$(PYTHON) -m pytest -q tests/replay
+
+# Namespace cluster with real peers (root). SARA_STRICT=1: a skipped test fails.
+integration: $(BUILD)/sarad $(TOOL_BINS)
+	SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs tests/integration
 
 captures: $(BUILD)/sarad
 	tests/captures/make-captures.sh tests/data
@@ -133,6 +137,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) test
 	$(MAKE) replay-test
+	$(MAKE) integration
 	$(MAKE) asan
 	$(MAKE) ubsan
 	$(MAKE) fuzz FUZZ_SECONDS=10

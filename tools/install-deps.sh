@@ -11,8 +11,9 @@ packages=(
   # tests, captures and demo: real peers, captures, namespaces
   python3 python3-pytest python3-scapy python3-gi
   iproute2 iptables conntrack ethtool tcpdump
-  sip-tester baresip
+  sip-tester baresip tshark
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+  gstreamer1.0-plugins-bad
   gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg
 )
 

@@ -455,10 +455,13 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
 }
 
 void read_control(ConfigErrorList& errors, const Field& field, ControlConfig& control) {
-    MapReader map(errors, field, {"socket"});
+    MapReader map(errors, field, {"socket", "state_file"});
     // socket: saractl's Unix socket, absolute path of at most 107 bytes (sun_path),
     // default /run/sara/sarad.sock.
     read_absolute_path(errors, map.get("socket"), control.socket, 107);
+    // state_file: where a clean stop saves the session table for the next start (absolute
+    // path), default /var/lib/sara/sessions.snapshot.
+    read_absolute_path(errors, map.get("state_file"), control.state_file, 4096);
 }
 
 void read_metrics(ConfigErrorList& errors, const Field& field, MetricsConfig& metrics) {

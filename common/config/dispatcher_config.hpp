@@ -113,6 +113,7 @@ struct SyncConfig {
 
 struct ControlConfig {
     std::string socket = "/run/sara/sarad.sock";  // saractl's Unix socket
+    std::string state_file = "/var/lib/sara/sessions.snapshot";  // session table across a restart
     friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
 };
 

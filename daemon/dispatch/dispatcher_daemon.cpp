@@ -1,6 +1,9 @@
 #include "daemon/dispatch/dispatcher_daemon.hpp"
 
 #include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <csignal>
 #include <iostream>
 #include <mutex>
@@ -16,6 +19,7 @@
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
+#include "daemon/identify/table_snapshot.hpp"
 #include "daemon/control/control_server.hpp"
 #include "daemon/schedule/scheduler.hpp"
 
@@ -142,6 +146,39 @@ std::string Runtime::control_request(std::string_view request) {
     return out.dump() + "\n";
 }
 
+// Loads the snapshot a clean stop left and removes it, so a later crash never reloads state
+// older than the crash.
+void load_state(Runtime& rt, Logger& log) {
+    const std::string& path = rt.config.control.state_file;
+    std::ifstream in(path);
+    if (!in) return;
+    const SnapshotLoad load = read_snapshot(in, rt.table);
+    log.notice("state: reloaded " + std::to_string(load.sessions) + " sessions, " + std::to_string(load.flows) +
+               " flows from " + path);
+    if (!load.error.empty()) log.warning("state: " + path + ": " + load.error + "; the rest was ignored");
+    std::remove(path.c_str());
+}
+
+void save_state(Runtime& rt, Logger& log) {
+    const std::string& path = rt.config.control.state_file;
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        write_snapshot(rt.table, out);
+        if (!out.flush()) {
+            log.error("state: cannot write " + tmp + "; sessions will not survive this restart");
+            return;
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        log.error("state: cannot rename " + tmp + " to " + path);
+        return;
+    }
+    log.notice("state: saved " + std::to_string(rt.table.session_count()) + " sessions to " + path);
+}
+
 void queue_thread(Runtime& rt, NfQueue& queue, Logger& log) {
     const bool raw_mode = rt.raw != nullptr;
     const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload) {
@@ -199,6 +236,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     auto rt = std::make_unique<Runtime>(config);
+    load_state(*rt, log);
     KernelSetup kernel;
     const KernelSetupSpec spec = kernel_spec(config);
     std::string error;
@@ -262,6 +300,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     for (auto& t : threads) t.join();
     control.reset();
     rt->queues.clear();
+    save_state(*rt, log);
     if (kernel.remove(spec, &error)) {
         log.error("kernel cleanup: " + error);
         return 1;
