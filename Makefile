@@ -131,7 +131,11 @@ captures: $(BUILD)/sarad
 
 demo: deps
 	$(MAKE) all
-	tools/demo.sh
+	$(PYTHON) tools/demo.py
+
+# The offline replay of the capture corpus (what `make demo` showed before the live cluster).
+demo-replay: $(BUILD)/sarad
+	tools/demo-replay.sh
 
 check: deps
 	$(MAKE) all
