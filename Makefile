@@ -2,6 +2,8 @@
 # Sources are found by folder, so adding a .cpp needs no edit here.
 
 SHELL := /bin/bash
+# Builds use every core; the test steps of `check` still run one after another (one recipe).
+MAKEFLAGS += -j$(shell nproc)
 BUILD ?= build
 CXX ?= g++
 CLANGXX ?= clang++-14
