@@ -342,7 +342,8 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
 
 void read_health(ConfigErrorList& errors, const Field& field, std::optional<HealthConfig>& out) {
     if (!field.present) return;  // no node agents: every node is up
-    MapReader map(errors, field, {"listen", "heartbeat_interval", "miss_limit", "load_interval"});
+    MapReader map(errors, field,
+                  {"listen", "heartbeat_interval", "miss_limit", "load_interval", "recovery_heartbeats", "load_weights"});
     if (!map.is_map()) return;
     HealthConfig health;
     // listen: UDP address for heartbeats and load vectors from node agents (required).
@@ -353,6 +354,23 @@ void read_health(ConfigErrorList& errors, const Field& field, std::optional<Heal
     read_integer<uint32_t>(errors, map.get("miss_limit"), health.miss_limit, 1, 100);
     // load_interval: δ, how often agents send a load vector, 10ms..60s, default 500ms.
     read_duration(errors, map.get("load_interval"), health.load_interval, milliseconds(10), seconds(60));
+    // recovery_heartbeats: consecutive heartbeats (no gap) before a down node is up again
+    // (hysteresis), 1..100, default 3.
+    read_integer<uint32_t>(errors, map.get("recovery_heartbeats"), health.recovery_heartbeats, 1, 100);
+    // load_weights: how the load vector combines into the node's load l_j, each 0..1, with a
+    // sum above 0; defaults cpu 0.5, memory 0.1, net 0.1, io 0.1, backlog 0.2.
+    const Field weights = map.get("load_weights");
+    if (weights.present) {
+        MapReader w(errors, weights, {"cpu", "memory", "net", "io", "backlog"});
+        LoadWeights& lw = health.load_weights;
+        read_fraction(errors, w.get("cpu"), lw.cpu);
+        read_fraction(errors, w.get("memory"), lw.memory);
+        read_fraction(errors, w.get("net"), lw.net);
+        read_fraction(errors, w.get("io"), lw.io);
+        read_fraction(errors, w.get("backlog"), lw.backlog);
+        if (lw.cpu + lw.memory + lw.net + lw.io + lw.backlog <= 0)
+            report(errors, weights.mark(), "health.load_weights: at least one weight must be above 0");
+    }
     out = health;
 }
 

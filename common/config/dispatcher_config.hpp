@@ -63,12 +63,20 @@ struct NodeConfig {
     friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
 
+// How a node's load vector combines into its load l_j (a weighted sum, DESIGN §7).
+struct LoadWeights {
+    double cpu = 0.5, memory = 0.1, net = 0.1, io = 0.1, backlog = 0.2;
+    friend bool operator==(const LoadWeights&, const LoadWeights&) = default;
+};
+
 // Present only if node agents report to this dispatcher; absent = every node is up.
 struct HealthConfig {
     Endpoint listen;  // UDP address heartbeats and load vectors arrive on
     std::chrono::milliseconds heartbeat_interval{200};  // d: agents send a heartbeat every d
     uint32_t miss_limit = 3;                              // n: node down after n*d without one
     std::chrono::milliseconds load_interval{500};         // δ: agents send a load vector every δ
+    uint32_t recovery_heartbeats = 3;  // hysteresis: consecutive heartbeats before a node is up again
+    LoadWeights load_weights;
     friend bool operator==(const HealthConfig&, const HealthConfig&) = default;
 };
 

@@ -17,6 +17,13 @@ const NodeEntry* PacketPipeline::node(NodeId id) const {
     return nullptr;
 }
 
+void PacketPipeline::set_available(NodeId id, bool available) {
+    for (NodeEntry& n : nodes_)
+        if (n.id == id) n.available = available;
+    for (NodeView& v : views_)
+        if (v.id == id) v.available = available;
+}
+
 uint64_t PacketPipeline::node_sessions(NodeId id) const {
     for (const NodeView& v : views_)
         if (v.id == id) return v.sessions;

@@ -56,6 +56,10 @@ public:
     // Purges the session table and recounts each node's active sessions. Call every second.
     void maintain();
 
+    // Health changes: an unavailable node gets no new sessions; its established sessions
+    // keep their node (drain) — the caller counts them lost when the node crashed.
+    void set_available(NodeId id, bool available);
+
     const std::vector<NodeEntry>& nodes() const { return nodes_; }
     const NodeEntry* node(NodeId id) const;
     uint64_t node_sessions(NodeId id) const;

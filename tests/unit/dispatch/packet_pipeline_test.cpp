@@ -126,3 +126,20 @@ BOOST_AUTO_TEST_CASE(rejected_and_unplaceable_sessions_are_dropped_and_retried) 
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(packet_pipeline_health)
+
+BOOST_FIXTURE_TEST_CASE(an_unavailable_node_gets_no_new_sessions_but_keeps_its_own, PipelineFixture) {
+    const PipelineDecision first = invite("kept", 20000);
+    BOOST_REQUIRE(first.node != kNoNode);
+    pipeline.set_available(first.node, false);
+    for (int i = 0; i < 6; ++i) BOOST_TEST(invite("new" + std::to_string(i), uint16_t(21000 + 2 * i)).node != first.node);
+    // The established session still goes to its node (a drain lets calls finish).
+    BOOST_TEST(pipeline.decide(udp_packet(kClient, 20000, kVip, 6000, "rtp")).node == first.node);
+    pipeline.set_available(first.node, true);
+    std::set<NodeId> used;
+    for (int i = 0; i < 3; ++i) used.insert(invite("back" + std::to_string(i), uint16_t(22000 + 2 * i)).node);
+    BOOST_TEST(used.count(first.node) == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,127 @@
+// Control messages between the node agents, the gateway and the dispatchers (DESIGN §7):
+// UDP datagrams, network byte order, each with an HMAC-SHA256 trailer over everything before
+// it (a shared cluster key), checked against a per-sender replay window and a timestamp bound.
+//
+// Datagram layout:
+//   header  (4 bytes): magic 'S' 'A' | version u8 (1) | type u8
+//   body    (type-specific, below)
+//   trailer (32 bytes): HMAC-SHA256(key, header + body); absent only with `auth: none`
+//
+// Heartbeat body — the paper's 11 bytes: host_id u16 | seq u32 | flag u8 | timestamp u32
+//   flag 0: node and application available; 1: node up, application down;
+//   2: planned failure (drain) at `timestamp` (0 = now); 3: planned failure withdrawn (undrain).
+//   timestamp: seconds since the Unix epoch when sent (the drain time for flag 2).
+// Load body: host_id u16 | seq u32 | timestamp u32 | cpu u16 | memory u16 | net u16 | io u16 |
+//   backlog u16 — each a fraction of capacity in [0, 1] as value/65535.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/util/counters.hpp"
+
+namespace sara::wire {
+
+inline constexpr uint8_t kVersion = 1;
+inline constexpr size_t kHeaderSize = 4;
+inline constexpr size_t kMacSize = 32;
+
+enum class MessageType : uint8_t { heartbeat = 1, load = 2, announce = 3, sync = 4 };
+
+enum class HeartbeatFlag : uint8_t { available = 0, app_down = 1, drain = 2, undrain = 3 };
+
+struct Heartbeat {
+    uint16_t host_id = 0;
+    uint32_t seq = 0;
+    HeartbeatFlag flag = HeartbeatFlag::available;
+    uint32_t timestamp = 0;
+};
+inline constexpr size_t kHeartbeatBodySize = 11;
+
+struct LoadVector {
+    uint16_t host_id = 0;
+    uint32_t seq = 0;
+    uint32_t timestamp = 0;
+    double cpu = 0, memory = 0, net = 0, io = 0, backlog = 0;  // each in [0, 1]
+};
+inline constexpr size_t kLoadBodySize = 20;
+
+// The shared cluster key. Loaded from a file holding at least 32 bytes as hex text
+// (`openssl rand -hex 32`); surrounding whitespace is ignored. The file must not be
+// world-readable (it is a shared secret). On failure both return nullopt and, if `error` is not
+// null, set it to one line naming the file (load_file) and what is wrong. They do not throw
+// except std::bad_alloc; they run at startup and reload, never on the data plane.
+struct ClusterKey {
+    std::vector<uint8_t> bytes;
+    static std::optional<ClusterKey> load_file(const std::string& path, std::string* error);
+    static std::optional<ClusterKey> from_hex(std::string_view hex, std::string* error);
+};
+
+// Encoders: a complete datagram; with `key` null, no trailer (`auth: none`). Load fractions
+// are measurements, not config: out-of-range values are clamped to [0, 1], NaN encodes as 0,
+// and each is rounded to the nearest value/65535.
+std::vector<uint8_t> encode(const Heartbeat& h, const ClusterKey* key);
+std::vector<uint8_t> encode(const LoadVector& l, const ClusterKey* key);
+
+enum class Reject : uint8_t { none, malformed, auth, replay, stale, unknown_host };
+const char* to_string(Reject r);
+
+#define SARA_CONTROL_COUNTERS(X)                                                              \
+    X(control_accepted_total, "Control messages accepted")                                    \
+    X(control_rejected_malformed_total, "Control messages dropped: malformed")               \
+    X(control_rejected_auth_total, "Control messages dropped: missing or wrong HMAC")        \
+    X(control_rejected_replay_total, "Control messages dropped: sequence replayed or too old") \
+    X(control_rejected_stale_total, "Control messages dropped: timestamp outside the skew bound") \
+    X(control_rejected_unknown_host_total, "Control messages dropped: host id not configured")
+SARA_DECLARE_COUNTERS(ControlCounters, SARA_CONTROL_COUNTERS)
+
+// Replay window per (sender, type): the highest sequence seen and a 64-bit bitmap of the 64
+// before it (RFC 4303's anti-replay window). Sequences compare by their signed 32-bit
+// difference, so the window follows a sender through the wrap from 2^32 - 1 to 0; a sequence
+// up to 2^31 - 1 ahead counts as new, anything else not in the bitmap (64 or more behind, or
+// exactly 2^31 away) as a replay. The window never guesses at restarts: a restarted sender's
+// small sequence is refused here, and ControlReceiver, which can see the authenticated
+// timestamp, decides whether to reset() and start over.
+class ReplayWindow {
+public:
+    static constexpr uint32_t kSize = 64;
+
+    // True if `seq` is new; records it. False (and nothing recorded) for a replay.
+    bool accept(uint32_t seq);
+    void reset() { initialised_ = false; }
+
+    bool initialised() const { return initialised_; }
+    uint32_t highest() const { return highest_; }
+
+private:
+    bool initialised_ = false;
+    uint32_t highest_ = 0;
+    uint64_t seen_ = 0;  // bit i: highest_ - i seen
+};
+
+struct Decoded {
+    Reject reject = Reject::none;
+    MessageType type = MessageType::heartbeat;
+    Heartbeat heartbeat;  // type heartbeat
+    LoadVector load;      // type load
+};
+
+// Parses and authenticates one datagram (no replay/timestamp checks: those need state, see
+// ControlReceiver). Never throws; any byte sequence is a valid input.
+//   - A datagram is exactly header + body, or header + body + trailer. Any other length
+//     (truncated, a partial trailer, trailing bytes), a wrong magic or version, a type this
+//     build does not decode (announce and sync come later) or a heartbeat flag above 3 is
+//     Reject::malformed.
+//   - With `key`: the trailer is required (header + body alone is Reject::auth) and compared in
+//     constant time; a wrong one is Reject::auth. The MAC is checked before the body's fields
+//     are interpreted, so a bad flag under a bad MAC is Reject::auth.
+//   - With `key` null (`auth: none`, lab use): a trailer is accepted and ignored, so a lab node
+//     can talk to a dispatcher that has auth switched off without reconfiguring the node.
+Decoded decode(std::span<const uint8_t> datagram, const ClusterKey* key) noexcept;
+
+}  // namespace sara::wire
