@@ -7,6 +7,7 @@
 #include <csignal>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,8 @@
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
 #include "daemon/identify/table_snapshot.hpp"
+#include "daemon/monitor/health_listener.hpp"
+#include "daemon/monitor/health_monitor.hpp"
 #include "daemon/control/control_server.hpp"
 #include "daemon/schedule/scheduler.hpp"
 
@@ -30,6 +33,11 @@ namespace {
     X(raw_frames_sent_total, "Packets sent to a node as raw Ethernet frames") \
     X(raw_send_errors_total, "Raw frames the kernel refused (packet dropped)")
 SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
+
+#define SARA_HEALTH_COUNTERS(X)                                                                   \
+    X(node_state_changes_total, "Node state changes (up, down, app-down, draining, load-unknown)") \
+    X(sessions_lost_total, "Active sessions on a node when it went down (crash, not drain)")
+SARA_DECLARE_COUNTERS(HealthCounters, SARA_HEALTH_COUNTERS)
 
 void print_errors(const std::vector<ConfigError>& errors, std::ostream& out) {
     out << format_config_errors(errors);
@@ -104,6 +112,10 @@ struct Runtime {
     std::vector<std::unique_ptr<NfQueue>> queues;
     std::unique_ptr<RawSender> raw;
     RawCounters raw_counters;  // guarded by `lock`
+    std::optional<wire::ClusterKey> key;
+    std::unique_ptr<HealthMonitor> health;  // null without `health:` (every node up); guarded by `lock`
+    std::unique_ptr<HealthListener> listener;
+    HealthCounters health_counters;  // guarded by `lock`
     std::atomic<bool> stop{false};
 };
 
@@ -115,6 +127,8 @@ std::string Runtime::control_request(std::string_view request) {
         add_counters(out, identifier.counters());
         add_counters(out, table.counters());
         add_counters(out, raw_counters);
+        add_counters(out, health_counters);
+        if (listener) add_counters(out, listener->counters());
         // Queue counters are written by their own threads; summed here as a snapshot.
         QueueCounters sum;
         for (const auto& q : queues) {
@@ -129,8 +143,12 @@ std::string Runtime::control_request(std::string_view request) {
     } else if (request == "nodes") {
         out["nodes"] = nlohmann::json::array();
         for (const NodeEntry& n : pipeline.nodes())
-            out["nodes"].push_back({{"id", n.id}, {"name", n.name}, {"state", n.available ? "up" : "down"},
-                                    {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)}});
+            out["nodes"].push_back(
+                {{"id", n.id}, {"name", n.name},
+                 {"state", health ? to_string(health->state(n.id)) : (n.available ? "up" : "down")},
+                 {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)},
+                 {"load", health ? nlohmann::json(health->load(n.id)) : nlohmann::json(nullptr)},
+                 {"heartbeats_lost", health ? health->heartbeats_lost(n.id) : 0}});
     } else if (request.starts_with("sessions")) {
         size_t limit = 1000;
         if (request.size() > 9) limit = size_t(std::strtoull(std::string(request.substr(9)).c_str(), nullptr, 10));
@@ -177,6 +195,22 @@ void save_state(Runtime& rt, Logger& log) {
         return;
     }
     log.notice("state: saved " + std::to_string(rt.table.session_count()) + " sessions to " + path);
+}
+
+// Applies the health monitor's state changes: logs each, takes unavailable nodes out of
+// scheduling, and counts a crashed node's active sessions as lost. Caller holds rt.lock.
+void apply_health(Runtime& rt, Logger& log) {
+    for (const NodeTransition& t : rt.health->tick()) {
+        ++rt.health_counters.node_state_changes_total;
+        rt.pipeline.set_available(t.node, t.to == NodeState::up);
+        std::string line = "node " + std::to_string(t.node) + ": " + to_string(t.from) + " -> " + to_string(t.to);
+        if (t.to == NodeState::down && t.from != NodeState::draining) {
+            const uint64_t lost = rt.pipeline.node_sessions(t.node);
+            rt.health_counters.sessions_lost_total += lost;
+            if (lost) line += " (" + std::to_string(lost) + " active sessions lost)";
+        }
+        log.notice(line);
+    }
 }
 
 void queue_thread(Runtime& rt, NfQueue& queue, Logger& log) {
@@ -227,7 +261,6 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     if (config.scheduler.algorithm != SchedulerAlgorithm::least_sessions)
         log.notice(std::string("scheduler '") + to_string(config.scheduler.algorithm) +
                    "' is not implemented yet: using least-sessions");
-    if (config.health) log.notice("health: node agents are not implemented yet: every configured node is up");
 
     // Signals are taken synchronously by the main loop; every thread inherits the mask.
     sigset_t signals;
@@ -237,6 +270,23 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     auto rt = std::make_unique<Runtime>(config);
     load_state(*rt, log);
+    if (config.auth.enabled) {
+        std::string key_error;
+        rt->key = wire::ClusterKey::load_file(config.auth.key_file, &key_error);
+        if (!rt->key) {
+            log.error("auth: " + key_error);
+            return 1;
+        }
+    } else if (config.health) {
+        log.warning("auth: none: heartbeats and load vectors are NOT authenticated (lab use only)");
+    }
+    if (config.health) {
+        std::vector<NodeId> ids;
+        for (const NodeConfig& n : config.nodes) ids.push_back(n.id);
+        rt->health = std::make_unique<HealthMonitor>(*config.health, ids, rt->clock);
+        // Every node waits for its agent's heartbeats (hysteresis) and load before sessions.
+        for (NodeId id : ids) rt->pipeline.set_available(id, false);
+    }
     KernelSetup kernel;
     const KernelSetupSpec spec = kernel_spec(config);
     std::string error;
@@ -265,6 +315,20 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         if (!q) return fail("queue " + std::to_string(options.queue_num) + ": " + error);
         rt->queues.push_back(std::move(q));
     }
+    if (config.health) {
+        std::vector<uint16_t> hosts;
+        for (const NodeConfig& n : config.nodes) hosts.push_back(n.id);
+        Runtime* r = rt.get();
+        rt->listener = HealthListener::start(
+            config.health->listen, rt->key ? &*rt->key : nullptr, hosts,
+            [r](const wire::Decoded& d) {
+                std::lock_guard guard(r->lock);
+                if (d.type == wire::MessageType::heartbeat) r->health->on_heartbeat(d.heartbeat);
+                else if (d.type == wire::MessageType::load) r->health->on_load(d.load);
+            },
+            &error);
+        if (!rt->listener) return fail(error);
+    }
     auto control = ControlServer::start(
         config.control.socket, [&](std::string_view r) { return rt->control_request(r); }, &error);
     if (!control) return fail(error);
@@ -275,8 +339,14 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");
 
+    // The failure detector is evaluated every heartbeat interval (detection within n*d plus
+    // one interval); the table is purged every second.
+    const auto tick_interval = config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval,
+                                                                                std::chrono::seconds(1))
+                                             : std::chrono::milliseconds(1000);
+    auto next_purge = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     for (;;) {
-        timespec tick{1, 0};
+        timespec tick{tick_interval.count() / 1000, (tick_interval.count() % 1000) * 1'000'000};
         const int sig = sigtimedwait(&signals, nullptr, &tick);
         if (sig == SIGTERM || sig == SIGINT) break;
         if (sig == SIGHUP) {
@@ -292,12 +362,17 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             continue;
         }
         std::lock_guard guard(rt->lock);
-        rt->pipeline.maintain();
+        if (rt->health) apply_health(*rt, log);
+        if (std::chrono::steady_clock::now() >= next_purge) {
+            rt->pipeline.maintain();
+            next_purge += std::chrono::seconds(1);
+        }
     }
 
     log.notice("sarad: stopping");
     rt->stop = true;
     for (auto& t : threads) t.join();
+    rt->listener.reset();
     control.reset();
     rt->queues.clear();
     save_state(*rt, log);

@@ -82,8 +82,9 @@ public:
     void ReportRuns(const std::vector<Run>& runs) override {
         ConsoleReporter::ReportRuns(runs);
         for (const Run& r : runs) {
+            if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
             const auto it = r.counters.find("items_per_second");
-            if (it != r.counters.end()) per_second[r.benchmark_name()] = it->second.value;
+            if (it != r.counters.end()) per_second[r.run_name.str()] = it->second.value;
         }
     }
 };

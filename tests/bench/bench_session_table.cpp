@@ -171,13 +171,15 @@ public:
     void ReportRuns(const std::vector<Run>& runs) override {
         ConsoleReporter::ReportRuns(runs);
         for (const Run& r : runs) {
+            // With --benchmark_repetitions, use the median of the repetitions only.
+            if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
             double per_op = r.GetAdjustedRealTime();  // in the run's time unit
             per_op *= benchmark::GetTimeUnitMultiplier(benchmark::kNanosecond) /
                       benchmark::GetTimeUnitMultiplier(r.time_unit);
             const auto items = r.counters.find("items_per_second");
             if (items != r.counters.end()) per_op = 1e9 / items->second.value;
             // "BM_X/1000/iterations:2" -> "BM_X/1000"
-            std::string name = r.benchmark_name();
+            std::string name = r.run_name.str();
             if (const size_t cut = name.find("/iterations:"); cut != std::string::npos) name.resize(cut);
             ns_per_op[name] = per_op;
         }

@@ -1,0 +1,46 @@
+// The dispatcher's end of the node agents' channel: a UDP socket on `health.listen`, a thread
+// that authenticates each datagram (wire::ControlReceiver: HMAC, known host, timestamp skew,
+// replay window) and hands accepted heartbeats and load vectors to the owner's callback.
+// Rejected datagrams are counted by reason and never reach the callback.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/config/yaml_reader.hpp"
+#include "common/wire/control_receiver.hpp"
+
+namespace sara {
+
+class HealthListener {
+public:
+    using OnMessage = std::function<void(const wire::Decoded&)>;
+
+    // `key` null = `auth: none`. `on_message` runs on the listener's thread.
+    static std::unique_ptr<HealthListener> start(const Endpoint& listen, const wire::ClusterKey* key,
+                                                 std::vector<uint16_t> hosts, OnMessage on_message,
+                                                 std::string* error);
+    ~HealthListener();
+    HealthListener(const HealthListener&) = delete;
+    HealthListener& operator=(const HealthListener&) = delete;
+
+    wire::ControlCounters counters() const;
+
+private:
+    HealthListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message);
+    void serve();
+
+    int fd_;
+    wire::ControlReceiver receiver_;  // touched by the thread; counters read under counters_lock_
+    mutable std::mutex counters_lock_;
+    OnMessage on_message_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+}  // namespace sara
