@@ -21,6 +21,8 @@ LDLIBS += $(PKG_LIBS) -lpthread
 
 COMMON_SRC := $(shell find common -name '*.cpp' | sort)
 DAEMON_LIB_SRC := $(shell find daemon -name '*.cpp' ! -name main.cpp | sort)
+NODEAGENT_SRC := $(shell find nodeagent -name '*.cpp' | sort)
+NODEAGENT_LIB_SRC := $(filter-out nodeagent/main.cpp,$(NODEAGENT_SRC))
 UNIT_SRC := $(shell find tests/unit -name '*.cpp' | sort)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.cpp))
@@ -30,12 +32,12 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 DAEMON_LIB_OBJ := $(call obj,$(DAEMON_LIB_SRC))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 
-BINARIES := $(BUILD)/sarad
+BINARIES := $(BUILD)/sarad $(BUILD)/sara-nodeagent
 TOOL_SRC := $(sort $(wildcard tests/tools/*.cpp))
 TOOL_BINS := $(patsubst tests/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRC))
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all help deps test check asan ubsan fuzz fuzz-build fuzz-long bench demo captures integration replay-test tools clean
+.PHONY: all help deps test check asan ubsan fuzz fuzz-build fuzz-long bench bench-datapath demo demo-replay captures integration replay-test tools clean
 all: $(BINARIES) $(UNIT_BIN) $(TOOL_BINS)
 
 help:
@@ -67,7 +69,14 @@ $(BUILD)/libsara-daemon.a: $(DAEMON_LIB_OBJ)
 $(BUILD)/sarad: $(call obj,daemon/main.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
+$(BUILD)/libsara-nodeagent.a: $(call obj,$(NODEAGENT_LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/sara-nodeagent: $(call obj,nodeagent/main.cpp) $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-common.a
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lboost_unit_test_framework -o $@
 
 test: $(UNIT_BIN)
@@ -113,6 +122,11 @@ $(BUILD)/bench/bench_%: $(call obj,tests/bench/bench_%.cpp) $(BUILD)/libsara-dae
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lbenchmark -o $@
 bench: $(BENCH_BINS)
 	tests/bench/run.sh $(BUILD)/bench
+
+# The dispatcher's packet path in namespaces (root, ~4 min): plain forwarding, fast path,
+# queue path, new flows and latency against a minimal NFQUEUE consumer.
+bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
+	BUILD=$(BUILD) tests/bench/datapath/run.sh
 
 # --- test tools: small programs the integration tests drive (tests/tools/NAME.cpp -> build/tools/NAME)
 $(BUILD)/tools/%: $(call obj,tests/tools/%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a

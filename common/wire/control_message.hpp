@@ -85,14 +85,17 @@ SARA_DECLARE_COUNTERS(ControlCounters, SARA_CONTROL_COUNTERS)
 // difference, so the window follows a sender through the wrap from 2^32 - 1 to 0; a sequence
 // up to 2^31 - 1 ahead counts as new, anything else not in the bitmap (64 or more behind, or
 // exactly 2^31 away) as a replay. The window never guesses at restarts: a restarted sender's
-// small sequence is refused here, and ControlReceiver, which can see the authenticated
-// timestamp, decides whether to reset() and start over.
+// small sequence normally lies behind the window and is refused here; ControlReceiver, which
+// sees the authenticated timestamp, decides whether to reset() and start over.
 class ReplayWindow {
 public:
     static constexpr uint32_t kSize = 64;
 
     // True if `seq` is new; records it. False (and nothing recorded) for a replay.
     bool accept(uint32_t seq);
+    // True if accept(seq) would refuse `seq` for lying behind the window (64 or more behind the
+    // highest, or exactly 2^31 away), as opposed to being a duplicate inside it.
+    bool behind(uint32_t seq) const;
     void reset() { initialised_ = false; }
 
     bool initialised() const { return initialised_; }

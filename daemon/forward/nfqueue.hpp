@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "common/util/counters.hpp"
 #include "daemon/forward/verdict.hpp"
 
@@ -70,6 +72,8 @@ private:
     mnl_socket* socket_ = nullptr;
     unsigned port_id_ = 0;
     std::vector<std::vector<char>> receive_buffers_;
+    std::vector<iovec> iov_;          // one per receive buffer
+    std::vector<mmsghdr> messages_;   // recvmmsg's array, pointing at iov_
     std::vector<char> verdict_buffer_;
     size_t verdict_bytes_ = 0;
     QueueCounters counters_;

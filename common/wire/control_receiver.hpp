@@ -1,0 +1,95 @@
+// The receiving end of the control channel (DESIGN §7): one object per listening socket turns
+// datagrams into accepted heartbeats and load vectors, or a counted reject.
+//
+// Checks, in order (the first that fails is the verdict, and each datagram is counted once in
+// ControlCounters):
+//   1. decode() and the HMAC trailer                  → Reject::malformed / Reject::auth
+//   2. host_id is one of the configured hosts         → Reject::unknown_host
+//      (after the MAC, so this counter means "a node with the key we were not told about",
+//      not random noise)
+//   3. |timestamp − now| ≤ max_skew                   → Reject::stale
+//      Not for a drain heartbeat: its timestamp is the planned failure time (0 = now), which
+//      may lie hours ahead; it is not a send time.
+//   4. the replay window of (host, type)              → Reject::replay
+//
+// Sender restarts. A node agent that restarts counts its sequence from a small number again,
+// which its window calls old. So that a restart does not lock the node out, a sequence behind
+// the window (ReplayWindow::behind) is accepted anyway — and the window started over from it —
+// when the message's timestamp is newer than every timestamp accepted so far from that host and
+// type: a replayed message can never be newer than the newest one the receiver accepted.
+// A duplicate inside the window is always a replay; a sender that restarts less than 64
+// sequences into its life only loses the sequences it repeats. After a restart, a
+// message whose timestamp is not newer than the newest one before the restart is a replay from
+// the sender's previous life (its sequence may lie ahead of the new window) and is refused.
+// Timestamps have whole-second resolution, so a sender that restarts within the second of its
+// last message is recognised at its next second.
+//
+// Drain heartbeats and restarts — a known limit of the wire format: a drain heartbeat carries
+// the drain time instead of a send time, so it tells nothing about freshness.
+//   - Its timestamp never raises the "newest accepted" mark, or a drain announced an hour
+//     ahead would lock a restarted sender out for that hour.
+//   - The restart rule still applies to it with its drain time as the timestamp (so a sender
+//     restarted while draining is not locked out). The cost: a captured drain heartbeat whose
+//     drain time is later than the sender's newest send time can be replayed as a "restart"
+//     once the window has moved 64 past it (e.g. re-draining a node whose drain was withdrawn),
+//     and pre-restart drain heartbeats are not caught by the post-restart rule above. Closing
+//     this needs a send time in the drain heartbeat (a wire format change).
+//   - A drain with time 0 ("now") is never newer than anything, so a sender restarted while
+//     draining now is recognised at its first heartbeat of another flag or, for the load
+//     window, its first load vector.
+//
+// Not thread-safe: one receiver belongs to the thread reading its socket. Memory is fixed at
+// construction: one window per configured host and message type.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/wire/control_message.hpp"
+
+namespace sara::wire {
+
+class ControlReceiver {
+public:
+    // `key`: the cluster key, or null for `auth: none`; not owned, must outlive the receiver.
+    // `known_hosts`: the configured host ids (duplicates are harmless). `max_skew` ≥ 0.
+    ControlReceiver(const ClusterKey* key, std::vector<uint16_t> known_hosts,
+                    std::chrono::seconds max_skew = std::chrono::seconds(30));
+
+    // One datagram as read from the socket; `now_unix_seconds` from the caller's wall clock.
+    // A reject after decoding (unknown_host, stale, replay) keeps the decoded fields, for the
+    // caller's log line. Never throws; allocates nothing itself (libcrypto's HMAC may).
+    Decoded receive(std::span<const uint8_t> datagram, uint32_t now_unix_seconds) noexcept;
+
+    const ControlCounters& counters() const { return counters_; }
+
+private:
+    static constexpr size_t kTypeCount = 4;  // MessageType 1..4, announce and sync included
+
+    struct SenderState {
+        ReplayWindow window;
+        uint32_t newest_timestamp = 0;  // newest send time accepted (drain times excluded)
+        bool restarted = false;
+        uint32_t restart_floor = 0;  // newest_timestamp when the last restart was accepted
+    };
+    struct HostState {
+        uint16_t host_id = 0;
+        std::array<SenderState, kTypeCount> by_type{};
+    };
+
+    // Steps 2-4 for a message decode() accepted.
+    Reject check_authentic(const Decoded& d, uint32_t now_unix_seconds) noexcept;
+    Reject check_sender(SenderState& s, uint32_t seq, uint32_t timestamp, bool is_send_time) noexcept;
+    HostState* find_host(uint16_t host_id) noexcept;
+    void count(Reject r) noexcept;
+
+    const ClusterKey* key_;
+    std::vector<HostState> hosts_;  // sorted by host_id, unique
+    int64_t max_skew_seconds_;
+    ControlCounters counters_;
+};
+
+}  // namespace sara::wire
