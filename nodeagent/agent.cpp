@@ -1,0 +1,483 @@
+#include "nodeagent/agent.hpp"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config/nodeagent_config.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/counters.hpp"
+#include "common/wire/control_message.hpp"
+#include "nodeagent/app_check.hpp"
+#include "nodeagent/control_protocol.hpp"
+#include "nodeagent/control_server.hpp"
+#include "nodeagent/datagram_sender.hpp"
+#include "nodeagent/heartbeat_state.hpp"
+#include "nodeagent/load/load_sampler.hpp"
+#include "nodeagent/load/sock_diag_socket.hpp"
+#include "nodeagent/sd_notify.hpp"
+#include "nodeagent/setup/node_setup.hpp"
+#include "nodeagent/unique_fd.hpp"
+
+namespace sara::nodeagent {
+namespace {
+
+#define SARA_AGENT_COUNTERS(X)                                                         \
+    X(heartbeats_sent_total, "Heartbeats sent (each to every dispatcher)")            \
+    X(load_vectors_sent_total, "Load vectors sent (each to every dispatcher)")        \
+    X(timer_ticks_missed_total, "Heartbeat or load ticks skipped because the loop was late") \
+    X(control_requests_total, "Control socket requests answered")                    \
+    X(control_rejected_total, "Control socket requests that were not understood")
+SARA_DECLARE_COUNTERS(AgentCounters, SARA_AGENT_COUNTERS)
+
+uint32_t unix_now() { return static_cast<uint32_t>(std::time(nullptr)); }
+
+std::string join_dispatchers(const std::vector<Endpoint>& dispatchers) {
+    std::string out;
+    for (const Endpoint& e : dispatchers) out += (out.empty() ? "" : ", ") + e.to_string();
+    return out;
+}
+
+// A periodic timerfd: first expiry after `first`, then every `interval`.
+std::error_code arm_timer(int fd, std::chrono::nanoseconds first, std::chrono::nanoseconds interval) {
+    const auto to_timespec = [](std::chrono::nanoseconds d) {
+        return timespec{static_cast<time_t>(d.count() / 1'000'000'000), static_cast<long>(d.count() % 1'000'000'000)};
+    };
+    itimerspec spec{};
+    spec.it_value = to_timespec(first);
+    spec.it_interval = to_timespec(interval);
+    if (::timerfd_settime(fd, 0, &spec, nullptr) != 0) return {errno, std::system_category()};
+    return {};
+}
+
+// Expirations since the last read (0 if none).
+uint64_t read_expirations(int fd) {
+    uint64_t count = 0;
+    if (::read(fd, &count, sizeof(count)) != sizeof(count)) return 0;
+    return count;
+}
+
+class Agent {
+public:
+    Agent(std::string config_path, const Logger& log) : config_path_(std::move(config_path)), log_(log) {}
+    ~Agent();
+
+    // Builds everything from the config file; false (after logging why) if the agent cannot run.
+    bool start();
+    // Runs until SIGTERM or SIGINT.
+    void run();
+
+private:
+    bool load_key(const AgentAuthConfig& auth, std::optional<wire::ClusterKey>& key);
+    void build_app_and_load(const NodeAgentConfig& config);
+    void send_heartbeat();
+    void send_load();
+    void reload();
+    void note_send_result(size_t failed);
+    std::string on_control(std::string_view line);
+    nlohmann::json status() const;
+
+    std::string config_path_;
+    const Logger& log_;
+    NodeAgentConfig config_;
+    SteadyClock clock_;
+    UniqueFd epoll_, heartbeat_timer_, load_timer_, signals_;
+    std::optional<wire::ClusterKey> key_;
+    std::unique_ptr<DatagramSender> sender_;
+    std::unique_ptr<SockDiagSocket> diag_;
+    std::unique_ptr<AppChecker> checker_;
+    std::unique_ptr<LoadSampler> sampler_;
+    HeartbeatState heartbeat_{0};
+    uint32_t next_load_seq_ = 1;
+    std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<NodeSetup> setup_;
+    AgentCounters counters_;
+    bool stop_ = false;
+    bool sending_fails_ = false;         // for a log line on change only
+    std::vector<std::string> load_problems_;  // likewise
+    bool tcp_mem_estimate_logged_ = false;
+    std::optional<wire::Heartbeat> last_heartbeat_;
+    size_t last_heartbeat_bytes_ = 0;
+    std::optional<wire::LoadVector> last_load_;
+    size_t last_load_bytes_ = 0;
+};
+
+Agent::~Agent() {
+    control_.reset();
+    if (setup_) setup_->undo();
+}
+
+bool Agent::load_key(const AgentAuthConfig& auth, std::optional<wire::ClusterKey>& key) {
+    if (!auth.enabled) {
+        key.reset();
+        return true;
+    }
+    std::string error;
+    key = wire::ClusterKey::load_file(auth.key_file, &error);
+    if (!key) {
+        log_.error("auth: " + auth.key_file + ": " + error);
+        return false;
+    }
+    return true;
+}
+
+void Agent::build_app_and_load(const NodeAgentConfig& config) {
+    checker_ = std::make_unique<AppChecker>(config.application, diag_.get(), log_);
+    checker_->start(config.heartbeat_interval);
+    sampler_ = std::make_unique<LoadSampler>(config.load, config.application.backlog, diag_.get());
+    sampler_->start();
+    std::string disks;
+    for (const std::string& d : sampler_->disks()) disks += (disks.empty() ? "" : ", ") + d;
+    log_.info("load: io over " + (disks.empty() ? std::string("no disks") : disks) + ", backlog of " +
+              (config.application.backlog ? config.application.backlog->to_string() : std::string("nothing (0)")));
+}
+
+bool Agent::start() {
+    const NodeAgentConfigLoad load = load_nodeagent_config(config_path_);
+    if (!load.ok()) {
+        std::cerr << format_config_errors(load.errors);
+        log_.error(config_path_ + ": " + std::to_string(load.errors.size()) + " error(s); not starting");
+        return false;
+    }
+    config_ = load.config;
+    if (!load_key(config_.auth, key_)) return false;
+    if (!config_.auth.enabled)
+        log_.warning("auth: none: heartbeats and load vectors go out unauthenticated (lab use only)");
+
+    // Signals are read from a signalfd; blocked before anything else starts.
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    heartbeat_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    load_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!signals_ || !epoll_ || !heartbeat_timer_ || !load_timer_) {
+        log_.error(std::string("event loop: ") + std::strerror(errno));
+        return false;
+    }
+    for (int fd : {signals_.get(), heartbeat_timer_.get(), load_timer_.get()}) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = fd;
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+            log_.error(std::string("event loop: epoll: ") + std::strerror(errno));
+            return false;
+        }
+    }
+
+    std::string error;
+    sender_ = DatagramSender::open(config_.dispatchers, &error);
+    if (!sender_) {
+        log_.error(error);
+        return false;
+    }
+    diag_ = SockDiagSocket::open(&error);
+    if (!diag_) log_.warning(error + "; listen checks fail and backlog is sent as 0");
+
+    // The control socket first: it creates the directory the setup record lives in.
+    control_ = ControlServer::open(
+        config_.control.socket, epoll_.get(), [this](std::string_view line) { return on_control(line); }, clock_,
+        &error);
+    if (!control_) {
+        log_.error(error);
+        return false;
+    }
+    setup_ = std::make_unique<NodeSetup>(log_, setup_record_path(config_.control.socket));
+    setup_->recover();
+    if (config_.node_setup && setup_->apply(*config_.node_setup, &error)) {
+        log_.error(error);
+        return false;
+    }
+
+    heartbeat_.set_host_id(config_.node_id);
+    build_app_and_load(config_);
+    // The first heartbeat goes out at once; the first load vector after δ, when the CPU
+    // counters have a δ to compare over.
+    if (arm_timer(heartbeat_timer_.get(), std::chrono::nanoseconds(1), config_.heartbeat_interval) ||
+        arm_timer(load_timer_.get(), config_.load_interval, config_.load_interval)) {
+        log_.error(std::string("timers: ") + std::strerror(errno));
+        return false;
+    }
+    log_.notice("sara-nodeagent: node " + std::to_string(config_.node_id) + " -> " +
+                join_dispatchers(config_.dispatchers) + ", heartbeat every " +
+                std::to_string(config_.heartbeat_interval.count()) + "ms, load every " +
+                std::to_string(config_.load_interval.count()) + "ms, application " + checker_->description() +
+                "; ready");
+    notify_systemd("READY=1");
+    return true;
+}
+
+void Agent::run() {
+    epoll_event events[16];
+    while (!stop_) {
+        const int n = ::epoll_wait(epoll_.get(), events, 16, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            log_.error(std::string("event loop: ") + std::strerror(errno));
+            return;
+        }
+        for (int i = 0; i < n && !stop_; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == heartbeat_timer_.get()) {
+                const uint64_t ticks = read_expirations(fd);
+                if (ticks == 0) continue;
+                counters_.timer_ticks_missed_total += ticks - 1;
+                send_heartbeat();
+                if (control_) control_->expire();
+            } else if (fd == load_timer_.get()) {
+                const uint64_t ticks = read_expirations(fd);
+                if (ticks == 0) continue;
+                counters_.timer_ticks_missed_total += ticks - 1;
+                send_load();
+            } else if (fd == signals_.get()) {
+                signalfd_siginfo info{};
+                while (::read(fd, &info, sizeof(info)) == sizeof(info)) {
+                    if (info.ssi_signo == SIGHUP) {
+                        reload();
+                    } else {
+                        log_.notice(std::string("sara-nodeagent: ") + strsignal(static_cast<int>(info.ssi_signo)) +
+                                    ": stopping");
+                        stop_ = true;
+                    }
+                }
+            } else if (control_) {
+                control_->handle(fd);
+            }
+        }
+    }
+    notify_systemd("STOPPING=1");
+}
+
+void Agent::note_send_result(size_t failed) {
+    if (failed > 0 && !sending_fails_) log_.warning("sending: " + sender_->last_error());
+    if (failed == 0 && sending_fails_) log_.notice("sending: datagrams reach every dispatcher again");
+    sending_fails_ = failed > 0;
+}
+
+void Agent::send_heartbeat() {
+    const bool app_up = checker_->tick();
+    const wire::Heartbeat h = heartbeat_.next(app_up, unix_now());
+    const std::vector<uint8_t> datagram = wire::encode(h, key_ ? &*key_ : nullptr);
+    note_send_result(sender_->send_to_all(datagram));
+    ++counters_.heartbeats_sent_total;
+    last_heartbeat_ = h;
+    last_heartbeat_bytes_ = datagram.size();
+    if (h.flag == wire::HeartbeatFlag::undrain) log_.notice("drain: withdrawn (flag 3 sent, seq " + std::to_string(h.seq) + ")");
+}
+
+void Agent::send_load() {
+    LoadSample sample = sampler_->sample();
+    if (sample.problems != load_problems_) {
+        for (const std::string& p : sample.problems) log_.warning("load: " + p + "; sent as 0");
+        if (sample.problems.empty()) log_.notice("load: every value is measured again");
+        load_problems_ = std::move(sample.problems);
+    }
+    if (sampler_->tcp_mem_estimated() && !tcp_mem_estimate_logged_) {
+        log_.info("load: net.ipv4.tcp_mem is not visible in this network namespace; net is measured against "
+                  "the kernel's default limit (3/32 of memory)");
+        tcp_mem_estimate_logged_ = true;
+    }
+    wire::LoadVector l;
+    l.host_id = config_.node_id;
+    l.seq = next_load_seq_++;
+    l.timestamp = unix_now();
+    l.cpu = sample.cpu;
+    l.memory = sample.memory;
+    l.net = sample.net;
+    l.io = sample.io;
+    l.backlog = sample.backlog;
+    const std::vector<uint8_t> datagram = wire::encode(l, key_ ? &*key_ : nullptr);
+    note_send_result(sender_->send_to_all(datagram));
+    ++counters_.load_vectors_sent_total;
+    last_load_ = l;
+    last_load_bytes_ = datagram.size();
+}
+
+void Agent::reload() {
+    notify_systemd("RELOADING=1");
+    const NodeAgentConfigLoad load = load_nodeagent_config(config_path_);
+    if (!load.ok()) {
+        std::cerr << format_config_errors(load.errors);
+        log_.error("reload: " + config_path_ + " has " + std::to_string(load.errors.size()) +
+                   " error(s); keeping the running config");
+        notify_systemd("READY=1");
+        return;
+    }
+    const NodeAgentConfig& next = load.config;
+    // Everything that can fail is built before anything is swapped in.
+    std::optional<wire::ClusterKey> key;
+    if (!load_key(next.auth, key)) {
+        log_.error("reload: keeping the running config");
+        notify_systemd("READY=1");
+        return;
+    }
+    std::string error;
+    std::unique_ptr<DatagramSender> sender;
+    if (next.dispatchers != config_.dispatchers) {
+        sender = DatagramSender::open(next.dispatchers, &error);
+        if (!sender) {
+            log_.error("reload: " + error + "; keeping the running config");
+            notify_systemd("READY=1");
+            return;
+        }
+    }
+    std::unique_ptr<ControlServer> control;
+    if (next.control != config_.control) {
+        control = ControlServer::open(
+            next.control.socket, epoll_.get(), [this](std::string_view line) { return on_control(line); }, clock_,
+            &error);
+        if (!control) {
+            log_.error("reload: " + error + "; keeping the running config");
+            notify_systemd("READY=1");
+            return;
+        }
+    }
+
+    std::vector<std::string> changed;
+    key_ = std::move(key);
+    if (next.auth != config_.auth) {
+        changed.push_back("auth");
+        if (!next.auth.enabled) log_.warning("auth: none: heartbeats and load vectors go out unauthenticated (lab use only)");
+    }
+    if (sender) {
+        sender_ = std::move(sender);
+        changed.push_back("dispatchers");
+    }
+    if (control) {
+        control_ = std::move(control);
+        changed.push_back("control");
+    }
+    if (next.node_id != config_.node_id) {
+        heartbeat_.set_host_id(next.node_id);
+        changed.push_back("node_id");
+    }
+    if (next.application != config_.application || next.load != config_.load ||
+        next.heartbeat_interval != config_.heartbeat_interval) {
+        build_app_and_load(next);
+        changed.push_back("application/load");
+    }
+    if (next.heartbeat_interval != config_.heartbeat_interval) {
+        (void)arm_timer(heartbeat_timer_.get(), next.heartbeat_interval, next.heartbeat_interval);
+        changed.push_back("heartbeat_interval");
+    }
+    if (next.load_interval != config_.load_interval) {
+        (void)arm_timer(load_timer_.get(), next.load_interval, next.load_interval);
+        changed.push_back("load_interval");
+    }
+    if (next.node_setup != config_.node_setup || next.control.socket != config_.control.socket) {
+        setup_->undo();
+        setup_ = std::make_unique<NodeSetup>(log_, setup_record_path(next.control.socket));
+        if (next.node_setup && setup_->apply(*next.node_setup, &error))
+            log_.error("reload: " + error + "; the node is left without node setup");
+        changed.push_back("node_setup");
+    }
+    config_ = next;
+    std::string list;
+    for (const std::string& c : changed) list += (list.empty() ? "" : ", ") + c;
+    log_.notice("reload: " + config_path_ + " applied" + (list.empty() ? " (no change)" : " (changed: " + list + ")") +
+                "; drain state and sequence numbers carried over");
+    notify_systemd("READY=1");
+}
+
+std::string Agent::on_control(std::string_view line) {
+    std::string error;
+    const std::optional<ControlRequest> request = parse_control_request(line, &error);
+    if (!request) {
+        ++counters_.control_rejected_total;
+        return nlohmann::json{{"ok", false}, {"error", error}}.dump() + "\n";
+    }
+    ++counters_.control_requests_total;
+    switch (request->kind) {
+    case ControlRequest::Kind::drain:
+        heartbeat_.drain(request->drain_at);
+        log_.notice("drain: planned failure at " + std::to_string(request->drain_at) + " (Unix time); heartbeats carry flag 2");
+        return nlohmann::json{{"ok", true}, {"draining", true}, {"drain_at", request->drain_at}}.dump() + "\n";
+    case ControlRequest::Kind::undrain: {
+        const bool was = heartbeat_.undrain();
+        if (was) log_.notice("drain: undrain requested; the next heartbeat carries flag 3");
+        return nlohmann::json{{"ok", true}, {"draining", false}, {"was_draining", was}}.dump() + "\n";
+    }
+    case ControlRequest::Kind::status: return status().dump() + "\n";
+    }
+    return "{}\n";
+}
+
+nlohmann::json Agent::status() const {
+    nlohmann::json out;
+    out["ok"] = true;
+    out["node_id"] = config_.node_id;
+    out["dispatchers"] = nlohmann::json::array();
+    for (const Endpoint& e : config_.dispatchers) out["dispatchers"].push_back(e.to_string());
+    out["auth"] = config_.auth.enabled ? "hmac-sha256" : "none";
+    nlohmann::json hb{{"interval_ms", config_.heartbeat_interval.count()}};
+    if (last_heartbeat_) {
+        hb["seq"] = last_heartbeat_->seq;
+        hb["flag"] = static_cast<unsigned>(last_heartbeat_->flag);
+        hb["timestamp"] = last_heartbeat_->timestamp;
+        hb["bytes"] = last_heartbeat_bytes_;
+    }
+    out["heartbeat"] = hb;
+    nlohmann::json load{{"interval_ms", config_.load_interval.count()}};
+    if (last_load_) {
+        load["seq"] = last_load_->seq;
+        load["timestamp"] = last_load_->timestamp;
+        load["cpu"] = last_load_->cpu;
+        load["memory"] = last_load_->memory;
+        load["net"] = last_load_->net;
+        load["io"] = last_load_->io;
+        load["backlog"] = last_load_->backlog;
+        load["bytes"] = last_load_bytes_;
+    }
+    out["load"] = load;
+    out["application"] = {{"check", checker_->description()}, {"up", checker_->up()}, {"problem", checker_->last_problem()}};
+    out["drain"] = {{"state", to_string(heartbeat_.drain_state())}, {"at", heartbeat_.drain_at()}};
+    out["node_setup"] = setup_ && setup_->active();
+    nlohmann::json counters;
+    counters_.for_each([&](const char* name, const char*, uint64_t v) { counters[name] = v; });
+    sender_->counters().for_each([&](const char* name, const char*, uint64_t v) { counters[name] = v; });
+    out["counters"] = counters;
+    return out;
+}
+
+}  // namespace
+
+int check_config(const std::string& config_path) {
+    const NodeAgentConfigLoad load = load_nodeagent_config(config_path);
+    if (!load.ok()) {
+        std::cerr << format_config_errors(load.errors) << config_path << ": " << load.errors.size() << " error(s)\n";
+        return 1;
+    }
+    // The key file is looked at too, as a warning only: the file is valid as a config (a
+    // build machine checks the sample without a key), but the agent would not start here.
+    if (load.config.auth.enabled) {
+        std::string error;
+        if (!wire::ClusterKey::load_file(load.config.auth.key_file, &error))
+            std::cerr << config_path << ": warning: auth.key_file: " << error
+                      << " (the agent does not start without a readable key)\n";
+    }
+    std::cout << config_path << ": ok\n";
+    return 0;
+}
+
+int run_agent(const std::string& config_path, const Logger& log) {
+    Agent agent(config_path, log);
+    if (!agent.start()) return 1;
+    agent.run();
+    return 0;
+}
+
+}  // namespace sara::nodeagent

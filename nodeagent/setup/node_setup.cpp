@@ -1,0 +1,236 @@
+#include "nodeagent/setup/node_setup.hpp"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "nodeagent/load/proc_text.hpp"
+
+namespace sara::nodeagent {
+namespace {
+
+std::error_code from_errno(int err) { return {err, std::system_category()}; }
+
+std::optional<int> read_int_file(const std::string& path, std::string* error) {
+    std::string text;
+    if (!read_text_file(path, text, error)) return std::nullopt;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    int value = 0;
+    if (std::sscanf(text.c_str(), "%d", &value) != 1) {
+        if (error) *error = path + ": not a number";
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::error_code write_int_file(const std::string& path, int value, std::string* error) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) {
+        const int e = errno;
+        if (error) *error = path + ": " + std::strerror(e);
+        return from_errno(e);
+    }
+    const std::string text = std::to_string(value) + "\n";
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    const int e = errno;
+    ::close(fd);
+    if (n != static_cast<ssize_t>(text.size())) {
+        if (error) *error = path + ": write: " + std::strerror(n < 0 ? e : EIO);
+        return from_errno(n < 0 ? e : EIO);
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string setup_record_path(const std::string& control_socket) {
+    constexpr std::string_view suffix = ".sock";
+    if (control_socket.ends_with(suffix)) return control_socket.substr(0, control_socket.size() - suffix.size()) + ".setup";
+    return control_socket + ".setup";
+}
+
+NodeSetup::NodeSetup(const Logger& log, std::string record_path, std::string proc_sys)
+    : log_(log), record_path_(std::move(record_path)), proc_sys_(std::move(proc_sys)) {}
+
+void NodeSetup::persist() {
+    // Written to a temporary file and renamed, so a crash never leaves half a record.
+    const std::string tmp = record_path_ + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << format_setup_record(record_);
+        if (!out.flush()) {
+            log_.warning("node setup: cannot write " + tmp + "; a crash now would leave the setup in place");
+            return;
+        }
+    }
+    if (std::rename(tmp.c_str(), record_path_.c_str()) != 0)
+        log_.warning("node setup: cannot rename " + tmp + " to " + record_path_ + ": " + std::strerror(errno));
+}
+
+void NodeSetup::recover() {
+    std::string text, error;
+    if (!read_text_file(record_path_, text, &error)) return;  // no record: nothing left behind
+    const std::optional<SetupRecord> record = parse_setup_record(text, &error);
+    if (!record) {
+        log_.warning("node setup: " + record_path_ + ": " + error + "; ignored and removed");
+        std::remove(record_path_.c_str());
+        return;
+    }
+    log_.notice("node setup: undoing what an earlier run left (" + record_path_ + ")");
+    undo_record(*record);
+    std::remove(record_path_.c_str());
+}
+
+std::error_code NodeSetup::apply(const NodeSetupConfig& config, std::string* error) {
+    if (active_) undo();
+    record_ = SetupRecord{};
+    record_.vip = config.vip;
+    active_ = true;
+    auto fail = [&](std::error_code ec) {
+        undo();
+        return ec;
+    };
+    const int ifindex = static_cast<int>(if_nametoindex(config.interface.c_str()));
+    if (ifindex == 0) {
+        const int e = errno;
+        if (error) *error = "node setup: interface " + config.interface + ": " + std::strerror(e);
+        return fail(from_errno(e));
+    }
+    if (std::error_code ec = netlink_.open(error)) return fail(ec);
+    // 1. ARP first: once the VIP is on lo, the node must already ignore ARP requests for it.
+    for (const std::string& scope : {std::string("all"), config.interface}) {
+        if (std::error_code ec = apply_sysctl("net/ipv4/conf/" + scope + "/arp_ignore", 1, error)) return fail(ec);
+        if (std::error_code ec = apply_sysctl("net/ipv4/conf/" + scope + "/arp_announce", 2, error)) return fail(ec);
+    }
+    // 2. The VIP.
+    if (std::error_code ec = apply_address(config, error)) return fail(ec);
+    // 3. Replies leave from the VIP through the gateway.
+    if (config.gateway)
+        if (std::error_code ec = apply_route(config, ifindex, error)) return fail(ec);
+    persist();
+    std::string summary = "node setup: VIP " + config.vip.to_string() + " on lo, ARP off for it on " + config.interface;
+    if (config.gateway) summary += ", default route via " + config.gateway->to_string() + " src " + config.vip.to_string();
+    log_.notice(summary);
+    return {};
+}
+
+std::error_code NodeSetup::apply_sysctl(const std::string& path, int minimum, std::string* error) {
+    const std::string full = proc_sys_ + "/" + path;
+    const std::optional<int> current = read_int_file(full, error);
+    if (!current) return from_errno(ENOENT);
+    if (*current >= minimum) return {};  // already as strict or stricter: not ours to change
+    if (std::error_code ec = write_int_file(full, minimum, error)) return ec;
+    record_.sysctls.push_back(SysctlChange{path, *current, minimum});
+    persist();
+    return {};
+}
+
+std::error_code NodeSetup::apply_address(const NodeSetupConfig& config, std::string* error) {
+    const int lo = static_cast<int>(if_nametoindex("lo"));
+    std::string text;
+    const std::error_code ec = netlink_.add_address(lo, config.vip, 32, &text);
+    if (ec.value() == EEXIST) {
+        log_.info("node setup: " + config.vip.to_string() + " is on lo already; it stays there on stop");
+        return {};
+    }
+    if (ec) {
+        if (error) *error = "node setup: " + text;
+        return ec;
+    }
+    record_.address_interface = "lo";
+    persist();
+    return {};
+}
+
+std::error_code NodeSetup::apply_route(const NodeSetupConfig& config, int ifindex, std::string* error) {
+    const IpAddress& gateway = *config.gateway;
+    std::string text;
+    std::error_code ec = netlink_.add_default_route(gateway, ifindex, config.vip, &text);
+    if (ec.value() == EEXIST) {
+        // A metric-0 default route is in the way: unless it is ours already, save it and take
+        // its place.
+        std::vector<DefaultRoute> routes;
+        if (std::error_code dump_ec = netlink_.dump_default_routes(routes, &text)) {
+            if (error) *error = "node setup: " + text;
+            return dump_ec;
+        }
+        std::vector<DefaultRoute> in_the_way;
+        for (DefaultRoute& r : routes) {
+            if (r.priority != 0 || r.tos != 0) continue;
+            if (r.gateway == gateway && r.oif == ifindex && r.prefsrc == config.vip) {
+                log_.info("node setup: the default route via " + gateway.to_string() + " src " +
+                          config.vip.to_string() + " is there already; it stays there on stop");
+                return {};
+            }
+            in_the_way.push_back(std::move(r));
+        }
+        for (const DefaultRoute& r : in_the_way) {
+            if (std::error_code del_ec = netlink_.delete_dumped_route(r.message, &text)) {
+                if (error) *error = "node setup: " + text;
+                return del_ec;
+            }
+            record_.saved_routes.push_back(r.message);
+            persist();
+            log_.notice("node setup: replaced the default route via " +
+                        (r.gateway.family ? r.gateway.to_string() : std::string("(none)")) + " dev " +
+                        interface_name(r.oif) + "; it comes back on stop");
+        }
+        ec = netlink_.add_default_route(gateway, ifindex, config.vip, &text);
+    }
+    if (ec) {
+        if (error) *error = "node setup: " + text;
+        return ec;
+    }
+    record_.route_interface = config.interface;
+    record_.gateway = gateway;
+    persist();
+    return {};
+}
+
+void NodeSetup::undo() {
+    if (!active_) return;
+    undo_record(record_);
+    record_ = SetupRecord{};
+    active_ = false;
+    std::remove(record_path_.c_str());
+}
+
+void NodeSetup::undo_record(const SetupRecord& record) {
+    if (record.empty()) return;
+    std::string error;
+    if (netlink_.open(&error)) {
+        log_.error("node setup: cannot undo: " + error);
+        return;
+    }
+    if (record.route_interface) {
+        const int ifindex = static_cast<int>(if_nametoindex(record.route_interface->c_str()));
+        if (ifindex != 0 && netlink_.delete_default_route(record.gateway, ifindex, record.vip, &error))
+            log_.error("node setup: undo: " + error);
+    }
+    for (const std::vector<uint8_t>& saved : record.saved_routes)
+        if (netlink_.restore_dumped_route(saved, &error)) log_.error("node setup: undo: " + error);
+    if (record.address_interface) {
+        const int ifindex = static_cast<int>(if_nametoindex(record.address_interface->c_str()));
+        if (ifindex != 0 && netlink_.delete_address(ifindex, record.vip, 32, &error))
+            log_.error("node setup: undo: " + error);
+    }
+    for (auto it = record.sysctls.rbegin(); it != record.sysctls.rend(); ++it) {
+        const std::string full = proc_sys_ + "/" + it->path;
+        const std::optional<int> current = read_int_file(full, &error);
+        if (!current) continue;  // the interface is gone, and its settings with it
+        if (*current != it->new_value) {
+            log_.notice("node setup: " + it->path + " was changed to " + std::to_string(*current) +
+                        " by someone else; left as it is");
+            continue;
+        }
+        if (write_int_file(full, it->old_value, &error)) log_.error("node setup: undo: " + error);
+    }
+    log_.notice("node setup: undone");
+}
+
+}  // namespace sara::nodeagent

@@ -1,0 +1,60 @@
+// Node setup for direct server return (paper §III-D, DESIGN §2), when node_setup is
+// configured, in this order so the node never answers ARP for the VIP:
+//   1. arp_ignore >= 1 and arp_announce >= 2 on `all` and on the interface (raised only: a
+//      stricter value already there is kept),
+//   2. VIP/32 on lo,
+//   3. with a gateway: default route `via GATEWAY dev INTERFACE src VIP` (metric 0, main
+//      table). A metric-0 default route in the way is saved and removed, and put back on undo.
+// Each change is recorded in the setup record file as it is made (setup_record.hpp); undo()
+// reverts exactly the recorded changes in reverse order, leaving alone anything that was
+// there before or that someone else changed since. recover() undoes the record an agent that
+// did not stop cleanly left behind.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+#include "common/config/nodeagent_config.hpp"
+#include "common/util/log.hpp"
+#include "nodeagent/setup/route_netlink.hpp"
+#include "nodeagent/setup/setup_record.hpp"
+
+namespace sara::nodeagent {
+
+class NodeSetup {
+public:
+    // `record_path`: where the record lives. `proc_sys`: normally /proc/sys.
+    NodeSetup(const Logger& log, std::string record_path, std::string proc_sys = "/proc/sys");
+
+    // Undoes a record left by an earlier run, if there is one.
+    void recover();
+
+    // Sets the node up. On failure, undoes what it did and returns the error.
+    [[nodiscard]] std::error_code apply(const NodeSetupConfig& config, std::string* error);
+
+    // Reverts everything apply() recorded; logs what it could not revert. Idempotent.
+    void undo();
+
+    bool active() const { return active_; }
+    const std::string& record_path() const { return record_path_; }
+
+private:
+    std::error_code apply_sysctl(const std::string& path, int minimum, std::string* error);
+    std::error_code apply_address(const NodeSetupConfig& config, std::string* error);
+    std::error_code apply_route(const NodeSetupConfig& config, int ifindex, std::string* error);
+    void undo_record(const SetupRecord& record);
+    void persist();
+
+    const Logger& log_;
+    std::string record_path_;
+    std::string proc_sys_;
+    RouteNetlink netlink_;
+    SetupRecord record_;
+    bool active_ = false;
+};
+
+// The record file for a control socket path: the same name with `.sock` replaced by `.setup`
+// (appended if it has no `.sock`).
+std::string setup_record_path(const std::string& control_socket);
+
+}  // namespace sara::nodeagent

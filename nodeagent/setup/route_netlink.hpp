@@ -1,0 +1,73 @@
+// The rtnetlink operations node setup needs (IPv4 only), over libmnl: an address on an
+// interface, and the main table's default routes (dump, add, delete, re-add a dumped one).
+// Every request asks for an ACK and waits for it (5 s at most); errors name the operation and
+// carry errno's text and the kernel's extended-ACK message when it gives one.
+//
+// (The dispatcher has a similar class in daemon/forward/rtnetlink; the agent keeps its own so
+// that sara-nodeagent links nothing of the dispatcher.) One thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "common/net/ip_address.hpp"
+
+struct mnl_socket;
+
+namespace sara::nodeagent {
+
+struct DefaultRoute {
+    uint32_t priority = 0;  // metric
+    uint8_t tos = 0;
+    IpAddress gateway;      // unset if none
+    int oif = 0;
+    IpAddress prefsrc;      // unset if none
+    std::vector<uint8_t> message;  // the dumped netlink message, to put it back exactly
+};
+
+class RouteNetlink {
+public:
+    RouteNetlink() = default;
+    ~RouteNetlink();
+    RouteNetlink(const RouteNetlink&) = delete;
+    RouteNetlink& operator=(const RouteNetlink&) = delete;
+
+    [[nodiscard]] std::error_code open(std::string* error);
+
+    // ADDRESS/prefix_len on IFINDEX, scope global; fails with EEXIST if it is there already.
+    [[nodiscard]] std::error_code add_address(int ifindex, const IpAddress& address, uint8_t prefix_len,
+                                              std::string* error);
+    // Removes it; "not there" (EADDRNOTAVAIL, ENOENT) counts as success.
+    [[nodiscard]] std::error_code delete_address(int ifindex, const IpAddress& address, uint8_t prefix_len,
+                                                 std::string* error);
+
+    // IPv4 default routes (dst 0.0.0.0/0, unicast) of the main table.
+    [[nodiscard]] std::error_code dump_default_routes(std::vector<DefaultRoute>& routes, std::string* error);
+    // default via GATEWAY dev IFINDEX src PREFSRC, metric 0, main table, proto static; fails
+    // with EEXIST if a metric-0 default route is there already.
+    [[nodiscard]] std::error_code add_default_route(const IpAddress& gateway, int ifindex, const IpAddress& prefsrc,
+                                                    std::string* error);
+    // Deletes that very route; "not there" (ESRCH, ENOENT) counts as success.
+    [[nodiscard]] std::error_code delete_default_route(const IpAddress& gateway, int ifindex,
+                                                       const IpAddress& prefsrc, std::string* error);
+    // A dumped route message sent back as RTM_DELROUTE / RTM_NEWROUTE (create, exclusive).
+    // Deleting what is gone and re-adding what exists (EEXIST) count as success.
+    [[nodiscard]] std::error_code delete_dumped_route(const std::vector<uint8_t>& message, std::string* error);
+    [[nodiscard]] std::error_code restore_dumped_route(const std::vector<uint8_t>& message, std::string* error);
+
+private:
+    std::error_code transact(void* request, const std::string& what, std::vector<DefaultRoute>* dump_out,
+                             std::string* error);
+
+    mnl_socket* socket_ = nullptr;
+    uint32_t port_id_ = 0;
+    uint32_t next_seq_ = 1;
+    std::vector<uint8_t> buffer_;
+};
+
+// "eth0", or "if#7" if the index has no name.
+std::string interface_name(int ifindex);
+
+}  // namespace sara::nodeagent
