@@ -152,10 +152,11 @@ def start_sip_uas(cluster: Cluster, node, transport: str = "udp", *, lifetime: f
 
 
 def start_sip_servers(cluster: Cluster, transports: Iterable[str] = ("udp", "tcp"),
-                      nodes: Optional[Iterable] = None, lifetime: float = 60) -> list:
+                      nodes: Optional[Iterable] = None, lifetime: float = 60,
+                      scenario: Optional[Path] = None) -> list:
     """A SIPp UAS per transport on every node (or `nodes`); returns the SipUas list once all
-    of them listen."""
-    servers = [start_sip_uas(cluster, n, t, lifetime=lifetime, wait=False)
+    of them listen. scenario: as start_sip_uas."""
+    servers = [start_sip_uas(cluster, n, t, lifetime=lifetime, wait=False, scenario=scenario)
                for n in (nodes or cluster.nodes) for t in transports]
     for s in servers:
         if not wait_listening(s.node.ns, s.transport, VIP, SIP_PORT):
@@ -231,12 +232,14 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
                   media_packets: int = 50, port_base: int = SIP_MEDIA_PORT_BASE,
                   limit: Optional[int] = None, max_socket: Optional[int] = None,
                   local_port: int = UAC_SIGNALLING_PORT, timeout: Optional[float] = None,
-                  service: str = "service", extra_args: Sequence[str] = ()) -> SipUac:
+                  service: str = "service", extra_args: Sequence[str] = (),
+                  scenario: Optional[Path] = None) -> SipUac:
     """SIPp UAC in the client namespace: `calls` calls at `rate` calls/s to VIP:5060, each
     with its own RTP port (port_base + 2k) and `media_packets` RTP packets (20 ms apart) sent
     by rtp_send.py, which counts the echoes. transport: u1 (one UDP socket for every call),
     un (one socket per call; -max_socket defaults to calls), t1 (one TCP connection),
-    tn (one TCP connection per call)."""
+    tn (one TCP connection per call). scenario: another scenario file in place of
+    peers/uac_media.xml (same keys and injection file; SIPp takes one -sf only)."""
     if transport not in ("u1", "un", "t1", "tn"):
         raise ValueError(transport)
     name = _unique("uac-%s" % transport)
@@ -248,7 +251,8 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
     hold_ms = int(media_s * 1000) + 400            # ACK..BYE: sender start + media + linger
     if timeout is None:
         timeout = calls / rate + media_s + 15
-    argv = ["sipp", "%s:%d" % (VIP, SIP_PORT), "-sf", str(PEERS_DIR / "uac_media.xml"),
+    argv = ["sipp", "%s:%d" % (VIP, SIP_PORT),
+            "-sf", str(scenario or PEERS_DIR / "uac_media.xml"),
             "-inf", str(d / "ports.csv"), "-s", service,
             "-i", CLIENT_ADDR, "-p", str(local_port), "-mi", CLIENT_ADDR, "-t", transport,
             "-m", str(calls), "-r", str(rate), "-l", str(limit or calls), "-d", str(hold_ms),

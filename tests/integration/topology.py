@@ -572,6 +572,9 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
         if len(str(notify_path)) > 100:
             notify_path = Path(tempfile.gettempdir()) / (self.prefix + "notify.sock")
         notify_path.unlink(missing_ok=True)
+        # Rules left by a run killed with SIGKILL are no sign that this one is ready.
+        stale_rules = "NFQUEUE" in self.dispatcher.run("iptables-save", "-t", "mangle",
+                                                       check=False).stdout
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(str(notify_path))
         notify.setblocking(False)
@@ -593,9 +596,10 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
                                        % (self.sarad.returncode, self.sarad.output()[-3000:]))
                 if re.search(r"\bready\b", self.sarad.output()):
                     return self.sarad
-                r = self.dispatcher.run("iptables-save", "-t", "mangle", check=False)
-                if "NFQUEUE" in r.stdout:
-                    return self.sarad
+                if not stale_rules:
+                    r = self.dispatcher.run("iptables-save", "-t", "mangle", check=False)
+                    if "NFQUEUE" in r.stdout:
+                        return self.sarad
                 time.sleep(0.1)
             raise RuntimeError("sarad not ready after %.0f s:\n%s"
                                % (ready_timeout, self.sarad.output()[-3000:]))
