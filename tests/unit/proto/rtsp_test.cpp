@@ -58,44 +58,44 @@ const std::vector<MessageCase>& message_cases() {
     static const std::vector<MessageCase> cases = {
         // --- requests and responses from real clients -------------------------------------
         {.description = "ffmpeg OPTIONS",
-         .input = "OPTIONS rtsp://10.0.0.1:8554/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
-         .method = "OPTIONS", .uri = "rtsp://10.0.0.1:8554/test", .cseq = 1},
+         .input = "OPTIONS rtsp://198.18.0.1:8554/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
+         .method = "OPTIONS", .uri = "rtsp://198.18.0.1:8554/test", .cseq = 1},
         {.description = "gst OPTIONS with two User-Agent headers (duplicates of other headers are fine)",
-         .input = "OPTIONS rtsp://10.0.0.1:8554/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: GStreamer/1.22.0\r\n"
+         .input = "OPTIONS rtsp://198.18.0.1:8554/test RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: GStreamer/1.22.0\r\n"
                   "User-Agent: RealMedia Player Version 6.0.9.1235 (linux-2.0-libc6-i386-gcc2.95)\r\n"
                   "ClientChallenge: 9e26d33f2984236010ef6253fb1887f7\r\n"
                   "PlayerStarttime: [28/03/2003:22:50:23 00:00]\r\n"
                   "Date: Thu, 26 Nov 2026 09:02:03 GMT\r\n\r\n",
-         .method = "OPTIONS", .uri = "rtsp://10.0.0.1:8554/test", .cseq = 1},
+         .method = "OPTIONS", .uri = "rtsp://198.18.0.1:8554/test", .cseq = 1},
         {.description = "ffmpeg DESCRIBE",
-         .input = "DESCRIBE rtsp://10.0.0.1:8554/test RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\n"
+         .input = "DESCRIBE rtsp://198.18.0.1:8554/test RTSP/1.0\r\nAccept: application/sdp\r\nCSeq: 2\r\n"
                   "User-Agent: Lavf59.27.100\r\n\r\n",
-         .method = "DESCRIBE", .uri = "rtsp://10.0.0.1:8554/test", .cseq = 2},
+         .method = "DESCRIBE", .uri = "rtsp://198.18.0.1:8554/test", .cseq = 2},
         {.description = "DESCRIBE reply with an SDP body",
-         .input = "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Base: rtsp://10.0.0.1:8554/test/\r\n"
+         .input = "RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Base: rtsp://198.18.0.1:8554/test/\r\n"
                   "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(kSdp.size()) + "\r\n\r\n" + kSdp,
          .is_request = false, .status_code = 200, .cseq = 2, .body = kSdp},
         {.description = "ffmpeg SETUP over UDP",
-         .input = "SETUP rtsp://10.0.0.1:8554/test/trackID=0 RTSP/1.0\r\n"
+         .input = "SETUP rtsp://198.18.0.1:8554/test/trackID=0 RTSP/1.0\r\n"
                   "Transport: RTP/AVP/UDP;unicast;client_port=25000-25001\r\nCSeq: 3\r\n"
                   "User-Agent: Lavf59.27.100\r\n\r\n",
-         .method = "SETUP", .uri = "rtsp://10.0.0.1:8554/test/trackID=0", .cseq = 3,
+         .method = "SETUP", .uri = "rtsp://198.18.0.1:8554/test/trackID=0", .cseq = 3,
          .transport = "RTP/AVP/UDP;unicast;client_port=25000-25001"},
         {.description = "gst rtspsrc SETUP over UDP",
-         .input = "SETUP rtsp://10.0.0.1:8554/test/trackID=0 RTSP/1.0\r\nCSeq: 3\r\nUser-Agent: GStreamer/1.22.0\r\n"
+         .input = "SETUP rtsp://198.18.0.1:8554/test/trackID=0 RTSP/1.0\r\nCSeq: 3\r\nUser-Agent: GStreamer/1.22.0\r\n"
                   "Transport: RTP/AVP;unicast;client_port=40000-40001\r\n"
                   "Date: Thu, 26 Nov 2026 09:02:03 GMT\r\n\r\n",
-         .method = "SETUP", .uri = "rtsp://10.0.0.1:8554/test/trackID=0", .cseq = 3,
+         .method = "SETUP", .uri = "rtsp://198.18.0.1:8554/test/trackID=0", .cseq = 3,
          .transport = "RTP/AVP;unicast;client_port=40000-40001"},
         {.description = "gst rtspsrc SETUP offering UDP, multicast and TCP in one header",
-         .input = "SETUP rtsp://10.0.0.1:8554/test/streamid=0 RTSP/1.0\r\nCSeq: 1\r\n"
+         .input = "SETUP rtsp://198.18.0.1:8554/test/streamid=0 RTSP/1.0\r\nCSeq: 1\r\n"
                   "Transport: RTP/AVP/UDP;unicast;client_port=40000-40001,RTP/AVP/UDP;multicast,RTP/AVP/TCP\r\n\r\n",
-         .method = "SETUP", .uri = "rtsp://10.0.0.1:8554/test/streamid=0", .cseq = 1,
+         .method = "SETUP", .uri = "rtsp://198.18.0.1:8554/test/streamid=0", .cseq = 1,
          .transport = "RTP/AVP/UDP;unicast;client_port=40000-40001,RTP/AVP/UDP;multicast,RTP/AVP/TCP"},
         {.description = "ffmpeg SETUP interleaved over TCP",
-         .input = "SETUP rtsp://10.0.0.1:8554/test/trackID=0 RTSP/1.0\r\n"
+         .input = "SETUP rtsp://198.18.0.1:8554/test/trackID=0 RTSP/1.0\r\n"
                   "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nCSeq: 3\r\nUser-Agent: Lavf59.27.100\r\n\r\n",
-         .method = "SETUP", .uri = "rtsp://10.0.0.1:8554/test/trackID=0", .cseq = 3,
+         .method = "SETUP", .uri = "rtsp://198.18.0.1:8554/test/trackID=0", .cseq = 3,
          .transport = "RTP/AVP/TCP;unicast;interleaved=0-1"},
         {.description = "SETUP reply with server_port and ssrc; Session timeout stripped",
          .input = "RTSP/1.0 200 OK\r\nCSeq: 3\r\n"
@@ -104,21 +104,21 @@ const std::vector<MessageCase>& message_cases() {
          .is_request = false, .status_code = 200, .cseq = 3, .session_id = "12345678",
          .transport = "RTP/AVP;unicast;client_port=40000-40001;server_port=6970-6971;ssrc=1A2B3C4D"},
         {.description = "gst PLAY with Session",
-         .input = "PLAY rtsp://10.0.0.1:8554/test/ RTSP/1.0\r\nCSeq: 4\r\nUser-Agent: GStreamer/1.22.0\r\n"
+         .input = "PLAY rtsp://198.18.0.1:8554/test/ RTSP/1.0\r\nCSeq: 4\r\nUser-Agent: GStreamer/1.22.0\r\n"
                   "Range: npt=0-\r\nSession: 12345678\r\nDate: Thu, 26 Nov 2026 09:02:03 GMT\r\n\r\n",
-         .method = "PLAY", .uri = "rtsp://10.0.0.1:8554/test/", .cseq = 4, .session_id = "12345678"},
+         .method = "PLAY", .uri = "rtsp://198.18.0.1:8554/test/", .cseq = 4, .session_id = "12345678"},
         {.description = "PLAY reply with RTP-Info",
          .input = "RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: 12345678\r\n"
-                  "RTP-Info: url=rtsp://10.0.0.1:8554/test/trackID=0;seq=1;rtptime=0\r\n\r\n",
+                  "RTP-Info: url=rtsp://198.18.0.1:8554/test/trackID=0;seq=1;rtptime=0\r\n\r\n",
          .is_request = false, .status_code = 200, .cseq = 4, .session_id = "12345678"},
         {.description = "ffmpeg TEARDOWN",
-         .input = "TEARDOWN rtsp://10.0.0.1:8554/test/ RTSP/1.0\r\nCSeq: 5\r\nUser-Agent: Lavf59.27.100\r\n"
+         .input = "TEARDOWN rtsp://198.18.0.1:8554/test/ RTSP/1.0\r\nCSeq: 5\r\nUser-Agent: Lavf59.27.100\r\n"
                   "Session: 12345678\r\n\r\n",
-         .method = "TEARDOWN", .uri = "rtsp://10.0.0.1:8554/test/", .cseq = 5, .session_id = "12345678"},
+         .method = "TEARDOWN", .uri = "rtsp://198.18.0.1:8554/test/", .cseq = 5, .session_id = "12345678"},
         {.description = "GET_PARAMETER keep-alive with an empty body",
-         .input = "GET_PARAMETER rtsp://10.0.0.1:8554/test/ RTSP/1.0\r\nCSeq: 9\r\nSession: 12345678\r\n"
+         .input = "GET_PARAMETER rtsp://198.18.0.1:8554/test/ RTSP/1.0\r\nCSeq: 9\r\nSession: 12345678\r\n"
                   "Content-Length: 0\r\n\r\n",
-         .method = "GET_PARAMETER", .uri = "rtsp://10.0.0.1:8554/test/", .cseq = 9, .session_id = "12345678"},
+         .method = "GET_PARAMETER", .uri = "rtsp://198.18.0.1:8554/test/", .cseq = 9, .session_id = "12345678"},
         {.description = "error reply 454",
          .input = "RTSP/1.0 454 Session Not Found\r\nCSeq: 6\r\n\r\n",
          .is_request = false, .status_code = 454, .cseq = 6},

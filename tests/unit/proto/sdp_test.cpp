@@ -81,7 +81,7 @@ const std::vector<SdpCase>& sdp_cases() {
                  "a=ptime:20\r\na=sendrecv\r\n",
          .media = {{"audio", "198.18.100.22", 12400, 53020}}},
         {.description = "RFC 4566 example: multicast c= with a TTL",
-         .body = "v=0\r\no=jdoe 2890844526 2890842807 IN IP4 10.47.16.5\r\ns=SDP Seminar\r\n"
+         .body = "v=0\r\no=jdoe 2890844526 2890842807 IN IP4 198.18.6.5\r\ns=SDP Seminar\r\n"
                  "i=A Seminar on the session description protocol\r\nu=http://www.example.com/seminars/sdp.pdf\r\n"
                  "e=j.doe@example.com (Jane Doe)\r\nc=IN IP4 224.2.17.12/127\r\nt=2873397496 2873404696\r\n"
                  "a=recvonly\r\nm=audio 49170 RTP/AVP 0\r\nm=video 51372 RTP/AVP 99\r\na=rtpmap:99 h263-1998/90000\r\n",

@@ -175,7 +175,7 @@ const std::string kTortureInvite =
     "Content-Type: application/sdp\r\n"
     "Route:\r\n <sip:services.example.com;lr;unknownwith=value;unknown-no-value>\r\n"
     "v:  SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ,\r\n"
-    " SIP  /    2.0   / UDP  192.168.255.111   ; branch=\r\n z9hG4bK30239\r\n"
+    " SIP  /    2.0   / UDP  198.18.255.111   ; branch=\r\n z9hG4bK30239\r\n"
     "m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue ;\r\n"
     "  secondparam ; q = 0.33\r\n"
     "\r\n" + kTortureSdp;
