@@ -60,9 +60,18 @@ std::unique_ptr<ControlServer> ControlServer::open(const std::string& path, int 
             if (error) *error = "control socket " + path + ": exists and is not a socket; not removing it";
             return nullptr;
         }
-        std::string ignored;
-        if (control_call(path, "status\n", &ignored)) {
-            if (error) *error = "control socket " + path + ": another sara-nodeagent answers on it";
+        // Stale only if nobody listens (ECONNREFUSED): a live agent, even a slow one, keeps it.
+        const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int connected = probe < 0 ? -1 : ::connect(probe, reinterpret_cast<const sockaddr*>(&*address),
+                                                         sizeof(*address));
+        const int probe_errno = errno;
+        if (probe >= 0) ::close(probe);
+        if (connected == 0) {
+            if (error) *error = "control socket " + path + ": another sara-nodeagent listens on it";
+            return nullptr;
+        }
+        if (probe_errno != ECONNREFUSED) {
+            if (error) *error = "control socket " + path + ": " + std::strerror(probe_errno);
             return nullptr;
         }
         ::unlink(path.c_str());  // stale: left by an agent that did not stop cleanly

@@ -22,8 +22,9 @@ public:
     // The reply (one JSON document) to one request line.
     using Handler = std::function<std::string(std::string_view line)>;
 
-    // Creates the socket's directory if needed. Refuses a path where another agent answers,
-    // replaces a stale socket file, and refuses to remove anything that is not a socket.
+    // Creates the socket's directory if needed. Refuses a path where another agent listens,
+    // replaces a stale socket file (nobody listening), and never removes anything that is not
+    // a socket.
     static std::unique_ptr<ControlServer> open(const std::string& path, int epoll_fd, Handler handler,
                                                const Clock& clock, std::string* error);
     ~ControlServer();  // closes every connection and removes the socket file

@@ -129,6 +129,10 @@ BOOST_AUTO_TEST_CASE(exchange_over_a_unix_socket) {
     BOOST_TEST_REQUIRE(seen.size() == 1u);
     BOOST_TEST(seen[0] == "status");
     BOOST_TEST(!server->handle(12345));  // not one of its descriptors
+    // A second agent on the same path is refused while the first one listens.
+    BOOST_TEST(!ControlServer::open(path, epoll_fd, [](std::string_view) { return std::string(); }, clock, &error));
+    BOOST_TEST(error.find("another sara-nodeagent listens on it") != std::string::npos);
+    BOOST_TEST(std::filesystem::exists(path));
 
     // The socket file goes with the server. A stale one (a bound socket nobody listens on, as
     // a killed agent leaves it) is replaced; a file that is not a socket is never removed.
