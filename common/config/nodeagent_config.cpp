@@ -18,23 +18,6 @@ constexpr size_t kMaxCommandBytes = 4096;
 constexpr size_t kMaxUnitNameBytes = 255;  // systemd's UNIT_NAME_MAX - 1
 constexpr size_t kMaxDisks = 64;
 
-// A value echoed back in a message: at most 40 bytes, control bytes as \xNN.
-std::string quoted(std::string_view text) {
-    std::string out = "'";
-    for (char c : text.substr(0, 40)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) {
-            static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[u >> 4];
-            out += hex[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    if (text.size() > 40) out += "...";
-    return out + "'";
-}
 
 // Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
 bool read_interface_name(ConfigErrorList& errors, const Field& field, std::string& out) {
@@ -55,16 +38,7 @@ bool read_interface_name(ConfigErrorList& errors, const Field& field, std::strin
 }
 
 bool read_app_port(ConfigErrorList& errors, const Field& field, AppPort& out) {
-    const std::string* text = scalar_text(errors, field, "tcp/PORT or udp/PORT");
-    if (text == nullptr) return false;
-    const std::optional<AppPort> port = AppPort::parse(*text);
-    if (!port) {
-        report(errors, field.mark(), field.path + ": expected tcp/PORT or udp/PORT with port 1..65535, got " +
-                                         quoted(*text));
-        return false;
-    }
-    out = *port;
-    return true;
+    return read_parsed(errors, field, "tcp/PORT or udp/PORT", "tcp/PORT or udp/PORT with port 1..65535", out);
 }
 
 // A systemd service unit: NAME.service, NAME of [A-Za-z0-9:_.@\-], not starting with '-' (it

@@ -15,8 +15,6 @@
 
 namespace sara {
 
-namespace {
-
 std::string quoted(std::string_view text) {
     // Values are echoed back in messages; keep them short and on one line.
     constexpr size_t max_shown = 40;
@@ -36,6 +34,9 @@ std::string quoted(std::string_view text) {
     out += "'";
     return out;
 }
+
+namespace {
+
 
 std::string describe(const Field& field) {
     if (!field.present || field.value.IsNull()) return "nothing";
@@ -582,28 +583,11 @@ bool read_duration(ConfigErrorList& errors, const Field& field, std::chrono::mil
 }
 
 bool read_ip(ConfigErrorList& errors, const Field& field, IpAddress& out) {
-    const std::string* text = scalar_text(errors, field, "an IP address");
-    if (text == nullptr) return false;
-    const std::optional<IpAddress> address = IpAddress::parse(*text);
-    if (!address) {
-        report(errors, field.mark(), field.path + ": expected an IPv4 or IPv6 address, got " + quoted(*text));
-        return false;
-    }
-    out = *address;
-    return true;
+    return read_parsed(errors, field, "an IP address", "an IPv4 or IPv6 address", out);
 }
 
 bool read_endpoint(ConfigErrorList& errors, const Field& field, Endpoint& out) {
-    const std::string* text = scalar_text(errors, field, "ADDRESS:PORT");
-    if (text == nullptr) return false;
-    const std::optional<Endpoint> endpoint = Endpoint::parse(*text);
-    if (!endpoint) {
-        report(errors, field.mark(), field.path + ": expected ADDRESS:PORT or [IPV6]:PORT with port 1..65535, got " +
-                                         quoted(*text));
-        return false;
-    }
-    out = *endpoint;
-    return true;
+    return read_parsed(errors, field, "ADDRESS:PORT", "ADDRESS:PORT or [IPV6]:PORT with port 1..65535", out);
 }
 
 bool read_mac(ConfigErrorList& errors, const Field& field, MacAddress& out) {

@@ -132,7 +132,27 @@ std::vector<Field> list_items(ConfigErrorList& errors, const Field& field);
 // a list or nothing). `expected` completes "expected ..." in that message.
 const std::string* scalar_text(ConfigErrorList& errors, const Field& field, std::string_view expected);
 
+// A value echoed back in a message: at most 40 bytes, quoted, control bytes as \xNN.
+std::string quoted(std::string_view text);
+
 // --- typed readers -------------------------------------------------------------------------
+
+// Any type with `static std::optional<T> parse(std::string_view)`: reports "PATH: expected
+// EXPECTED, got 'TEXT'" when the scalar does not parse; `what` names the scalar's kind.
+template <typename T>
+bool read_parsed(ConfigErrorList& errors, const Field& field, std::string_view what, std::string_view expected,
+                 T& out) {
+    const std::string* text = scalar_text(errors, field, what);
+    if (text == nullptr) return false;
+    const std::optional<T> value = T::parse(*text);
+    if (!value) {
+        report(errors, field.mark(), field.path + ": expected " + std::string(expected) + ", got " + sara::quoted(*text));
+        return false;
+    }
+    out = *value;
+    return true;
+}
+
 // Each does nothing and returns false for an absent field (the target keeps its default),
 // writes `out` and returns true for a valid value, and reports and returns false otherwise.
 
