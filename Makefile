@@ -139,7 +139,7 @@ replay-test: $(BUILD)/sarad
 	$(PYTHON) -m pytest -q tests/replay
 
 # Namespace cluster with real peers (root). SARA_STRICT=1: a skipped test fails.
-integration: $(BUILD)/sarad $(TOOL_BINS)
+integration: $(BUILD)/sarad $(BUILD)/sara-nodeagent $(TOOL_BINS)
 	SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs tests/integration
 
 captures: $(BUILD)/sarad

@@ -203,7 +203,10 @@ bool Agent::start() {
         return false;
     }
 
-    heartbeat_.set_host_id(config_.node_id);
+    const auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    heartbeat_ = HeartbeatState(config_.node_id, time_based_first_seq(since_epoch, config_.heartbeat_interval));
+    next_load_seq_ = time_based_first_seq(since_epoch, config_.load_interval);
     build_app_and_load(config_);
     // The first heartbeat goes out at once; the first load vector after δ, when the CPU
     // counters have a δ to compare over.

@@ -36,7 +36,8 @@ Reject ControlReceiver::check_sender(SenderState& s, uint32_t seq, uint32_t time
                                      bool is_send_time) noexcept {
     if (is_send_time && s.restarted && timestamp <= s.restart_floor) return Reject::replay;
     if (!s.window.accept(seq)) {
-        if (!s.window.behind(seq) || timestamp <= s.newest_timestamp) return Reject::replay;
+        // Only a send time proves freshness: a drain heartbeat never restarts the window.
+        if (!is_send_time || !s.window.behind(seq) || timestamp <= s.newest_timestamp) return Reject::replay;
         s.restarted = true;
         s.restart_floor = s.newest_timestamp;
         s.window.reset();

@@ -12,31 +12,29 @@
 //      may lie hours ahead; it is not a send time.
 //   4. the replay window of (host, type)              → Reject::replay
 //
-// Sender restarts. A node agent that restarts counts its sequence from a small number again,
-// which its window calls old. So that a restart does not lock the node out, a sequence behind
-// the window (ReplayWindow::behind) is accepted anyway — and the window started over from it —
-// when the message's timestamp is newer than every timestamp accepted so far from that host and
-// type: a replayed message can never be newer than the newest one the receiver accepted.
-// A duplicate inside the window is always a replay; a sender that restarts less than 64
-// sequences into its life only loses the sequences it repeats. After a restart, a
-// message whose timestamp is not newer than the newest one before the restart is a replay from
-// the sender's previous life (its sequence may lie ahead of the new window) and is refused.
-// Timestamps have whole-second resolution, so a sender that restarts within the second of its
-// last message is recognised at its next second.
+// Sender restarts. sara-nodeagent starts each sequence at "now / interval"
+// (nodeagent/heartbeat_state.hpp), so a restarted agent lies ahead of its previous life and is
+// taken at once. For a sender whose sequence goes back (a clock stepped back, another
+// implementation counting from 1), a sequence behind the window (ReplayWindow::behind) is
+// accepted anyway — and the window started over from it — when the message's timestamp is a
+// send time newer than every send time accepted so far from that host and type: a replayed
+// message can never be newer than the newest one the receiver accepted. A duplicate inside the
+// window is always a replay; such a sender that restarts less than 64 sequences into its life
+// is refused until its sequence passes the old one. After a restart, a message whose timestamp
+// is not newer than the newest one before the restart is a replay from the sender's previous
+// life (its sequence may lie ahead of the new window) and is refused. Timestamps have
+// whole-second resolution, so such a sender restarting within the second of its last message
+// is recognised at its next second.
 //
-// Drain heartbeats and restarts — a known limit of the wire format: a drain heartbeat carries
-// the drain time instead of a send time, so it tells nothing about freshness.
-//   - Its timestamp never raises the "newest accepted" mark, or a drain announced an hour
+// Drain heartbeats carry the drain time instead of a send time, so they tell nothing about
+// freshness (a wire-format limit):
+//   - Their timestamp never raises the "newest accepted" mark, or a drain announced an hour
 //     ahead would lock a restarted sender out for that hour.
-//   - The restart rule still applies to it with its drain time as the timestamp (so a sender
-//     restarted while draining is not locked out). The cost: a captured drain heartbeat whose
-//     drain time is later than the sender's newest send time can be replayed as a "restart"
-//     once the window has moved 64 past it (e.g. re-draining a node whose drain was withdrawn),
-//     and pre-restart drain heartbeats are not caught by the post-restart rule above. Closing
-//     this needs a send time in the drain heartbeat (a wire format change).
-//   - A drain with time 0 ("now") is never newer than anything, so a sender restarted while
-//     draining now is recognised at its first heartbeat of another flag or, for the load
-//     window, its first load vector.
+//   - They never trigger the restart rule: a captured drain heartbeat replayed once the window
+//     has moved past it is refused, whatever drain time it carries. A sender that restarts
+//     while draining is taken at once through its time-based sequence; one counting from 1 is
+//     recognised at its first heartbeat of another flag or, for the load window, its first
+//     load vector.
 //
 // Not thread-safe: one receiver belongs to the thread reading its socket. Memory is fixed at
 // construction: one window per configured host and message type.

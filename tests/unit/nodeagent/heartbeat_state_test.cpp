@@ -100,6 +100,21 @@ BOOST_AUTO_TEST_CASE(sequence_numbers_and_host_id) {
     BOOST_TEST(wrapping.next(true, 0).seq == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(first_sequence_counts_intervals_since_the_epoch) {
+    using std::chrono::milliseconds;
+    // 2026-11-26 12:00:00 UTC = 1795694400 s; at d = 100 ms that is 17956944000 intervals,
+    // 17956944000 mod 2^32 = 17956944000 - 4 * 4294967296 = 777074816.
+    BOOST_TEST(time_based_first_seq(milliseconds(1795694400000), milliseconds(100)) == 777074816u);
+    // An agent that lived 2.5 s (25 heartbeats from its first) and restarted 1 s later starts
+    // 11 ahead of the last number it sent: the dispatcher counts the 10 between as lost.
+    const uint32_t first = time_based_first_seq(milliseconds(1795694400000), milliseconds(100));
+    const uint32_t last_sent = first + 24;
+    const uint32_t restarted = time_based_first_seq(milliseconds(1795694403500), milliseconds(100));
+    BOOST_TEST(restarted - last_sent == 11u);
+    BOOST_TEST(time_based_first_seq(milliseconds(999), milliseconds(1000)) == 0u);
+    BOOST_TEST(time_based_first_seq(milliseconds(5), milliseconds(0)) == 1u);  // no interval: 1
+}
+
 BOOST_AUTO_TEST_CASE(app_health_fall_count) {
     struct Case {
         const char* description;

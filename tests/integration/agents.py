@@ -1,0 +1,227 @@
+"""Node agents in the namespace cluster (issue 4): a shared cluster key, sarad's `health:`
+section, one real `sara-nodeagent` per node, and hand-built control datagrams for the
+hostile-input checks.
+
+    key = write_key(cluster)                            # WORKDIR/cluster.key, mode 0600
+    cluster.start_sarad(**health_overrides(cluster, key))
+    agents = start_agents(cluster, key)                 # {node id: Proc}
+    wait_states(cluster, {1: "up", 2: "up", 3: "up"}, timeout=5)
+
+Timing (HEALTH): d = 100 ms, n = 3, δ = 200 ms, 3 heartbeats of hysteresis: a dead agent's
+node is down within n·d + d = 400 ms, one that comes back is up ~3·d later.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import struct
+import tempfile
+import time
+from pathlib import Path
+from typing import Mapping, Optional
+
+import datapath
+import topology
+
+NODEAGENT = Path(os.environ.get("SARA_NODEAGENT", topology.ROOT / os.environ.get("SARA_BUILD", "build")
+                                / "sara-nodeagent"))
+HEALTH_PORT = 7400
+HEARTBEAT_S = 0.1          # d
+MISS_LIMIT = 3             # n
+LOAD_S = 0.2               # δ
+RECOVERY = 3               # heartbeats in a row before a down node is up again
+
+# Wire format (common/wire/control_message.hpp)
+MAGIC = b"SA"
+VERSION = 1
+TYPE_HEARTBEAT, TYPE_LOAD = 1, 2
+FLAG_AVAILABLE, FLAG_APP_DOWN, FLAG_DRAIN, FLAG_UNDRAIN = 0, 1, 2, 3
+
+
+def health_listen() -> str:
+    return "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[0], HEALTH_PORT)
+
+
+def write_key(cluster, name: str = "cluster.key") -> Path:
+    """A fresh 32-byte cluster key as hex, mode 0600 (sarad and the agent refuse a
+    world-readable one)."""
+    path = cluster.workdir / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    return path
+
+
+def read_key(path: Path) -> bytes:
+    return bytes.fromhex(path.read_text().strip())
+
+
+def health_overrides(cluster, key: Optional[Path], **health) -> dict:
+    """sarad config overrides: the `health:` section (HEALTH timing unless overridden) and
+    `auth` with `key` (None: `auth: none`)."""
+    section = {"listen": health_listen(), "heartbeat_interval": "%dms" % (HEARTBEAT_S * 1000),
+               "miss_limit": MISS_LIMIT, "load_interval": "%dms" % (LOAD_S * 1000),
+               "recovery_heartbeats": RECOVERY}
+    section.update(health)
+    return {"health": section, "auth": {"key_file": str(key)} if key else "none",
+            **datapath.LEAST_SESSIONS}
+
+
+def agent_socket(cluster, node) -> Path:
+    node = cluster.node(node)
+    p = cluster.workdir / ("nodeagent-%s.sock" % node.name)
+    if len(str(p)) > 100:
+        p = Path(tempfile.gettempdir()) / ("%snodeagent-%s.sock" % (cluster.prefix, node.name))
+    return p
+
+
+def write_agent_config(cluster, node, key: Optional[Path], *,
+                       application: str = "{listen: udp/5060}") -> Path:
+    """The node's /etc/sara/nodeagent.yaml as the test writes it. No node_setup: the topology
+    already put the VIP on lo and set arp_ignore/arp_announce."""
+    node = cluster.node(node)
+    auth = "{key_file: %s}" % key if key else "none"
+    text = ("# written by tests/integration/agents.py\n"
+            "node_id: %d\n"
+            "dispatchers: [\"%s\"]\n"
+            "heartbeat_interval: %dms\n"
+            "load_interval: %dms\n"
+            "application: %s\n"
+            "auth: %s\n"
+            "control: {socket: %s}\n"
+            % (node.id, health_listen(), HEARTBEAT_S * 1000, LOAD_S * 1000, application, auth,
+               agent_socket(cluster, node)))
+    path = cluster.workdir / ("nodeagent-%s.yaml" % node.name)
+    path.write_text(text)
+    return path
+
+
+def start_agent(cluster, node, key: Optional[Path], *, lifetime: float = 120, **kw):
+    """sara-nodeagent --config in the node's namespace; returns its Proc once its control
+    socket answers."""
+    node = cluster.node(node)
+    cfg = write_agent_config(cluster, node, key, **kw)
+    sock = agent_socket(cluster, node)
+    sock.unlink(missing_ok=True)
+    proc = cluster.spawn(node.ns, [str(NODEAGENT), "--config", str(cfg)],
+                         name="nodeagent-%s-%d" % (node.name, len(cluster.procs)),
+                         timeout=lifetime)
+    if not datapath.wait_until(lambda: sock.exists() or not proc.running(), 5):
+        raise RuntimeError("sara-nodeagent on %s did not start:\n%s" % (node.name, proc.output()))
+    if not proc.running():
+        raise RuntimeError("sara-nodeagent on %s exited with %s:\n%s"
+                           % (node.name, proc.returncode, proc.output()))
+    return proc
+
+
+def start_agents(cluster, key: Optional[Path], **kw) -> dict:
+    return {n.id: start_agent(cluster, n, key, **kw) for n in cluster.nodes}
+
+
+def agent_command(cluster, node, *args: str) -> str:
+    """`sara-nodeagent drain|undrain|status ...` against the node's agent (its control socket
+    is a file the test process reaches directly)."""
+    r = topology.run([str(NODEAGENT), *args, "--socket", str(agent_socket(cluster, node))],
+                     check=True, timeout=10)
+    return r.stdout
+
+
+def node_states(cluster) -> dict:
+    """{node id: state} from sarad's `nodes` request."""
+    return {n["id"]: n["state"] for n in datapath.sarad_request(cluster, "nodes")["nodes"]}
+
+
+def nodes_info(cluster) -> dict:
+    return {n["id"]: n for n in datapath.sarad_request(cluster, "nodes")["nodes"]}
+
+
+def wait_states(cluster, want: Mapping[int, str], timeout: float) -> bool:
+    return datapath.wait_until(
+        lambda: all(node_states(cluster).get(k) == v for k, v in want.items()), timeout)
+
+
+def wait_state_change(cluster, node_id: int, want: str, timeout: float,
+                      poll: float = 0.01) -> Optional[float]:
+    """Polls `nodes` every `poll` s; the time.monotonic() at which node_id was first seen in
+    state `want`, or None after `timeout`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if node_states(cluster).get(node_id) == want:
+            return time.monotonic()
+        time.sleep(poll)
+    return None
+
+
+# ----------------------------------------------------------------------------------------
+# Hand-built datagrams (the wire format written out again, independently of the C++ encoder)
+# ----------------------------------------------------------------------------------------
+def heartbeat(host_id: int, seq: int, flag: int, timestamp: Optional[int] = None,
+              key: Optional[bytes] = None) -> bytes:
+    ts = int(time.time()) if timestamp is None else timestamp
+    msg = MAGIC + bytes([VERSION, TYPE_HEARTBEAT]) + struct.pack("!HIBI", host_id, seq, flag, ts)
+    return msg + (hmac.new(key, msg, hashlib.sha256).digest() if key is not None else b"")
+
+
+def load_vector(host_id: int, seq: int, values=(0, 0, 0, 0, 0), timestamp: Optional[int] = None,
+                key: Optional[bytes] = None) -> bytes:
+    ts = int(time.time()) if timestamp is None else timestamp
+    body = struct.pack("!HII5H", host_id, seq, ts, *[int(round(v * 65535)) for v in values])
+    msg = MAGIC + bytes([VERSION, TYPE_LOAD]) + body
+    return msg + (hmac.new(key, msg, hashlib.sha256).digest() if key is not None else b"")
+
+
+def send_datagrams(cluster, ns, datagrams, *, source_port: int = 7499) -> None:
+    """Send each datagram (bytes) to sarad's health port from namespace `ns`, from UDP
+    `source_port`, with Debian's python3 (the test process lives in the root namespace)."""
+    payload = ",".join(d.hex() for d in datagrams)
+    code = ("import socket,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "s.bind(('', %d))\n"
+            "for h in sys.argv[1].split(','):\n"
+            "    s.sendto(bytes.fromhex(h), ('%s', %d))\n"
+            % (source_port, topology.DISPATCHER_LAN_ADDRS[0], HEALTH_PORT))
+    ns.run(topology.PYTHON, "-c", code, payload, timeout=10)
+
+
+# ----------------------------------------------------------------------------------------
+# What the nodes saw
+# ----------------------------------------------------------------------------------------
+def invite_times(pcaps: Mapping[str, os.PathLike]) -> dict:
+    """{node name: {Call-ID: wall-clock time of its first INVITE to the VIP}} from the node
+    captures (tcpdump stamps CLOCK_REALTIME, as time.time() does)."""
+    out = {}
+    for node, path in pcaps.items():
+        r = topology.run(["tshark", "-n", "-r", str(path), "-Y",
+                          'sip.Method == "INVITE" && ip.dst == %s' % topology.VIP,
+                          "-T", "fields", "-e", "frame.time_epoch", "-e", "sip.Call-ID"],
+                         timeout=120)
+        first = {}
+        for line in r.stdout.splitlines():
+            t, _, call_id = line.partition("\t")
+            if call_id and call_id not in first:
+                first[call_id] = float(t)
+        out[node] = first
+    return out
+
+
+def udp_payloads(pcap: Path, dport: int) -> list:
+    """The payloads of the IPv4/UDP datagrams to `dport` in a tcpdump -w file (Ethernet),
+    in order: a few lines of pcap reading instead of a dependency."""
+    data = pcap.read_bytes()
+    if len(data) < 24:
+        return []
+    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    out, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[14 + 9] != 17:
+            continue
+        ihl = (frame[14] & 0x0F) * 4
+        udp = frame[14 + ihl:]
+        if len(udp) >= 8 and struct.unpack("!H", udp[2:4])[0] == dport:
+            out.append(udp[8:struct.unpack("!H", udp[4:6])[0]])
+    return out
