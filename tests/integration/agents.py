@@ -78,9 +78,10 @@ def agent_socket(cluster, node) -> Path:
 
 
 def write_agent_config(cluster, node, key: Optional[Path], *,
-                       application: str = "{listen: udp/5060}") -> Path:
-    """The node's /etc/sara/nodeagent.yaml as the test writes it. No node_setup: the topology
-    already put the VIP on lo and set arp_ignore/arp_announce."""
+                       application: str = "{listen: udp/5060}", node_setup: bool = False) -> Path:
+    """The node's /etc/sara/nodeagent.yaml as the test writes it. node_setup: let the agent
+    put the VIP on lo, set the ARP sysctls and the default route `src VIP` (by default the
+    topology has done it)."""
     node = cluster.node(node)
     auth = "{key_file: %s}" % key if key else "none"
     text = ("# written by tests/integration/agents.py\n"
@@ -93,6 +94,9 @@ def write_agent_config(cluster, node, key: Optional[Path], *,
             "control: {socket: %s}\n"
             % (node.id, health_listen(), HEARTBEAT_S * 1000, LOAD_S * 1000, application, auth,
                agent_socket(cluster, node)))
+    if node_setup:
+        text += "node_setup: {vip: %s, interface: %s, gateway: %s}\n" % (
+            topology.VIP, node.ifname, topology.GATEWAY_LAN_ADDR)
     path = cluster.workdir / ("nodeagent-%s.yaml" % node.name)
     path.write_text(text)
     return path
