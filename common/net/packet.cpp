@@ -31,6 +31,7 @@ DecodeError decode_transport(std::span<const uint8_t> l4, DecodedPacket& out) {
         out.src_port = read_u16(l4.data());
         out.dst_port = read_u16(l4.data() + 2);
         out.tcp_seq = read_u32(l4.data() + 4);
+        out.tcp_ack = read_u32(l4.data() + 8);
         out.tcp_flags = l4[13];
         out.payload = l4.subspan(data_offset);
         out.has_ports = true;

@@ -33,6 +33,7 @@ struct DecodedPacket {
     uint16_t dst_port = 0;
     uint8_t tcp_flags = 0;       // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
     uint32_t tcp_seq = 0;
+    uint32_t tcp_ack = 0;        // meaningful when tcp_flags has ACK
     std::span<const uint8_t> payload;  // transport payload (empty unless has_ports)
 
     bool is_tcp() const { return ip_proto == 6; }
