@@ -139,6 +139,12 @@ std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec)
         const std::string p = to_string(proto);
         mangle.rules.push_back("SARA-PRE -p " + p + " -m " + p + " --dport " + std::to_string(port) + " -j " + queue);
     }
+    if (spec.degrade_probability > 0) {
+        char p[32];
+        std::snprintf(p, sizeof p, "%.4f", std::min(spec.degrade_probability, 1.0));
+        mangle.rules.push_back("SARA-PRE -m mark ! --mark 0x0/" + node_mask + " -m statistic --mode random --probability " +
+                               p + " -j DROP");
+    }
     mangle.rules.push_back("SARA-PRE -m mark ! --mark 0x0/" + node_mask + " -j ACCEPT");
     mangle.rules.push_back("SARA-PRE -j " + queue);
     // The save must sit in a later hook than the NFQUEUE verdict (KERNEL-NOTES snag 5), and

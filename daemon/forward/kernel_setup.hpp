@@ -68,6 +68,11 @@ struct KernelSetupSpec {
     // 253..255 are the kernel's: node ids that would map onto them are rejected (with the
     // default 100, ids 153..155). Priorities must stay below the main rule (32766).
     uint32_t table_base = 100;
+    // Admission control's degradation of established flows (DESIGN §5, m > T3): packets that
+    // take the kernel fast path (a restored node mark) are dropped with this probability by
+    // a `statistic --mode random` rule. 0 = no rule. Signalling is queued before the fast path
+    // and degraded, if at all, by sarad itself. Not used in raw mode (no fast path).
+    double degrade_probability = 0;
 };
 
 uint32_t node_table(const KernelSetupSpec& spec, uint16_t node_id);

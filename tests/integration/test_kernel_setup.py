@@ -315,6 +315,28 @@ def test_marked_data_flows_take_the_fast_path_to_their_node(ns, line):
     assert send_through(ns, client, node, [40002], [1], port=5060) == []
 
 
+def test_degrade_rule_drops_fast_path_packets_and_goes_away(ns, line):
+    """Admission control's degradation (DESIGN §5, m > T3): with --degrade 1 a marked flow's
+    packets are dropped on the fast path; a probability is written as the statistic match
+    shows it; a new install without it removes the rule and the flow passes again."""
+    if not shutil.which("conntrack"):
+        pytest.skip("missing tool: conntrack")
+    client, node = line
+    args = ("--vip", VIP_A, *node_args(1), "--queues", "0,1", "--no-bypass", "--port", "udp/5060")
+    driver(ns, "install", *args, "--degrade", "1")
+    assert send_through(ns, client, node, [40010], [1]) == []
+    driver(ns, "install", *args, "--degrade", "0.25")
+    rules = chain_rules(ns, "mangle", "SARA-PRE")
+    degrade = [r for r in rules if "statistic" in r]
+    assert len(degrade) == 1 and "--probability 0.25" in degrade[0] and degrade[0].endswith("-j DROP"), rules
+    assert rules.index(degrade[0]) < next(i for i, r in enumerate(rules) if r.endswith("-j ACCEPT"))
+    driver(ns, "install", *args)
+    assert not [r for r in chain_rules(ns, "mangle", "SARA-PRE") if "statistic" in r]
+    assert send_through(ns, client, node, [40011], [1]) == [40011]
+    r = driver(ns, "install", *args, "--degrade", "1.5", check=False)
+    assert r.returncode != 0 and "--degrade" in r.stderr
+
+
 def test_remove_leaves_exactly_what_was_there_before(ns):
     add_foreign_objects(ns)
     before = snapshot(ns)

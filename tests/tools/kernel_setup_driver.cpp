@@ -3,12 +3,13 @@
 //
 //   kernel_setup_driver install|remove|add-node|remove-node --vip ADDR --lan IF
 //       --node ID,ADDR,MAC ... [--queues FIRST,COUNT] [--port udp/5060 ...] [--no-bypass]
-//       [--raw-mode] [--table-base N] [--iptables-restore PROG] [--iptables-save PROG]
+//       [--raw-mode] [--table-base N] [--degrade P] [--iptables-restore PROG] [--iptables-save PROG]
 //
 // add-node / remove-node apply to each --node given. Exit status 0 on success, 1 on any
 // error (the messages on stderr), 2 on a usage error.
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,7 @@ int usage(const std::string& problem) {
                  "kernel_setup_driver: %s\n"
                  "usage: kernel_setup_driver install|remove|add-node|remove-node --vip ADDR --lan IF\n"
                  "         --node ID,ADDR,MAC ... [--queues FIRST,COUNT] [--port udp/5060 ...] [--no-bypass]\n"
-                 "         [--raw-mode] [--table-base N] [--iptables-restore PROG] [--iptables-save PROG]\n",
+                 "         [--raw-mode] [--table-base N] [--degrade P] [--iptables-restore PROG] [--iptables-save PROG]\n",
                  problem.c_str());
     return 2;
 }
@@ -114,6 +115,12 @@ int main(int argc, char** argv) {
             spec.signalling_ports.push_back(port);
         } else if (option == "--table-base") {
             if (!parse_number(value, spec.table_base)) return usage("--table-base " + std::string(value));
+        } else if (option == "--degrade") {
+            const std::string text(value);
+            char* end = nullptr;
+            spec.degrade_probability = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || !(spec.degrade_probability >= 0 && spec.degrade_probability <= 1))
+                return usage("--degrade " + text + ": expected a probability 0..1");
         } else if (option == "--iptables-restore") {
             programs.restore = value;
         } else if (option == "--iptables-save") {

@@ -1,0 +1,48 @@
+// The dispatcher's own load (DESIGN §5 step 2: "head load"), the l that admission control
+// compares with the cluster load: the larger of
+//   - the CPU time of sarad's process over the last interval, as a fraction of the cores its
+//     queue threads can use (one per queue, at most the machine's cores) — /proc/self/stat
+//     utime + stime;
+//   - the fullest of its NFQUEUEs: packets waiting in the kernel over queue.max_len —
+//     /proc/net/netfilter/nfnetlink_queue, field queue_total (of this network namespace).
+// The parsers are pure; HeadLoadMeter reads the files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "common/util/clock.hpp"
+
+namespace sara {
+
+// utime + stime (clock ticks) from the text of /proc/<pid>/stat; nullopt if malformed.
+std::optional<uint64_t> parse_proc_stat_cpu_ticks(std::string_view stat);
+
+// The largest queue_total among queues [first, first + count) in the text of
+// /proc/net/netfilter/nfnetlink_queue (one line per bound queue: queue_num peer_portid
+// queue_total ...); 0 when none of them is listed.
+uint64_t parse_nfqueue_max_backlog(std::string_view text, uint16_t first, uint16_t count);
+
+class HeadLoadMeter {
+public:
+    HeadLoadMeter(const Clock& clock, uint16_t queue_first, uint16_t queue_count, uint32_t queue_max_len);
+
+    // The head load since the previous call, in [0, 1]; the first call gives the queue part
+    // only (there is no CPU interval yet).
+    double sample();
+    double last_cpu() const { return cpu_; }
+    double last_queue() const { return queue_; }
+
+private:
+    const Clock& clock_;
+    uint16_t queue_first_, queue_count_;
+    uint32_t queue_max_len_;
+    double cores_;
+    long ticks_per_second_;
+    std::optional<uint64_t> last_ticks_;
+    MonoTime last_time_{};
+    double cpu_ = 0, queue_ = 0;
+};
+
+}  // namespace sara

@@ -1,0 +1,31 @@
+#include <boost/test/unit_test.hpp>
+
+#include "daemon/monitor/head_load.hpp"
+
+using namespace sara;
+
+BOOST_AUTO_TEST_SUITE(head_load)
+
+BOOST_AUTO_TEST_CASE(cpu_ticks_from_proc_stat) {
+    // proc(5): utime and stime are fields 14 and 15; comm may hold ") (" and spaces.
+    const char* stat = "4242 (sarad (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 "
+                       "150 25 0 0 20 0 5 0 12345 123456789 2000 18446744073709551615";
+    BOOST_TEST(parse_proc_stat_cpu_ticks(stat).value() == 175u);  // 150 + 25
+    BOOST_TEST(!parse_proc_stat_cpu_ticks("4242 sarad S 1").has_value());
+    BOOST_TEST(!parse_proc_stat_cpu_ticks("4242 (sarad) S 1 2").has_value());
+    BOOST_TEST(!parse_proc_stat_cpu_ticks("").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(fullest_of_our_queues) {
+    const char* text = "    0  12345    17 2 65531     0     0      900  1\n"
+                       "    1  12346   250 2 65531     3     0     1200  1\n"
+                       "    7  99999  4000 2 65531     0     0       10  1\n"
+                       "garbage line\n";
+    BOOST_TEST(parse_nfqueue_max_backlog(text, 0, 1) == 17u);
+    BOOST_TEST(parse_nfqueue_max_backlog(text, 0, 2) == 250u);
+    BOOST_TEST(parse_nfqueue_max_backlog(text, 2, 4) == 0u);   // queue 7 is not ours
+    BOOST_TEST(parse_nfqueue_max_backlog(text, 7, 1) == 4000u);
+    BOOST_TEST(parse_nfqueue_max_backlog("", 0, 1) == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
