@@ -99,8 +99,10 @@ def test_restart_keeps_in_flight_calls_on_their_nodes(cluster, node_captures):
     # the BYEs and TEARDOWNs ended the reloaded sessions, no session was created.
     assert after_restart.get("pipeline_data_verdicts_total", 0) == 0, after_restart
     assert after_restart.get("sessions_created_total", 0) == 0, after_restart
-    assert calls <= after_restart.get("sessions_completed_total", 0) <= calls + len(RTSP), \
-        after_restart
+    # Completed: counted by the new process since its start (its counters start at 0), so a
+    # BYE answered between "ready" and the s_restart snapshot counts too (a delta from that
+    # snapshot missed 2 of 30 in one CI run).
+    assert calls <= s_end.get("sessions_completed_total", 0) <= calls + len(RTSP), s_end
     for bad in ("sip_malformed_total", "rtsp_malformed_total", "stream_gaps_total",
                 "pipeline_refused_dropped_total", "pipeline_decode_errors_total"):
         assert after_restart.get(bad, 0) == 0, (bad, after_restart)
