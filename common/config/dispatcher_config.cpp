@@ -376,7 +376,10 @@ void read_health(ConfigErrorList& errors, const Field& field, std::optional<Heal
 
 void read_admission(ConfigErrorList& errors, const Field& field, AdmissionConfig& admission) {
     MapReader map(errors, field,
-                  {"interval", "alpha", "t1", "t2", "t3", "capacity", "drop_mode", "sip_retry_after", "tcp_reject"});
+                  {"enabled", "interval", "alpha", "t1", "t2", "t3", "capacity", "drop_mode", "sip_retry_after",
+                   "tcp_reject"});
+    // enabled: false admits every new session (no SA2C; for comparison runs), default true.
+    read_bool(errors, map.get("enabled"), admission.enabled);
     // interval: t, how often the drop probability is recomputed, 10ms..60s, default 200ms.
     read_duration(errors, map.get("interval"), admission.interval, milliseconds(10), seconds(60));
     // alpha: weight of the mean load against its variance in the cluster load (eq. 1), 0..1.

@@ -81,6 +81,7 @@ struct HealthConfig {
 };
 
 struct AdmissionConfig {
+    bool enabled = true;                        // false: admit every new session (no SA2C)
     std::chrono::milliseconds interval{200};    // t: admission decision period
     double alpha = 0.9;                         // weight of the mean in l_c (eq. 1)
     double t1 = 0.70;                           // t1 <= t2 <= t3 <= capacity (eq. 2)

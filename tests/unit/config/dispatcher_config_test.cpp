@@ -136,6 +136,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_defaults) {
     BOOST_TEST(c.limits.max_announced_per_session == 8u);
     BOOST_TEST(c.limits.max_header_bytes == 16384u);
     BOOST_TEST(c.admission.t1 == 0.70);
+    BOOST_TEST(c.admission.enabled);
     BOOST_TEST(to_string(c.scheduler.algorithm) == std::string("shell"));
 }
 
@@ -165,6 +166,7 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
          "  - name: media\n"
          "    protocol: udp\n"
          "    port: 4000\n"},
+        {"admission switched off", minimal + "admission: {enabled: false}\n"},
     };
     for (const ValidCase& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
@@ -184,6 +186,7 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
     BOOST_TEST_REQUIRE(durations.config.health.has_value());
     BOOST_TEST((durations.config.health->heartbeat_interval == milliseconds(1500)));
     BOOST_TEST((durations.config.health->load_interval == seconds(60)));
+    BOOST_TEST(!load_dispatcher_config_from_string(cases[7].yaml, file_name).config.admission.enabled);
     const DispatcherConfigLoad none = load_dispatcher_config_from_string(cases[0].yaml, file_name);
     BOOST_TEST(!none.config.auth.enabled);
 }
