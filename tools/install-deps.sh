@@ -15,6 +15,8 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad
   gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg
+  # make sim-report: plots
+  gnuplot-nox
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "daemon/dispatch/dispatcher_daemon.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,11 +18,13 @@
 #include "common/util/clock.hpp"
 #include "daemon/admit/admission.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
+#include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
 #include "daemon/identify/table_snapshot.hpp"
 #include "daemon/monitor/health_listener.hpp"
+#include "daemon/monitor/head_load.hpp"
 #include "daemon/monitor/health_monitor.hpp"
 #include "daemon/control/control_server.hpp"
 #include "daemon/schedule/scheduler.hpp"
@@ -90,7 +93,13 @@ struct Runtime {
           services(c.services),
           table(table_limits(c.limits), services.timeouts(), clock),
           identifier(table, services, c.vip, identifier_limits(c.limits)),
-          pipeline(identifier, admission, scheduler, node_entries(c), c.vip) {}
+          random(make_os_seeded_random()),
+          scheduler(make_scheduler(c.scheduler, random)),
+          sa2c(c.admission.enabled ? std::make_unique<Sa2cAdmission>(c.admission, c.scheduler.window, clock, random)
+                                   : nullptr),
+          pipeline(identifier, sa2c ? static_cast<AdmissionControl&>(*sa2c) : admit_all, *scheduler, node_entries(c),
+                   c.vip),
+          head(clock, c.queue.first, c.queue.count, c.queue.max_len) {}
 
     static std::vector<NodeEntry> node_entries(const DispatcherConfig& c) {
         std::vector<NodeEntry> nodes;
@@ -105,9 +114,14 @@ struct Runtime {
     ServiceMap services;
     SessionTable table;
     SessionIdentifier identifier;
-    AdmitAll admission;
-    LeastSessionsScheduler scheduler;
+    SeededRandom random;
+    std::unique_ptr<Scheduler> scheduler;
+    AdmitAll admit_all;
+    std::unique_ptr<Sa2cAdmission> sa2c;  // null with admission.enabled: false
     PacketPipeline pipeline;
+    HeadLoadMeter head;
+    std::unique_ptr<RefusalSender> refusals;  // answers refused sessions (503 / RST)
+    double degrade_installed = 0;             // the kernel rule's probability; main thread only
     std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
     std::vector<std::unique_ptr<NfQueue>> queues;
     std::unique_ptr<RawSender> raw;
@@ -128,6 +142,19 @@ std::string Runtime::control_request(std::string_view request) {
         add_counters(out, table.counters());
         add_counters(out, raw_counters);
         add_counters(out, health_counters);
+        if (refusals) add_counters(out, refusals->counters());
+        if (sa2c) {
+            const AdmissionState& a = sa2c->state();
+            out["admission_m"] = a.m;
+            out["admission_measured"] = a.measured;
+            out["admission_cluster_load"] = a.cluster_load;
+            out["admission_head_load"] = a.head_load;
+            out["admission_p_new"] = a.p_new;
+            out["admission_p_established"] = a.p_established;
+            out["admission_t2"] = a.t2;
+            out["admission_t3"] = a.t3;
+            out["admission_updates_total"] = sa2c->updates();
+        }
         if (listener) add_counters(out, listener->counters());
         // Queue counters are written by their own threads; summed here as a snapshot.
         QueueCounters sum;
@@ -148,7 +175,9 @@ std::string Runtime::control_request(std::string_view request) {
                  {"state", health ? to_string(health->state(n.id)) : (n.available ? "up" : "down")},
                  {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)},
                  {"load", health ? nlohmann::json(health->load(n.id)) : nlohmann::json(nullptr)},
-                 {"heartbeats_lost", health ? health->heartbeats_lost(n.id) : 0}});
+                 {"heartbeats_lost", health ? health->heartbeats_lost(n.id) : 0},
+                 {"estimate", scheduler->estimate(n.id) < 0 ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(scheduler->estimate(n.id))}});
     } else if (request.starts_with("sessions")) {
         size_t limit = 1000;
         if (request.size() > 9) limit = size_t(std::strtoull(std::string(request.substr(9)).c_str(), nullptr, 10));
@@ -213,6 +242,27 @@ void apply_health(Runtime& rt, Logger& log) {
     }
 }
 
+// Every admission.interval (caller holds rt.lock): SA2C gets the loads of the nodes that may
+// take sessions (0 each without `health:`, so only the head load counts) and the head load.
+// Logs only when SA2C starts or stops refusing. Returns the probability the kernel's degrade
+// rule should have, in 5 % steps so that small changes do not rewrite the rules every interval.
+double admission_tick(Runtime& rt, Logger& log) {
+    std::vector<double> loads;
+    for (const NodeEntry& n : rt.pipeline.nodes())
+        if (n.available) loads.push_back(rt.health ? rt.health->load(n.id) : 0.0);
+    const bool was_refusing = rt.sa2c->state().p_new > 0;
+    rt.sa2c->update(loads, rt.head.sample());
+    const AdmissionState& a = rt.sa2c->state();
+    if (was_refusing != (a.p_new > 0)) {
+        char line[200];
+        std::snprintf(line, sizeof line, "admission: %s (m %.3f, cluster %.3f, head %.3f, p_new %.3f)",
+                      a.p_new > 0 ? "refusing new sessions" : "admitting every new session again", a.m,
+                      a.cluster_load, a.head_load, a.p_new);
+        log.notice(line);
+    }
+    return std::round(a.p_established * 20) / 20;
+}
+
 void queue_thread(Runtime& rt, NfQueue& queue, Logger& log) {
     const bool raw_mode = rt.raw != nullptr;
     const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload) {
@@ -225,6 +275,7 @@ void queue_thread(Runtime& rt, NfQueue& queue, Logger& log) {
             lease.decide(Verdict::drop());  // the node got our copy; the kernel must not route it
             return;
         }
+        if (d.refused && rt.refusals) rt.refusals->refuse(payload);
         lease.decide(d.verdict);
     };
     std::string error;
@@ -258,9 +309,6 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         return 1;
     }
     const DispatcherConfig& config = load.config;
-    if (config.scheduler.algorithm != SchedulerAlgorithm::least_sessions)
-        log.notice(std::string("scheduler '") + to_string(config.scheduler.algorithm) +
-                   "' is not implemented yet: using least-sessions");
 
     // Signals are taken synchronously by the main loop; every thread inherits the mask.
     sigset_t signals;
@@ -306,6 +354,13 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         rt->raw = RawSender::open(config.lan_interface, &error);
         if (!rt->raw) return fail(error);
     }
+    if (rt->sa2c) {
+        auto sender = IpSender::open(&error);
+        if (!sender) log.warning(error + "; refused sessions are dropped without a 503 or RST");
+        rt->refusals = std::make_unique<RefusalSender>(config.admission, std::move(sender));
+    } else {
+        log.notice("admission: disabled (admission.enabled: false): every new session is admitted");
+    }
     for (uint16_t i = 0; i < config.queue.count; ++i) {
         NfQueueOptions options;
         options.queue_num = uint16_t(config.queue.first + i);
@@ -323,8 +378,13 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             config.health->listen, rt->key ? &*rt->key : nullptr, hosts,
             [r](const wire::Decoded& d) {
                 std::lock_guard guard(r->lock);
-                if (d.type == wire::MessageType::heartbeat) r->health->on_heartbeat(d.heartbeat);
-                else if (d.type == wire::MessageType::load) r->health->on_load(d.load);
+                if (d.type == wire::MessageType::heartbeat) {
+                    r->health->on_heartbeat(d.heartbeat);
+                } else if (d.type == wire::MessageType::load) {
+                    r->health->on_load(d.load);
+                    const NodeId id = d.load.host_id;
+                    r->scheduler->on_load_report(id, r->health->load(id), r->pipeline.node_sessions(id));
+                }
             },
             &error);
         if (!rt->listener) return fail(error);
@@ -341,10 +401,14 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     // The failure detector is evaluated every heartbeat interval (detection within n*d plus
     // one interval); the table is purged every second.
-    const auto tick_interval = config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval,
-                                                                                std::chrono::seconds(1))
-                                             : std::chrono::milliseconds(1000);
+    // SA2C runs every admission.interval.
+    std::chrono::milliseconds tick_interval =
+        config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval, std::chrono::seconds(1))
+                      : std::chrono::milliseconds(1000);
+    if (rt->sa2c) tick_interval = std::min(tick_interval, config.admission.interval);
     auto next_purge = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    auto next_admission = std::chrono::steady_clock::now() + config.admission.interval;
+    KernelSetupSpec degrade_spec = spec;
     for (;;) {
         timespec tick{tick_interval.count() / 1000, (tick_interval.count() % 1000) * 1'000'000};
         const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -361,11 +425,31 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             }
             continue;
         }
-        std::lock_guard guard(rt->lock);
-        if (rt->health) apply_health(*rt, log);
-        if (std::chrono::steady_clock::now() >= next_purge) {
-            rt->pipeline.maintain();
-            next_purge += std::chrono::seconds(1);
+        double degrade = rt->degrade_installed;
+        {
+            std::lock_guard guard(rt->lock);
+            if (rt->health) apply_health(*rt, log);
+            const auto now = std::chrono::steady_clock::now();
+            if (rt->sa2c && now >= next_admission) {
+                degrade = admission_tick(*rt, log);
+                next_admission = now + config.admission.interval;
+            }
+            if (now >= next_purge) {
+                rt->pipeline.maintain();
+                next_purge += std::chrono::seconds(1);
+            }
+        }
+        // The kernel's degrade rule (outside the lock: iptables-restore takes milliseconds).
+        // Raw mode has no fast path: every packet is queued and degraded by the pipeline.
+        if (degrade != rt->degrade_installed && !spec.raw_mode) {
+            degrade_spec.degrade_probability = degrade;
+            if (kernel.install(degrade_spec, &error)) {
+                log.error("admission: degrade rule: " + error);
+                error.clear();
+            } else {
+                log.notice("admission: established flows degraded with p " + std::to_string(degrade));
+            }
+            rt->degrade_installed = degrade;  // also on failure: retried only when p changes
         }
     }
 

@@ -24,6 +24,11 @@ void PacketPipeline::set_available(NodeId id, bool available) {
         if (v.id == id) v.available = available;
 }
 
+bool PacketPipeline::available(NodeId id) const {
+    const NodeEntry* n = node(id);
+    return n && n->available;
+}
+
 uint64_t PacketPipeline::node_sessions(NodeId id) const {
     for (const NodeView& v : views_)
         if (v.id == id) return v.sessions;
@@ -68,8 +73,13 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
     // A session without a node is new, or was refused before (a retransmitted INVITE gets
     // another admission decision).
     Session& session = identifier_.table().session(c.session);
+    if (session.node != kNoNode && admission_.drop_established_packet()) {
+        ++counters_.pipeline_degraded_dropped_total;
+        return {Verdict::drop(), kNoNode};
+    }
+    const uint64_t rejected_before = counters_.pipeline_admission_rejected_total;
     const NodeId node = session.node != kNoNode ? session.node : assign_node(session);
-    if (node == kNoNode) return {Verdict::drop(), kNoNode};
+    if (node == kNoNode) return {Verdict::drop(), kNoNode, counters_.pipeline_admission_rejected_total != rejected_before};
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
         return {Verdict::accept_with_mark(node), node};

@@ -27,6 +27,7 @@ namespace sara {
     X(pipeline_malformed_dropped_total, "Unparsable SIP datagrams or ones without Call-ID (dropped)") \
     X(pipeline_refused_dropped_total, "Packets whose session the table bounds refused (dropped)") \
     X(pipeline_admission_rejected_total, "New sessions rejected by admission control")           \
+    X(pipeline_degraded_dropped_total, "Queued packets of established sessions dropped (degradation above T3)") \
     X(pipeline_no_node_total, "New sessions dropped: no node available")                         \
     X(pipeline_sessions_assigned_total, "Sessions given a node")                                 \
     X(pipeline_signalling_verdicts_total, "Signalling packets forwarded (never offloaded)")       \
@@ -45,6 +46,7 @@ struct NodeEntry {
 struct PipelineDecision {
     Verdict verdict = Verdict::drop();
     NodeId node = kNoNode;  // set when the packet goes to a node
+    bool refused = false;   // admission control refused this new session (the caller answers it)
 };
 
 class PacketPipeline {
@@ -59,6 +61,7 @@ public:
     // Health changes: an unavailable node gets no new sessions; its established sessions
     // keep their node (drain) — the caller counts them lost when the node crashed.
     void set_available(NodeId id, bool available);
+    bool available(NodeId id) const;
 
     const std::vector<NodeEntry>& nodes() const { return nodes_; }
     const NodeEntry* node(NodeId id) const;
