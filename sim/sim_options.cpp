@@ -32,9 +32,9 @@ const char* const kSimUsage =
     "  harm       --fail-above L (1.0) --fail-hazard K (1.0 /s per unit of excess load) --fail-linger D (30s)\n"
     "  head       --decision-cost D (5ms)\n"
     "  admission  --admission sa2c|none|oblivious (sa2c) --admission-interval D (200ms) --alpha A (0.9)\n"
-    "             --t1 (0.70) --t2 (0.85) --t3 (0.95) --drop-mode random|paced (random)\n"
+    "             --t1 (0.80) --t2 (0.90) --t3 (0.95) --drop-mode random|paced (random)\n"
     "  scheduler  --scheduler shell|round-robin|weighted-round-robin|least-sessions|least-loaded|two-choices\n"
-    "             (shell) --window T (8)\n"
+    "             (shell) --window T (4)\n"
     "  run        --seed N (1) --warmup D (60s) --duration D (300s) --sample-interval D (100ms)\n"
     "Durations take a unit (ms, s) or are seconds.\n";
 

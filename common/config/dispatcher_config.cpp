@@ -385,7 +385,7 @@ void read_admission(ConfigErrorList& errors, const Field& field, AdmissionConfig
     // alpha: weight of the mean load against its variance in the cluster load (eq. 1), 0..1.
     read_fraction(errors, map.get("alpha"), admission.alpha);
     // t1, t2, t3, capacity: load thresholds (fractions, eq. 2), t1 <= t2 <= t3 <= capacity,
-    // capacity > 0; defaults 0.70, 0.85, 0.95, 1.0.
+    // capacity > 0; defaults 0.80, 0.90, 0.95, 1.0.
     const Field t1 = map.get("t1");
     const Field t2 = map.get("t2");
     const Field t3 = map.get("t3");
@@ -430,7 +430,7 @@ void read_scheduler(ConfigErrorList& errors, const Field& field, SchedulerConfig
                                    {"least-sessions", SchedulerAlgorithm::least_sessions},
                                    {"least-loaded", SchedulerAlgorithm::least_loaded},
                                    {"two-choices", SchedulerAlgorithm::two_choices}});
-    // window: T, load samples per node in the forecast regression, 2..1024, default 8.
+    // window: T, load samples per node in the forecast regression, 2..1024, default 4.
     read_integer<uint32_t>(errors, map.get("window"), scheduler.window, 2, 1024);
 }
 

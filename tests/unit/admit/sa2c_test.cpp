@@ -47,6 +47,18 @@ private:
 
 // Thresholds exact in binary, so p and the paced intervals come out exact:
 // t1 0.5, t2 0.75, t3 0.875, capacity 1; T_0 = 200 ms.
+// The values these cases were worked out with (they were the defaults once): alpha 0.9,
+// t1 0.70, t2 0.85, t3 0.95, capacity 1. Spelled out so a change of defaults leaves them valid.
+AdmissionConfig worked_config() {
+    AdmissionConfig config;
+    config.alpha = 0.9;
+    config.t1 = 0.70;
+    config.t2 = 0.85;
+    config.t3 = 0.95;
+    config.capacity = 1.0;
+    return config;
+}
+
 AdmissionConfig dyadic_config(DropMode mode = DropMode::random) {
     AdmissionConfig config;
     config.t1 = 0.5;
@@ -258,7 +270,7 @@ BOOST_AUTO_TEST_CASE(larger_of_head_and_cluster_load_decides) {
         BOOST_TEST_CONTEXT(c.description) {
             ManualClock clock;
             ScriptedRandom random;
-            Sa2cAdmission admission(AdmissionConfig{}, 4, clock, random);
+            Sa2cAdmission admission(worked_config(), 4, clock, random);
             admission.update(c.node_loads, c.head_load);
             const AdmissionState& s = admission.state();
             CHECK_NEAR(s.cluster_load, c.cluster);
@@ -310,7 +322,7 @@ BOOST_AUTO_TEST_CASE(rising_load_is_forecast_above_the_last_sample) {
     };
     ManualClock clock;
     ScriptedRandom random;
-    Sa2cAdmission admission(AdmissionConfig{}, 2, clock, random);
+    Sa2cAdmission admission(worked_config(), 2, clock, random);
     for (const Step& s : steps) {
         BOOST_TEST_CONTEXT("head load " << s.head) {
             admission.update(kIdleNode, s.head);

@@ -135,7 +135,9 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_defaults) {
     BOOST_TEST(c.limits.max_flows_per_session == 16u);
     BOOST_TEST(c.limits.max_announced_per_session == 8u);
     BOOST_TEST(c.limits.max_header_bytes == 16384u);
-    BOOST_TEST(c.admission.t1 == 0.70);
+    BOOST_TEST(c.admission.t1 == 0.80);
+    BOOST_TEST(c.admission.t2 == 0.90);
+    BOOST_TEST(c.scheduler.window == 4u);
     BOOST_TEST(c.admission.enabled);
     BOOST_TEST(to_string(c.scheduler.algorithm) == std::string("shell"));
 }
@@ -405,8 +407,8 @@ BOOST_AUTO_TEST_CASE(thresholds_out_of_order) {
     const std::vector<ErrorCase> cases = {
         {"t2 below t1: at t2", minimal + "admission: {t1: 0.9, t2: 0.8}\n",
          {{3, 26, "admission.t2 (0.8) must be >= admission.t1 (0.9)"}}},
-        {"t1 above the default t2: at t1", minimal + "admission: {t1: 0.9}\n",
-         {{3, 17, "admission.t1 (0.9) must be <= admission.t2 (0.85, the default)"}}},
+        {"t1 above the default t2: at t1", minimal + "admission: {t1: 0.92}\n",
+         {{3, 17, "admission.t1 (0.92) must be <= admission.t2 (0.9, the default)"}}},
         {"t3 above capacity: at capacity", minimal + "admission: {t3: 0.95, capacity: 0.9}\n",
          {{3, 33, "admission.capacity (0.9) must be >= admission.t3 (0.95)"}}},
         {"capacity 0", minimal + "admission: {t1: 0, t2: 0, t3: 0, capacity: 0}\n",
