@@ -48,6 +48,8 @@ help:
 	@echo "make asan|ubsan unit tests under AddressSanitizer / UndefinedBehaviorSanitizer"
 	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
+	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
+	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~4 min)"
 	@echo "make demo       SARA end to end on this machine"
 	@echo "make captures   regenerate tests/data from real peers in namespaces (root)"
 
@@ -141,7 +143,11 @@ tools: $(TOOL_BINS)
 SIM_SRC := $(sort $(wildcard sim/*.cpp))
 $(BUILD)/sara-sim: $(call obj,$(SIM_SRC)) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
-.PHONY: sim-report sim-test
+.PHONY: sim-report sim-test overload
+# The real overload run (issue 5): SIPp at 2x the cluster's capacity through sarad, SA2C on and
+# off side by side (about 4 minutes; a benchmark, not part of `make check`).
+overload: $(BUILD)/sarad
+	$(PYTHON) tests/overload/run.py
 sim-report: $(BUILD)/sara-sim
 	sim/report.sh $(BUILD)/sara-sim $(BUILD)/sim-report
 sim-test: $(BUILD)/sara-sim

@@ -50,7 +50,16 @@ struct AdmissionState {
 };
 
 // SA2C. Each update(): l_c (eq. 1) and the head load give measured = max(l, l_c); the
-// forecaster (window T) turns it into m; eq. 4 moves t2/t3; eq. 2 gives p_new and p_established.
+// forecaster (window T) turns it into m; eq. 4 moves t2/t3; eq. 2 gives p_new at m and
+// p_established at min(m, measured).
+//
+// Why p_established does not follow the forecast alone (DESIGN §5 says decisions use m): the
+// linear forecast overshoots every step in the load (samples 0.09, 0.09, 0.9, 0.9 forecast
+// 1.3), and degrading established flows for one such interval broke every call in progress in
+// the real overload run (tests/overload: m 0.969 while the nodes reported the most they can,
+// 0.9; 16 of 79 admitted calls failed). Refusing a new session on a forecast costs a 503 with
+// Retry-After; dropping an established session's datagrams on one costs the session, which is
+// what SARA exists to protect. So the forecast refuses, and only a load that is there degrades.
 //
 // Order of eq. 4 and eq. 2: the thresholds move first and this interval's p uses the moved ones.
 // Eq. 4 exists to react faster to persistent overload, so it should not wait an interval; and as

@@ -49,7 +49,10 @@ void Sa2cAdmission::update(std::span<const double> node_loads, double head_load)
     state_.t2 = thresholds_.t2;
     state_.t3 = thresholds_.t3;
     state_.p_new = p.new_session;
-    state_.p_established = p.established;
+    // Established flows are degraded only for a load that is there now: the forecast may
+    // refuse a new session (a 503 with Retry-After, cheap to get wrong), but a forecast that
+    // overshoots a step must not break calls in progress (see the class comment).
+    state_.p_established = drop_probabilities(std::min(state_.m, state_.measured), thresholds_).established;
 
     if (state_.p_new <= 0) {
         pacing_ = false;

@@ -47,7 +47,7 @@ AdmissionThresholds move_thresholds(const AdmissionThresholds& current,
     if (m <= configured.t1) return configured;
     AdmissionThresholds next = configured;
     next.t2 = std::max(configured.t1, current.t2 - std::max(0.0, m - current.t2));
-    next.t3 = std::max(next.t2, current.t3 * (1 - std::max(0.0, m - current.t3)));
+    next.t3 = std::max(configured.t2, current.t3 * (1 - std::max(0.0, m - current.t3)));
     return next;
 }
 

@@ -36,9 +36,16 @@ DropProbabilities drop_probabilities(double m, const AdmissionThresholds& thresh
 
 // eq. 4, one interval at the forecast load m (NaN reads as 0):
 //   m <= t1: back to `configured`;
-//   else     t2' = max(t1, t2 - max(0, m - t2)),  t3' = max(t2', t3 * (1 - max(0, m - t3))).
-// t2 moves first so t3 is floored at the new t2: t1 <= t2' <= t3' holds by construction.
-// Neither threshold ever rises while m > t1; t1 and capacity never move.
+//   else     t2' = max(t1, t2 - max(0, m - t2)),  t3' = max(T2, t3 * (1 - max(0, m - t3))),
+// where T2 is the CONFIGURED t2 (DESIGN writes max(T2, ...) and leaves open which T2). Floored
+// at the moving t2 instead, t3 falls to t1 after one forecast overshoot, and because SA2C
+// itself holds m between t1 and t2 under sustained overload (the reset needs m <= t1), every
+// established flow was then degraded with p = (m - t1)/(capacity - t1) for as long as the
+// overload lasted: the real overload run (tests/overload) measured 39 of 80 admitted calls
+// failed that way, more than with admission off. With the configured floor, established flows
+// are degraded only above the load at which the cluster takes no new session at all.
+// t1 <= t2' <= T2 <= t3' holds by construction. Neither threshold ever rises while m > t1;
+// t1 and capacity never move.
 AdmissionThresholds move_thresholds(const AdmissionThresholds& current,
                                     const AdmissionThresholds& configured, double m);
 

@@ -199,10 +199,12 @@ BOOST_AUTO_TEST_CASE(eq4_one_interval) {
         {"m exactly t3 moves t2 only", 0.85, 0.95, 0.95, 0.75, 0.95},
         // t2 = 0.85 − 0.12 = 0.73; t3 = 0.95·(1 − 0.02) = 0.931
         {"m above t3 lowers t3 multiplicatively", 0.85, 0.95, 0.97, 0.73, 0.931},
-        // t2 = max(0.7, 0.85 − 0.35) = 0.7; t3 = max(0.7, 0.95·(1 − 0.25)) = 0.7125
-        {"t2 floored at t1", 0.85, 0.95, 1.2, 0.7, 0.7125},
-        // t3 = max(0.7, 0.95·(1 − 1.55) < 0) = 0.7
-        {"t3 floored at the new t2", 0.85, 0.95, 2.5, 0.7, 0.7},
+        // t2 = max(0.7, 0.85 − 0.35) = 0.7; t3 = max(0.85, 0.95·(1 − 0.25) = 0.7125) = 0.85
+        {"t2 floored at t1, t3 at the configured t2", 0.85, 0.95, 1.2, 0.7, 0.85},
+        // t3 = max(0.85, 0.95·(1 − 1.55) < 0) = 0.85
+        {"t3 never below the configured t2", 0.85, 0.95, 2.5, 0.7, 0.85},
+        // t3 = max(0.85, 0.9·(1 − 0.08)) = max(0.85, 0.828) = 0.85 (a moved t2 of 0.7 does not lower it)
+        {"t3 floored at the configured t2, not the moved one", 0.7, 0.9, 0.98, 0.7, 0.85},
         {"moved thresholds do not climb back above t1", 0.75, 0.9, 0.72, 0.75, 0.9},
         {"m exactly t1 resets", 0.73, 0.931, 0.7, 0.85, 0.95},
         {"m below t1 resets", 0.7, 0.7, 0.5, 0.85, 0.95},
@@ -314,11 +316,14 @@ BOOST_AUTO_TEST_CASE(rising_load_is_forecast_above_the_last_sample) {
         {0.8, 0.8, 0.85, 0.95, 0.1 / 0.15, 0},
         // forecast 2·0.9 − 0.8 = 1.0; err = |0.8 − 0.9|/0.9 = 1/9; m = 8/9·1.0 + 0.9/9 = 8.9/9
         // t2 = 0.85 − (8.9/9 − 0.85) = 6.4/9; t3 = 0.95·(1 − (8.9/9 − 0.95)) = 8.2175/9
-        // p_est = (8.9/9 − 8.2175/9)/(1 − 8.2175/9) = 0.6825/0.7825
-        {0.9, 8.9 / 9, 6.4 / 9, 8.2175 / 9, 1, 0.6825 / 0.7825},
-        // previous forecast 1.0 = sample: err 0; m = 2·1.0 − 0.9 = 1.1 > capacity
-        // t2 = max(0.7, 6.4/9 − (1.1 − 6.4/9)) = 0.7; t3 = 8.2175/9·(1 − (1.1 − 8.2175/9))
-        {1.0, 1.1, 0.7, 8.2175 / 9 * (1 - (1.1 - 8.2175 / 9)), 1, 1},
+        // p_est at min(m, measured 0.9) = 0.9 <= t3 = 8.2175/9 = 0.91305…: 0 (the forecast
+        // alone, 8.9/9, would have degraded established flows with 0.6825/0.7825)
+        {0.9, 8.9 / 9, 6.4 / 9, 8.2175 / 9, 1, 0},
+        // previous forecast 1.0 = sample: err 0; m = 2·1.0 − 0.9 = 1.1 > capacity, and the
+        // measured 1.0 is at capacity too: p_est 1
+        // t2 = max(0.7, 6.4/9 − (1.1 − 6.4/9)) = 0.7;
+        // t3 = max(0.85, 8.2175/9·(1 − (1.1 − 8.2175/9)) = 0.7424) = 0.85 (the configured t2)
+        {1.0, 1.1, 0.7, 0.85, 1, 1},
     };
     ManualClock clock;
     ScriptedRandom random;
@@ -361,9 +366,10 @@ BOOST_AUTO_TEST_CASE(threshold_crossings_up_and_down) {
         {"plateau on the ramp with moved t2", 0.625, 0.625, 0.725, 0.875, 0.125 / 0.225, 0},
         // F' 0.625, err 0.1875/0.8125 = 3/13, F = 1.625 − 0.625 = 1.0; m = 10/13 + 3/13·0.8125
         // = 12.4375/13 = 0.95673…; t2 = max(0.5, 0.725 − 0.2317…) = 0.5;
-        // t3 = 0.875·(1 − (m − 0.875)) = t3_a; p_est = (m − t3_a)/(1 − t3_a) = 0.77981…
-        {"above t3 degrades established flows", 0.8125, 12.4375 / 13, 0.5, t3_a, 1,
-         (12.4375 / 13 - t3_a) / (1 - t3_a)},
+        // t3 = 0.875·(1 − (m − 0.875)) = t3_a; p_est at min(m, measured) = 0.8125, not at m:
+        // (0.8125 − t3_a)/(1 − t3_a) = 0.04587… (at m it would be 0.77981…)
+        {"above t3 degrades established flows at the measured load", 0.8125, 12.4375 / 13, 0.5, t3_a, 1,
+         (0.8125 - t3_a) / (1 - t3_a)},
         // F' 1.0, err 3/13, F = 0.8125 = s → m 0.8125 < configured t3 but > moved t3_a:
         // t3_b = t3_a·(1 − (0.8125 − t3_a)); p_est = (0.8125 − t3_b)/(1 − t3_b) = 0.07978…
         {"moved t3 keeps degrading below the configured t3", 0.8125, 0.8125, 0.5, t3_b, 1,
