@@ -115,14 +115,44 @@ BOOST_AUTO_TEST_CASE(rejected_and_unplaceable_sessions_are_dropped_and_retried) 
     LeastSessionsScheduler scheduler;
     PacketPipeline pipeline(identifier, reject, scheduler, {node(1)}, ip(kVip));
     const auto packet = udp_packet(kClient, 5070, kVip, 5060, sip_message("INVITE sip:s@198.18.100.10 SIP/2.0", "x", "1 INVITE"));
-    BOOST_TEST((pipeline.decide(packet).verdict.kind == Verdict::Kind::drop));
+    const PipelineDecision refused = pipeline.decide(packet);
+    BOOST_TEST((refused.verdict.kind == Verdict::Kind::drop));
+    BOOST_TEST(refused.refused);  // the caller answers it (503 / RST)
     BOOST_TEST((pipeline.decide(packet).verdict.kind == Verdict::Kind::drop));  // retransmission: decided again
     BOOST_TEST(pipeline.counters().pipeline_admission_rejected_total == 2u);
 
     AdmitAll admit;
     PacketPipeline no_nodes(identifier, admit, scheduler, {node(1, false)}, ip(kVip));
-    BOOST_TEST((no_nodes.decide(packet).verdict.kind == Verdict::Kind::drop));
+    const PipelineDecision no_node = no_nodes.decide(packet);
+    BOOST_TEST((no_node.verdict.kind == Verdict::Kind::drop));
+    BOOST_TEST(!no_node.refused);  // no node is not a refusal: nothing is sent back
     BOOST_TEST(no_nodes.counters().pipeline_no_node_total == 1u);
+}
+
+namespace {
+// Admits every new session and drops every queued packet of an established one (SA2C above t3).
+class DegradeAll final : public AdmissionControl {
+public:
+    bool admit_new_session() override { return true; }
+    bool drop_established_packet() override { return true; }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(degradation_drops_queued_packets_of_established_sessions_only) {
+    ManualClock clock;
+    ServiceMap services = ServiceMap::defaults();
+    SessionTable table{SessionTableLimits{}, services.timeouts(), clock};
+    SessionIdentifier identifier{table, services, ip(kVip)};
+    DegradeAll degrade;
+    LeastSessionsScheduler scheduler;
+    PacketPipeline pipeline(identifier, degrade, scheduler, {node(1)}, ip(kVip));
+    const auto invite = udp_packet(kClient, 5070, kVip, 5060, sip_message("INVITE sip:s@198.18.100.10 SIP/2.0", "d", "1 INVITE"));
+    const PipelineDecision first = pipeline.decide(invite);
+    BOOST_TEST(first.node == 1);  // the new session is admitted
+    const PipelineDecision again = pipeline.decide(invite);
+    BOOST_TEST((again.verdict.kind == Verdict::Kind::drop));  // now established: degraded
+    BOOST_TEST(!again.refused);
+    BOOST_TEST(pipeline.counters().pipeline_degraded_dropped_total == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
