@@ -138,21 +138,16 @@ public:
 };
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(degradation_drops_queued_packets_of_established_sessions_only) {
-    ManualClock clock;
-    ServiceMap services = ServiceMap::defaults();
-    SessionTable table{SessionTableLimits{}, services.timeouts(), clock};
-    SessionIdentifier identifier{table, services, ip(kVip)};
+BOOST_FIXTURE_TEST_CASE(degradation_drops_queued_packets_of_established_sessions_only, PipelineFixture) {
     DegradeAll degrade;
-    LeastSessionsScheduler scheduler;
-    PacketPipeline pipeline(identifier, degrade, scheduler, {node(1)}, ip(kVip));
+    PacketPipeline degrading(identifier, degrade, scheduler, {node(1)}, ip(kVip));
     const auto invite = udp_packet(kClient, 5070, kVip, 5060, sip_message("INVITE sip:s@198.18.100.10 SIP/2.0", "d", "1 INVITE"));
-    const PipelineDecision first = pipeline.decide(invite);
+    const PipelineDecision first = degrading.decide(invite);
     BOOST_TEST(first.node == 1);  // the new session is admitted
-    const PipelineDecision again = pipeline.decide(invite);
+    const PipelineDecision again = degrading.decide(invite);
     BOOST_TEST((again.verdict.kind == Verdict::Kind::drop));  // now established: degraded
     BOOST_TEST(!again.refused);
-    BOOST_TEST(pipeline.counters().pipeline_degraded_dropped_total == 1u);
+    BOOST_TEST(degrading.counters().pipeline_degraded_dropped_total == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
