@@ -454,11 +454,26 @@ void read_auth(ConfigErrorList& errors, const Field& field, AuthConfig& auth) {
 
 void read_announce(ConfigErrorList& errors, const Field& field, std::optional<AnnounceConfig>& out) {
     if (!field.present) return;  // no gateway
-    MapReader map(errors, field, {"listen"});
+    MapReader map(errors, field, {"listen", "senders"});
     if (!map.is_map()) return;
     AnnounceConfig announce;
     // listen: UDP address the gateway's expected-flow announcements arrive on (required).
     read_endpoint(errors, map.require("listen"), announce.listen);
+    // senders: the gateways' ids (gateway.yaml gateway_id), 251..65535, unique; default [251].
+    const Field senders = map.get("senders");
+    if (senders.present) {
+        std::vector<uint16_t> ids;
+        if (read_list(errors, senders, ids, [](ConfigErrorList& e, const Field& f, uint16_t& v) {
+                return read_integer<uint16_t>(e, f, v, 251, 65535);
+            })) {
+            if (ids.empty()) report(errors, senders.mark(), senders.path + ": needs at least one gateway id");
+            for (size_t i = 0; i < ids.size(); ++i)
+                for (size_t j = 0; j < i; ++j)
+                    if (ids[i] == ids[j])
+                        report(errors, senders.mark(), senders.path + ": gateway id " + std::to_string(ids[i]) + " is listed twice");
+            if (!ids.empty()) announce.senders = ids;
+        }
+    }
     out = announce;
 }
 

@@ -112,6 +112,9 @@ struct AuthConfig {
 // Gateway "expected flow" announcements; absent = no gateway.
 struct AnnounceConfig {
     Endpoint listen;
+    // The host ids sara-gatewayd instances announce with (gateway.yaml gateway_id); messages
+    // from any other id are dropped as unknown_host. Disjoint from node ids.
+    std::vector<uint16_t> senders{251};
     friend bool operator==(const AnnounceConfig&, const AnnounceConfig&) = default;
 };
 

@@ -169,6 +169,7 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
          "    protocol: udp\n"
          "    port: 4000\n"},
         {"admission switched off", minimal + "admission: {enabled: false}\n"},
+        {"two gateways", minimal + "announce: {listen: '198.18.2.1:7402', senders: [251, 300]}\n"},
     };
     for (const ValidCase& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
@@ -189,6 +190,9 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
     BOOST_TEST((durations.config.health->heartbeat_interval == milliseconds(1500)));
     BOOST_TEST((durations.config.health->load_interval == seconds(60)));
     BOOST_TEST(!load_dispatcher_config_from_string(cases[7].yaml, file_name).config.admission.enabled);
+    const DispatcherConfigLoad gateways = load_dispatcher_config_from_string(cases[8].yaml, file_name);
+    BOOST_TEST_REQUIRE(gateways.config.announce.has_value());
+    BOOST_TEST((gateways.config.announce->senders == std::vector<uint16_t>{251, 300}));
     const DispatcherConfigLoad none = load_dispatcher_config_from_string(cases[0].yaml, file_name);
     BOOST_TEST(!none.config.auth.enabled);
 }
@@ -407,6 +411,10 @@ BOOST_AUTO_TEST_CASE(thresholds_out_of_order) {
     const std::vector<ErrorCase> cases = {
         {"t2 below t1: at t2", minimal + "admission: {t1: 0.9, t2: 0.8}\n",
          {{3, 26, "admission.t2 (0.8) must be >= admission.t1 (0.9)"}}},
+        {"gateway id in the node range", minimal + "announce: {listen: '198.18.2.1:7402', senders: [250]}\n",
+         {{3, 49, "announce.senders[0]: 250 is out of range 251..65535"}}},
+        {"gateway id twice", minimal + "announce: {listen: '198.18.2.1:7402', senders: [251, 251]}\n",
+         {{3, 48, "announce.senders: gateway id 251 is listed twice"}}},
         {"t1 above the default t2: at t1", minimal + "admission: {t1: 0.92}\n",
          {{3, 17, "admission.t1 (0.92) must be <= admission.t2 (0.9, the default)"}}},
         {"t3 above capacity: at capacity", minimal + "admission: {t3: 0.95, capacity: 0.9}\n",
