@@ -13,8 +13,16 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/wire/envelope.hpp"
+
 namespace sara::wire {
 namespace {
+
+using detail::get_u16;
+using detail::get_u32;
+using detail::put_u16;
+using detail::put_u32;
+using detail::rejected;
 
 constexpr uint8_t kMagic0 = 'S';
 constexpr uint8_t kMagic1 = 'A';
@@ -23,22 +31,6 @@ constexpr size_t kMinKeyBytes = 32;
 constexpr off_t kMaxKeyFileBytes = 4096;
 
 using Mac = std::array<uint8_t, kMacSize>;
-
-void put_u16(std::vector<uint8_t>& out, uint16_t v) {
-    out.push_back(uint8_t(v >> 8));
-    out.push_back(uint8_t(v));
-}
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-    out.push_back(uint8_t(v >> 24));
-    out.push_back(uint8_t(v >> 16));
-    out.push_back(uint8_t(v >> 8));
-    out.push_back(uint8_t(v));
-}
-// Callers have checked the length; `p` points at the first byte of the field.
-uint16_t get_u16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
-uint32_t get_u32(const uint8_t* p) {
-    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
-}
 
 uint16_t encode_fraction(double x) {
     if (std::isnan(x) || x <= 0) return 0;
@@ -55,41 +47,13 @@ double decode_fraction(uint16_t v) { return double(v) / 65535.0; }
     return r != nullptr && len == kMacSize;
 }
 
-std::vector<uint8_t> start(MessageType type, size_t body_size, const ClusterKey* key) {
-    std::vector<uint8_t> out;
-    out.reserve(kHeaderSize + body_size + (key ? kMacSize : 0));
-    out.push_back(kMagic0);
-    out.push_back(kMagic1);
-    out.push_back(kVersion);
-    out.push_back(uint8_t(type));
-    return out;
-}
-
-std::vector<uint8_t> finish(std::vector<uint8_t> out, const ClusterKey* key) {
-    if (!key) return out;
-    Mac mac{};
-    if (!compute_mac(*key, out, mac)) {
-        // Sending an unauthenticated message as if it were signed would be worse than stopping.
-        std::fprintf(stderr, "sara: HMAC-SHA256 failed in libcrypto; cannot sign a control message\n");
-        std::abort();
-    }
-    out.insert(out.end(), mac.begin(), mac.end());
-    return out;
-}
-
-// Body size of each type this build decodes; 0 for the others.
+// Body size of each fixed-size type; 0 for the others.
 size_t body_size(uint8_t type) {
     switch (type) {
         case uint8_t(MessageType::heartbeat): return kHeartbeatBodySize;
         case uint8_t(MessageType::load): return kLoadBodySize;
         default: return 0;
     }
-}
-
-Decoded rejected(Reject r) {
-    Decoded d;
-    d.reject = r;
-    return d;
 }
 
 int hex_value(char c) {
@@ -107,22 +71,54 @@ void set_error(std::string* error, std::string text) {
 
 }  // namespace
 
+namespace detail {
+
+std::vector<uint8_t> start_datagram(MessageType type, size_t body_size, const ClusterKey* key) {
+    std::vector<uint8_t> out;
+    out.reserve(kHeaderSize + body_size + (key ? kMacSize : 0));
+    out.push_back(kMagic0);
+    out.push_back(kMagic1);
+    out.push_back(kVersion);
+    out.push_back(uint8_t(type));
+    return out;
+}
+
+std::vector<uint8_t> finish_datagram(std::vector<uint8_t> datagram, const ClusterKey* key) {
+    if (!key) return datagram;
+    Mac mac{};
+    if (!compute_mac(*key, datagram, mac)) {
+        std::fprintf(stderr, "sara: HMAC-SHA256 failed in libcrypto; cannot sign a control message\n");
+        std::abort();
+    }
+    datagram.insert(datagram.end(), mac.begin(), mac.end());
+    return datagram;
+}
+
+bool trailer_matches(const ClusterKey& key, std::span<const uint8_t> datagram) noexcept {
+    const size_t signed_size = datagram.size() - kMacSize;
+    Mac expected{};
+    if (!compute_mac(key, datagram.first(signed_size), expected)) return false;
+    return CRYPTO_memcmp(expected.data(), datagram.data() + signed_size, kMacSize) == 0;
+}
+
+}  // namespace detail
+
 std::vector<uint8_t> encode(const Heartbeat& h, const ClusterKey* key) {
-    std::vector<uint8_t> out = start(MessageType::heartbeat, kHeartbeatBodySize, key);
+    std::vector<uint8_t> out = detail::start_datagram(MessageType::heartbeat, kHeartbeatBodySize, key);
     put_u16(out, h.host_id);
     put_u32(out, h.seq);
     out.push_back(uint8_t(h.flag));
     put_u32(out, h.timestamp);
-    return finish(std::move(out), key);
+    return detail::finish_datagram(std::move(out), key);
 }
 
 std::vector<uint8_t> encode(const LoadVector& l, const ClusterKey* key) {
-    std::vector<uint8_t> out = start(MessageType::load, kLoadBodySize, key);
+    std::vector<uint8_t> out = detail::start_datagram(MessageType::load, kLoadBodySize, key);
     put_u16(out, l.host_id);
     put_u32(out, l.seq);
     put_u32(out, l.timestamp);
     for (const double f : {l.cpu, l.memory, l.net, l.io, l.backlog}) put_u16(out, encode_fraction(f));
-    return finish(std::move(out), key);
+    return detail::finish_datagram(std::move(out), key);
 }
 
 const char* to_string(Reject r) {
@@ -141,6 +137,7 @@ Decoded decode(std::span<const uint8_t> datagram, const ClusterKey* key) noexcep
     if (datagram.size() < kHeaderSize) return rejected(Reject::malformed);
     const uint8_t* p = datagram.data();
     if (p[0] != kMagic0 || p[1] != kMagic1 || p[2] != kVersion) return rejected(Reject::malformed);
+    if (p[3] == uint8_t(MessageType::announce)) return detail::decode_announce(datagram, key);
     const size_t body = body_size(p[3]);
     if (body == 0) return rejected(Reject::malformed);
 
@@ -148,10 +145,7 @@ Decoded decode(std::span<const uint8_t> datagram, const ClusterKey* key) noexcep
     const bool has_trailer = datagram.size() == signed_size + kMacSize;
     if (datagram.size() != signed_size && !has_trailer) return rejected(Reject::malformed);
     if (key) {
-        if (!has_trailer) return rejected(Reject::auth);
-        Mac expected{};
-        if (!compute_mac(*key, datagram.first(signed_size), expected)) return rejected(Reject::auth);
-        if (CRYPTO_memcmp(expected.data(), p + signed_size, kMacSize) != 0) return rejected(Reject::auth);
+        if (!has_trailer || !detail::trailer_matches(*key, datagram)) return rejected(Reject::auth);
     }
 
     Decoded d;

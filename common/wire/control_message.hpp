@@ -13,6 +13,7 @@
 //   timestamp: seconds since the Unix epoch when sent (the drain time for flag 2).
 // Load body: host_id u16 | seq u32 | timestamp u32 | cpu u16 | memory u16 | net u16 | io u16 |
 //   backlog u16 — each a fraction of capacity in [0, 1] as value/65535.
+// Announce body (the gateway's): variable length, see announce_message.hpp.
 #pragma once
 
 #include <array>
@@ -23,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/announce/announcement.hpp"
 #include "common/util/counters.hpp"
 
 namespace sara::wire {
@@ -50,6 +52,15 @@ struct LoadVector {
     double cpu = 0, memory = 0, net = 0, io = 0, backlog = 0;  // each in [0, 1]
 };
 inline constexpr size_t kLoadBodySize = 20;
+
+// Encoded by encode() in announce_message.hpp, which also holds its wire layout. Defined here,
+// beside the other messages, because Decoded holds one.
+struct AnnounceMessage {
+    uint16_t host_id = 0;  // the gateway's id (dispatcher.yaml announce.senders)
+    uint32_t seq = 0;
+    uint32_t timestamp = 0;  // Unix seconds when sent
+    Announcement announcement;
+};
 
 // The shared cluster key. Loaded from a file holding at least 32 bytes as hex text
 // (`openssl rand -hex 32`); surrounding whitespace is ignored. The file must not be
@@ -112,14 +123,18 @@ struct Decoded {
     MessageType type = MessageType::heartbeat;
     Heartbeat heartbeat;  // type heartbeat
     LoadVector load;      // type load
+    AnnounceMessage announce;  // type announce
 };
 
 // Parses and authenticates one datagram (no replay/timestamp checks: those need state, see
-// ControlReceiver). Never throws; any byte sequence is a valid input.
+// ControlReceiver). Any byte sequence is a valid input. It does not throw: the only allocation
+// is an announcement's key (a std::string of up to 255 bytes), and running out of memory there
+// terminates the process, as it would anywhere else in the daemon.
 //   - A datagram is exactly header + body, or header + body + trailer. Any other length
 //     (truncated, a partial trailer, trailing bytes), a wrong magic or version, a type this
-//     build does not decode (announce and sync come later) or a heartbeat flag above 3 is
-//     Reject::malformed.
+//     build does not decode (sync comes later) or a heartbeat flag above 3 is
+//     Reject::malformed. An announce body has no fixed size: announce_message.hpp says how
+//     decode() finds its end and the trailer, and which field values are malformed.
 //   - With `key`: the trailer is required (header + body alone is Reject::auth) and compared in
 //     constant time; a wrong one is Reject::auth. The MAC is checked before the body's fields
 //     are interpreted, so a bad flag under a bad MAC is Reject::auth.

@@ -64,8 +64,12 @@ Reject ControlReceiver::check_authentic(const Decoded& d, uint32_t now_unix_seco
             timestamp = d.load.timestamp;
             break;
         case MessageType::announce:
+            host_id = d.announce.host_id;
+            seq = d.announce.seq;
+            timestamp = d.announce.timestamp;
+            break;
         case MessageType::sync:
-            // decode() does not produce these yet; refuse rather than guess at their fields.
+            // decode() does not produce it yet; refuse rather than guess at its fields.
             return Reject::malformed;
     }
     HostState* host = find_host(host_id);

@@ -1,12 +1,13 @@
 // The receiving end of the control channel (DESIGN §7): one object per listening socket turns
-// datagrams into accepted heartbeats and load vectors, or a counted reject.
+// datagrams into accepted heartbeats, load vectors and announcements, or a counted reject.
 //
 // Checks, in order (the first that fails is the verdict, and each datagram is counted once in
 // ControlCounters):
 //   1. decode() and the HMAC trailer                  → Reject::malformed / Reject::auth
 //   2. host_id is one of the configured hosts         → Reject::unknown_host
 //      (after the MAC, so this counter means "a node with the key we were not told about",
-//      not random noise)
+//      not random noise). One list serves every type: an id listed for a gateway's
+//      announcements is also taken on heartbeats and load vectors, and a node's on announcements.
 //   3. |timestamp − now| ≤ max_skew                   → Reject::stale
 //      Not for a drain heartbeat: its timestamp is the planned failure time (0 = now), which
 //      may lie hours ahead; it is not a send time.
@@ -59,7 +60,8 @@ public:
 
     // One datagram as read from the socket; `now_unix_seconds` from the caller's wall clock.
     // A reject after decoding (unknown_host, stale, replay) keeps the decoded fields, for the
-    // caller's log line. Never throws; allocates nothing itself (libcrypto's HMAC may).
+    // caller's log line. Never throws; allocates nothing itself but an announcement's key in
+    // decode() (libcrypto's HMAC may allocate too).
     Decoded receive(std::span<const uint8_t> datagram, uint32_t now_unix_seconds) noexcept;
 
     const ControlCounters& counters() const { return counters_; }

@@ -23,7 +23,7 @@
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
 #include "daemon/identify/table_snapshot.hpp"
-#include "daemon/monitor/health_listener.hpp"
+#include "daemon/monitor/control_listener.hpp"
 #include "daemon/monitor/head_load.hpp"
 #include "daemon/monitor/health_monitor.hpp"
 #include "daemon/control/control_server.hpp"
@@ -128,7 +128,8 @@ struct Runtime {
     RawCounters raw_counters;  // guarded by `lock`
     std::optional<wire::ClusterKey> key;
     std::unique_ptr<HealthMonitor> health;  // null without `health:` (every node up); guarded by `lock`
-    std::unique_ptr<HealthListener> listener;
+    std::unique_ptr<ControlListener> listener;           // health.listen: heartbeats, load vectors
+    std::unique_ptr<ControlListener> announce_listener;  // announce.listen: the gateways' announcements
     HealthCounters health_counters;  // guarded by `lock`
     std::atomic<bool> stop{false};
 };
@@ -156,6 +157,9 @@ std::string Runtime::control_request(std::string_view request) {
             out["admission_updates_total"] = sa2c->updates();
         }
         if (listener) add_counters(out, listener->counters());
+        if (announce_listener)  // the same counters for the gateways' channel, prefixed
+            announce_listener->counters().for_each(
+                [&](const char* name, const char*, uint64_t v) { out[std::string("announce_") + name] = v; });
         // Queue counters are written by their own threads; summed here as a snapshot.
         QueueCounters sum;
         for (const auto& q : queues) {
@@ -325,8 +329,8 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             log.error("auth: " + key_error);
             return 1;
         }
-    } else if (config.health) {
-        log.warning("auth: none: heartbeats and load vectors are NOT authenticated (lab use only)");
+    } else if (config.health || config.announce) {
+        log.warning("auth: none: heartbeats, load vectors and announcements are NOT authenticated (lab use only)");
     }
     if (config.health) {
         std::vector<NodeId> ids;
@@ -374,7 +378,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         std::vector<uint16_t> hosts;
         for (const NodeConfig& n : config.nodes) hosts.push_back(n.id);
         Runtime* r = rt.get();
-        rt->listener = HealthListener::start(
+        rt->listener = ControlListener::start(
             config.health->listen, rt->key ? &*rt->key : nullptr, hosts,
             [r](const wire::Decoded& d) {
                 std::lock_guard guard(r->lock);
@@ -388,6 +392,18 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             },
             &error);
         if (!rt->listener) return fail(error);
+    }
+    if (config.announce) {
+        Runtime* r = rt.get();
+        rt->announce_listener = ControlListener::start(
+            config.announce->listen, rt->key ? &*rt->key : nullptr, config.announce->senders,
+            [r](const wire::Decoded& d) {
+                if (d.type != wire::MessageType::announce) return;  // a gateway sends nothing else
+                std::lock_guard guard(r->lock);
+                r->identifier.apply(d.announce.announcement);
+            },
+            &error);
+        if (!rt->announce_listener) return fail(error);
     }
     auto control = ControlServer::start(
         config.control.socket, [&](std::string_view r) { return rt->control_request(r); }, &error);
@@ -457,6 +473,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     rt->stop = true;
     for (auto& t : threads) t.join();
     rt->listener.reset();
+    rt->announce_listener.reset();
     control.reset();
     rt->queues.clear();
     save_state(*rt, log);

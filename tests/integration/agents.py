@@ -176,16 +176,17 @@ def load_vector(host_id: int, seq: int, values=(0, 0, 0, 0, 0), timestamp: Optio
     return msg + (hmac.new(key, msg, hashlib.sha256).digest() if key is not None else b"")
 
 
-def send_datagrams(cluster, ns, datagrams, *, source_port: int = 7499) -> None:
-    """Send each datagram (bytes) to sarad's health port from namespace `ns`, from UDP
-    `source_port`, with Debian's python3 (the test process lives in the root namespace)."""
+def send_datagrams(cluster, ns, datagrams, *, source_port: int = 7499, port: int = HEALTH_PORT) -> None:
+    """Send each datagram (bytes) to sarad's `port` (default: the health port) from namespace
+    `ns`, from UDP `source_port`, with Debian's python3 (the test process lives in the root
+    namespace)."""
     payload = ",".join(d.hex() for d in datagrams)
     code = ("import socket,sys\n"
             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
             "s.bind(('', %d))\n"
             "for h in sys.argv[1].split(','):\n"
             "    s.sendto(bytes.fromhex(h), ('%s', %d))\n"
-            % (source_port, topology.DISPATCHER_LAN_ADDRS[0], HEALTH_PORT))
+            % (source_port, topology.DISPATCHER_LAN_ADDRS[0], port))
     ns.run(topology.PYTHON, "-c", code, payload, timeout=10)
 
 
@@ -210,16 +211,17 @@ def invite_times(pcaps: Mapping[str, os.PathLike]) -> dict:
     return out
 
 
-def udp_payloads(pcap: Path, dport: int) -> list:
-    """The payloads of the IPv4/UDP datagrams to `dport` in a tcpdump -w file (Ethernet),
+def udp_payloads_with_times(pcap: Path, dport: int) -> list:
+    """(time, payload) of the IPv4/UDP datagrams to `dport` in a tcpdump -w file (Ethernet),
     in order: a few lines of pcap reading instead of a dependency."""
     data = pcap.read_bytes()
     if len(data) < 24:
         return []
     endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = data[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
     out, off = [], 24
     while off + 16 <= len(data):
-        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        sec, frac, incl = struct.unpack(endian + "III", data[off:off + 12])
         frame = data[off + 16:off + 16 + incl]
         off += 16 + incl
         if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[14 + 9] != 17:
@@ -227,5 +229,9 @@ def udp_payloads(pcap: Path, dport: int) -> list:
         ihl = (frame[14] & 0x0F) * 4
         udp = frame[14 + ihl:]
         if len(udp) >= 8 and struct.unpack("!H", udp[2:4])[0] == dport:
-            out.append(udp[8:struct.unpack("!H", udp[4:6])[0]])
+            out.append((sec + frac / (1e9 if nano else 1e6), udp[8:struct.unpack("!H", udp[4:6])[0]]))
     return out
+
+
+def udp_payloads(pcap: Path, dport: int) -> list:
+    return [p for _, p in udp_payloads_with_times(pcap, dport)]

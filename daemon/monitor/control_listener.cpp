@@ -1,4 +1,4 @@
-#include "daemon/monitor/health_listener.hpp"
+#include "daemon/monitor/control_listener.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -10,7 +10,7 @@
 
 namespace sara {
 
-std::unique_ptr<HealthListener> HealthListener::start(const Endpoint& listen, const wire::ClusterKey* key,
+std::unique_ptr<ControlListener> ControlListener::start(const Endpoint& listen, const wire::ClusterKey* key,
                                                       std::vector<uint16_t> hosts, OnMessage on_message,
                                                       std::string* error) {
     const bool v6 = listen.address.is_v6();
@@ -41,24 +41,24 @@ std::unique_ptr<HealthListener> HealthListener::start(const Endpoint& listen, co
         close(fd);
         return nullptr;
     }
-    return std::unique_ptr<HealthListener>(new HealthListener(fd, key, std::move(hosts), std::move(on_message)));
+    return std::unique_ptr<ControlListener>(new ControlListener(fd, key, std::move(hosts), std::move(on_message)));
 }
 
-HealthListener::HealthListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message)
+ControlListener::ControlListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message)
     : fd_(fd), receiver_(key, std::move(hosts)), on_message_(std::move(on_message)), thread_([this] { serve(); }) {}
 
-HealthListener::~HealthListener() {
+ControlListener::~ControlListener() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     close(fd_);
 }
 
-wire::ControlCounters HealthListener::counters() const {
+wire::ControlCounters ControlListener::counters() const {
     std::lock_guard guard(counters_lock_);
     return receiver_.counters();
 }
 
-void HealthListener::serve() {
+void ControlListener::serve() {
     uint8_t buf[2048];
     while (!stop_) {
         const ssize_t n = recv(fd_, buf, sizeof(buf), 0);

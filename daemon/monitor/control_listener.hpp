@@ -1,7 +1,8 @@
-// The dispatcher's end of the node agents' channel: a UDP socket on `health.listen`, a thread
+// The dispatcher's end of a control channel: a UDP socket (`health.listen` for the node agents'
+// heartbeats and load vectors, `announce.listen` for the gateways' announcements), a thread
 // that authenticates each datagram (wire::ControlReceiver: HMAC, known host, timestamp skew,
-// replay window) and hands accepted heartbeats and load vectors to the owner's callback.
-// Rejected datagrams are counted by reason and never reach the callback.
+// replay window) and hands accepted messages to the owner's callback. Rejected datagrams are
+// counted by reason and never reach the callback.
 #pragma once
 
 #include <atomic>
@@ -17,22 +18,22 @@
 
 namespace sara {
 
-class HealthListener {
+class ControlListener {
 public:
     using OnMessage = std::function<void(const wire::Decoded&)>;
 
     // `key` null = `auth: none`. `on_message` runs on the listener's thread.
-    static std::unique_ptr<HealthListener> start(const Endpoint& listen, const wire::ClusterKey* key,
+    static std::unique_ptr<ControlListener> start(const Endpoint& listen, const wire::ClusterKey* key,
                                                  std::vector<uint16_t> hosts, OnMessage on_message,
                                                  std::string* error);
-    ~HealthListener();
-    HealthListener(const HealthListener&) = delete;
-    HealthListener& operator=(const HealthListener&) = delete;
+    ~ControlListener();
+    ControlListener(const ControlListener&) = delete;
+    ControlListener& operator=(const ControlListener&) = delete;
 
     wire::ControlCounters counters() const;
 
 private:
-    HealthListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message);
+    ControlListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message);
     void serve();
 
     int fd_;

@@ -1,0 +1,50 @@
+// Internal to common/wire: what control_message.cpp and announce_message.cpp share — the
+// network-order field writers and readers, the envelope (header, HMAC trailer) and the hook
+// through which decode() hands an announce datagram to announce_message.cpp — so that there is
+// one HMAC code path for every message type. Other components use encode() and decode().
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/wire/control_message.hpp"
+
+namespace sara::wire::detail {
+
+inline void put_u16(std::vector<uint8_t>& out, uint16_t v) {
+    out.push_back(uint8_t(v >> 8));
+    out.push_back(uint8_t(v));
+}
+inline void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+    out.push_back(uint8_t(v >> 24));
+    out.push_back(uint8_t(v >> 16));
+    out.push_back(uint8_t(v >> 8));
+    out.push_back(uint8_t(v));
+}
+// Callers have checked the length; `p` points at the first byte of the field.
+inline uint16_t get_u16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
+inline uint32_t get_u32(const uint8_t* p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+// The header of a datagram of `type`, with room reserved for `body_size` bytes and the trailer.
+std::vector<uint8_t> start_datagram(MessageType type, size_t body_size, const ClusterKey* key);
+// Appends the HMAC trailer over everything in `datagram` when `key` is set. Aborts if libcrypto
+// cannot compute it: sending an unsigned message as if it were signed would be worse.
+std::vector<uint8_t> finish_datagram(std::vector<uint8_t> datagram, const ClusterKey* key);
+// True if the last kMacSize bytes of `datagram` are the HMAC of the bytes before them, compared
+// in constant time; false also if libcrypto fails. Requires datagram.size() >= kMacSize.
+bool trailer_matches(const ClusterKey& key, std::span<const uint8_t> datagram) noexcept;
+
+inline Decoded rejected(Reject r) {
+    Decoded d;
+    d.reject = r;
+    return d;
+}
+
+// decode() for a datagram whose header decode() has checked and whose type is announce
+// (announce_message.cpp; the rules are in announce_message.hpp).
+Decoded decode_announce(std::span<const uint8_t> datagram, const ClusterKey* key) noexcept;
+
+}  // namespace sara::wire::detail
