@@ -23,6 +23,8 @@ COMMON_SRC := $(shell find common -name '*.cpp' | sort)
 DAEMON_LIB_SRC := $(shell find daemon -name '*.cpp' ! -name main.cpp | sort)
 NODEAGENT_SRC := $(shell find nodeagent -name '*.cpp' | sort)
 NODEAGENT_LIB_SRC := $(filter-out nodeagent/main.cpp,$(NODEAGENT_SRC))
+GATEWAY_SRC := $(shell find gateway -name '*.cpp' | sort)
+GATEWAY_LIB_SRC := $(filter-out gateway/main.cpp,$(GATEWAY_SRC))
 UNIT_SRC := $(shell find tests/unit -name '*.cpp' | sort)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.cpp))
@@ -32,7 +34,7 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 DAEMON_LIB_OBJ := $(call obj,$(DAEMON_LIB_SRC))
 UNIT_OBJ := $(call obj,$(UNIT_SRC))
 
-BINARIES := $(BUILD)/sarad $(BUILD)/sara-nodeagent
+BINARIES := $(BUILD)/sarad $(BUILD)/sara-nodeagent $(BUILD)/sara-gatewayd
 TOOL_SRC := $(sort $(wildcard tests/tools/*.cpp))
 TOOL_BINS := $(patsubst tests/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRC))
 UNIT_BIN := $(BUILD)/unit-tests
@@ -78,7 +80,17 @@ $(BUILD)/libsara-nodeagent.a: $(call obj,$(NODEAGENT_LIB_SRC))
 $(BUILD)/sara-nodeagent: $(call obj,nodeagent/main.cpp) $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
+# --- gateway: sara-gatewayd (DESIGN §8). Like the node agent, everything but main.cpp is a
+# library, so the unit tests (tests/unit/gateway) link the same code the daemon runs. libpcap
+# comes with PKG_LIBS (sarad's replay links it too).
+$(BUILD)/libsara-gateway.a: $(call obj,$(GATEWAY_LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/sara-gatewayd: $(call obj,gateway/main.cpp) $(BUILD)/libsara-gateway.a $(BUILD)/libsara-common.a
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-gateway.a $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lboost_unit_test_framework -o $@
 
 test: $(UNIT_BIN)
@@ -158,7 +170,7 @@ replay-test: $(BUILD)/sarad
 	$(PYTHON) -m pytest -q tests/replay
 
 # Namespace cluster with real peers (root). SARA_STRICT=1: a skipped test fails.
-integration: $(BUILD)/sarad $(BUILD)/sara-nodeagent $(TOOL_BINS)
+integration: $(BUILD)/sarad $(BUILD)/sara-nodeagent $(BUILD)/sara-gatewayd $(TOOL_BINS)
 	SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs tests/integration
 
 captures: $(BUILD)/sarad

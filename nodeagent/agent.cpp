@@ -16,19 +16,19 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config/nodeagent_config.hpp"
+#include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
+#include "common/util/sd_notify.hpp"
+#include "common/util/unique_fd.hpp"
 #include "common/wire/control_message.hpp"
 #include "nodeagent/app_check.hpp"
 #include "nodeagent/control_protocol.hpp"
 #include "nodeagent/control_server.hpp"
-#include "nodeagent/datagram_sender.hpp"
 #include "nodeagent/heartbeat_state.hpp"
 #include "nodeagent/load/load_sampler.hpp"
 #include "nodeagent/load/sock_diag_socket.hpp"
-#include "nodeagent/sd_notify.hpp"
 #include "nodeagent/setup/node_setup.hpp"
-#include "nodeagent/unique_fd.hpp"
 
 namespace sara::nodeagent {
 namespace {

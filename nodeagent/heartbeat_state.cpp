@@ -2,11 +2,6 @@
 
 namespace sara::nodeagent {
 
-uint32_t time_based_first_seq(std::chrono::milliseconds since_epoch, std::chrono::milliseconds interval) {
-    if (interval.count() <= 0 || since_epoch.count() < 0) return 1;
-    return static_cast<uint32_t>(static_cast<uint64_t>(since_epoch.count() / interval.count()));
-}
-
 const char* to_string(DrainState state) {
     switch (state) {
     case DrainState::none: return "none";

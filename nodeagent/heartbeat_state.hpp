@@ -14,18 +14,10 @@
 #include <chrono>
 #include <cstdint>
 
+#include "common/util/time_sequence.hpp"  // time_based_first_seq: a HeartbeatState's first seq
 #include "common/wire/control_message.hpp"
 
 namespace sara::nodeagent {
-
-// The first sequence number of a stream sent every `interval`: the number of intervals since
-// the Unix epoch (mod 2^32). A sequence that advances by one per interval thus stays at or
-// below "now / interval", so an agent restarted a moment later starts ahead of everything its
-// previous life sent: the dispatchers' replay windows take it at once (a restart from 1 would
-// repeat numbers they have seen, refused until it overtook them), and the gap they count as
-// lost heartbeats is the time the agent was away. A clock stepped back falls on the
-// receiver's restart rule instead (control_receiver.hpp).
-uint32_t time_based_first_seq(std::chrono::milliseconds since_epoch, std::chrono::milliseconds interval);
 
 enum class DrainState {
     none,

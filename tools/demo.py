@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
+import agents  # noqa: E402
 import peers  # noqa: E402
 import topology  # noqa: E402
 
@@ -23,7 +24,7 @@ RTSP_CLIENTS = [("ffmpeg", "udp"), ("ffmpeg", "udp"), ("gst", "udp"), ("ffmpeg",
 
 
 def sarad_request(cluster, request):
-    path = cluster.dispatcher_config()["control"]["socket"]
+    path = cluster.dispatcher_config(**cluster.config_overrides)["control"]["socket"]
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(5)
         s.connect(path)
@@ -44,11 +45,21 @@ def main():
         sys.exit("demo: run as root (network namespaces)")
     topology.cleanup_stale()
     started = time.monotonic()
-    with topology.Cluster(dispatcher="sarad",
-                          config_overrides={"scheduler": {"algorithm": "least-sessions"}}) as c:
+    with topology.Cluster(dispatcher="none") as c:
+        # sarad with the node agents' channel (HMAC key), SA2C and the shell scheduler; a
+        # sara-nodeagent on every node sends heartbeats and load vectors.
+        key = agents.write_key(c)
+        c.config_overrides = agents.health_overrides(c, key)
+        c.config_overrides["scheduler"] = {"algorithm": "shell"}
+        c.start_sarad(**c.config_overrides)
         print("cluster up in %.1f s: client 198.18.1.2 -> sarad on 198.18.1.1 -> nodes %s; VIP %s"
               % (c.setup_seconds, ", ".join(n.address for n in c.nodes), topology.VIP))
         sip_servers = peers.start_sip_servers(c)
+        agents.start_agents(c, key)
+        if not agents.wait_states(c, {n.id: "up" for n in c.nodes}, 5):
+            print("node agents: not every node came up: %s" % agents.node_states(c))
+        print("node agents up: heartbeats every %d ms, load vectors every %d ms, HMAC-SHA256"
+              % (agents.HEARTBEAT_S * 1000, agents.LOAD_S * 1000))
         rtsp_servers = peers.start_rtsp_servers(c)
         rx_before = node_rx_packets(c)
         t0 = time.monotonic()
@@ -81,12 +92,15 @@ def main():
         for r in rtsp_results:
             print("  %-7s over %-4s decoded %4s frames  %s" % (r.tool, r.transport, r.frames,
                                                           "ok" if r.ok else "FAILED"))
-        print("\nsessions per node (sarad's least-sessions scheduler; %d sessions assigned):"
+        print("\nsessions per node (sarad's shell scheduler; %d sessions assigned):"
               % stats["pipeline_sessions_assigned_total"])
         for n in nodes:
             counts = by_node.get(n["id"], {})
-            print("  %-6s %-12s %-4s %s" % (n["name"], n["address"], n["state"],
+            print("  %-6s %-12s %-4s load %.3f  %s" % (n["name"], n["address"], n["state"], n["load"] or 0,
                   ", ".join("%s %d" % kv for kv in sorted(counts.items())) or "none"))
+        print("admission control (SA2C): m %.3f (cluster %.3f, head %.3f), new sessions refused %d"
+              % (stats["admission_m"], stats["admission_cluster_load"], stats["admission_head_load"],
+                 stats["pipeline_admission_rejected_total"]))
         completed = stats["sessions_completed_total"]
         print("\ncompleted sessions: %d in %.1f s = %.1f completed sessions/s (aborted %d)"
               % (completed, elapsed, completed / elapsed, stats["sessions_aborted_total"]))

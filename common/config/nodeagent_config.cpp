@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
-#include <map>
 #include <utility>
+
+#include "common/config/shared_sections.hpp"
 
 namespace sara {
 
@@ -17,25 +18,6 @@ constexpr size_t kMaxDispatchers = 16;
 constexpr size_t kMaxCommandBytes = 4096;
 constexpr size_t kMaxUnitNameBytes = 255;  // systemd's UNIT_NAME_MAX - 1
 constexpr size_t kMaxDisks = 64;
-
-
-// Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
-bool read_interface_name(ConfigErrorList& errors, const Field& field, std::string& out) {
-    std::string name;
-    if (!read_string(errors, field, name)) return false;
-    const bool valid = name.size() <= 15 && name != "." && name != ".." &&
-                       std::none_of(name.begin(), name.end(), [](char c) {
-                           return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-                                  c == '\v' || c == '\f' || c == '\0';
-                       });
-    if (!valid) {
-        report(errors, field.mark(), field.path + ": " + quoted(name) +
-                                         " is not a network interface name (1..15 bytes, no '/', ':' or spaces)");
-        return false;
-    }
-    out = std::move(name);
-    return true;
-}
 
 bool read_app_port(ConfigErrorList& errors, const Field& field, AppPort& out) {
     return read_parsed(errors, field, "tcp/PORT or udp/PORT", "tcp/PORT or udp/PORT with port 1..65535", out);
@@ -111,45 +93,6 @@ bool read_ipv4(ConfigErrorList& errors, const Field& field, IpAddress& out) {
 }
 
 // --- one function per section: each field's range and meaning ------------------------------
-
-void read_dispatchers(ConfigErrorList& errors, const Field& field, std::vector<Endpoint>& out) {
-    if (!field.present) return;
-    std::vector<Endpoint> dispatchers;
-    std::vector<Field> items = list_items(errors, field);
-    if (!field.value.IsSequence()) return;
-    if (items.empty()) {
-        report(errors, field.mark(), "dispatchers: needs at least one ADDRESS:PORT");
-        return;
-    }
-    if (items.size() > kMaxDispatchers) {
-        report(errors, items[kMaxDispatchers].mark(),
-               "dispatchers: at most " + std::to_string(kMaxDispatchers) + " dispatchers");
-        return;
-    }
-    bool ok = true;
-    std::map<std::string, int> first_line;
-    for (const Field& item : items) {
-        Endpoint endpoint;
-        if (!read_endpoint(errors, item, endpoint)) {
-            ok = false;
-            continue;
-        }
-        if (endpoint.address.is_unspecified()) {
-            report(errors, item.mark(), item.path + ": " + endpoint.address.to_string() + " is unspecified");
-            ok = false;
-            continue;
-        }
-        const auto [seen, inserted] = first_line.try_emplace(endpoint.to_string(), item.mark().line + 1);
-        if (!inserted) {
-            report(errors, item.mark(), item.path + ": " + endpoint.to_string() + " is listed twice (first at line " +
-                                            std::to_string(seen->second) + ")");
-            ok = false;
-            continue;
-        }
-        dispatchers.push_back(endpoint);
-    }
-    if (ok) out = std::move(dispatchers);
-}
 
 void read_application(ConfigErrorList& errors, const Field& field, AppCheckConfig& app) {
     MapReader map(errors, field, {"listen", "unit", "command", "backlog", "fall"});
@@ -251,23 +194,6 @@ void read_node_setup(ConfigErrorList& errors, const Field& field, std::optional<
     out = setup;
 }
 
-void read_auth(ConfigErrorList& errors, const Field& field, AgentAuthConfig& auth) {
-    if (!field.present) return;
-    // `auth: none` turns message authentication off (lab use only; the agent warns).
-    if (field.value.IsScalar()) {
-        if (field.value.Scalar() == "none") {
-            auth.enabled = false;
-            auth.key_file.clear();
-        } else {
-            report(errors, field.mark(), "auth: expected 'none' or {key_file: PATH}, got " + quoted(field.value.Scalar()));
-        }
-        return;
-    }
-    MapReader map(errors, field, {"key_file"});
-    // key_file: the shared cluster key (HMAC-SHA256), absolute path, default /etc/sara/cluster.key.
-    read_absolute_path(errors, map.require("key_file"), auth.key_file);
-}
-
 void read_control(ConfigErrorList& errors, const Field& field, AgentControlConfig& control) {
     MapReader map(errors, field, {"socket"});
     // socket: the Unix socket `sara-nodeagent drain|undrain|status` talk to, absolute path of
@@ -290,7 +216,7 @@ void read_nodeagent(ConfigErrorList& errors, const YAML::Node& root, NodeAgentCo
     read_integer<uint16_t>(errors, top.require("node_id"), config.node_id, 1, 250);
     // dispatchers: ADDRESS:PORT of each dispatcher's health.listen, 1..16, unique; every
     // heartbeat and load vector goes to each (required).
-    read_dispatchers(errors, top.require("dispatchers"), config.dispatchers);
+    read_endpoint_list(errors, top.require("dispatchers"), config.dispatchers, kMaxDispatchers);
     // heartbeat_interval: d, one heartbeat every d, 10ms..10s, default 200ms; must match the
     // dispatcher's health.heartbeat_interval.
     read_duration(errors, top.get("heartbeat_interval"), config.heartbeat_interval, milliseconds(10), seconds(10));
@@ -299,7 +225,7 @@ void read_nodeagent(ConfigErrorList& errors, const YAML::Node& root, NodeAgentCo
     read_application(errors, top.require("application"), config.application);
     read_load(errors, top.get("load"), config.load);
     read_node_setup(errors, top.get("node_setup"), config.node_setup);
-    read_auth(errors, top.get("auth"), config.auth);
+    read_auth(errors, top.get("auth"), config.auth.enabled, config.auth.key_file);
     read_control(errors, top.get("control"), config.control);
 }
 

@@ -143,7 +143,15 @@ void SessionIdentifier::on_client_sdp(const DecodedPacket& p, SessionId id, std:
 
 void SessionIdentifier::announce_partial(SessionId id, const IpAddress& client, uint16_t port) {
     // Server port 0: the node's port is not known until its answer is seen.
-    table_.add_flow(media_key(client, port, 0), id, FlowIdentity::announced);
+    const FlowKey key = media_key(client, port, 0);
+    // A client port is in one call at a time: a newer offer of the same port takes a partial
+    // flow over from an older session (one whose media never consumed it, e.g. because it hit
+    // an exact flow of a call before), or that session would keep catching the new media.
+    if (const FlowEntry* f = table_.find_flow(key); f && f->session != id) {
+        table_.remove_flow(key);
+        ++counters_.partial_flows_superseded_total;
+    }
+    table_.add_flow(key, id, FlowIdentity::announced);
 }
 
 void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uint16_t client_port,

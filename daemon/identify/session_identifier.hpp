@@ -40,7 +40,8 @@ namespace sara {
     X(streams_untracked_total, "TCP signalling connections not inspected: stream table full")        \
     X(announcements_applied_total, "Announcements from the outgoing direction applied")              \
     X(announcements_unknown_session_total, "Announcements for a session the table does not hold")    \
-    X(flows_completed_total, "Partial flows completed with the node's port")
+    X(flows_completed_total, "Partial flows completed with the node's port")                         \
+    X(partial_flows_superseded_total, "Partial flows taken over by a newer offer from the same client port")
 SARA_DECLARE_COUNTERS(IdentifierCounters, SARA_IDENTIFIER_COUNTERS)
 
 struct IdentifierLimits {

@@ -95,6 +95,32 @@ BOOST_FIXTURE_TEST_CASE(partial_flow_matches_on_client_side_without_the_answer, 
     BOOST_TEST(!table.find_flow(udp_key(kClient, 30000, kVip, 0)));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_newer_offer_from_the_same_client_port_takes_the_partial_flow_over, IdentifierFixture) {
+    // Regression (found by `make demo`): calls A and B offer the same client RTP port 30000.
+    // A's RTP completes A's partial; B's RTP happens to hit A's exact flow (same node port),
+    // so B's partial is never consumed. Call C then offers port 30000 again: its partial must
+    // replace B's stale one, or C's media (to another node's port) is taken for B's session
+    // and sent to B's node.
+    const SessionId a = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "a", "1 INVITE",
+                                                          sdp_body(kClient, 30000)))
+                            .session;
+    BOOST_TEST(client_udp(30000, 6300, "rtp").session == a);
+    const SessionId b = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "b", "1 INVITE",
+                                                          sdp_body(kClient, 30000)))
+                            .session;
+    BOOST_TEST(client_udp(30000, 6300, "rtp").session == a);  // A's exact flow still matches first
+    const SessionId c = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "c", "1 INVITE",
+                                                          sdp_body(kClient, 30000)))
+                            .session;
+    BOOST_TEST(b != c);
+    const FlowEntry* partial = table.find_flow(udp_key(kClient, 30000, kVip, 0));
+    BOOST_REQUIRE(partial);
+    BOOST_TEST(partial->session == c);
+    BOOST_TEST(client_udp(30000, 6150, "rtp").session == c);
+    // B took A's RTCP partial (30001, never used); C took B's RTP and RTCP partials: 1 + 2.
+    BOOST_TEST(identifier.counters().partial_flows_superseded_total == 3u);
+}
+
 BOOST_FIXTURE_TEST_CASE(reinvite_moving_media_adds_a_flow_to_the_same_session, IdentifierFixture) {
     const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "c", "1 INVITE",
                                                            sdp_body(kClient, 20000)))

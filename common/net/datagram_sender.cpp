@@ -1,4 +1,4 @@
-#include "nodeagent/datagram_sender.hpp"
+#include "common/net/datagram_sender.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace sara::nodeagent {
+namespace sara {
 
 std::unique_ptr<DatagramSender> DatagramSender::open(const std::vector<Endpoint>& dispatchers, std::string* error) {
     const bool any_v6 = std::any_of(dispatchers.begin(), dispatchers.end(),
@@ -78,4 +78,4 @@ size_t DatagramSender::send_to_all(std::span<const uint8_t> datagram) {
     return failed;
 }
 
-}  // namespace sara::nodeagent
+}  // namespace sara

@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace sara::nodeagent {
+namespace sara {
 
 class UniqueFd {
 public:
@@ -34,4 +34,4 @@ private:
     int fd_ = -1;
 };
 
-}  // namespace sara::nodeagent
+}  // namespace sara

@@ -1,8 +1,8 @@
-// One UDP socket that sends every control datagram (heartbeats and load vectors) to every
-// dispatcher. IPv4-only destination lists use an AF_INET socket; a list with an IPv6
-// dispatcher uses one dual-stack AF_INET6 socket (IPv4 dispatchers as v4-mapped addresses).
-// Non-blocking: a full send buffer drops that datagram (counted) instead of delaying the next
-// heartbeat. Used from the agent's single thread only.
+// One UDP socket that sends every control datagram (the node agent's heartbeats and load
+// vectors, the gateway's announcements) to every dispatcher. IPv4-only destination lists use
+// an AF_INET socket; a list with an IPv6 dispatcher uses one dual-stack AF_INET6 socket (IPv4
+// dispatchers as v4-mapped addresses). Non-blocking: a full send buffer drops that datagram
+// (counted) instead of delaying the next one. Used from one thread only (its owner's loop).
 #pragma once
 
 #include <netinet/in.h>
@@ -16,7 +16,7 @@
 #include "common/config/yaml_reader.hpp"
 #include "common/util/counters.hpp"
 
-namespace sara::nodeagent {
+namespace sara {
 
 #define SARA_SENDER_COUNTERS(X)                                             \
     X(datagrams_sent_total, "Control datagrams handed to the kernel")      \
@@ -50,4 +50,4 @@ private:
     std::string last_error_;
 };
 
-}  // namespace sara::nodeagent
+}  // namespace sara

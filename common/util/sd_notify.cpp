@@ -1,4 +1,4 @@
-#include "nodeagent/sd_notify.hpp"
+#include "common/util/sd_notify.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace sara::nodeagent {
+namespace sara {
 
 bool notify_systemd(std::string_view state) {
     const char* path = std::getenv("NOTIFY_SOCKET");
@@ -28,4 +28,4 @@ bool notify_systemd(std::string_view state) {
     return sent == static_cast<ssize_t>(state.size());
 }
 
-}  // namespace sara::nodeagent
+}  // namespace sara

@@ -1,0 +1,308 @@
+#include "gateway/gateway.hpp"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/config/gateway_config.hpp"
+#include "common/net/datagram_sender.hpp"
+#include "common/util/sd_notify.hpp"
+#include "common/util/unique_fd.hpp"
+#include "common/wire/control_message.hpp"
+#include "gateway/announcer.hpp"
+#include "gateway/capture_supervisor.hpp"
+#include "gateway/frame_pipeline.hpp"
+#include "gateway/gateway_settings.hpp"
+
+namespace sara::gateway {
+namespace {
+
+std::chrono::milliseconds wall_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+std::string join_endpoints(const std::vector<Endpoint>& endpoints) {
+    std::string out;
+    for (const Endpoint& e : endpoints) out += (out.empty() ? "" : ", ") + e.to_string();
+    return out;
+}
+
+// The daemon's DatagramSender as the announcer's sink.
+class SenderSink final : public DatagramSink {
+public:
+    explicit SenderSink(DatagramSender& sender) : sender_(sender) {}
+    size_t send_to_all(std::span<const uint8_t> datagram) override { return sender_.send_to_all(datagram); }
+
+private:
+    DatagramSender& sender_;
+};
+
+// " name=value" for each counter of a group.
+template <class Counters>
+std::string format_counters(const Counters& counters) {
+    std::string out;
+    counters.for_each([&](const char* name, const char*, uint64_t value) {
+        out += std::string(" ") + name + "=" + std::to_string(value);
+    });
+    return out;
+}
+
+class Gateway {
+public:
+    Gateway(std::string config_path, const Logger& log) : config_path_(std::move(config_path)), log_(log) {}
+
+    // Builds everything from the config file; false (after logging why) if it cannot run.
+    bool start();
+    // Runs until SIGTERM or SIGINT.
+    void run();
+
+private:
+    bool load_key(const GatewayAuthConfig& auth, std::optional<wire::ClusterKey>& key) const;
+    void on_frame(int link_type, std::span<const uint8_t> frame, uint32_t wire_length);
+    void note_send_result(bool failed);
+    void on_signal(uint32_t signo);
+    void reload();
+    void log_counters() const;
+
+    std::string config_path_;
+    const Logger& log_;
+    GatewayConfig config_;
+    UniqueFd epoll_, signals_;
+    std::optional<wire::ClusterKey> key_;
+    std::unique_ptr<DatagramSender> sender_;
+    std::unique_ptr<FramePipeline> pipeline_;
+    std::optional<Announcer> announcer_;
+    std::unique_ptr<CaptureSupervisor> capture_;
+    std::vector<Announcement> pending_;  // one frame's announcements, reused
+    bool sending_fails_ = false;         // for a log line on change only
+    bool stop_ = false;
+};
+
+bool Gateway::load_key(const GatewayAuthConfig& auth, std::optional<wire::ClusterKey>& key) const {
+    if (!auth.enabled) {
+        key.reset();
+        return true;
+    }
+    std::string error;
+    key = wire::ClusterKey::load_file(auth.key_file, &error);
+    if (!key) {
+        log_.error("auth: " + auth.key_file + ": " + error);
+        return false;
+    }
+    return true;
+}
+
+bool Gateway::start() {
+    const GatewayConfigLoad load = load_gateway_config(config_path_);
+    if (!load.ok()) {
+        std::cerr << format_config_errors(load.errors);
+        log_.error(config_path_ + ": " + std::to_string(load.errors.size()) + " error(s); not starting");
+        return false;
+    }
+    config_ = load.config;
+    if (const std::string problem = capture_problem(config_); !problem.empty()) {
+        log_.error(config_path_ + ": " + problem + "; not starting");
+        return false;
+    }
+    if (!load_key(config_.auth, key_)) return false;
+    if (!config_.auth.enabled) log_.warning("auth: none: announcements go out unauthenticated (lab use only)");
+
+    // Signals are read from a signalfd (so no handler races the loop, and no blocking call can
+    // miss one); blocked before anything else starts.
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, s);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!signals_ || !epoll_) {
+        log_.error(std::string("event loop: ") + std::strerror(errno));
+        return false;
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = signals_.get();
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, signals_.get(), &event) != 0) {
+        log_.error(std::string("event loop: epoll: ") + std::strerror(errno));
+        return false;
+    }
+
+    std::string error;
+    sender_ = DatagramSender::open(config_.dispatchers, &error);
+    if (!sender_) {
+        log_.error(error);
+        return false;
+    }
+    pipeline_ = std::make_unique<FramePipeline>(config_.services, config_.vip, inspector_limits(config_.limits));
+    announcer_.emplace(config_.gateway_id, wall_now());
+    capture_ = std::make_unique<CaptureSupervisor>(epoll_.get(), log_);
+    if (!capture_->start(capture_settings(config_), &error)) {
+        log_.error(error + "; not starting");
+        return false;
+    }
+    log_.notice("sara-gatewayd: gateway " + std::to_string(config_.gateway_id) + ", VIP " + config_.vip.to_string() +
+                " on " + config_.interface + " -> " + join_endpoints(config_.dispatchers) + "; ready");
+    notify_systemd("READY=1");
+    return true;
+}
+
+void Gateway::run() {
+    epoll_event events[16];
+    const CaptureSupervisor::FrameFn on_frame = [this](int link_type, std::span<const uint8_t> frame,
+                                                       uint32_t wire_length) {
+        this->on_frame(link_type, frame, wire_length);
+    };
+    while (!stop_) {
+        const int n = ::epoll_wait(epoll_.get(), events, 16, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            log_.error(std::string("event loop: ") + std::strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n && !stop_; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == signals_.get()) {
+                signalfd_siginfo info{};
+                while (::read(fd, &info, sizeof(info)) == sizeof(info)) on_signal(info.ssi_signo);
+            } else {
+                capture_->handle(fd, events[i].events, on_frame);
+            }
+        }
+    }
+    notify_systemd("STOPPING=1");
+    log_counters();
+}
+
+void Gateway::on_signal(uint32_t signo) {
+    if (signo == SIGHUP) {
+        reload();
+    } else if (signo == SIGUSR1) {
+        log_counters();
+    } else {
+        log_.notice(std::string("sara-gatewayd: ") + strsignal(static_cast<int>(signo)) + ": stopping");
+        stop_ = true;
+    }
+}
+
+void Gateway::on_frame(int link_type, std::span<const uint8_t> frame, uint32_t wire_length) {
+    pending_.clear();
+    pipeline_->handle(link_type, frame, wire_length, pending_);
+    if (pending_.empty()) return;
+    const std::chrono::milliseconds now = wall_now();
+    SenderSink sink(*sender_);
+    const wire::ClusterKey* key = key_ ? &*key_ : nullptr;
+    for (const Announcement& a : pending_) {
+        const Announcer::Result result = announcer_->announce(a, now, key, sink);
+        if (result != Announcer::Result::unencodable) note_send_result(result == Announcer::Result::send_failed);
+    }
+}
+
+void Gateway::note_send_result(bool failed) {
+    if (failed && !sending_fails_) log_.warning("sending: " + sender_->last_error() + " (counted; not retried)");
+    if (!failed && sending_fails_) log_.notice("sending: announcements reach every dispatcher again");
+    sending_fails_ = failed;
+}
+
+void Gateway::reload() {
+    notify_systemd("RELOADING=1");
+    const auto keep_running = [this](const std::string& why) {
+        log_.error("reload: " + why + "; keeping the running config");
+        notify_systemd("READY=1");
+    };
+    const GatewayConfigLoad load = load_gateway_config(config_path_);
+    if (!load.ok()) {
+        std::cerr << format_config_errors(load.errors);
+        return keep_running(config_path_ + " has " + std::to_string(load.errors.size()) + " error(s)");
+    }
+    const GatewayConfig& next = load.config;
+    // Everything that can fail is built before anything is swapped in.
+    if (const std::string problem = capture_problem(next); !problem.empty()) return keep_running(problem);
+    std::optional<wire::ClusterKey> key;
+    if (!load_key(next.auth, key)) return keep_running("the key file");
+    std::string error;
+    std::unique_ptr<DatagramSender> sender;
+    if (next.dispatchers != config_.dispatchers) {
+        sender = DatagramSender::open(next.dispatchers, &error);
+        if (!sender) return keep_running(error);
+    }
+
+    std::vector<std::string> changed;
+    key_ = std::move(key);  // re-read even if the path is unchanged: the key may have been rotated
+    if (next.auth != config_.auth) changed.push_back("auth");
+    if (sender) {
+        sender_ = std::move(sender);
+        sending_fails_ = false;
+        changed.push_back("dispatchers");
+    }
+    if (next.gateway_id != config_.gateway_id) {
+        announcer_->set_host_id(next.gateway_id);
+        changed.push_back("gateway_id");
+    }
+    if (inspection_changed(config_, next)) {
+        pipeline_ = std::make_unique<FramePipeline>(next.services, next.vip, inspector_limits(next.limits));
+        changed.push_back("inspection (TCP streams resynchronise)");
+    }
+    const CaptureSettings settings = capture_settings(next);
+    if (!(settings == capture_->settings())) {
+        if (!capture_->start(settings, &error)) log_.error("reload: " + error + "; not capturing");
+        changed.push_back("capture");
+    }
+    config_ = next;
+    std::string list;
+    for (const std::string& c : changed) list += (list.empty() ? "" : ", ") + c;
+    log_.notice("reload: " + config_path_ + " applied" + (list.empty() ? " (no change)" : " (changed: " + list + ")") +
+                "; sequence numbers carried over");
+    notify_systemd("READY=1");
+}
+
+void Gateway::log_counters() const {
+    log_.notice("counters: capture " + std::string(capture_->capturing() ? "up" : "down: " + capture_->last_error()) +
+                ";" + format_counters(capture_->counters()));
+    log_.notice("counters:" + format_counters(pipeline_->counters()) +
+                format_counters(pipeline_->inspector_counters()));
+    log_.notice("counters:" + format_counters(announcer_->counters()) + format_counters(sender_->counters()) +
+                " next_seq=" + std::to_string(announcer_->next_seq()));
+}
+
+}  // namespace
+
+int check_config(const std::string& config_path) {
+    const GatewayConfigLoad load = load_gateway_config(config_path);
+    if (!load.ok()) {
+        std::cerr << format_config_errors(load.errors) << config_path << ": " << load.errors.size() << " error(s)\n";
+        return 1;
+    }
+    if (const std::string problem = capture_problem(load.config); !problem.empty()) {
+        std::cerr << config_path << ": error: " << problem << "\n";
+        return 1;
+    }
+    // The key file is looked at too, as a warning only: the file is valid as a config (a
+    // build machine checks the sample without a key), but the gateway would not start here.
+    if (load.config.auth.enabled) {
+        std::string error;
+        if (!wire::ClusterKey::load_file(load.config.auth.key_file, &error))
+            std::cerr << config_path << ": warning: auth.key_file: " << error
+                      << " (the gateway does not start without a readable key)\n";
+    }
+    std::cout << config_path << ": ok (capture filter: " << capture_settings(load.config).filter << ")\n";
+    return 0;
+}
+
+int run_gateway(const std::string& config_path, const Logger& log) {
+    Gateway gateway(config_path, log);
+    if (!gateway.start()) return 1;
+    gateway.run();
+    return 0;
+}
+
+}  // namespace sara::gateway
