@@ -99,8 +99,11 @@ void read_queue(ConfigErrorList& errors, const Field& field, QueueConfig& queue)
 
 // Returns the `mode` field (for the lan_interface check).
 Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingConfig& forwarding) {
-    MapReader map(errors, field, {"mode"});
+    MapReader map(errors, field, {"mode", "preinstall"});
     const Field mode = map.get("mode");
+    // preinstall: completed media flows become conntrack entries with the node's mark before
+    // their first packet (needs the gateway's announcements to complete them), default false.
+    read_bool(errors, map.get("preinstall"), forwarding.preinstall);
     // mode: route = kernel routes by packet mark (default); raw = sarad writes Ethernet frames
     // to the node's MAC itself (needs lan_interface).
     read_enum<ForwardingMode>(errors, mode, forwarding.mode,

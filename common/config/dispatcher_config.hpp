@@ -45,6 +45,9 @@ struct QueueConfig {
 
 struct ForwardingConfig {
     ForwardingMode mode = ForwardingMode::route;
+    // Completed media flows (the gateway's announcements) pre-installed as conntrack entries
+    // with their node's mark, so their first packet skips the queue. Route mode only.
+    bool preinstall = false;
     friend bool operator==(const ForwardingConfig&, const ForwardingConfig&) = default;
 };
 

@@ -19,6 +19,7 @@
 #include "daemon/admit/admission.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
+#include "daemon/forward/conntrack_preinstall.hpp"
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
@@ -41,6 +42,12 @@ SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
     X(node_state_changes_total, "Node state changes (up, down, app-down, draining, load-unknown)") \
     X(sessions_lost_total, "Active sessions on a node when it went down (crash, not drain)")
 SARA_DECLARE_COUNTERS(HealthCounters, SARA_HEALTH_COUNTERS)
+
+#define SARA_PREINSTALL_COUNTERS(X)                                                              \
+    X(preinstall_created_total, "Completed media flows pre-installed in conntrack with their node's mark") \
+    X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
+    X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")
+SARA_DECLARE_COUNTERS(PreinstallCounters, SARA_PREINSTALL_COUNTERS)
 
 void print_errors(const std::vector<ConfigError>& errors, std::ostream& out) {
     out << format_config_errors(errors);
@@ -121,6 +128,8 @@ struct Runtime {
     PacketPipeline pipeline;
     HeadLoadMeter head;
     std::unique_ptr<RefusalSender> refusals;  // answers refused sessions (503 / RST)
+    std::unique_ptr<ConntrackPreinstall> preinstall;  // forwarding.preinstall
+    PreinstallCounters preinstall_counters;           // guarded by `lock`
     double degrade_installed = 0;             // the kernel rule's probability; main thread only
     std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
     std::vector<std::unique_ptr<NfQueue>> queues;
@@ -144,6 +153,7 @@ std::string Runtime::control_request(std::string_view request) {
         add_counters(out, raw_counters);
         add_counters(out, health_counters);
         if (refusals) add_counters(out, refusals->counters());
+        if (preinstall) add_counters(out, preinstall_counters);
         if (sa2c) {
             const AdmissionState& a = sa2c->state();
             out["admission_m"] = a.m;
@@ -357,6 +367,23 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     if (config.forwarding.mode == ForwardingMode::raw) {
         rt->raw = RawSender::open(config.lan_interface, &error);
         if (!rt->raw) return fail(error);
+    }
+    if (config.forwarding.preinstall && config.forwarding.mode == ForwardingMode::route) {
+        rt->preinstall = ConntrackPreinstall::open(&error);
+        if (!rt->preinstall) return fail(error);
+        Runtime* r = rt.get();
+        // Runs under rt.lock (inside apply()/classify()); the session's node is known by then
+        // for announced flows (the node answered), else nothing is installed.
+        rt->identifier.set_on_flow_completed([r](const FlowKey& flow, SessionId id) {
+            const NodeId node = r->table.session(id).node;
+            if (node == kNoNode) return;
+            switch (r->preinstall->create(flow, node, std::chrono::seconds(30))) {
+                case ConntrackPreinstall::Result::created: ++r->preinstall_counters.preinstall_created_total; break;
+                case ConntrackPreinstall::Result::exists: ++r->preinstall_counters.preinstall_exists_total; break;
+                case ConntrackPreinstall::Result::unsupported:
+                case ConntrackPreinstall::Result::failed: ++r->preinstall_counters.preinstall_failed_total; break;
+            }
+        });
     }
     if (rt->sa2c) {
         auto sender = IpSender::open(&error);

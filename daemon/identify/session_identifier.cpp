@@ -163,7 +163,10 @@ void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uin
     // Replace the partial flow by the exact one (the partial may already be gone when the
     // first media packet completed it).
     if (const FlowEntry* f = table_.find_flow(partial); f && f->session == id) table_.remove_flow(partial);
-    if (table_.add_flow(exact, id, FlowIdentity::announced)) ++counters_.flows_completed_total;
+    if (table_.add_flow(exact, id, FlowIdentity::announced)) {
+        ++counters_.flows_completed_total;
+        if (on_flow_completed_) on_flow_completed_(exact, id);
+    }
 }
 
 void SessionIdentifier::pair_negotiation(SessionId id) {

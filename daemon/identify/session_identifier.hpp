@@ -8,6 +8,8 @@
 // Not thread-safe: one owner thread, like its SessionTable.
 #pragma once
 
+#include <functional>
+
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -84,6 +86,11 @@ public:
     Classification classify(const DecodedPacket& packet);
     // Applies an announcement from the outgoing direction.
     void apply(const Announcement& announcement);
+
+    // Called for every flow completed to its exact form (client → VIP, both ports known),
+    // e.g. to pre-install it in conntrack. Runs inside classify()/apply().
+    using FlowCompleted = std::function<void(const FlowKey& flow, SessionId session)>;
+    void set_on_flow_completed(FlowCompleted callback) { on_flow_completed_ = std::move(callback); }
     // Purges the table and the per-connection state of purged connections.
     void purge();
 
@@ -142,6 +149,7 @@ private:
     absl::flat_hash_map<FlowKey, Stream> streams_;
     absl::flat_hash_map<SessionId, Negotiation> negotiations_;
     IdentifierCounters counters_;
+    FlowCompleted on_flow_completed_;
 };
 
 }  // namespace sara

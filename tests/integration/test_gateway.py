@@ -226,3 +226,35 @@ def test_rtsp_server_ports_are_announced(gateway_cluster):
         servers_seen = {int(server.rsplit(":", 1)[1]) for _, _, server in s.media_flows}
         assert servers_seen and all(lo <= p <= hi for p in servers_seen), s
         assert any(p % 2 == 1 for p in servers_seen), "no RTCP to server_port + 1: %r" % s
+
+
+def test_preinstalled_flows_skip_the_queue(gateway_cluster):
+    """forwarding.preinstall: each announced (completed) media flow becomes a conntrack entry
+    with its node's mark before its first packet, so no media packet reaches the queue; the
+    media still lands on the call's node. Prints the media packets that reached the queue with
+    and without it (20 calls each)."""
+    c = gateway_cluster
+    start_gateway(c, c.key)
+    queued = {}
+    for preinstall in (False, True):
+        c.stop_sarad()
+        c.start_sarad(**c.config_overrides, forwarding={"mode": "route", "preinstall": preinstall})
+        before = datapath.sarad_stats(c)
+        with peers.capture_nodes(c) as caps:
+            r = peers.run_sip_uac(c, calls=20, rate=10, transport="u1", media_packets=15,
+                                  port_base=40000 + (2000 if preinstall else 0))
+            pcaps = caps.stop()
+        delta = datapath.counter_deltas(before, datapath.sarad_stats(c))
+        assert r.successful == 20, r.summary()
+        sightings = peers.calls_by_node(pcaps)
+        for cid in r.call_ids:
+            s = sightings[cid]
+            assert s.on_one_node and s.media_flows, s
+        queued[preinstall] = delta.get("pipeline_data_verdicts_total", 0)
+        if preinstall:
+            assert delta.get("preinstall_created_total", 0) >= 20, delta
+            assert delta.get("preinstall_failed_total", 0) == 0, delta
+    print("media packets that reached the queue, 20 calls: %d without pre-installation, %d with"
+          % (queued[False], queued[True]))
+    assert queued[False] >= 20
+    assert queued[True] == 0

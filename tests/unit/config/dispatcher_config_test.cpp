@@ -170,6 +170,7 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
          "    port: 4000\n"},
         {"admission switched off", minimal + "admission: {enabled: false}\n"},
         {"two gateways", minimal + "announce: {listen: '198.18.2.1:7402', senders: [251, 300]}\n"},
+        {"conntrack pre-installation", minimal + "forwarding: {mode: route, preinstall: true}\n"},
     };
     for (const ValidCase& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
@@ -193,6 +194,7 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
     const DispatcherConfigLoad gateways = load_dispatcher_config_from_string(cases[8].yaml, file_name);
     BOOST_TEST_REQUIRE(gateways.config.announce.has_value());
     BOOST_TEST((gateways.config.announce->senders == std::vector<uint16_t>{251, 300}));
+    BOOST_TEST(load_dispatcher_config_from_string(cases[9].yaml, file_name).config.forwarding.preinstall);
     const DispatcherConfigLoad none = load_dispatcher_config_from_string(cases[0].yaml, file_name);
     BOOST_TEST(!none.config.auth.enabled);
 }

@@ -121,6 +121,26 @@ BOOST_FIXTURE_TEST_CASE(a_newer_offer_from_the_same_client_port_takes_the_partia
     BOOST_TEST(identifier.counters().partial_flows_superseded_total == 3u);
 }
 
+BOOST_FIXTURE_TEST_CASE(completed_flows_are_reported_for_preinstallation, IdentifierFixture) {
+    std::vector<std::pair<FlowKey, SessionId>> completed;
+    identifier.set_on_flow_completed([&](const FlowKey& k, SessionId id) { completed.emplace_back(k, id); });
+    const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "p", "1 INVITE",
+                                                           sdp_body(kClient, 20000)))
+                             .session;
+    BOOST_TEST(completed.empty());  // the offer alone completes nothing
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "p", "1 INVITE", sdp_body(kVip, 6000)));
+    // RTP 20000 -> 6000 and RTCP 20001 -> 6001, both of this session.
+    BOOST_REQUIRE(completed.size() == 2u);
+    BOOST_TEST((completed[0].first == udp_key(kClient, 20000, kVip, 6000)));
+    BOOST_TEST((completed[1].first == udp_key(kClient, 20001, kVip, 6001)));
+    BOOST_TEST(completed[0].second == id);
+    // The first media packet of a flow the answer did not complete is not reported: it is
+    // already in the queue.
+    client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "q", "1 INVITE", sdp_body(kClient, 30000)));
+    client_udp(30000, 6123, "rtp");
+    BOOST_TEST(completed.size() == 2u);
+}
+
 BOOST_FIXTURE_TEST_CASE(reinvite_moving_media_adds_a_flow_to_the_same_session, IdentifierFixture) {
     const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "c", "1 INVITE",
                                                            sdp_body(kClient, 20000)))
