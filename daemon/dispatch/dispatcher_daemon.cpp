@@ -28,6 +28,8 @@
 #include "daemon/monitor/head_load.hpp"
 #include "daemon/monitor/health_monitor.hpp"
 #include "daemon/control/control_server.hpp"
+#include "daemon/control/metrics_server.hpp"
+#include "daemon/control/prometheus_text.hpp"
 #include "daemon/schedule/scheduler.hpp"
 
 namespace sara {
@@ -115,6 +117,7 @@ struct Runtime {
     }
 
     std::string control_request(std::string_view request);
+    std::string metrics_text();
 
     DispatcherConfig config;
     SteadyClock clock;
@@ -205,6 +208,68 @@ std::string Runtime::control_request(std::string_view request) {
         out["error"] = "unknown request; try stats, nodes, sessions [LIMIT]";
     }
     return out.dump() + "\n";
+}
+
+// Prometheus exposition of everything `stats` and `nodes` show: every counter as
+// sara_<name> (the X-macro names already end in _total), the table, each node's state, load
+// and sessions, and SA2C's state.
+std::string Runtime::metrics_text() {
+    std::lock_guard guard(lock);
+    PrometheusText t;
+    auto counters = [&](const auto& c, const char* prefix = "") {
+        c.for_each([&](const char* name, const char* help, uint64_t v) {
+            t.counter(std::string("sara_") + prefix + name, help, v);
+        });
+    };
+    counters(pipeline.counters());
+    counters(identifier.counters());
+    counters(table.counters());
+    counters(raw_counters);
+    counters(health_counters);
+    if (refusals) counters(refusals->counters());
+    if (preinstall) counters(preinstall_counters);
+    if (listener) counters(listener->counters());
+    if (announce_listener) counters(announce_listener->counters(), "announce_");
+    QueueCounters sum;
+    for (const auto& q : queues) {
+        const QueueCounters& c = q->counters();
+#define SARA_SUM(name, help) sum.name += c.name;
+        SARA_QUEUE_COUNTERS(SARA_SUM)
+#undef SARA_SUM
+    }
+    counters(sum);
+    t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
+    t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
+    t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
+    for (const NodeEntry& n : pipeline.nodes())
+        t.sample("sara_node_up", n.available ? 1 : 0, {{"node", std::to_string(n.id)}, {"name", n.name}});
+    t.family("sara_node_state", "gauge", "The node's state (1 for its current state)");
+    for (const NodeEntry& n : pipeline.nodes())
+        t.sample("sara_node_state", 1,
+                 {{"node", std::to_string(n.id)}, {"name", n.name},
+                  {"state", health ? to_string(health->state(n.id)) : (n.available ? "up" : "down")}});
+    t.family("sara_node_sessions", "gauge", "Active sessions assigned to the node");
+    for (const NodeEntry& n : pipeline.nodes())
+        t.sample("sara_node_sessions", double(pipeline.node_sessions(n.id)), {{"node", std::to_string(n.id)}, {"name", n.name}});
+    if (health) {
+        t.family("sara_node_load_ratio", "gauge", "The node's load l_j from its agent's vector, 0..1");
+        for (const NodeEntry& n : pipeline.nodes())
+            t.sample("sara_node_load_ratio", health->load(n.id), {{"node", std::to_string(n.id)}, {"name", n.name}});
+    }
+    t.gauge("sara_head_queue_ratio", "Fullest NFQUEUE backlog over queue.max_len at the last admission update",
+            head.last_queue());
+    t.gauge("sara_head_cpu_ratio", "sarad's CPU over its queue cores at the last admission update", head.last_cpu());
+    if (sa2c) {
+        const AdmissionState& a = sa2c->state();
+        t.gauge("sara_admission_load_ratio", "m: the forecast of max(head load, cluster load) SA2C decides on", a.m);
+        t.gauge("sara_admission_cluster_load_ratio", "l_c, eq. 1", a.cluster_load);
+        t.gauge("sara_admission_new_session_drop_ratio", "Probability a new session is refused (eq. 2)", a.p_new);
+        t.gauge("sara_admission_established_drop_ratio", "Probability an established session's packet is dropped",
+                a.p_established);
+        t.gauge("sara_admission_t2_ratio", "The moving threshold T2 (eq. 4)", a.t2);
+        t.gauge("sara_admission_t3_ratio", "The moving threshold T3 (eq. 4)", a.t3);
+    }
+    return t.text();
 }
 
 // Loads the snapshot a clean stop left and removes it, so a later crash never reloads state
@@ -432,6 +497,11 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             &error);
         if (!rt->announce_listener) return fail(error);
     }
+    auto metrics = MetricsServer::start(config.metrics.listen, [&] { return rt->metrics_text(); }, &error);
+    if (!metrics) {
+        log.warning(error + "; running without the Prometheus endpoint");
+        error.clear();
+    }
     auto control = ControlServer::start(
         config.control.socket, [&](std::string_view r) { return rt->control_request(r); }, &error);
     if (!control) return fail(error);
@@ -502,6 +572,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     rt->listener.reset();
     rt->announce_listener.reset();
     control.reset();
+    metrics.reset();
     rt->queues.clear();
     save_state(*rt, log);
     if (kernel.remove(spec, &error)) {
