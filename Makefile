@@ -90,6 +90,20 @@ $(BUILD)/libsara-gateway.a: $(call obj,$(GATEWAY_LIB_SRC))
 $(BUILD)/sara-gatewayd: $(call obj,gateway/main.cpp) $(BUILD)/libsara-gateway.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# --- saractl: the operator's command line for sarad's control socket (DESIGN §10). Everything
+# but main.cpp is a library (argument parsing, tables, the socket exchange), linked into the
+# unit tests (tests/unit/saractl) too. Listed after `all:` is read, so it is added to it here.
+SARACTL_LIB_SRC := $(filter-out saractl/main.cpp,$(sort $(wildcard saractl/*.cpp)))
+BINARIES += $(BUILD)/saractl
+all: $(BUILD)/saractl
+integration: $(BUILD)/saractl
+$(BUILD)/libsara-ctl.a: $(call obj,$(SARACTL_LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/saractl: $(call obj,saractl/main.cpp) $(BUILD)/libsara-ctl.a
+	$(CXX) $(LDFLAGS) $^ -o $@
+$(UNIT_BIN): $(BUILD)/libsara-ctl.a
+
 $(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-gateway.a $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lboost_unit_test_framework -o $@
 

@@ -1,14 +1,17 @@
 #include "daemon/dispatch/dispatcher_daemon.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <csignal>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -116,7 +119,8 @@ struct Runtime {
         return nodes;
     }
 
-    std::string control_request(std::string_view request);
+    std::string control_request(std::string_view request, const Logger& log);
+    nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
     std::string metrics_text();
 
     DispatcherConfig config;
@@ -143,10 +147,36 @@ struct Runtime {
     std::unique_ptr<ControlListener> listener;           // health.listen: heartbeats, load vectors
     std::unique_ptr<ControlListener> announce_listener;  // announce.listen: the gateways' announcements
     HealthCounters health_counters;  // guarded by `lock`
+    // Nodes an operator drained (`drain N` on the control socket): no new sessions whatever
+    // their health says, established ones continue. Guarded by `lock`.
+    std::set<NodeId> drained;
     std::atomic<bool> stop{false};
 };
 
-std::string Runtime::control_request(std::string_view request) {
+// `drain N` / `undrain N` (caller holds `lock`). Drain takes the node out of scheduling;
+// undrain gives it back only if its health allows (always without `health:`), so it never
+// brings back a node the failure detector holds down. Logs one line per actual change.
+nlohmann::json Runtime::set_operator_drain(std::string_view node_arg, bool drain, const Logger& log) {
+    const std::string arg(node_arg);
+    char* end = nullptr;
+    const unsigned long long id = arg.empty() ? 0 : std::strtoull(arg.c_str(), &end, 10);
+    const bool valid = !arg.empty() && *end == '\0' && std::isdigit(uint8_t(arg[0])) &&
+                       id <= std::numeric_limits<NodeId>::max();
+    const NodeEntry* node = valid ? pipeline.node(NodeId(id)) : nullptr;
+    if (!node) return {{"error", "unknown node '" + arg + "'"}};
+    const bool changed = drain ? drained.insert(node->id).second : drained.erase(node->id) > 0;
+    const bool healthy = !health || health->state(node->id) == NodeState::up;
+    pipeline.set_available(node->id, !drain && healthy);
+    if (changed)
+        log.notice("node " + std::to_string(node->id) + ": " +
+                   (drain ? std::string("drained by the operator (no new sessions; established ones continue)")
+                          : std::string("undrained by the operator (") +
+                                (healthy ? "available again)" : "stays unavailable until its health is up)")));
+    return {{"node", node->id}, {"name", node->name}, {"drained", drain}, {"changed", changed},
+            {"available", pipeline.available(node->id)}};
+}
+
+std::string Runtime::control_request(std::string_view request, const Logger& log) {
     std::lock_guard guard(lock);
     nlohmann::json out;
     if (request == "stats") {
@@ -189,7 +219,9 @@ std::string Runtime::control_request(std::string_view request) {
         for (const NodeEntry& n : pipeline.nodes())
             out["nodes"].push_back(
                 {{"id", n.id}, {"name", n.name},
-                 {"state", health ? to_string(health->state(n.id)) : (n.available ? "up" : "down")},
+                 // Without `health:` every node is up; an operator drain shows in `drained`.
+                 {"state", health ? to_string(health->state(n.id)) : "up"},
+                 {"drained", drained.contains(n.id)}, {"available", n.available},
                  {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)},
                  {"load", health ? nlohmann::json(health->load(n.id)) : nlohmann::json(nullptr)},
                  {"heartbeats_lost", health ? health->heartbeats_lost(n.id) : 0},
@@ -204,8 +236,18 @@ std::string Runtime::control_request(std::string_view request) {
             out["sessions"].push_back({{"protocol", to_string(s.protocol)}, {"key", s.key},
                                        {"state", to_string(s.state)}, {"node", s.node}, {"flows", s.flow_count}});
         });
+    } else if (request.starts_with("drain ")) {
+        out = set_operator_drain(request.substr(6), true, log);
+    } else if (request.starts_with("undrain ")) {
+        out = set_operator_drain(request.substr(8), false, log);
+    } else if (request == "role") {
+        // HA (DESIGN §9, `sync:`) is not implemented yet: every sarad runs alone.
+        out["role"] = "single";
+        out["sync_configured"] = config.sync.has_value();
+        out["detail"] = config.sync ? "sync is configured but HA is not implemented yet; running alone"
+                                    : "no sync configured";
     } else {
-        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT]";
+        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], drain NODE, undrain NODE, role";
     }
     return out.dump() + "\n";
 }
@@ -247,7 +289,8 @@ std::string Runtime::metrics_text() {
     for (const NodeEntry& n : pipeline.nodes())
         t.sample("sara_node_state", 1,
                  {{"node", std::to_string(n.id)}, {"name", n.name},
-                  {"state", health ? to_string(health->state(n.id)) : (n.available ? "up" : "down")}});
+                  // Without `health:` every node is up; a drained one has sara_node_up 0.
+                  {"state", health ? to_string(health->state(n.id)) : "up"}});
     t.family("sara_node_sessions", "gauge", "Active sessions assigned to the node");
     for (const NodeEntry& n : pipeline.nodes())
         t.sample("sara_node_sessions", double(pipeline.node_sessions(n.id)), {{"node", std::to_string(n.id)}, {"name", n.name}});
@@ -310,7 +353,8 @@ void save_state(Runtime& rt, Logger& log) {
 void apply_health(Runtime& rt, Logger& log) {
     for (const NodeTransition& t : rt.health->tick()) {
         ++rt.health_counters.node_state_changes_total;
-        rt.pipeline.set_available(t.node, t.to == NodeState::up);
+        // An operator-drained node stays out of scheduling whatever its health says.
+        rt.pipeline.set_available(t.node, t.to == NodeState::up && !rt.drained.contains(t.node));
         std::string line = "node " + std::to_string(t.node) + ": " + to_string(t.from) + " -> " + to_string(t.to);
         if (t.to == NodeState::down && t.from != NodeState::draining) {
             const uint64_t lost = rt.pipeline.node_sessions(t.node);
@@ -503,7 +547,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         error.clear();
     }
     auto control = ControlServer::start(
-        config.control.socket, [&](std::string_view r) { return rt->control_request(r); }, &error);
+        config.control.socket, [&](std::string_view r) { return rt->control_request(r, log); }, &error);
     if (!control) return fail(error);
 
     std::vector<std::thread> threads;

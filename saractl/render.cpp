@@ -1,0 +1,152 @@
+#include "saractl/render.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace sara::ctl {
+namespace {
+
+bool numeric(const std::string& s) {
+    if (s.empty() || s == "-") return true;
+    // At most one '.': an IPv4 address is text, not a number.
+    return s.find_first_not_of("0123456789.-+e") == std::string::npos && std::isdigit(uint8_t(s.back())) &&
+           std::count(s.begin(), s.end(), '.') <= 1;
+}
+
+const nlohmann::json& array_of(const nlohmann::json& doc, const char* key) {
+    static const nlohmann::json empty = nlohmann::json::array();
+    return doc.is_object() && doc.contains(key) && doc[key].is_array() ? doc[key] : empty;
+}
+
+std::string field(const nlohmann::json& obj, const char* key) {
+    return obj.is_object() && obj.contains(key) ? cell(obj[key]) : "-";
+}
+
+// Counters an operator looks at first: what was refused, dropped, lost or broken.
+bool of_note(const std::string& name) {
+    static const char* const kWords[] = {"drop", "reject", "refus", "error", "lost", "full", "malformed",
+                                         "no_node", "limit", "undecided"};
+    return std::any_of(std::begin(kWords), std::end(kWords),
+                       [&](const char* w) { return name.find(w) != std::string::npos; });
+}
+
+}  // namespace
+
+std::string cell(const nlohmann::json& v) {
+    if (v.is_null()) return "-";
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "yes" : "no";
+    if (v.is_number_float()) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.3f", v.get<double>());
+        return buf;
+    }
+    return v.dump();
+}
+
+std::string format_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+    const size_t columns = header.size();
+    std::vector<size_t> width(columns);
+    std::vector<bool> right(columns, true);
+    for (size_t c = 0; c < columns; ++c) width[c] = header[c].size();
+    for (const auto& row : rows)
+        for (size_t c = 0; c < columns && c < row.size(); ++c) {
+            width[c] = std::max(width[c], row[c].size());
+            if (!numeric(row[c])) right[c] = false;
+        }
+    if (rows.empty()) std::fill(right.begin(), right.end(), false);
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string out;
+        for (size_t c = 0; c < columns; ++c) {
+            const std::string& s = c < cells.size() ? cells[c] : std::string();
+            const std::string pad(width[c] - s.size(), ' ');
+            if (c) out += "  ";
+            out += right[c] ? pad + s : s + pad;
+        }
+        while (!out.empty() && out.back() == ' ') out.pop_back();
+        return out + "\n";
+    };
+    std::string out = line(header);
+    for (const auto& row : rows) out += line(row);
+    return out;
+}
+
+std::string node_state(const nlohmann::json& node) {
+    if (node.value("drained", false)) return "draining (operator)";
+    return field(node, "state");
+}
+
+std::string render_nodes(const nlohmann::json& doc) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& n : array_of(doc, "nodes"))
+        rows.push_back({field(n, "id"), field(n, "name"), field(n, "address"), node_state(n), field(n, "sessions"),
+                        field(n, "load"), field(n, "estimate"), field(n, "heartbeats_lost")});
+    return format_table({"ID", "NAME", "ADDRESS", "STATE", "SESSIONS", "LOAD", "ESTIMATE", "HB-LOST"}, rows);
+}
+
+std::string render_sessions(const nlohmann::json& doc) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : array_of(doc, "sessions"))
+        rows.push_back({field(s, "protocol"), field(s, "key"), field(s, "state"), field(s, "node"), field(s, "flows")});
+    return format_table({"PROTOCOL", "KEY", "STATE", "NODE", "FLOWS"}, rows) + std::to_string(rows.size()) +
+           " session(s)\n";
+}
+
+std::string render_stats(const nlohmann::json& doc) {
+    std::vector<std::vector<std::string>> rows;
+    if (doc.is_object())
+        for (const auto& [name, value] : doc.items()) rows.push_back({name, cell(value)});
+    return format_table({"NAME", "VALUE"}, rows);
+}
+
+std::string render_status(const nlohmann::json& stats, const nlohmann::json& nodes) {
+    const nlohmann::json& list = array_of(nodes, "nodes");
+    size_t up = 0, drained = 0;
+    for (const auto& n : list) {
+        if (n.value("drained", false)) ++drained;
+        else if (n.value("state", "") == "up") ++up;
+    }
+    std::vector<std::vector<std::string>> rows;
+    if (stats.contains("vip")) rows.push_back({"vip", cell(stats["vip"])});
+    std::string node_line = std::to_string(up) + "/" + std::to_string(list.size()) + " up";
+    if (drained) node_line += ", " + std::to_string(drained) + " drained by the operator";
+    rows.push_back({"nodes", node_line});
+    rows.push_back({"sessions", field(stats, "sessions")});
+    rows.push_back({"flows", field(stats, "flows")});
+    rows.push_back({"admission", stats.contains("admission_m") ? "m " + field(stats, "admission_m") + ", p_new " +
+                                                                     field(stats, "admission_p_new")
+                                                               : std::string("disabled")});
+    for (const char* name : {"pipeline_sessions_assigned_total", "sessions_completed_total", "sessions_aborted_total"})
+        if (stats.contains(name)) rows.push_back({name, field(stats, name)});
+    if (stats.is_object())
+        for (const auto& [name, value] : stats.items())
+            if (of_note(name) && value.is_number() && value != 0) rows.push_back({name, cell(value)});
+    // Two columns without a header: a summary, not a table of records.
+    std::string out = format_table({"", ""}, rows);
+    return out.substr(out.find('\n') + 1);
+}
+
+std::string render_role(const nlohmann::json& doc) {
+    return "role: " + field(doc, "role") + (doc.contains("detail") ? " (" + field(doc, "detail") + ")" : "") + "\n";
+}
+
+std::string render_drain(const nlohmann::json& doc) {
+    const bool drained = doc.value("drained", false);
+    std::string out = "node " + field(doc, "node") + " (" + field(doc, "name") + "): ";
+    if (!doc.value("changed", true)) out += drained ? "already drained" : "was not drained";
+    else out += drained ? "drained: no new sessions, established ones continue" : "undrained";
+    if (!drained) out += doc.value("available", false) ? "; available" : "; not available until its health is up";
+    return out + "\n";
+}
+
+nlohmann::json filter_sessions(const nlohmann::json& doc, std::optional<uint32_t> node, size_t limit) {
+    nlohmann::json out = {{"sessions", nlohmann::json::array()}};
+    for (const auto& s : array_of(doc, "sessions")) {
+        if (out["sessions"].size() >= limit) break;
+        if (node && !(s.contains("node") && s["node"].is_number() && s["node"].get<uint64_t>() == *node)) continue;
+        out["sessions"].push_back(s);
+    }
+    return out;
+}
+
+}  // namespace sara::ctl

@@ -1,0 +1,105 @@
+// saractl's tables from literal sarad documents, and the operator's connect errors.
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+
+#include "saractl/control_client.hpp"
+#include "saractl/render.hpp"
+
+using namespace sara::ctl;
+using nlohmann::json;
+
+BOOST_AUTO_TEST_SUITE(saractl_render)
+
+BOOST_AUTO_TEST_CASE(table_aligns_text_left_and_numbers_right) {
+    BOOST_TEST(format_table({"NAME", "N"}, {{"a", "1"}, {"longer", "100"}, {"b", "-"}}) ==
+               "NAME      N\n"
+               "a         1\n"
+               "longer  100\n"
+               "b         -\n");
+}
+
+BOOST_AUTO_TEST_CASE(table_without_rows_is_its_header) {
+    BOOST_TEST(format_table({"A", "BB"}, {}) == "A  BB\n");
+}
+
+BOOST_AUTO_TEST_CASE(cells) {
+    BOOST_TEST(cell(json(nullptr)) == "-");
+    BOOST_TEST(cell(json("up")) == "up");
+    BOOST_TEST(cell(json(42)) == "42");
+    BOOST_TEST(cell(json(0.25)) == "0.250");
+    BOOST_TEST(cell(json(true)) == "yes");
+}
+
+BOOST_AUTO_TEST_CASE(nodes_show_an_operator_drain) {
+    const json doc = json::parse(R"({"nodes":[
+        {"id":1,"name":"node1","address":"198.18.2.11","state":"up","drained":true,"sessions":3,
+         "load":0.5,"heartbeats_lost":0,"estimate":null},
+        {"id":2,"name":"node2","address":"198.18.2.12","state":"down","drained":false,"sessions":0,
+         "load":null,"heartbeats_lost":4,"estimate":0.125}]})");
+    BOOST_TEST(render_nodes(doc) ==
+               "ID  NAME   ADDRESS      STATE                SESSIONS   LOAD  ESTIMATE  HB-LOST\n"
+               " 1  node1  198.18.2.11  draining (operator)         3  0.500         -        0\n"
+               " 2  node2  198.18.2.12  down                        0      -     0.125        4\n");
+}
+
+BOOST_AUTO_TEST_CASE(sessions_filtered_by_node_and_limited) {
+    const json doc = json::parse(R"({"sessions":[
+        {"protocol":"sip","key":"a@x","state":"active","node":1,"flows":3},
+        {"protocol":"rtsp","key":"S1","state":"active","node":2,"flows":2},
+        {"protocol":"sip","key":"b@x","state":"active","node":1,"flows":1}]})");
+    BOOST_TEST(filter_sessions(doc, 1u, 10)["sessions"].size() == 2u);
+    BOOST_TEST(filter_sessions(doc, 1u, 1)["sessions"][0]["key"] == "a@x");
+    BOOST_TEST(filter_sessions(doc, std::nullopt, 10)["sessions"].size() == 3u);
+    BOOST_TEST(filter_sessions(doc, 3u, 10)["sessions"].empty());
+    BOOST_TEST(render_sessions(filter_sessions(doc, 2u, 10)) ==
+               "PROTOCOL  KEY  STATE   NODE  FLOWS\n"
+               "rtsp      S1   active     2      2\n"
+               "1 session(s)\n");
+}
+
+BOOST_AUTO_TEST_CASE(status_summarises_stats_and_nodes) {
+    const json stats = json::parse(R"({"sessions":4,"flows":9,"admission_m":0.25,"admission_p_new":0.0,
+        "pipeline_sessions_assigned_total":10,"sessions_completed_total":6,
+        "pipeline_admission_rejected_total":2,"sip_malformed_total":0,"packets_total":99})");
+    const json nodes = json::parse(R"({"nodes":[{"id":1,"state":"up","drained":true},
+        {"id":2,"state":"up","drained":false},{"id":3,"state":"down","drained":false}]})");
+    BOOST_TEST(render_status(stats, nodes) ==
+               "nodes                              1/3 up, 1 drained by the operator\n"
+               "sessions                           4\n"
+               "flows                              9\n"
+               "admission                          m 0.250, p_new 0.000\n"
+               "pipeline_sessions_assigned_total   10\n"
+               "sessions_completed_total           6\n"
+               "pipeline_admission_rejected_total  2\n");
+    BOOST_TEST(render_status(json::parse(R"({"sessions":0,"flows":0,"vip":"198.18.100.10"})"),
+                             json::parse(R"({"nodes":[]})"))
+                   .starts_with("vip        198.18.100.10\nnodes      0/0 up\n"));
+    BOOST_TEST(render_status(json::object(), json::object()).find("admission  disabled\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(role_and_drain_lines) {
+    BOOST_TEST(render_role(json::parse(R"({"role":"single","detail":"no sync configured"})")) ==
+               "role: single (no sync configured)\n");
+    BOOST_TEST(render_drain(json::parse(R"({"node":1,"name":"n1","drained":true,"changed":true})")) ==
+               "node 1 (n1): drained: no new sessions, established ones continue\n");
+    const json undrained = json::parse(R"({"node":1,"name":"n1","drained":false,"changed":true,"available":false})");
+    BOOST_TEST(render_drain(undrained) ==
+               "node 1 (n1): undrained; not available until its health is up\n");
+    BOOST_TEST(render_drain(json::parse(R"({"node":1,"name":"n1","drained":true,"changed":false})")) ==
+               "node 1 (n1): already drained\n");
+}
+
+BOOST_AUTO_TEST_CASE(connect_errors_tell_the_operator_what_to_do) {
+    BOOST_TEST(connect_error("/run/sara/sarad.sock", ENOENT) ==
+               "sarad is not running (no socket at /run/sara/sarad.sock)");
+    BOOST_TEST(connect_error("/s", EACCES) == "permission denied on /s: run as root or a member of the socket's group");
+    BOOST_TEST(connect_error("/s", ECONNREFUSED).starts_with("sarad is not running (no socket at /s"));
+}
+
+BOOST_AUTO_TEST_CASE(unreachable_socket_is_reported_not_thrown) {
+    const ControlReply r = send_request("/nonexistent/sara-test.sock", "stats");
+    BOOST_TEST(r.error == "sarad is not running (no socket at /nonexistent/sara-test.sock)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
