@@ -212,3 +212,17 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
+# --- Debian packages and their container test (issue 8; packaging/, systemd/) --------------
+# `make deb`: dpkg-buildpackage -us -uc -b in a staging folder (build/deb/pkg, a copy of
+# packaging/debian); debian/rules runs `make all` with BUILD=build/deb/build and installs the
+# binaries, etc/*.yaml, systemd/*.service and packaging/man. The .debs land in build/deb/.
+# `make package-test` (root): boots them in a systemd-nspawn container (tests/packaging/run.sh).
+.PHONY: deb package-test
+deb:
+	rm -rf $(BUILD)/deb/pkg $(BUILD)/deb/*.deb $(BUILD)/deb/*.ddeb $(BUILD)/deb/*.buildinfo $(BUILD)/deb/*.changes
+	mkdir -p $(BUILD)/deb/pkg && cp -r packaging/debian $(BUILD)/deb/pkg/debian
+	cd $(BUILD)/deb/pkg && SARA_TOP=$(CURDIR) dpkg-buildpackage -us -uc -b
+	ls -l $(BUILD)/deb/*.deb
+package-test: deb
+	tests/packaging/run.sh $(BUILD)/deb

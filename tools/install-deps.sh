@@ -17,6 +17,8 @@ packages=(
   gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg
   # make sim-report: plots
   gnuplot-nox
+  # make deb, make package-test: Debian packages, lintian, the systemd-nspawn container test
+  debhelper devscripts lintian pkg-config debootstrap systemd-container
 )
 
 missing=()

@@ -34,6 +34,7 @@
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/control/prometheus_text.hpp"
 #include "daemon/schedule/scheduler.hpp"
+#include "common/util/sd_notify.hpp"
 
 namespace sara {
 namespace {
@@ -555,6 +556,9 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");
+    // Type=notify: systemd starts dependent units (and `systemctl start` returns) only now.
+    (void)notify_systemd("READY=1\nSTATUS=VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) +
+                         " nodes");
 
     // The failure detector is evaluated every heartbeat interval (detection within n*d plus
     // one interval); the table is purged every second.
@@ -571,6 +575,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         const int sig = sigtimedwait(&signals, nullptr, &tick);
         if (sig == SIGTERM || sig == SIGINT) break;
         if (sig == SIGHUP) {
+            (void)notify_systemd("RELOADING=1");
             const DispatcherConfigLoad reload = load_dispatcher_config(config_path);
             if (!reload.ok()) {
                 print_errors(reload.errors, std::cerr);
@@ -580,6 +585,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                 log.notice("reload: " + config_path + " is valid; applying a changed config in place is not "
                            "implemented yet (restart sarad to apply it; established flows survive a restart)");
             }
+            (void)notify_systemd("READY=1");
             continue;
         }
         double degrade = rt->degrade_installed;
@@ -611,6 +617,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     }
 
     log.notice("sarad: stopping");
+    (void)notify_systemd("STOPPING=1");
     rt->stop = true;
     for (auto& t : threads) t.join();
     rt->listener.reset();

@@ -1,0 +1,89 @@
+#!/bin/bash
+# Runs inside the package-test container (tests/packaging/run.sh), as root in its own
+# network namespace. Exits non-zero at the first failed check.
+set -euo pipefail
+PS4='+ [$SECONDS s] '
+export DEBIAN_FRONTEND=noninteractive
+UNITS=(sarad sara-nodeagent sara-gatewayd)
+fail() { echo "FAIL: $*" >&2; systemctl list-jobs --no-pager >&2 || true; for u in "${UNITS[@]}"; do journalctl -u "$u" --no-pager -n 30 >&2 || true; done; exit 1; }
+ok() { echo "ok: $*"; }
+
+# The units want network-online.target; in this container systemd-networkd manages no link,
+# so systemd-networkd-wait-online would hold every start for 120 s (measured). Masked here only.
+systemctl mask --now systemd-networkd-wait-online.service >/dev/null 2>&1 || true
+
+# The lab network: lan0 with the dispatcher's address, a veth pair (the dummy module may be
+# missing on the host and cannot be loaded from the container; veth works).
+ip link set lo up
+ip link add lan0 type veth peer name lan0peer
+ip link set lan0peer up
+ip link set lan0 address 02:00:00:00:02:01 up
+ip addr add 198.18.2.1/24 dev lan0
+
+apt-get install -y -q /root/debs/*.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; fail "apt install"; }
+ok "apt install ./sara-*.deb"
+[[ -f /etc/sara/cluster.key ]] || fail "postinst created no cluster.key"
+[[ $(stat -c %a /etc/sara/cluster.key) == 600 ]] || fail "cluster.key mode $(stat -c %a /etc/sara/cluster.key)"
+[[ $(tr -d '\n' </etc/sara/cluster.key | wc -c) == 64 ]] || fail "cluster.key is not 32 bytes as hex"
+key_before=$(cat /etc/sara/cluster.key)
+ok "cluster.key 0600, 64 hex digits"
+for u in "${UNITS[@]}"; do systemctl is-enabled --quiet "$u" || fail "$u not enabled"; done
+ok "units enabled"
+# Reinstall must not replace the key.
+apt-get install -y -q --reinstall /root/debs/*.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; fail "reinstall"; }
+[[ $(cat /etc/sara/cluster.key) == "$key_before" ]] || fail "reinstall changed cluster.key"
+ok "reinstall keeps cluster.key"
+
+cp /root/lab/dispatcher.yaml /root/lab/nodeagent.yaml /root/lab/gateway.yaml /etc/sara/
+for u in "${UNITS[@]}"; do
+    systemctl reset-failed "$u" 2>/dev/null || true
+    timeout 30 systemctl restart "$u" || fail "systemctl restart $u"
+done
+sleep 1
+for u in "${UNITS[@]}"; do
+    systemctl is-active --quiet "$u" || fail "$u not active after start"
+    journalctl -u "$u" --no-pager -n 5 -o cat | sed "s/^/  $u: /"
+done
+ok "the three services active"
+systemd-analyze verify --man=no /lib/systemd/system/sarad.service /lib/systemd/system/sara-nodeagent.service \
+    /lib/systemd/system/sara-gatewayd.service 2>&1 | sed 's/^/  verify: /'
+
+pid() { systemctl show -p MainPID --value "$1"; }
+# Reload with a good config (a changed value), then with a bad one: each keeps running.
+declare -A before
+for u in "${UNITS[@]}"; do before[$u]=$(pid "$u"); done
+sed -i 's/^heartbeat_interval:.*//' /etc/sara/nodeagent.yaml
+echo "load_interval: 400ms" >> /etc/sara/nodeagent.yaml
+echo "scheduler: {algorithm: round-robin}" >> /etc/sara/dispatcher.yaml
+
+for u in "${UNITS[@]}"; do timeout 30 systemctl reload "$u" || fail "reload $u (good)"; done
+sleep 1
+for u in "${UNITS[@]}"; do
+    systemctl is-active --quiet "$u" || fail "$u not active after a good reload"
+    [[ $(pid "$u") == "${before[$u]}" ]] || fail "$u restarted on a good reload"
+done
+ok "good reload: active, same PIDs"
+for f in dispatcher nodeagent gateway; do echo "no_such_key: 1" >> /etc/sara/$f.yaml; done
+since=$(date '+%Y-%m-%d %H:%M:%S')
+for u in "${UNITS[@]}"; do timeout 30 systemctl reload "$u" || true; done
+sleep 1
+for u in "${UNITS[@]}"; do
+    systemctl is-active --quiet "$u" || fail "$u not active after a bad reload"
+    [[ $(pid "$u") == "${before[$u]}" ]] || fail "$u restarted on a bad reload"
+    journalctl -u "$u" --since "$since" --no-pager -o cat | grep -q no_such_key \
+        || fail "$u logged nothing about the bad key"
+done
+ok "bad reload: kept running, error in the journal"
+
+# sara-gatewayd is left running: removing its package must stop it (prerm).
+for u in sarad sara-nodeagent; do
+    timeout 40 systemctl stop "$u" || fail "stop $u"
+    ! systemctl is-active --quiet "$u" || fail "$u still active after stop"
+done
+ok "stop"
+
+apt-get purge -y -q sara-dispatcher sara-gateway sara-nodeagent >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; fail "purge"; }
+! systemctl is-active --quiet sara-gatewayd || fail "sara-gatewayd still runs after purge"
+[[ ! -e /etc/sara ]] || fail "/etc/sara left after purge: $(ls -A /etc/sara)"
+[[ ! -e /var/lib/sara ]] || fail "/var/lib/sara left after purge"
+ok "apt purge removes /etc/sara and /var/lib/sara"
