@@ -123,6 +123,17 @@ struct Runtime {
     std::string control_request(std::string_view request, const Logger& log);
     nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
     std::string metrics_text();
+    // The queues' counters summed. They are written by their own threads: a snapshot.
+    QueueCounters queue_totals() const {
+        QueueCounters sum;
+        for (const auto& q : queues) {
+            const QueueCounters& c = q->counters();
+#define SARA_SUM(name, help) sum.name += c.name;
+            SARA_QUEUE_COUNTERS(SARA_SUM)
+#undef SARA_SUM
+        }
+        return sum;
+    }
 
     DispatcherConfig config;
     SteadyClock clock;
@@ -204,15 +215,7 @@ std::string Runtime::control_request(std::string_view request, const Logger& log
         if (announce_listener)  // the same counters for the gateways' channel, prefixed
             announce_listener->counters().for_each(
                 [&](const char* name, const char*, uint64_t v) { out[std::string("announce_") + name] = v; });
-        // Queue counters are written by their own threads; summed here as a snapshot.
-        QueueCounters sum;
-        for (const auto& q : queues) {
-            const QueueCounters& c = q->counters();
-#define SARA_SUM(name, help) sum.name += c.name;
-            SARA_QUEUE_COUNTERS(SARA_SUM)
-#undef SARA_SUM
-        }
-        add_counters(out, sum);
+        add_counters(out, queue_totals());
         out["sessions"] = table.session_count();
         out["flows"] = table.flow_count();
     } else if (request == "nodes") {
@@ -273,14 +276,7 @@ std::string Runtime::metrics_text() {
     if (preinstall) counters(preinstall_counters);
     if (listener) counters(listener->counters());
     if (announce_listener) counters(announce_listener->counters(), "announce_");
-    QueueCounters sum;
-    for (const auto& q : queues) {
-        const QueueCounters& c = q->counters();
-#define SARA_SUM(name, help) sum.name += c.name;
-        SARA_QUEUE_COUNTERS(SARA_SUM)
-#undef SARA_SUM
-    }
-    counters(sum);
+    counters(queue_totals());
     t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
     t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
