@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/config/dispatcher_config.hpp"
+#include "tests/unit/support/config_cases.hpp"
 
 namespace sara {
 namespace {
@@ -22,49 +23,17 @@ const std::string minimal =
     "vip: 198.18.100.10\n"
     "nodes: [{id: 1, name: node1, address: 198.18.2.11, mac: '02:00:00:00:02:11'}]\n";
 
-struct Expected {
-    int line;
-    int column;
-    std::string message_part;  // a substring of the message
-};
-
-struct ErrorCase {
-    const char* description;
-    std::string yaml;
-    std::vector<Expected> errors;  // in file order
-};
+using Expected = test::ExpectedError;
+using ErrorCase = test::ConfigErrorCase;
 
 void check_case(const ErrorCase& c) {
     BOOST_TEST_CONTEXT(c.description) {
         const DispatcherConfigLoad load = load_dispatcher_config_from_string(c.yaml, file_name);
-        BOOST_TEST_INFO("errors:\n" << format_config_errors(load.errors));
-        BOOST_TEST_REQUIRE(load.errors.size() == c.errors.size());
-        for (size_t i = 0; i < c.errors.size(); ++i) {
-            const ConfigError& got = load.errors[i];
-            const Expected& want = c.errors[i];
-            BOOST_TEST_INFO("error " << i << ": " << format_config_error(got));
-            BOOST_TEST(got.file == file_name);
-            BOOST_TEST(got.line == want.line);
-            BOOST_TEST(got.column == want.column);
-            BOOST_TEST(got.message.find(want.message_part) != std::string::npos);
-        }
+        test::check_config_errors(load.errors, c, file_name);
     }
 }
 
-// etc/dispatcher.yaml, found from the working directory (tests run from the repo root) or
-// from this source file's location, whichever exists.
-std::string sample_path() {
-    const std::filesystem::path relative = "etc/dispatcher.yaml";
-    std::vector<std::filesystem::path> starts = {std::filesystem::current_path(),
-                                                 std::filesystem::path(__FILE__).parent_path()};
-    for (std::filesystem::path dir : starts) {
-        for (int up = 0; up < 6 && !dir.empty(); ++up, dir = dir.parent_path()) {
-            if (std::filesystem::exists(dir / relative)) return (dir / relative).string();
-            if (dir == dir.parent_path()) break;
-        }
-    }
-    return relative.string();
-}
+std::string sample_path() { return test::find_sample("etc/dispatcher.yaml", __FILE__); }
 
 }  // namespace
 
