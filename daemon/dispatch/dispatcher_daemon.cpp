@@ -94,10 +94,6 @@ KernelSetupSpec kernel_spec(const DispatcherConfig& c) {
     return spec;
 }
 
-template <typename Counters>
-void add_counters(nlohmann::json& out, const Counters& counters) {
-    counters.for_each([&](const char* name, const char*, uint64_t v) { out[name] = v; });
-}
 
 // Everything the running daemon owns; built by run_dispatcher, torn down in reverse order.
 struct Runtime {
@@ -123,6 +119,26 @@ struct Runtime {
     std::string control_request(std::string_view request, const Logger& log);
     nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
     std::string metrics_text();
+    // Every counter sarad keeps, once: fn(name, help, value), the announce channel's prefixed
+    // "announce_". `stats` and `/metrics` both list exactly these. Caller holds `lock`.
+    template <typename Fn>
+    void for_each_counter(Fn&& fn) const {
+        auto all = [&](const auto& counters, const char* prefix) {
+            counters.for_each([&](const char* name, const char* help, uint64_t v) {
+                fn(std::string(prefix) + name, help, v);
+            });
+        };
+        all(pipeline.counters(), "");
+        all(identifier.counters(), "");
+        all(table.counters(), "");
+        all(raw_counters, "");
+        all(health_counters, "");
+        if (refusals) all(refusals->counters(), "");
+        if (preinstall) all(preinstall_counters, "");
+        if (listener) all(listener->counters(), "");
+        if (announce_listener) all(announce_listener->counters(), "announce_");
+        all(queue_totals(), "");
+    }
     // The queues' counters summed. They are written by their own threads: a snapshot.
     QueueCounters queue_totals() const {
         QueueCounters sum;
@@ -192,13 +208,7 @@ std::string Runtime::control_request(std::string_view request, const Logger& log
     std::lock_guard guard(lock);
     nlohmann::json out;
     if (request == "stats") {
-        add_counters(out, pipeline.counters());
-        add_counters(out, identifier.counters());
-        add_counters(out, table.counters());
-        add_counters(out, raw_counters);
-        add_counters(out, health_counters);
-        if (refusals) add_counters(out, refusals->counters());
-        if (preinstall) add_counters(out, preinstall_counters);
+        for_each_counter([&](const std::string& name, const char*, uint64_t v) { out[name] = v; });
         if (sa2c) {
             const AdmissionState& a = sa2c->state();
             out["admission_m"] = a.m;
@@ -211,11 +221,6 @@ std::string Runtime::control_request(std::string_view request, const Logger& log
             out["admission_t3"] = a.t3;
             out["admission_updates_total"] = sa2c->updates();
         }
-        if (listener) add_counters(out, listener->counters());
-        if (announce_listener)  // the same counters for the gateways' channel, prefixed
-            announce_listener->counters().for_each(
-                [&](const char* name, const char*, uint64_t v) { out[std::string("announce_") + name] = v; });
-        add_counters(out, queue_totals());
         out["sessions"] = table.session_count();
         out["flows"] = table.flow_count();
     } else if (request == "nodes") {
@@ -262,21 +267,7 @@ std::string Runtime::control_request(std::string_view request, const Logger& log
 std::string Runtime::metrics_text() {
     std::lock_guard guard(lock);
     PrometheusText t;
-    auto counters = [&](const auto& c, const char* prefix = "") {
-        c.for_each([&](const char* name, const char* help, uint64_t v) {
-            t.counter(std::string("sara_") + prefix + name, help, v);
-        });
-    };
-    counters(pipeline.counters());
-    counters(identifier.counters());
-    counters(table.counters());
-    counters(raw_counters);
-    counters(health_counters);
-    if (refusals) counters(refusals->counters());
-    if (preinstall) counters(preinstall_counters);
-    if (listener) counters(listener->counters());
-    if (announce_listener) counters(announce_listener->counters(), "announce_");
-    counters(queue_totals());
+    for_each_counter([&](const std::string& name, const char* help, uint64_t v) { t.counter("sara_" + name, help, v); });
     t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
     t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");

@@ -35,9 +35,10 @@ uint64_t PacketPipeline::node_sessions(NodeId id) const {
     return 0;
 }
 
-NodeId PacketPipeline::assign_node(Session& session) {
+NodeId PacketPipeline::assign_node(Session& session, bool* refused) {
     if (!admission_.admit_new_session()) {
         ++counters_.pipeline_admission_rejected_total;
+        *refused = true;
         return kNoNode;
     }
     const NodeId id = scheduler_.pick(views_);
@@ -77,9 +78,9 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
         ++counters_.pipeline_degraded_dropped_total;
         return {Verdict::drop(), kNoNode};
     }
-    const uint64_t rejected_before = counters_.pipeline_admission_rejected_total;
-    const NodeId node = session.node != kNoNode ? session.node : assign_node(session);
-    if (node == kNoNode) return {Verdict::drop(), kNoNode, counters_.pipeline_admission_rejected_total != rejected_before};
+    bool refused = false;
+    const NodeId node = session.node != kNoNode ? session.node : assign_node(session, &refused);
+    if (node == kNoNode) return {Verdict::drop(), kNoNode, refused};
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
         return {Verdict::accept_with_mark(node), node};

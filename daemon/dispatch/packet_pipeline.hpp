@@ -70,7 +70,8 @@ public:
     SessionIdentifier& identifier() { return identifier_; }
 
 private:
-    NodeId assign_node(Session& session);
+    // kNoNode when admission refused the session (*refused = true) or no node is available.
+    NodeId assign_node(Session& session, bool* refused);
     void recount_sessions();
 
     SessionIdentifier& identifier_;

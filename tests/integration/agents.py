@@ -212,25 +212,8 @@ def invite_times(pcaps: Mapping[str, os.PathLike]) -> dict:
 
 
 def udp_payloads_with_times(pcap: Path, dport: int) -> list:
-    """(time, payload) of the IPv4/UDP datagrams to `dport` in a tcpdump -w file (Ethernet),
-    in order: a few lines of pcap reading instead of a dependency."""
-    data = pcap.read_bytes()
-    if len(data) < 24:
-        return []
-    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    nano = data[:4] in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-    out, off = [], 24
-    while off + 16 <= len(data):
-        sec, frac, incl = struct.unpack(endian + "III", data[off:off + 12])
-        frame = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(frame) < 14 + 20 or frame[12:14] != b"\x08\x00" or frame[14 + 9] != 17:
-            continue
-        ihl = (frame[14] & 0x0F) * 4
-        udp = frame[14 + ihl:]
-        if len(udp) >= 8 and struct.unpack("!H", udp[2:4])[0] == dport:
-            out.append((sec + frac / (1e9 if nano else 1e6), udp[8:struct.unpack("!H", udp[4:6])[0]]))
-    return out
+    """(time, payload) of the IPv4/UDP datagrams to `dport` in a capture, in order."""
+    return [(ts, payload) for ts, _, _, _, port, payload in datapath.iter_udp(pcap) if port == dport]
 
 
 def udp_payloads(pcap: Path, dport: int) -> list:

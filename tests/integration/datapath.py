@@ -229,14 +229,13 @@ def node_rx_packets(cluster) -> dict:
 # ----------------------------------------------------------------------------------------
 # Captures: per-flow packet times (client -> VIP UDP), Ethernet/IPv4 pcaps from tcpdump -w
 # ----------------------------------------------------------------------------------------
-def udp_packet_times(path, vip: str = VIP) -> dict:
-    """{("src:port", "vip:port"): [timestamp, ...]} of UDP packets towards the VIP (first
-    fragments only; ICMP is not UDP, so quoted headers never count)."""
-    flows = defaultdict(list)
+def iter_udp(path):
+    """(timestamp, src ip, sport, dst ip, dport, payload) of every IPv4/UDP first fragment in
+    a pcap file (Ethernet or Linux cooked), in order. The one pcap reader of the tests."""
     with open(path, "rb") as f:
         head = f.read(24)
         if len(head) < 24:
-            return {}
+            return
         magic = struct.unpack("<I", head[:4])[0]
         if magic in (0xA1B2C3D4, 0xA1B23C4D):
             e = "<"
@@ -246,7 +245,6 @@ def udp_packet_times(path, vip: str = VIP) -> dict:
             raise ValueError("%s: not a pcap file" % path)
         nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
         linktype = struct.unpack(e + "I", head[20:24])[0]
-        vip_b = socket.inet_aton(vip)
         while True:
             rec = f.read(16)
             if len(rec) < 16:
@@ -264,16 +262,25 @@ def udp_packet_times(path, vip: str = VIP) -> dict:
                 ip = data[16:]
             else:
                 continue
-            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17 or ip[16:20] != vip_b:
+            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
                 continue
             if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
                 continue                     # later fragment
             ihl = (ip[0] & 15) * 4
-            if len(ip) < ihl + 4:
+            if len(ip) < ihl + 8:
                 continue
-            sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
-            flows[("%s:%d" % (socket.inet_ntoa(ip[12:16]), sport),
-                   "%s:%d" % (vip, dport))].append(ts)
+            sport, dport, length = struct.unpack("!HHH", ip[ihl:ihl + 6])
+            yield (ts, socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
+                   ip[ihl + 8:ihl + max(8, length)])
+
+
+def udp_packet_times(path, vip: str = VIP) -> dict:
+    """{("src:port", "vip:port"): [timestamp, ...]} of UDP packets towards the VIP (first
+    fragments only; ICMP is not UDP, so quoted headers never count)."""
+    flows = defaultdict(list)
+    for ts, src, sport, dst, dport, _ in iter_udp(path):
+        if dst == vip:
+            flows[("%s:%d" % (src, sport), "%s:%d" % (vip, dport))].append(ts)
     return dict(flows)
 
 

@@ -4,27 +4,16 @@ and sarad leaves no kernel state behind. Skipped until build/sarad runs as a dae
 
 Run as root: /usr/bin/python3 -m pytest -q tests/integration -m sarad
 """
-import subprocess
 
 import pytest
 
+import datapath
 import peers
 import topology
 from conftest import require_tools
 
 
-def _sarad_runs_as_daemon() -> bool:
-    if not topology.SARAD.exists():
-        return False
-    r = subprocess.run([str(topology.SARAD), "--help"], capture_output=True, text=True)
-    return "--config FILE" in r.stdout + r.stderr
-
-
-pytestmark = [
-    pytest.mark.sarad,
-    pytest.mark.skipif(not _sarad_runs_as_daemon(),
-                       reason="%s does not run as a daemon (--config) yet" % topology.SARAD),
-]
+pytestmark = datapath.SARAD_MARKS
 LEAST_SESSIONS = {"scheduler": {"algorithm": "least-sessions"}}
 
 
