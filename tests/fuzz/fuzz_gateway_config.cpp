@@ -9,29 +9,14 @@
 #include <string_view>
 
 #include "common/config/gateway_config.hpp"
+#include "tests/fuzz/config_error_checks.hpp"
 
 namespace {
 
-constexpr const char* file_name = "fuzz.yaml";
+constexpr const char* file_name = sara::fuzz::kConfigFileName;
+using sara::fuzz::check;
 
-void check(bool ok) {
-    if (!ok) __builtin_trap();
-}
-
-void check_errors(const std::vector<sara::ConfigError>& errors) {
-    check(errors.size() <= sara::ConfigErrorList::default_cap + 1);
-    for (size_t i = 0; i < errors.size(); ++i) {
-        const sara::ConfigError& e = errors[i];
-        check(e.file == file_name);
-        check(e.line >= 0 && e.column >= 0);
-        check(!e.message.empty());
-        const bool last_note = i + 1 == errors.size() && errors.size() == sara::ConfigErrorList::default_cap + 1;
-        if (i > 0 && !last_note) {
-            const sara::ConfigError& p = errors[i - 1];
-            check(p.line < e.line || (p.line == e.line && p.column <= e.column));
-        }
-    }
-}
+void check_errors(const std::vector<sara::ConfigError>& errors) { sara::fuzz::check_config_errors(errors); }
 
 // What a config without errors guarantees to the gateway.
 void check_valid(const sara::GatewayConfig& c) {
