@@ -51,7 +51,7 @@ help:
 	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
 	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
-	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~4 min)"
+	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~2 min)"
 	@echo "make demo       SARA end to end on this machine"
 	@echo "make captures   regenerate tests/data from real peers in namespaces (root)"
 
@@ -171,7 +171,7 @@ $(BUILD)/sara-sim: $(call obj,$(SIM_SRC)) $(BUILD)/libsara-daemon.a $(BUILD)/lib
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 .PHONY: sim-report sim-test overload
 # The real overload run (issue 5): SIPp at 2x the cluster's capacity through sarad, SA2C on and
-# off side by side (about 4 minutes; a benchmark, not part of `make check`).
+# off side by side (about 2 minutes; a benchmark, not part of `make check`).
 overload: $(BUILD)/sarad
 	$(PYTHON) tests/overload/run.py
 sim-report: $(BUILD)/sara-sim
