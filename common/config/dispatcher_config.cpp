@@ -135,7 +135,7 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
     bool ok = true;
     for (const Field& item : items) {
         if (errors.full()) return;  // nothing more would be reported (alias amplification)
-        MapReader map(errors, item, {"id", "name", "address", "mac", "weight"});
+        MapReader map(errors, item, {"id", "name", "address", "mac", "weight", "drain"});
         if (!map.is_map()) {
             ok = false;
             continue;
@@ -162,6 +162,9 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         const Field weight = map.get("weight");
         const bool weight_ok =
             optional_ok(weight, [&] { return read_integer<uint16_t>(errors, weight, node.weight, 1, 1000); });
+        // drain: true = no new sessions, established ones continue (a SIGHUP applies it).
+        const Field drain = map.get("drain");
+        const bool drain_ok = optional_ok(drain, [&] { return read_bool(errors, drain, node.drain); });
 
         bool unique = true;
         if (id_ok) unique = first_use(id_lines, int{node.id}, id, "node id " + std::to_string(node.id)) && unique;
@@ -174,7 +177,7 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         }
         if (mac_ok) unique = first_use(mac_lines, node.mac.bytes, mac, "MAC " + node.mac.to_string()) && unique;
 
-        ok = id_ok && name_ok && address_ok && mac_ok && weight_ok && unique && ok;
+        ok = id_ok && name_ok && address_ok && mac_ok && weight_ok && drain_ok && unique && ok;
         nodes.push_back(std::move(node));
     }
     if (ok) out = std::move(nodes);

@@ -63,6 +63,7 @@ struct NodeConfig {
     IpAddress address;   // the node's real address (not the VIP)
     MacAddress mac;      // static neighbour entry / raw-frame destination
     uint16_t weight = 1; // weighted-round-robin share
+    bool drain = false;  // no new sessions (established ones continue); a reload applies a change
     friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
 

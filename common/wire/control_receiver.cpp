@@ -7,10 +7,19 @@ namespace sara::wire {
 ControlReceiver::ControlReceiver(const ClusterKey* key, std::vector<uint16_t> known_hosts,
                                  std::chrono::seconds max_skew)
     : key_(key), max_skew_seconds_(int64_t(max_skew.count())) {
+    set_known_hosts(std::move(known_hosts));
+}
+
+void ControlReceiver::set_known_hosts(std::vector<uint16_t> known_hosts) {
     std::sort(known_hosts.begin(), known_hosts.end());
     known_hosts.erase(std::unique(known_hosts.begin(), known_hosts.end()), known_hosts.end());
-    hosts_.reserve(known_hosts.size());
-    for (const uint16_t id : known_hosts) hosts_.push_back(HostState{.host_id = id});
+    std::vector<HostState> hosts;
+    hosts.reserve(known_hosts.size());
+    for (const uint16_t id : known_hosts) {
+        const HostState* old = find_host(id);
+        hosts.push_back(old ? *old : HostState{.host_id = id});
+    }
+    hosts_ = std::move(hosts);
 }
 
 ControlReceiver::HostState* ControlReceiver::find_host(uint16_t host_id) noexcept {

@@ -65,6 +65,8 @@ public:
     Decoded receive(std::span<const uint8_t> datagram, uint32_t now_unix_seconds) noexcept;
 
     const ControlCounters& counters() const { return counters_; }
+    // A reload's host list: hosts kept keep their replay windows, new ones start fresh.
+    void set_known_hosts(std::vector<uint16_t> known_hosts);
 
 private:
     static constexpr size_t kTypeCount = 4;  // MessageType 1..4, announce and sync included

@@ -100,6 +100,9 @@ public:
     bool drop_established_packet() override;
     const AdmissionState& state() const { return state_; }
     uint64_t updates() const { return updates_; }
+    // A reload's settings: the thresholds restart from the configured ones (eq. 4's reset),
+    // the forecast keeps its samples unless the window changed.
+    void reconfigure(const AdmissionConfig& config, uint32_t window);
 
 private:
     bool paced_admit();  // drop_mode paced, 0 < p_new < 1

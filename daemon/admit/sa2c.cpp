@@ -31,6 +31,17 @@ Sa2cAdmission::Sa2cAdmission(const AdmissionConfig& config, uint32_t window, con
     set_pacing_interval(interval_ns(config_));
 }
 
+void Sa2cAdmission::reconfigure(const AdmissionConfig& config, uint32_t window) {
+    config_ = config;
+    configured_ = thresholds_of(config);
+    thresholds_ = configured_;
+    state_.t2 = thresholds_.t2;
+    state_.t3 = thresholds_.t3;
+    if (window != forecast_.window()) forecast_ = LoadForecaster(window);
+    pacing_ = false;
+    set_pacing_interval(interval_ns(config_));
+}
+
 void Sa2cAdmission::set_pacing_interval(double nanoseconds) {
     pacing_interval_ns_ = std::max(0.0, nanoseconds);
     state_.pacing_interval_s = pacing_interval_ns_ / 1e9;

@@ -20,6 +20,7 @@
 #include "common/config/dispatcher_config.hpp"
 #include "common/util/clock.hpp"
 #include "daemon/admit/admission.hpp"
+#include "daemon/dispatch/config_reload.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_preinstall.hpp"
@@ -75,11 +76,13 @@ IdentifierLimits identifier_limits(const LimitsConfig& l) {
     return i;
 }
 
-KernelSetupSpec kernel_spec(const DispatcherConfig& c) {
+// `retiring`: nodes a reload removed that still have sessions; their routes stay until then.
+KernelSetupSpec kernel_spec(const DispatcherConfig& c, const std::vector<NodeConfig>& retiring = {}) {
     KernelSetupSpec spec;
     spec.vip = c.vip;
     spec.lan_interface = c.lan_interface;
     for (const NodeConfig& n : c.nodes) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
+    for (const NodeConfig& n : retiring) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
     spec.queue_first = c.queue.first;
     spec.queue_count = c.queue.count;
     spec.queue_bypass = c.queue.fail_open;
@@ -106,15 +109,48 @@ struct Runtime {
           scheduler(make_scheduler(c.scheduler, random)),
           sa2c(c.admission.enabled ? std::make_unique<Sa2cAdmission>(c.admission, c.scheduler.window, clock, random)
                                    : nullptr),
-          pipeline(identifier, sa2c ? static_cast<AdmissionControl&>(*sa2c) : admit_all, *scheduler, node_entries(c),
-                   c.vip),
-          head(clock, c.queue.first, c.queue.count, c.queue.max_len) {}
+          pipeline(identifier, sa2c ? static_cast<AdmissionControl&>(*sa2c) : admit_all, *scheduler, {}, c.vip),
+          head(clock, c.queue.first, c.queue.count, c.queue.max_len),
+          kernel_spec(sara::kernel_spec(c)) {
+        for (const NodeConfig& n : c.nodes)
+            if (n.drain) drained.insert(n.id);
+        pipeline.set_nodes(node_entries());
+    }
 
-    static std::vector<NodeEntry> node_entries(const DispatcherConfig& c) {
+    // A node takes new sessions only if its health is up (always without `health:`), it is not
+    // drained (by the operator or its `drain:`) and not retiring. Caller holds `lock`.
+    bool node_available(NodeId id) const {
+        const bool retiring_node = std::any_of(retiring.begin(), retiring.end(), [&](const NodeConfig& n) { return n.id == id; });
+        return !retiring_node && !drained.contains(id) && (!health || health->state(id) == NodeState::up);
+    }
+    // The configured nodes and the retiring ones; for the pipeline, health and the listener.
+    std::vector<NodeConfig> all_nodes() const {
+        std::vector<NodeConfig> all = config.nodes;
+        all.insert(all.end(), retiring.begin(), retiring.end());
+        return all;
+    }
+    std::vector<NodeEntry> node_entries() const {
         std::vector<NodeEntry> nodes;
-        for (const NodeConfig& n : c.nodes) nodes.push_back(NodeEntry{n.id, n.name, n.address, n.mac.bytes, n.weight, true});
+        for (const NodeConfig& n : all_nodes())
+            nodes.push_back(NodeEntry{n.id, n.name, n.address, n.mac.bytes, n.weight, node_available(n.id)});
         return nodes;
     }
+    // After the node set changed: pipeline, health, listener and kernel follow. Caller holds `lock`.
+    void nodes_changed() {
+        std::vector<NodeId> ids;
+        std::vector<uint16_t> hosts;
+        for (const NodeConfig& n : all_nodes()) {
+            ids.push_back(n.id);
+            hosts.push_back(n.id);
+        }
+        if (health) health->set_nodes(ids);
+        if (listener) listener->set_hosts(hosts);
+        pipeline.set_nodes(node_entries());
+        kernel_spec = sara::kernel_spec(config, retiring);
+        kernel_dirty = true;
+    }
+    void apply_reload(const ReloadPlan& plan, const Logger& log);
+    void retire_idle_nodes(const Logger& log);
 
     std::string control_request(std::string_view request, const Logger& log);
     nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
@@ -178,8 +214,59 @@ struct Runtime {
     // Nodes an operator drained (`drain N` on the control socket): no new sessions whatever
     // their health says, established ones continue. Guarded by `lock`.
     std::set<NodeId> drained;
+    // Nodes a reload removed while they had sessions: unavailable, routed until idle. `lock`.
+    std::vector<NodeConfig> retiring;
+    // What sarad has in the kernel (main thread only); kernel_dirty: install it again.
+    KernelSetupSpec kernel_spec;
+    bool kernel_dirty = false;
     std::atomic<bool> stop{false};
 };
+
+// SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a
+// removed node retires only once its last session ended (retire_idle_nodes).
+void Runtime::apply_reload(const ReloadPlan& plan, const Logger& log) {
+    for (const NodeConfig& n : plan.removed) retiring.push_back(n);
+    for (const NodeConfig& n : plan.added) {
+        std::erase_if(retiring, [&](const NodeConfig& r) { return r.id == n.id; });  // back before it retired
+        if (n.drain) drained.insert(n.id);
+    }
+    for (const NodeConfig& n : plan.changed) {
+        const NodeConfig* old = nullptr;
+        for (const NodeConfig& o : config.nodes)
+            if (o.id == n.id) old = &o;
+        if (old && old->drain != n.drain) {
+            if (n.drain) drained.insert(n.id);
+            else drained.erase(n.id);
+        }
+    }
+    config = plan.config;
+    if (plan.scheduler_changed) {
+        auto next = make_scheduler(config.scheduler, random);
+        pipeline.set_scheduler(*next);
+        scheduler = std::move(next);
+    }
+    if (plan.admission_changed && sa2c) {
+        sa2c->reconfigure(config.admission, config.scheduler.window);
+        if (refusals) refusals->reconfigure(config.admission);
+    }
+    if (plan.nodes_changed()) nodes_changed();
+    for (const NodeConfig& n : plan.removed)
+        log.notice("node " + std::to_string(n.id) + ": removed by reload; no new sessions, its " +
+                   std::to_string(pipeline.node_sessions(n.id)) + " sessions continue until they end");
+}
+
+// Every second after the table purge (caller holds `lock`): removed nodes with no session left
+// leave the pipeline, the health monitor and the kernel.
+void Runtime::retire_idle_nodes(const Logger& log) {
+    const size_t before = retiring.size();
+    std::erase_if(retiring, [&](const NodeConfig& n) {
+        if (pipeline.node_sessions(n.id) != 0) return false;
+        drained.erase(n.id);
+        log.notice("node " + std::to_string(n.id) + ": retired (removed from the config, no sessions left)");
+        return true;
+    });
+    if (retiring.size() != before) nodes_changed();
+}
 
 // `drain N` / `undrain N` (caller holds `lock`). Drain takes the node out of scheduling;
 // undrain gives it back only if its health allows (always without `health:`), so it never
@@ -194,7 +281,7 @@ nlohmann::json Runtime::set_operator_drain(std::string_view node_arg, bool drain
     if (!node) return {{"error", "unknown node '" + arg + "'"}};
     const bool changed = drain ? drained.insert(node->id).second : drained.erase(node->id) > 0;
     const bool healthy = !health || health->state(node->id) == NodeState::up;
-    pipeline.set_available(node->id, !drain && healthy);
+    pipeline.set_available(node->id, node_available(node->id));
     if (changed)
         log.notice("node " + std::to_string(node->id) + ": " +
                    (drain ? std::string("drained by the operator (no new sessions; established ones continue)")
@@ -341,8 +428,8 @@ void save_state(Runtime& rt, Logger& log) {
 void apply_health(Runtime& rt, Logger& log) {
     for (const NodeTransition& t : rt.health->tick()) {
         ++rt.health_counters.node_state_changes_total;
-        // An operator-drained node stays out of scheduling whatever its health says.
-        rt.pipeline.set_available(t.node, t.to == NodeState::up && !rt.drained.contains(t.node));
+        // A drained or retiring node stays out of scheduling whatever its health says.
+        rt.pipeline.set_available(t.node, rt.node_available(t.node));
         std::string line = "node " + std::to_string(t.node) + ": " + to_string(t.from) + " -> " + to_string(t.to);
         if (t.to == NodeState::down && t.from != NodeState::draining) {
             const uint64_t lost = rt.pipeline.node_sessions(t.node);
@@ -399,6 +486,41 @@ void queue_thread(Runtime& rt, NfQueue& queue, Logger& log) {
     }
 }
 
+// SIGHUP (main thread): a bad file is reported (every error with file:line:col) and the running
+// config stays; a good one is applied as a diff (config_reload.hpp). The kernel gets the new
+// nodes' routes before the pipeline may send them a session; a removed node keeps its route
+// until it retires.
+void reload(Runtime& rt, const KernelSetup& kernel, const std::string& config_path, const Logger& log) {
+    (void)notify_systemd("RELOADING=1");
+    const DispatcherConfigLoad next = load_dispatcher_config(config_path);
+    if (!next.ok()) {
+        print_errors(next.errors, std::cerr);
+        log.error("reload: " + config_path + " has " + std::to_string(next.errors.size()) +
+                  " error(s); keeping the running config");
+        (void)notify_systemd("READY=1");
+        return;
+    }
+    // rt.config and rt.retiring change only on this thread: read here without the lock.
+    const ReloadPlan plan = plan_reload(rt.config, next.config);
+    bool installed = true;
+    if (plan.nodes_changed()) {
+        std::vector<NodeConfig> retiring = rt.retiring;
+        retiring.insert(retiring.end(), plan.removed.begin(), plan.removed.end());
+        KernelSetupSpec wanted = kernel_spec(plan.config, retiring);
+        wanted.degrade_probability = rt.kernel_spec.raw_mode ? 0 : rt.degrade_installed;
+        std::string error;
+        installed = !kernel.install(wanted, &error);
+        if (!installed) log.error("reload: kernel setup: " + error + " (retried at the next tick)");
+    }
+    {
+        std::lock_guard guard(rt.lock);
+        rt.apply_reload(plan, log);
+        if (installed) rt.kernel_dirty = false;
+    }
+    log.notice("reload: applied " + config_path + ": " + describe(plan));
+    (void)notify_systemd("READY=1");
+}
+
 }  // namespace
 
 int check_config(const std::string& config_path) {
@@ -444,10 +566,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         for (const NodeConfig& n : config.nodes) ids.push_back(n.id);
         rt->health = std::make_unique<HealthMonitor>(*config.health, ids, rt->clock);
         // Every node waits for its agent's heartbeats (hysteresis) and load before sessions.
-        for (NodeId id : ids) rt->pipeline.set_available(id, false);
+        rt->pipeline.set_nodes(rt->node_entries());
     }
     KernelSetup kernel;
-    const KernelSetupSpec spec = kernel_spec(config);
+    const KernelSetupSpec& spec = rt->kernel_spec;  // main thread only; a reload may change it
     std::string error;
     if (kernel.install(spec, &error)) {
         log.error("kernel setup: " + error);
@@ -549,30 +671,20 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     // The failure detector is evaluated every heartbeat interval (detection within n*d plus
     // one interval); the table is purged every second.
-    // SA2C runs every admission.interval.
-    std::chrono::milliseconds tick_interval =
+    // SA2C runs every admission.interval (a reload may change it).
+    const std::chrono::milliseconds health_tick =
         config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval, std::chrono::seconds(1))
                       : std::chrono::milliseconds(1000);
-    if (rt->sa2c) tick_interval = std::min(tick_interval, config.admission.interval);
     auto next_purge = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     auto next_admission = std::chrono::steady_clock::now() + config.admission.interval;
-    KernelSetupSpec degrade_spec = spec;
     for (;;) {
+        const std::chrono::milliseconds tick_interval =
+            rt->sa2c ? std::min(health_tick, rt->config.admission.interval) : health_tick;
         timespec tick{tick_interval.count() / 1000, (tick_interval.count() % 1000) * 1'000'000};
         const int sig = sigtimedwait(&signals, nullptr, &tick);
         if (sig == SIGTERM || sig == SIGINT) break;
         if (sig == SIGHUP) {
-            (void)notify_systemd("RELOADING=1");
-            const DispatcherConfigLoad reload = load_dispatcher_config(config_path);
-            if (!reload.ok()) {
-                print_errors(reload.errors, std::cerr);
-                log.error("reload: " + config_path + " has " + std::to_string(reload.errors.size()) +
-                          " error(s); keeping the running config");
-            } else {
-                log.notice("reload: " + config_path + " is valid; applying a changed config in place is not "
-                           "implemented yet (restart sarad to apply it; established flows survive a restart)");
-            }
-            (void)notify_systemd("READY=1");
+            reload(*rt, kernel, config_path, log);
             continue;
         }
         double degrade = rt->degrade_installed;
@@ -582,24 +694,30 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             const auto now = std::chrono::steady_clock::now();
             if (rt->sa2c && now >= next_admission) {
                 degrade = admission_tick(*rt, log);
-                next_admission = now + config.admission.interval;
+                next_admission = now + rt->config.admission.interval;
             }
             if (now >= next_purge) {
                 rt->pipeline.maintain();
+                rt->retire_idle_nodes(log);
                 next_purge += std::chrono::seconds(1);
             }
         }
-        // The kernel's degrade rule (outside the lock: iptables-restore takes milliseconds).
-        // Raw mode has no fast path: every packet is queued and degraded by the pipeline.
-        if (degrade != rt->degrade_installed && !spec.raw_mode) {
-            degrade_spec.degrade_probability = degrade;
-            if (kernel.install(degrade_spec, &error)) {
-                log.error("admission: degrade rule: " + error);
+        // The kernel: a reload's node routes, the degrade rule (outside the lock:
+        // iptables-restore takes milliseconds). Raw mode has no fast path: every packet is
+        // queued and degraded by the pipeline.
+        const bool degrade_changed = degrade != rt->degrade_installed && !spec.raw_mode;
+        if (degrade_changed || rt->kernel_dirty) {
+            KernelSetupSpec wanted = spec;
+            wanted.degrade_probability = spec.raw_mode ? 0 : degrade;
+            if (kernel.install(wanted, &error)) {
+                log.error("kernel setup: " + error);
                 error.clear();
-            } else {
+            } else if (degrade_changed) {
                 log.notice("admission: established flows degraded with p " + std::to_string(degrade));
             }
-            rt->degrade_installed = degrade;  // also on failure: retried only when p changes
+            // Also on failure: retried only at the next change.
+            rt->degrade_installed = degrade;
+            rt->kernel_dirty = false;
         }
     }
 

@@ -7,7 +7,7 @@ namespace sara {
 
 PacketPipeline::PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
                                std::vector<NodeEntry> nodes, const IpAddress& vip)
-    : identifier_(identifier), admission_(admission), scheduler_(scheduler), nodes_(std::move(nodes)), vip_(vip) {
+    : identifier_(identifier), admission_(admission), scheduler_(&scheduler), nodes_(std::move(nodes)), vip_(vip) {
     for (const NodeEntry& n : nodes_) views_.push_back(NodeView{n.id, n.weight, n.available, 0});
 }
 
@@ -15,6 +15,13 @@ const NodeEntry* PacketPipeline::node(NodeId id) const {
     for (const NodeEntry& n : nodes_)
         if (n.id == id) return &n;
     return nullptr;
+}
+
+void PacketPipeline::set_nodes(std::vector<NodeEntry> nodes) {
+    nodes_ = std::move(nodes);
+    views_.clear();
+    for (const NodeEntry& n : nodes_) views_.push_back(NodeView{n.id, n.weight, n.available, 0});
+    recount_sessions();
 }
 
 void PacketPipeline::set_available(NodeId id, bool available) {
@@ -41,7 +48,7 @@ NodeId PacketPipeline::assign_node(Session& session, bool* refused) {
         *refused = true;
         return kNoNode;
     }
-    const NodeId id = scheduler_.pick(views_);
+    const NodeId id = scheduler_->pick(views_);
     if (id == kNoNode) {
         ++counters_.pipeline_no_node_total;
         return kNoNode;

@@ -62,6 +62,10 @@ public:
     // keep their node (drain) — the caller counts them lost when the node crashed.
     void set_available(NodeId id, bool available);
     bool available(NodeId id) const;
+    // A reload: the new node list (sessions keep their node ids; a node missing here keeps
+    // none of its counts) and scheduler. `scheduler` must outlive the pipeline or the next call.
+    void set_nodes(std::vector<NodeEntry> nodes);
+    void set_scheduler(Scheduler& scheduler) { scheduler_ = &scheduler; }
 
     const std::vector<NodeEntry>& nodes() const { return nodes_; }
     const NodeEntry* node(NodeId id) const;
@@ -76,7 +80,7 @@ private:
 
     SessionIdentifier& identifier_;
     AdmissionControl& admission_;
-    Scheduler& scheduler_;
+    Scheduler* scheduler_;
     std::vector<NodeEntry> nodes_;
     std::vector<NodeView> views_;  // parallel to nodes_
     IpAddress vip_;

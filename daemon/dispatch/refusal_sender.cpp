@@ -16,6 +16,11 @@ RefusalSender::RefusalSender(const AdmissionConfig& config, std::unique_ptr<IpSe
       tcp_rst_(config.tcp_reject == TcpReject::rst),
       sender_(std::move(sender)) {}
 
+void RefusalSender::reconfigure(const AdmissionConfig& config) {
+    retry_after_ = std::chrono::duration_cast<std::chrono::seconds>(config.sip_retry_after);
+    tcp_rst_ = config.tcp_reject == TcpReject::rst;
+}
+
 void RefusalSender::refuse(std::span<const uint8_t> ip_packet) {
     const DecodeResult d = decode_ip_packet(ip_packet);
     std::optional<std::vector<uint8_t>> reply;

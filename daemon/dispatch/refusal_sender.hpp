@@ -29,6 +29,7 @@ public:
     RefusalSender(const AdmissionConfig& config, std::unique_ptr<IpSender> sender);
 
     void refuse(std::span<const uint8_t> ip_packet);
+    void reconfigure(const AdmissionConfig& config);  // a reload's Retry-After and tcp_reject
     const RefusalCounters& counters() const { return counters_; }
 
 private:

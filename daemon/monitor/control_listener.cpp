@@ -58,6 +58,11 @@ wire::ControlCounters ControlListener::counters() const {
     return receiver_.counters();
 }
 
+void ControlListener::set_hosts(std::vector<uint16_t> hosts) {
+    std::lock_guard guard(counters_lock_);
+    receiver_.set_known_hosts(std::move(hosts));
+}
+
 void ControlListener::serve() {
     uint8_t buf[2048];
     while (!stop_) {

@@ -31,13 +31,15 @@ public:
     ControlListener& operator=(const ControlListener&) = delete;
 
     wire::ControlCounters counters() const;
+    // A reload's host list (see wire::ControlReceiver::set_known_hosts); any thread.
+    void set_hosts(std::vector<uint16_t> hosts);
 
 private:
     ControlListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message);
     void serve();
 
     int fd_;
-    wire::ControlReceiver receiver_;  // touched by the thread; counters read under counters_lock_
+    wire::ControlReceiver receiver_;  // used under counters_lock_ (the thread, counters(), set_hosts())
     mutable std::mutex counters_lock_;
     OnMessage on_message_;
     std::atomic<bool> stop_{false};

@@ -24,6 +24,17 @@ HealthMonitor::HealthMonitor(const HealthConfig& config, const std::vector<NodeI
     }
 }
 
+void HealthMonitor::set_nodes(const std::vector<NodeId>& nodes) {
+    std::vector<Node> kept;
+    for (NodeId id : nodes) {
+        const Node* old = find(id);
+        Node n;
+        n.id = id;
+        kept.push_back(old ? *old : n);
+    }
+    nodes_ = std::move(kept);
+}
+
 HealthMonitor::Node* HealthMonitor::find(NodeId id) {
     for (Node& n : nodes_)
         if (n.id == id) return &n;

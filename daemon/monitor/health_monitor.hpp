@@ -38,6 +38,9 @@ public:
     void on_load(const wire::LoadVector& l);
     // Re-evaluates every node at the clock's now; returns the nodes whose state changed.
     std::vector<NodeTransition> tick();
+    // A reload's node list: nodes kept keep their state, new ones start down (they wait for
+    // their agent's heartbeats like at start), removed ones are forgotten.
+    void set_nodes(const std::vector<NodeId>& nodes);
 
     NodeState state(NodeId node) const;
     double load(NodeId node) const;           // weighted sum of the latest vector, [0, 1]

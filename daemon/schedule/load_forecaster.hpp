@@ -26,6 +26,7 @@ public:
     void clear();
 
     size_t size() const { return count_; }
+    size_t window() const { return ring_.size(); }
     double last() const;        // the newest measured sample; 0 when empty
     double forecast() const;    // eq. 6; 0 when empty
     double error() const { return error_; }  // eq. 7

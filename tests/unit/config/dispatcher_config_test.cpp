@@ -92,6 +92,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_defaults) {
     BOOST_TEST(c.services[1].port == 554);
     BOOST_TEST((c.services[1].flow_timeout == seconds(60)));
     BOOST_TEST(c.nodes[0].weight == 1);
+    BOOST_TEST(!c.nodes[0].drain);
     BOOST_TEST(!c.health.has_value());
     BOOST_TEST(!c.sync.has_value());
     BOOST_TEST(!c.announce.has_value());
@@ -246,7 +247,9 @@ BOOST_AUTO_TEST_CASE(unknown_keys) {
         {"unknown key in a section lists the allowed ones", minimal + "queue: {frist: 1}\n",
          {{3, 9, "queue: unknown key 'frist'; allowed: first, count, max_len, fail_open"}}},
         {"unknown key in a node", "vip: 198.18.100.10\nnodes: [{id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', port: 1}]\n",
-         {{2, 74, "nodes[0]: unknown key 'port'; allowed: id, name, address, mac, weight"}}},
+         {{2, 74, "nodes[0]: unknown key 'port'; allowed: id, name, address, mac, weight, drain"}}},
+        {"drain is a boolean", "vip: 198.18.100.10\nnodes: [{id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', drain: 2}]\n",
+         {{2, 81, "nodes[0].drain"}}},
         {"merge keys are not supported", minimal + "base: &b {count: 2}\nqueue: {<<: *b}\n",
          {{3, 1, "unknown key 'base'"}, {4, 9, "(YAML merge keys are not supported)"}}},
         {"a key that is not a string", minimal + "[a, b]: 1\n", {{3, 1, "keys must be plain strings"}}},

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "daemon/dispatch/packet_pipeline.hpp"
+#include "daemon/schedule/round_robin.hpp"
 #include "daemon/forward/marks.hpp"
 #include "tests/unit/support/ip_builder.hpp"
 #include "tests/unit/support/packets.hpp"
@@ -165,6 +166,32 @@ BOOST_FIXTURE_TEST_CASE(an_unavailable_node_gets_no_new_sessions_but_keeps_its_o
     std::set<NodeId> used;
     for (int i = 0; i < 3; ++i) used.insert(invite("back" + std::to_string(i), uint16_t(22000 + 2 * i)).node);
     BOOST_TEST(used.count(first.node) == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(packet_pipeline_reload)
+
+BOOST_FIXTURE_TEST_CASE(new_node_lists_keep_established_sessions_on_their_node, PipelineFixture) {
+    const PipelineDecision first = invite("kept", 20000);
+    BOOST_REQUIRE(first.node != kNoNode);
+    // The node leaves scheduling (a reload removed it; it retires once idle): its session stays.
+    std::vector<NodeEntry> next{node(4)};
+    NodeEntry leaving = node(first.node, false);
+    next.push_back(leaving);
+    pipeline.set_nodes(next);
+    BOOST_TEST(pipeline.node_sessions(first.node) == 1u);  // recounted from the table
+    BOOST_TEST(pipeline.decide(udp_packet(kClient, 20000, kVip, 6000, "rtp")).node == first.node);
+    for (int i = 0; i < 3; ++i) BOOST_TEST(invite("new" + std::to_string(i), uint16_t(21000 + 2 * i)).node == 4);
+    BOOST_TEST(pipeline.node(1 + (first.node % 3)) == nullptr);  // another old node is gone
+}
+
+BOOST_FIXTURE_TEST_CASE(a_new_scheduler_takes_over, PipelineFixture) {
+    RoundRobinScheduler rr;
+    pipeline.set_scheduler(rr);
+    std::vector<NodeId> picks;
+    for (int i = 0; i < 3; ++i) picks.push_back(invite("rr" + std::to_string(i), uint16_t(23000 + 2 * i)).node);
+    BOOST_TEST((std::set<NodeId>(picks.begin(), picks.end()).size() == 3u));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -167,3 +167,19 @@ BOOST_FIXTURE_TEST_CASE(messages_from_unconfigured_hosts_change_nothing, Monitor
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(health_monitor_reload)
+
+BOOST_FIXTURE_TEST_CASE(a_reload_keeps_kept_nodes_and_starts_new_ones_down, MonitorFixture) {
+    healthy(1, 4);
+    BOOST_TEST_REQUIRE(monitor.state(1) == NodeState::up);
+    monitor.set_nodes({1, 3});
+    BOOST_TEST(monitor.state(1) == NodeState::up);  // no new hysteresis for a kept node
+    BOOST_TEST(monitor.known(3));
+    BOOST_TEST(monitor.state(3) == NodeState::down);  // waits for its agent like at start
+    BOOST_TEST(!monitor.known(2));
+    healthy(3, 4);
+    BOOST_TEST(monitor.state(3) == NodeState::up);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -430,6 +430,15 @@ BOOST_AUTO_TEST_CASE(receiver_returns_the_decoded_message) {
     BOOST_TEST(d.load.cpu == 32768.0 / 65535, boost::test_tools::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(a_reload_keeps_the_replay_windows_of_kept_hosts) {
+    ControlReceiver receiver(&test_key(), {1, 2});
+    BOOST_TEST_REQUIRE(receiver.receive(hb(1, 10, kNow), kNow).reject == Reject::none);
+    receiver.set_known_hosts({3, 1});
+    BOOST_TEST(receiver.receive(hb(1, 10, kNow), kNow).reject == Reject::replay);  // window kept
+    BOOST_TEST(receiver.receive(hb(2, 1, kNow), kNow).reject == Reject::unknown_host);  // removed
+    BOOST_TEST(receiver.receive(hb(3, 1, kNow), kNow).reject == Reject::none);  // added
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cluster key
 
