@@ -207,6 +207,7 @@ check: deps
 	$(MAKE) asan
 	$(MAKE) ubsan
 	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(MAKE) package-test
 
 clean:
 	rm -rf build
@@ -214,15 +215,23 @@ clean:
 -include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
 
 # --- Debian packages and their container test (issue 8; packaging/, systemd/) --------------
-# `make deb`: dpkg-buildpackage -us -uc -b in a staging folder (build/deb/pkg, a copy of
-# packaging/debian); debian/rules runs `make all` with BUILD=build/deb/build and installs the
-# binaries, etc/*.yaml, systemd/*.service and packaging/man. The .debs land in build/deb/.
-# `make package-test` (root): boots them in a systemd-nspawn container (tests/packaging/run.sh).
+# `make deb`: dpkg-buildpackage -us -uc -b in a staging folder ($(BUILD)/deb/pkg, a copy of
+# packaging/debian); debian/rules builds the four packaged programs with
+# BUILD=$(BUILD)/deb/build (the packaging's hardening flags, so not the objects of `make all`)
+# and installs them, etc/*.yaml, systemd/*.service, packaging/man and packaging/bash-completion.
+# The .debs land in $(BUILD)/deb/.
+# `make package-test` (root; part of `make check`): saractl's completion test, lintian on the
+# .debs and on packaging/debian as a source package (any error or warning fails; justified ones
+# are in packaging/debian/*.lintian-overrides), then the packages in a booted systemd-nspawn
+# container (tests/packaging/run.sh; a cold root filesystem cache needs the Debian mirror: no
+# network fails the test, it never skips).
 .PHONY: deb package-test
 deb:
 	rm -rf $(BUILD)/deb/pkg $(BUILD)/deb/*.deb $(BUILD)/deb/*.ddeb $(BUILD)/deb/*.buildinfo $(BUILD)/deb/*.changes
 	mkdir -p $(BUILD)/deb/pkg && cp -r packaging/debian $(BUILD)/deb/pkg/debian
-	cd $(BUILD)/deb/pkg && SARA_TOP=$(CURDIR) dpkg-buildpackage -us -uc -b
+	cd $(BUILD)/deb/pkg && SARA_TOP=$(CURDIR) SARA_PKG_BUILD=$(abspath $(BUILD))/deb/build dpkg-buildpackage -us -uc -b
 	ls -l $(BUILD)/deb/*.deb
 package-test: deb
+	tests/packaging/completion-test.sh packaging/bash-completion/saractl $(BUILD)/deb/build/saractl
+	tests/packaging/lint.sh $(BUILD)/deb
 	tests/packaging/run.sh $(BUILD)/deb

@@ -45,6 +45,12 @@ for u in "${UNITS[@]}"; do
     journalctl -u "$u" --no-pager -n 5 -o cat | sed "s/^/  $u: /"
 done
 ok "the three services active"
+# saractl's bash completion, installed, offers the running sarad's node ids for drain.
+comp=/usr/share/bash-completion/completions/saractl
+ids=$(bash -c "source $comp && COMP_WORDS=(saractl drain '') COMP_CWORD=2 && _saractl saractl '' drain && echo \"\${COMPREPLY[*]}\"") \
+    || fail "$comp does not load"
+[[ $ids == 1 ]] || fail "saractl drain <TAB> offers '$ids', want the lab's node 1"
+ok "saractl completion: drain <TAB> -> $ids"
 systemd-analyze verify --man=no /lib/systemd/system/sarad.service /lib/systemd/system/sara-nodeagent.service \
     /lib/systemd/system/sara-gatewayd.service 2>&1 | sed 's/^/  verify: /'
 
@@ -56,13 +62,18 @@ sed -i 's/^heartbeat_interval:.*//' /etc/sara/nodeagent.yaml
 echo "load_interval: 400ms" >> /etc/sara/nodeagent.yaml
 echo "scheduler: {algorithm: round-robin}" >> /etc/sara/dispatcher.yaml
 
+since=$(date '+%Y-%m-%d %H:%M:%S')
 for u in "${UNITS[@]}"; do timeout 30 systemctl reload "$u" || fail "reload $u (good)"; done
 sleep 1
 for u in "${UNITS[@]}"; do
     systemctl is-active --quiet "$u" || fail "$u not active after a good reload"
     [[ $(pid "$u") == "${before[$u]}" ]] || fail "$u restarted on a good reload"
 done
-ok "good reload: active, same PIDs"
+# sarad applies a good config as a diff and says so (daemon/dispatch/dispatcher_daemon.cpp).
+applied=$(journalctl -u sarad --since "$since" --no-pager -o cat | grep '^reload: applied' || true)
+[[ -n $applied ]] || fail "sarad logged no 'reload: applied' after a good reload"
+echo "  sarad: $applied"
+ok "good reload: active, same PIDs, sarad applied it"
 for f in dispatcher nodeagent gateway; do echo "no_such_key: 1" >> /etc/sara/$f.yaml; done
 since=$(date '+%Y-%m-%d %H:%M:%S')
 for u in "${UNITS[@]}"; do timeout 30 systemctl reload "$u" || true; done
