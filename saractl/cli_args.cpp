@@ -41,6 +41,10 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
             r.args.json = true;
             continue;
         }
+        if (a == "--ready") {
+            r.args.ready = true;
+            continue;
+        }
         if (a.starts_with("--")) {
             std::string_view name = a, value;
             bool has_value = false;
@@ -89,7 +93,8 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
                 r.error = "unknown command '" + std::string(a) + "'";
                 return r;
             }
-        } else if ((*command == CtlCommand::drain || *command == CtlCommand::undrain) && !operand) {
+        } else if ((*command == CtlCommand::drain || *command == CtlCommand::undrain || *command == CtlCommand::role) &&
+                   !operand) {
             operand = a;
         } else {
             r.error = "unexpected argument '" + std::string(a) + "'";
@@ -118,6 +123,17 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
         }
         r.args.target = uint32_t(n);
     }
+    if (*command == CtlCommand::role && operand) {
+        if (*operand != "master" && *operand != "backup" && *operand != "fault") {
+            r.error = "role must be master, backup or fault, not '" + std::string(*operand) + "'";
+            return r;
+        }
+        r.args.role = std::string(*operand);
+    }
+    if (r.args.ready && (*command != CtlCommand::role || operand)) {
+        r.error = "--ready applies to `role` alone";
+        return r;
+    }
     if (*command != CtlCommand::sessions && (r.args.node || r.args.limit != CtlArgs{}.limit))
         r.error = "--node and --limit apply to `sessions` only";
     return r;
@@ -131,7 +147,7 @@ std::string request_line(CtlCommand command, const CtlArgs& args, bool second) {
     case CtlCommand::stats: return "stats";
     case CtlCommand::drain: return "drain " + std::to_string(args.target);
     case CtlCommand::undrain: return "undrain " + std::to_string(args.target);
-    case CtlCommand::role: return "role";
+    case CtlCommand::role: return args.ready ? "role ready" : args.role.empty() ? "role" : "role " + args.role;
     case CtlCommand::help: break;
     }
     return "";
@@ -153,7 +169,9 @@ std::string usage_text() {
            "  stats                         every counter sarad keeps\n"
            "  drain NODE                    no new sessions on NODE; established ones continue\n"
            "  undrain NODE                  NODE takes new sessions again (if its health is up)\n"
-           "  role                          the dispatcher's HA role\n"
+           "  role [master|backup|fault]    show the HA role, or set it (keepalived's notify hook)\n"
+           "  role --ready                  exit 0 if this dispatcher may become master (it holds a\n"
+           "                                replica, or no master streams to it), else 1\n"
            "\n"
            "options:\n"
            "  --socket PATH   sarad's control socket\n"

@@ -28,6 +28,8 @@ struct CtlArgs {
     std::optional<uint32_t> node;  // sessions --node N: only that node's sessions
     size_t limit = 1000;           // sessions --limit N (sarad's own default)
     uint32_t target = 0;           // drain/undrain NODE
+    std::string role;              // role master|backup|fault; empty: show
+    bool ready = false;            // role --ready
 };
 
 struct CtlParse {

@@ -70,10 +70,14 @@ int main(int argc, char** argv) {
     case CtlCommand::stats: text = render_stats(doc); break;
     case CtlCommand::drain:
     case CtlCommand::undrain: text = render_drain(doc); break;
-    case CtlCommand::role: text = render_role(doc); break;
+    case CtlCommand::role:
+        text = render_role(doc);
+        // keepalived's track script: not ready is a failure.
+        if (args.ready && !doc.value("ready", false)) exit_code = kExitRefused;
+        break;
     case CtlCommand::help: break;
     }
     if (args.json) std::cout << doc.dump(2) << "\n";
     else std::cout << text;
-    return kExitOk;
+    return exit_code;
 }

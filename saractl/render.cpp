@@ -127,7 +127,13 @@ std::string render_status(const nlohmann::json& stats, const nlohmann::json& nod
 }
 
 std::string render_role(const nlohmann::json& doc) {
-    return "role: " + field(doc, "role") + (doc.contains("detail") ? " (" + field(doc, "detail") + ")" : "") + "\n";
+    std::string out = "role: " + field(doc, "role");
+    if (doc.contains("detail")) out += " (" + field(doc, "detail") + ")";
+    if (doc.contains("synced"))
+        out += std::string(doc.value("ready", false) ? ", ready" : ", not ready") +
+               (doc.value("synced", false) ? " (replica synced)" : " (no replica yet)");
+    if (doc.contains("sessions")) out += ", " + field(doc, "sessions") + " sessions";
+    return out + "\n";
 }
 
 std::string render_drain(const nlohmann::json& doc) {

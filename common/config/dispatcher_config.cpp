@@ -304,7 +304,7 @@ void read_announce(ConfigErrorList& errors, const Field& field, std::optional<An
 
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
     if (!field.present) return;  // single dispatcher
-    MapReader map(errors, field, {"listen", "peer"});
+    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "ready_wait"});
     if (!map.is_map()) return;
     SyncConfig sync;
     // listen: this dispatcher's replication address; peer: the other dispatcher's (required).
@@ -312,6 +312,19 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
     const Field peer = map.require("peer");
     if (read_endpoint(errors, peer, sync.peer) && listen_ok && sync.peer == sync.listen)
         report(errors, peer.mark(), "sync.peer: is the same as sync.listen");
+    // id, peer_id: the two dispatchers' host ids on the sync channel, 1..65535, different
+    // (required; the peer's file has them swapped).
+    const bool id_ok = read_integer<uint16_t>(errors, map.require("id"), sync.id, 1, 65535);
+    const Field peer_id = map.require("peer_id");
+    if (read_integer<uint16_t>(errors, peer_id, sync.peer_id, 1, 65535) && id_ok && sync.peer_id == sync.id)
+        report(errors, peer_id.mark(), "sync.peer_id: is the same as sync.id");
+    // interval: how often the master sends an update, 10ms..1s, default 50ms.
+    read_duration(errors, map.get("interval"), sync.interval, milliseconds(10), seconds(1));
+    // snapshot_interval: how often it sends the whole table, 100ms..10m, default 2s.
+    read_duration(errors, map.get("snapshot_interval"), sync.snapshot_interval, milliseconds(100), std::chrono::minutes(10));
+    // ready_wait: how long a backup without a replica waits for a master's stream before it
+    // may take over (`saractl role --ready`), 100ms..1m, default 3s.
+    read_duration(errors, map.get("ready_wait"), sync.ready_wait, milliseconds(100), std::chrono::minutes(1));
     out = sync;
 }
 

@@ -126,6 +126,11 @@ struct AnnounceConfig {
 struct SyncConfig {
     Endpoint listen;
     Endpoint peer;
+    uint16_t id = 0;        // this dispatcher's host id on the sync channel (required)
+    uint16_t peer_id = 0;   // the peer's (required, != id)
+    std::chrono::milliseconds interval{50};             // master → backup updates
+    std::chrono::milliseconds snapshot_interval{2000};  // full snapshots
+    std::chrono::milliseconds ready_wait{3000};         // see daemon/ha/state_sync.hpp
     friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 

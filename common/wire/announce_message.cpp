@@ -205,21 +205,8 @@ std::vector<uint8_t> encode(const AnnounceMessage& m, const ClusterKey* key) {
 namespace detail {
 
 Decoded decode_announce(std::span<const uint8_t> datagram, const ClusterKey* key) noexcept {
-    if (datagram.size() > kHeaderSize + kMaxAnnounceBody + kMacSize || datagram.size() < kHeaderSize + kMinBody)
-        return rejected(Reject::malformed);
-    std::span<const uint8_t> rest = datagram.subspan(kHeaderSize);
-    if (key) {
-        if (rest.size() < kMacSize || !trailer_matches(*key, datagram)) return rejected(Reject::auth);
-        rest = rest.first(rest.size() - kMacSize);
-    }
-    Decoded d;
-    d.type = MessageType::announce;
-    const size_t body = parse_body(rest, d.announce);
-    const size_t after = rest.size() - body;
-    // With a key the trailer is already cut off; without one, a 32-byte trailer is ignored.
-    const bool fits = after == 0 || (!key && after == kMacSize);
-    if (body == 0 || !fits) return rejected(Reject::malformed);
-    return d;
+    return decode_self_delimiting(datagram, key, MessageType::announce, kMinBody, kMaxAnnounceBody,
+                                  [](std::span<const uint8_t> body, Decoded& d) { return parse_body(body, d.announce); });
 }
 
 }  // namespace detail

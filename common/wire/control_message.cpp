@@ -138,6 +138,7 @@ Decoded decode(std::span<const uint8_t> datagram, const ClusterKey* key) noexcep
     const uint8_t* p = datagram.data();
     if (p[0] != kMagic0 || p[1] != kMagic1 || p[2] != kVersion) return rejected(Reject::malformed);
     if (p[3] == uint8_t(MessageType::announce)) return detail::decode_announce(datagram, key);
+    if (p[3] == uint8_t(MessageType::sync)) return detail::decode_sync(datagram, key);
     const size_t body = body_size(p[3]);
     if (body == 0) return rejected(Reject::malformed);
 

@@ -62,6 +62,24 @@ struct AnnounceMessage {
     Announcement announcement;
 };
 
+// HA state sync between the two dispatchers (daemon/ha; layout in sync_message.hpp). Defined
+// here, beside the other messages, because Decoded holds one.
+enum class SyncKind : uint8_t {
+    update = 1,    // master → backup: changed sessions (table_records blocks), every sync interval
+    snapshot = 2,  // master → backup: chunk `index` of `count` of full snapshot `epoch`
+    resync = 3,    // backup → master: a gap or a (re)start; send a snapshot now
+};
+struct SyncMessage {
+    uint16_t host_id = 0;  // the sender's sync.id
+    uint32_t seq = 0;
+    uint32_t timestamp = 0;  // Unix seconds when sent
+    SyncKind kind = SyncKind::update;
+    uint32_t epoch = 0;   // snapshot number (kind snapshot), else 0
+    uint16_t index = 0;   // chunk (kind snapshot), else 0
+    uint16_t count = 0;   // chunks in the snapshot (kind snapshot, >= 1), else 0
+    std::string payload;  // table_records text; empty for resync
+};
+
 // The shared cluster key. Loaded from a file holding at least 32 bytes as hex text
 // (`openssl rand -hex 32`); surrounding whitespace is ignored. The file must not be
 // world-readable (it is a shared secret). On failure both return nullopt and, if `error` is not
@@ -124,6 +142,7 @@ struct Decoded {
     Heartbeat heartbeat;  // type heartbeat
     LoadVector load;      // type load
     AnnounceMessage announce;  // type announce
+    SyncMessage sync;          // type sync
 };
 
 // Parses and authenticates one datagram (no replay/timestamp checks: those need state, see
@@ -132,7 +151,7 @@ struct Decoded {
 // terminates the process, as it would anywhere else in the daemon.
 //   - A datagram is exactly header + body, or header + body + trailer. Any other length
 //     (truncated, a partial trailer, trailing bytes), a wrong magic or version, a type this
-//     build does not decode (sync comes later) or a heartbeat flag above 3 is
+//     build does not decode or a heartbeat flag above 3 is
 //     Reject::malformed. An announce body has no fixed size: announce_message.hpp says how
 //     decode() finds its end and the trailer, and which field values are malformed.
 //   - With `key`: the trailer is required (header + body alone is Reject::auth) and compared in

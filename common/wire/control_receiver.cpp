@@ -78,8 +78,10 @@ Reject ControlReceiver::check_authentic(const Decoded& d, uint32_t now_unix_seco
             timestamp = d.announce.timestamp;
             break;
         case MessageType::sync:
-            // decode() does not produce it yet; refuse rather than guess at its fields.
-            return Reject::malformed;
+            host_id = d.sync.host_id;
+            seq = d.sync.seq;
+            timestamp = d.sync.timestamp;
+            break;
     }
     HostState* host = find_host(host_id);
     if (!host) return Reject::unknown_host;

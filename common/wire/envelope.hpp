@@ -43,8 +43,34 @@ inline Decoded rejected(Reject r) {
     return d;
 }
 
+// The shared half of decode() for a self-delimiting body (announce, sync): `datagram` must be
+// header + [min_body, max_body] bytes + (with a key: the required trailer, checked before any
+// field is read → Reject::auth). `parse(body_bytes, decoded)` returns the body's length (0:
+// malformed); it must be all the bytes before the trailer, or (no key) be followed by nothing
+// or an ignored 32-byte trailer.
+template <typename Parse>
+Decoded decode_self_delimiting(std::span<const uint8_t> datagram, const ClusterKey* key, MessageType type,
+                               size_t min_body, size_t max_body, Parse&& parse) noexcept {
+    if (datagram.size() > kHeaderSize + max_body + kMacSize || datagram.size() < kHeaderSize + min_body)
+        return rejected(Reject::malformed);
+    std::span<const uint8_t> rest = datagram.subspan(kHeaderSize);
+    if (key) {
+        if (rest.size() < kMacSize || !trailer_matches(*key, datagram)) return rejected(Reject::auth);
+        rest = rest.first(rest.size() - kMacSize);
+    }
+    Decoded d;
+    d.type = type;
+    const size_t body = parse(rest, d);
+    const size_t after = rest.size() - body;
+    const bool fits = after == 0 || (!key && after == kMacSize);
+    if (body == 0 || !fits) return rejected(Reject::malformed);
+    return d;
+}
+
 // decode() for a datagram whose header decode() has checked and whose type is announce
 // (announce_message.cpp; the rules are in announce_message.hpp).
 Decoded decode_announce(std::span<const uint8_t> datagram, const ClusterKey* key) noexcept;
+// The same for a sync datagram (sync_message.cpp; the rules are in sync_message.hpp).
+Decoded decode_sync(std::span<const uint8_t> datagram, const ClusterKey* key) noexcept;
 
 }  // namespace sara::wire::detail

@@ -21,6 +21,10 @@
 #include "common/util/clock.hpp"
 #include "daemon/admit/admission.hpp"
 #include "daemon/dispatch/config_reload.hpp"
+#include "daemon/ha/state_sync.hpp"
+#include "common/net/datagram_sender.hpp"
+#include "common/util/time_sequence.hpp"
+#include "common/wire/sync_message.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_preinstall.hpp"
@@ -173,6 +177,8 @@ struct Runtime {
         if (preinstall) all(preinstall_counters, "");
         if (listener) all(listener->counters(), "");
         if (announce_listener) all(announce_listener->counters(), "announce_");
+        if (sync) all(sync->counters(), "");
+        if (sync_listener) all(sync_listener->counters(), "sync_");
         all(queue_totals(), "");
     }
     // The queues' counters summed. They are written by their own threads: a snapshot.
@@ -219,8 +225,54 @@ struct Runtime {
     // What sarad has in the kernel (main thread only); kernel_dirty: install it again.
     KernelSetupSpec kernel_spec;
     bool kernel_dirty = false;
+    // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`.
+    std::unique_ptr<StateSync> sync;
+    std::unique_ptr<ControlListener> sync_listener;
+    std::unique_ptr<DatagramSender> sync_sender;
+    std::mutex sync_send_lock;  // the sync thread and the listener's resync replies
+    uint32_t sync_seq = 0;      // guarded by sync_send_lock
+    void send_sync(wire::SyncMessage m, const Logger& log);
+    nlohmann::json role_request(std::string_view arg, const Logger& log);
     std::atomic<bool> stop{false};
 };
+
+// Stamps and sends one sync message to the peer (any thread).
+void Runtime::send_sync(wire::SyncMessage m, const Logger& log) {
+    std::lock_guard guard(sync_send_lock);
+    m.seq = sync_seq++;
+    m.timestamp = uint32_t(std::time(nullptr));
+    const std::vector<uint8_t> datagram = wire::encode(m, key ? &*key : nullptr);
+    if (datagram.empty()) return;  // cannot happen: StateSync builds valid messages
+    if (sync_sender->send_to_all(datagram) == 0 && sync_sender->counters().send_errors_total == 1)
+        log.warning("sync: cannot send to the peer: " + sync_sender->last_error() + " (counted from now on)");
+}
+
+// `role` (show), `role ready`, `role master|backup|fault` (keepalived's notify hook through
+// saractl). Caller holds `lock`.
+nlohmann::json Runtime::role_request(std::string_view arg, const Logger& log) {
+    if (!sync) {
+        if (arg.empty()) return {{"role", "single"}, {"ready", true}, {"detail", "no sync configured"}};
+        return {{"error", "no sync configured: this dispatcher runs alone (role single)"}};
+    }
+    if (arg == "ready") return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()}};
+    if (!arg.empty()) {
+        HaRole role;
+        if (arg == "master") role = HaRole::master;
+        else if (arg == "backup") role = HaRole::backup;
+        else if (arg == "fault") role = HaRole::fault;
+        else return {{"error", "unknown role '" + std::string(arg) + "'; try master, backup or fault"}};
+        const HaRole before = sync->role();
+        sync->set_role(role, table);
+        pipeline.set_accept_new_sessions(role == HaRole::master);
+        if (before != role) {
+            log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" +
+                       std::to_string(table.session_count()) + " sessions in the table)");
+            if (role != HaRole::master) send_sync(sync->resync_request(), log);
+        }
+    }
+    return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()},
+            {"sessions", table.session_count()}};
+}
 
 // SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a
 // removed node retires only once its last session ended (retire_idle_nodes).
@@ -336,14 +388,11 @@ std::string Runtime::control_request(std::string_view request, const Logger& log
         out = set_operator_drain(request.substr(6), true, log);
     } else if (request.starts_with("undrain ")) {
         out = set_operator_drain(request.substr(8), false, log);
-    } else if (request == "role") {
-        // HA (DESIGN §9, `sync:`) is not implemented yet: every sarad runs alone.
-        out["role"] = "single";
-        out["sync_configured"] = config.sync.has_value();
-        out["detail"] = config.sync ? "sync is configured but HA is not implemented yet; running alone"
-                                    : "no sync configured";
+    } else if (request == "role" || request.starts_with("role ")) {
+        out = role_request(request.size() > 5 ? request.substr(5) : std::string_view(), log);
     } else {
-        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], drain NODE, undrain NODE, role";
+        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], drain NODE, undrain NODE, "
+                       "role [ready|master|backup|fault]";
     }
     return out.dump() + "\n";
 }
@@ -521,6 +570,56 @@ void reload(Runtime& rt, const KernelSetup& kernel, const std::string& config_pa
     (void)notify_systemd("READY=1");
 }
 
+// HA (`sync:`): starts as backup — no new sessions, a resync request to the peer — until
+// keepalived's notify hook says otherwise (`saractl role master`).
+bool start_sync(Runtime& rt, const Logger& log, std::string* error) {
+    const SyncConfig& c = *rt.config.sync;
+    rt.sync = std::make_unique<StateSync>(
+        SyncSettings{c.id, c.peer_id, c.interval, c.snapshot_interval, c.ready_wait}, rt.clock);
+    Runtime* r = &rt;
+    rt.sync->set_on_table_replaced([r] { r->identifier.forget_sessions(); });
+    rt.pipeline.set_accept_new_sessions(false);
+    rt.sync_sender = DatagramSender::open({c.peer}, error);
+    if (!rt.sync_sender) return false;
+    // Time-based, so that a restarted sarad is not refused as a replay by its peer.
+    rt.sync_seq = time_based_first_seq(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()),
+        c.interval);
+    rt.sync_listener = ControlListener::start(
+        c.listen, rt.key ? &*rt.key : nullptr, {c.peer_id},
+        [r, &log](const wire::Decoded& d) {
+            if (d.type != wire::MessageType::sync) return;
+            std::optional<wire::SyncMessage> reply;
+            {
+                std::lock_guard guard(r->lock);
+                reply = r->sync->on_message(d.sync, r->table);
+            }
+            if (reply) r->send_sync(*reply, log);
+        },
+        error);
+    if (!rt.sync_listener) return false;
+    log.notice("ha: sync with " + c.peer.to_string() + " (id " + std::to_string(c.id) + ", peer " +
+               std::to_string(c.peer_id) + "); role backup until told otherwise");
+    rt.send_sync(rt.sync->resync_request(), log);
+    return true;
+}
+
+// The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer.
+void sync_thread(Runtime& rt, const Logger& log) {
+    const auto interval = rt.config.sync->interval;
+    auto next = std::chrono::steady_clock::now();
+    while (!rt.stop) {
+        next += interval;
+        std::this_thread::sleep_until(next);
+        std::vector<wire::SyncMessage> out;
+        {
+            std::lock_guard guard(rt.lock);
+            out = rt.sync->tick(rt.table);
+        }
+        for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
+    }
+}
+
 }  // namespace
 
 int check_config(const std::string& config_path) {
@@ -651,6 +750,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             &error);
         if (!rt->announce_listener) return fail(error);
     }
+    if (config.sync && !start_sync(*rt, log, &error)) return fail(error);
     auto metrics = MetricsServer::start(config.metrics.listen, [&] { return rt->metrics_text(); }, &error);
     if (!metrics) {
         log.warning(error + "; running without the Prometheus endpoint");
@@ -662,6 +762,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     std::vector<std::thread> threads;
     for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
+    if (rt->sync) threads.emplace_back(sync_thread, std::ref(*rt), std::ref(log));
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");
@@ -727,6 +828,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     for (auto& t : threads) t.join();
     rt->listener.reset();
     rt->announce_listener.reset();
+    rt->sync_listener.reset();
     control.reset();
     metrics.reset();
     rt->queues.clear();

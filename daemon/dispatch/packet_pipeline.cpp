@@ -42,7 +42,12 @@ uint64_t PacketPipeline::node_sessions(NodeId id) const {
     return 0;
 }
 
-NodeId PacketPipeline::assign_node(Session& session, bool* refused) {
+NodeId PacketPipeline::assign_node(SessionId session_id, bool* refused) {
+    Session& session = identifier_.table().session(session_id);
+    if (!accept_new_sessions_) {
+        ++counters_.pipeline_standby_dropped_total;
+        return kNoNode;
+    }
     if (!admission_.admit_new_session()) {
         ++counters_.pipeline_admission_rejected_total;
         *refused = true;
@@ -54,6 +59,7 @@ NodeId PacketPipeline::assign_node(Session& session, bool* refused) {
         return kNoNode;
     }
     session.node = id;
+    identifier_.table().mark_changed(session_id);  // the HA backup learns the node
     for (NodeView& v : views_)
         if (v.id == id) ++v.sessions;
     ++counters_.pipeline_sessions_assigned_total;
@@ -86,7 +92,7 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
         return {Verdict::drop(), kNoNode};
     }
     bool refused = false;
-    const NodeId node = session.node != kNoNode ? session.node : assign_node(session, &refused);
+    const NodeId node = session.node != kNoNode ? session.node : assign_node(c.session, &refused);
     if (node == kNoNode) return {Verdict::drop(), kNoNode, refused};
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;

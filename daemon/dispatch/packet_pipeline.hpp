@@ -29,6 +29,7 @@ namespace sara {
     X(pipeline_admission_rejected_total, "New sessions rejected by admission control")           \
     X(pipeline_degraded_dropped_total, "Queued packets of established sessions dropped (degradation above T3)") \
     X(pipeline_no_node_total, "New sessions dropped: no node available")                         \
+    X(pipeline_standby_dropped_total, "New sessions dropped unanswered: this dispatcher is not the HA master") \
     X(pipeline_sessions_assigned_total, "Sessions given a node")                                 \
     X(pipeline_signalling_verdicts_total, "Signalling packets forwarded (never offloaded)")       \
     X(pipeline_data_verdicts_total, "Data-flow packets forwarded with a mark to save (offload)")
@@ -66,6 +67,10 @@ public:
     // none of its counts) and scheduler. `scheduler` must outlive the pipeline or the next call.
     void set_nodes(std::vector<NodeEntry> nodes);
     void set_scheduler(Scheduler& scheduler) { scheduler_ = &scheduler; }
+    // HA: a backup (or faulted) dispatcher forwards the packets of sessions it knows (its
+    // replica; traffic reaches it only once VRRP moved the address) but takes no new session,
+    // dropping it unanswered; the master takes them.
+    void set_accept_new_sessions(bool accept) { accept_new_sessions_ = accept; }
 
     const std::vector<NodeEntry>& nodes() const { return nodes_; }
     const NodeEntry* node(NodeId id) const;
@@ -75,7 +80,7 @@ public:
 
 private:
     // kNoNode when admission refused the session (*refused = true) or no node is available.
-    NodeId assign_node(Session& session, bool* refused);
+    NodeId assign_node(SessionId session, bool* refused);
     void recount_sessions();
 
     SessionIdentifier& identifier_;
@@ -85,6 +90,7 @@ private:
     std::vector<NodeView> views_;  // parallel to nodes_
     IpAddress vip_;
     PipelineCounters counters_;
+    bool accept_new_sessions_ = true;
 };
 
 }  // namespace sara

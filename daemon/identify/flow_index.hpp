@@ -23,7 +23,7 @@ struct FlowEntry {
     uint8_t service = 0;        // index of the service whose timeout applies
     FlowStatus status = FlowStatus::fresh;
     FlowIdentity identity = FlowIdentity::signalling;
-    uint8_t node_hint = 0;      // spare byte, keeps the entry at 12 bytes
+    uint8_t journaled = 0;      // 1 while in the table's replication journal (HA sync)
 };
 static_assert(sizeof(FlowEntry) == 12, "FlowEntry is in every table slot: keep it small");
 

@@ -192,7 +192,7 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
     const FlowKey key = p.flow_key();
     SessionId connection;
     if (FlowEntry* flow = table_.find_flow(key)) {
-        table_.touch_flow(*flow);
+        table_.touch_flow(key, *flow);
         connection = flow->session;
     } else {
         const ServiceProtocol protocol = services_.service(service).protocol;
@@ -390,7 +390,7 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
     c.offload = true;
     const FlowKey key = p.flow_key();
     if (FlowEntry* flow = table_.find_flow(key)) {
-        table_.touch_flow(*flow);
+        table_.touch_flow(key, *flow);
         c.session = flow->session;
         c.identity = flow->identity;
         return c;
@@ -403,7 +403,7 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
             const SessionId id = f->session;
             table_.remove_flow(partial);
             if (FlowEntry* exact = table_.add_flow(key, id, FlowIdentity::announced)) {
-                table_.touch_flow(*exact);
+                table_.touch_flow(key, *exact);
                 c.session = id;
                 c.identity = FlowIdentity::secondary;
                 return c;

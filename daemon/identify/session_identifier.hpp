@@ -96,6 +96,12 @@ public:
 
     const IdentifierCounters& counters() const { return counters_; }
     SessionTable& table() { return table_; }
+    // The table was replaced (an HA backup applied a snapshot): per-session and per-stream
+    // state refers to sessions that are gone.
+    void forget_sessions() {
+        streams_.clear();
+        negotiations_.clear();
+    }
 
 private:
     struct Endpoint {

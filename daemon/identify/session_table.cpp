@@ -58,6 +58,7 @@ SessionId SessionTable::create_session(ServiceProtocol protocol, std::string_vie
     if (!key.empty()) by_key_.insert(id);
     ++live_sessions_;
     ++counters_.sessions_created_total;
+    mark_changed(id);
     if (error) *error = TableError::none;
     return id;
 }
@@ -72,6 +73,7 @@ bool SessionTable::assign_key(SessionId id, std::string_view key) {
     if (find_session(s.protocol, key) != kNoSession) return false;
     s.key.assign(key);
     by_key_.insert(id);
+    mark_changed(id);
     return true;
 }
 
@@ -81,6 +83,7 @@ void SessionTable::end_session(SessionId id) {
     s.state = SessionState::completed;
     s.last_seen_ms = now_ms();
     ++counters_.sessions_completed_total;
+    mark_changed(id);
 }
 
 FlowEntry* SessionTable::add_flow(const FlowKey& key, SessionId session, FlowIdentity identity, TableError* error) {
@@ -104,14 +107,18 @@ FlowEntry* SessionTable::add_flow(const FlowKey& key, SessionId session, FlowIde
     entry.identity = identity;
     auto [flow, inserted] = flows_.emplace(key, entry);
     (void)inserted;
+    mark_flow_changed(key, *flow);
+    mark_changed(session);
     ++s.flow_count;
     if (identity == FlowIdentity::announced) ++s.announced_count;
     ++counters_.flows_created_total;
     return flow;
 }
 
-void SessionTable::touch_flow(FlowEntry& flow) {
+void SessionTable::touch_flow(const FlowKey& key, FlowEntry& flow) {
     const uint32_t now = now_ms();
+    mark_flow_changed(key, flow);
+    mark_changed(flow.session);
     if (flow.identity == FlowIdentity::announced) {
         flow.identity = FlowIdentity::secondary;
         --sessions_[flow.session].announced_count;
@@ -142,6 +149,8 @@ void SessionTable::move_flow(const FlowKey& key, SessionId to) {
         return;
     }
     flow->session = to;
+    mark_flow_changed(key, *flow);
+    mark_changed(to);
     ++sessions_[to].flow_count;
     if (flow->identity == FlowIdentity::announced) ++sessions_[to].announced_count;
     release_flow_reference(from, flow->identity);
@@ -184,8 +193,28 @@ void SessionTable::maybe_free_session(SessionId id, uint32_t now) {
     free_session(id);
 }
 
+TableJournal SessionTable::take_journal() {
+    TableJournal out;
+    std::swap(out, journal_);
+    for (SessionId id : out.sessions) sessions_[id].journaled = false;
+    for (const FlowKey& k : out.flows)
+        if (FlowEntry* f = flows_.find(k)) f->journaled = 0;
+    return out;
+}
+
+void SessionTable::clear() {
+    flows_.erase_if([](const FlowKey&, FlowEntry&) { return true; });
+    for (SessionId id = 0; id < sessions_.size(); ++id)
+        if (sessions_[id].in_use) {
+            sessions_[id].flow_count = 0;
+            free_session(id);
+        }
+    journal_ = TableJournal{};
+}
+
 void SessionTable::free_session(SessionId id) {
     Session& s = sessions_[id];
+    s.journaled = false;
     if (!s.key.empty()) by_key_.erase(id);
     s.in_use = false;
     s.key.clear();

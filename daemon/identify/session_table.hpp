@@ -62,6 +62,13 @@ struct Session {
     bool in_use = false;
     bool confirmed = false;      // SIP: a 2xx to the INVITE was seen (a later final error
                                  // answers a re-INVITE and does not end the call)
+    bool journaled = false;      // in the replication journal (HA sync) since the last take
+};
+
+// What changed since the last SessionTable::take_journal() (HA: the master's incremental update).
+struct TableJournal {
+    std::vector<SessionId> sessions;  // may name freed slots: check in_use
+    std::vector<FlowKey> flows;       // may name removed flows: look them up
 };
 
 enum class TableError : uint8_t { none, table_full, session_flow_limit, announced_limit, key_too_long };
@@ -85,7 +92,10 @@ public:
     bool assign_key(SessionId id, std::string_view key);
     Session& session(SessionId id) { return sessions_[id]; }
     const Session& session(SessionId id) const { return sessions_[id]; }
-    void touch_session(SessionId id) { sessions_[id].last_seen_ms = now_ms(); }
+    void touch_session(SessionId id) {
+        sessions_[id].last_seen_ms = now_ms();
+        mark_changed(id);  // a signalling packet: its state, node or key may change with it
+    }
     // Signalling ended the session: counted completed now; its flows live on until purged
     // (late media still reaches the same node).
     void end_session(SessionId id);
@@ -97,9 +107,10 @@ public:
     // when a bound is hit. An existing flow is left as it is.
     FlowEntry* add_flow(const FlowKey& key, SessionId session, FlowIdentity identity,
                         TableError* error = nullptr);
-    // Counts a packet on a flow: refreshes its time and its session's, promotes status
-    // (fresh → established) and identity (announced → secondary).
-    void touch_flow(FlowEntry& flow);
+    // Counts a packet on a flow (`flow` is find_flow(key)): refreshes its time and its
+    // session's, promotes status (fresh → established) and identity (announced → secondary).
+    // Journaled with its session: a packet may change either (a key, a node, a state).
+    void touch_flow(const FlowKey& key, FlowEntry& flow);
     // Removes one flow (e.g. a partial flow replaced by its completed form).
     void remove_flow(const FlowKey& key);
     // Moves a flow to another session (an RTSP client reconnecting with its Session id). A
@@ -118,6 +129,21 @@ public:
         for (SessionId id = 0; id < sessions_.size(); ++id)
             if (sessions_[id].in_use) fn(id, sessions_[id]);
     }
+
+    // --- replication journal (HA sync, daemon/ha) --------------------------------------------
+    // While enabled, the table remembers which sessions and flows changed (created, keyed,
+    // touched by signalling, ended, flows added, moved or promoted) since the last
+    // take_journal(). Bounded by the table itself: each entry is flagged, listed once.
+    void enable_journal(bool on) { journal_on_ = on; }
+    void mark_changed(SessionId id) {
+        if (journal_on_ && !sessions_[id].journaled) {
+            sessions_[id].journaled = true;
+            journal_.sessions.push_back(id);
+        }
+    }
+    TableJournal take_journal();
+    // Every session and flow removed, counters kept (a backup replacing its replica).
+    void clear();
 
     const SessionTableCounters& counters() const { return counters_; }
     uint32_t now_ms() const;
@@ -165,6 +191,14 @@ private:
     absl::flat_hash_set<SessionId, KeyHash, KeyEq> by_key_;
     FlowIndex flows_;
     SessionTableCounters counters_;
+    bool journal_on_ = false;
+    TableJournal journal_;
+    void mark_flow_changed(const FlowKey& key, FlowEntry& flow) {
+        if (journal_on_ && !flow.journaled) {
+            flow.journaled = 1;
+            journal_.flows.push_back(key);
+        }
+    }
 };
 
 }  // namespace sara

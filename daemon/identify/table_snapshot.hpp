@@ -1,11 +1,10 @@
 // A snapshot of the session table on disk, so that a stopped-and-restarted sarad routes the
 // established sessions' signalling and media to the same nodes (DESIGN §9: kernel marks
 // persist across a restart; the table is reloaded from here). Written at a clean stop,
-// read at start. Text, one record per line, versioned:
-//   sara-snapshot 1
-//   S <protocol> <state> <node> <service> <confirmed> <key or ->
-//   F <session-record-number> <proto> <src> <sport> <dst> <dport> <identity> <status>
-// Loading is strict: a malformed line stops loading and is reported; what was read stays.
+// read at start. Text, versioned: the line "sara-snapshot 2", then the table as the records of
+// table_records.hpp (one S line per session, each followed by its F lines).
+// Loading is strict: a malformed line stops loading and is reported; the sessions before its
+// block stay.
 #pragma once
 
 #include <iosfwd>

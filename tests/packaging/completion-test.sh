@@ -57,6 +57,11 @@ expect "--help --json --limit --node --socket -h" -
 expect "--help --json --limit --node --socket" sessions --
 expect "--help --json --socket" nodes --
 expect "--json" stats --j
+expect "--help --json --ready --socket" role --
+expect "backup fault master" role ""
+expect "master" role m
+expect "" role master ""
+expect "--help --json --socket" role master --
 expect "$COMMANDS" --json ""
 expect "" status ""
 expect "1 12" drain ""
@@ -80,11 +85,12 @@ expect "1 12" --socket = "$TMP/sock/sarad.sock" drain ""
 # nothing else.
 if [[ -n $SARACTL ]]; then
     help=$("$SARACTL" --help)
-    want_cmds=$(sed -n '/^commands:/,/^options:/p' <<<"$help" | awk '/^  [a-z]/ { print $1 }' | sort | tr '\n' ' ')
+    want_cmds=$(sed -n '/^commands:/,/^options:/p' <<<"$help" | awk '/^  [a-z]/ { print $1 }' | sort -u | tr '\n' ' ')
     got_cmds=$(complete_words "")
     [[ ${want_cmds% } == "$got_cmds" ]] || fail "saractl --help lists commands '${want_cmds% }', completion has '$got_cmds'"
     want_opts=$(grep -oE '(^|[ [,])--?[a-z]+' <<<"$help" | grep -oE -- '--?[a-z]+' | sort -u | tr '\n' ' ')
-    got_opts=$(complete_words -)
+    # Every option somewhere: the global ones and role's --ready.
+    got_opts=$({ complete_words -; echo; complete_words role -; } | tr ' ' '\n' | grep . | sort -u | tr '\n' ' ' | sed 's/ $//')
     [[ ${want_opts% } == "$got_opts" ]] || fail "saractl --help lists options '${want_opts% }', completion has '$got_opts'"
 fi
 

@@ -59,6 +59,9 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     BOOST_TEST(c.health->heartbeat_interval.count() == 200);
     BOOST_TEST_REQUIRE(c.sync.has_value());
     BOOST_TEST(c.sync->peer.to_string() == "198.18.2.2:7401");
+    BOOST_TEST(c.sync->id == 1001);
+    BOOST_TEST(c.sync->peer_id == 1002);
+    BOOST_TEST((c.sync->interval == milliseconds(50)));
     BOOST_TEST_REQUIRE(c.announce.has_value());
     BOOST_TEST(c.announce->listen.port == 7402);
     // Every other value in the sample is the documented default.
@@ -217,7 +220,10 @@ BOOST_AUTO_TEST_CASE(required_fields) {
          {{3, 5, "nodes[0]: missing required key 'address'"}, {3, 5, "nodes[0]: missing required key 'mac'"}}},
         {"empty value is reported at its key", minimal + "health:\n", {{3, 1, "health: expected a mapping, got nothing"}}},
         {"section with a required key", minimal + "sync: {listen: '198.18.2.1:7401'}\n",
-         {{3, 7, "sync: missing required key 'peer'"}}},
+         {{3, 7, "sync: missing required key 'peer'"}, {3, 7, "sync: missing required key 'id'"},
+          {3, 7, "sync: missing required key 'peer_id'"}}},
+        {"sync ids must differ", minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 7}\n",
+         {{3, 76, "sync.peer_id: is the same as sync.id"}}},
     };
     for (const ErrorCase& c : cases) check_case(c);
 }

@@ -53,11 +53,11 @@ BOOST_FIXTURE_TEST_CASE(flow_status_and_identity_follow_packets, TableFixture) {
     BOOST_REQUIRE(f);
     BOOST_TEST(f->identity == FlowIdentity::announced);
     BOOST_TEST(table.session(s).announced_count == 1);
-    table.touch_flow(*f);  // first packet confirms it
+    table.touch_flow(media, *f);  // first packet confirms it
     BOOST_TEST(f->identity == FlowIdentity::secondary);
     BOOST_TEST(f->status == FlowStatus::fresh);
     BOOST_TEST(table.session(s).announced_count == 0);
-    table.touch_flow(*f);  // second packet
+    table.touch_flow(media, *f);  // second packet
     BOOST_TEST(f->status == FlowStatus::established);
     BOOST_TEST(table.counters().flows_confirmed_total == 1u);
 }
@@ -90,7 +90,7 @@ BOOST_FIXTURE_TEST_CASE(a_packet_restarts_the_timeout, TableFixture) {
     const FlowKey media = udp_key("198.18.1.2", 20000, "198.18.100.10", 6000);
     BOOST_REQUIRE(table.add_flow(media, s, FlowIdentity::signalling));
     clock.advance(50s);
-    table.touch_flow(*table.find_flow(media));
+    table.touch_flow(media, *table.find_flow(media));
     clock.advance(50s);  // 100 s since creation, 50 s since the last packet
     table.purge();
     BOOST_TEST(table.find_flow(media));

@@ -53,11 +53,13 @@ BOOST_AUTO_TEST_CASE(malformed_snapshots_are_reported_not_trusted) {
     const Case cases[] = {
         {"empty file", "", 0},
         {"wrong version", "sara-snapshot 9\n", 0},
-        {"bad protocol", "sara-snapshot 1\nS 7 0 1 0 0 key\n", 0},
-        {"flow of an unknown record", "sara-snapshot 1\nS 0 0 1 0 0 key\nF 5 17 198.18.1.2 1 198.18.100.10 2 2 1\n", 1},
-        {"port out of range", "sara-snapshot 1\nS 0 0 1 0 0 key\nF 0 17 198.18.1.2 70000 198.18.100.10 2 2 1\n", 1},
-        {"mixed families", "sara-snapshot 1\nS 0 0 1 0 0 key\nF 0 17 198.18.1.2 1 2001:db8::1 2 2 1\n", 1},
-        {"garbage line", "sara-snapshot 1\nS 0 0 1 0 0 key\n\x01\x02\n", 1},
+        {"version 1 (before the shared record format)", "sara-snapshot 1\nS 0 0 1 0 0 key\n", 0},
+        {"bad protocol", "sara-snapshot 2\nS 7 0 1 0 0 key\n", 0},
+        {"a flow before any session", "sara-snapshot 2\nF 17 198.18.1.2 1 198.18.100.10 2 2 1\n", 0},
+        {"port out of range: its block is dropped", "sara-snapshot 2\nS 0 0 1 0 0 key\nF 17 198.18.1.2 70000 198.18.100.10 2 2 1\n", 0},
+        {"mixed families", "sara-snapshot 2\nS 0 0 1 0 0 key\nF 17 198.18.1.2 1 2001:db8::1 2 2 1\n", 0},
+        {"trailing field", "sara-snapshot 2\nS 0 0 1 0 0 key extra\n", 0},
+        {"a good block stays, the bad one after it does not", "sara-snapshot 2\nS 0 0 1 0 0 a\nS 0 0 1 0 0 b\n\x01\x02\n", 1},
     };
     for (const Case& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {

@@ -82,6 +82,10 @@ BOOST_AUTO_TEST_CASE(bad_command_lines_say_why) {
         {"--limit 0", {"sessions", "--limit", "0"}, "--limit wants a number from 1 to 1000000, not '0'"},
         {"--limit negative", {"sessions", "--limit=-1"}, "--limit wants a number from 1 to 1000000, not '-1'"},
         {"--node on nodes", {"nodes", "--node", "1"}, "--node and --limit apply to `sessions` only"},
+        {"an unknown role", {"role", "primary"}, "role must be master, backup or fault, not 'primary'"},
+        {"--ready with a role", {"role", "master", "--ready"}, "--ready applies to `role` alone"},
+        {"--ready on status", {"status", "--ready"}, "--ready applies to `role` alone"},
+        {"two roles", {"role", "master", "backup"}, "unexpected argument 'backup'"},
     };
     for (const Case& c : cases) {
         BOOST_TEST_CONTEXT(c.what) { BOOST_TEST(parse_ctl_args(c.argv).error == c.error); }
@@ -94,6 +98,9 @@ BOOST_AUTO_TEST_CASE(request_lines) {
     BOOST_TEST(request_line(CtlCommand::drain, parse({"drain", "7"}).args) == "drain 7");
     BOOST_TEST(request_line(CtlCommand::undrain, parse({"undrain", "7"}).args) == "undrain 7");
     BOOST_TEST(request_line(CtlCommand::role, {}) == "role");
+    BOOST_TEST(request_line(CtlCommand::role, parse({"role", "master"}).args) == "role master");
+    BOOST_TEST(request_line(CtlCommand::role, parse({"role", "fault"}).args) == "role fault");
+    BOOST_TEST(request_line(CtlCommand::role, parse({"--ready", "role"}).args) == "role ready");
     BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--limit", "20"}).args) == "sessions 20");
     // Filtering by node happens here, so sarad is asked for every session.
     BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--node", "1"}).args) == "sessions 1000000");

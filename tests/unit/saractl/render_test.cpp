@@ -81,6 +81,10 @@ BOOST_AUTO_TEST_CASE(status_summarises_stats_and_nodes) {
 BOOST_AUTO_TEST_CASE(role_and_drain_lines) {
     BOOST_TEST(render_role(json::parse(R"({"role":"single","detail":"no sync configured"})")) ==
                "role: single (no sync configured)\n");
+    BOOST_TEST(render_role(json::parse(R"({"role":"backup","ready":false,"synced":false,"sessions":0})")) ==
+               "role: backup, not ready (no replica yet), 0 sessions\n");
+    BOOST_TEST(render_role(json::parse(R"({"role":"master","ready":true,"synced":true,"sessions":12})")) ==
+               "role: master, ready (replica synced), 12 sessions\n");
     BOOST_TEST(render_drain(json::parse(R"({"node":1,"name":"n1","drained":true,"changed":true})")) ==
                "node 1 (n1): drained: no new sessions, established ones continue\n");
     const json undrained = json::parse(R"({"node":1,"name":"n1","drained":false,"changed":true,"available":false})");

@@ -1,0 +1,66 @@
+#include "common/wire/sync_message.hpp"
+
+#include "common/wire/envelope.hpp"
+
+namespace sara::wire {
+namespace {
+
+using detail::get_u16;
+using detail::get_u32;
+using detail::put_u16;
+using detail::put_u32;
+
+bool valid(const SyncMessage& m) {
+    if (m.payload.size() > kMaxSyncPayload) return false;
+    switch (m.kind) {
+        case SyncKind::snapshot: return m.count >= 1 && m.index < m.count;
+        case SyncKind::update: return m.epoch == 0 && m.index == 0 && m.count == 0;
+        case SyncKind::resync: return m.epoch == 0 && m.index == 0 && m.count == 0 && m.payload.empty();
+    }
+    return false;
+}
+
+// The body's length, or 0 when `bytes` does not start with a valid body.
+size_t parse_body(std::span<const uint8_t> bytes, SyncMessage& m) noexcept {
+    if (bytes.size() < kSyncFixedBody) return 0;
+    const uint8_t* p = bytes.data();
+    m.host_id = get_u16(p);
+    m.seq = get_u32(p + 2);
+    m.timestamp = get_u32(p + 6);
+    if (p[10] < 1 || p[10] > 3) return 0;
+    m.kind = SyncKind(p[10]);
+    m.epoch = get_u32(p + 11);
+    m.index = get_u16(p + 15);
+    m.count = get_u16(p + 17);
+    const size_t payload = get_u16(p + 19);
+    if (payload > kMaxSyncPayload || bytes.size() < kSyncFixedBody + payload) return 0;
+    m.payload.assign(reinterpret_cast<const char*>(p + kSyncFixedBody), payload);
+    return valid(m) ? kSyncFixedBody + payload : 0;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const SyncMessage& m, const ClusterKey* key) {
+    if (!valid(m)) return {};
+    std::vector<uint8_t> out = detail::start_datagram(MessageType::sync, kSyncFixedBody + m.payload.size(), key);
+    put_u16(out, m.host_id);
+    put_u32(out, m.seq);
+    put_u32(out, m.timestamp);
+    out.push_back(uint8_t(m.kind));
+    put_u32(out, m.epoch);
+    put_u16(out, m.index);
+    put_u16(out, m.count);
+    put_u16(out, uint16_t(m.payload.size()));
+    out.insert(out.end(), m.payload.begin(), m.payload.end());
+    return detail::finish_datagram(std::move(out), key);
+}
+
+namespace detail {
+
+Decoded decode_sync(std::span<const uint8_t> datagram, const ClusterKey* key) noexcept {
+    return decode_self_delimiting(datagram, key, MessageType::sync, kSyncFixedBody, kSyncFixedBody + kMaxSyncPayload,
+                                  [](std::span<const uint8_t> body, Decoded& d) { return parse_body(body, d.sync); });
+}
+
+}  // namespace detail
+}  // namespace sara::wire

@@ -1,0 +1,34 @@
+// The HA state-sync datagram between the two dispatchers (DESIGN §9, daemon/ha): in the
+// control channel's envelope — 'S' 'A' | version 1 | type 4 (MessageType::sync) | body |
+// HMAC-SHA256 trailer — and checked like every control message (known host, timestamp skew,
+// replay window per host and type) by ControlReceiver.
+//
+// Body (network byte order):
+//   host_id u16 | seq u32 | timestamp u32 | kind u8 (SyncKind 1..3) | epoch u32 | index u16 |
+//   count u16 | payload_len u16 (0..kMaxSyncPayload) | payload bytes
+// Rules (anything else is Reject::malformed): kind snapshot has count >= 1 and index < count;
+// update and resync have epoch, index and count 0; resync has no payload. The payload is text
+// (table_records.hpp) and is parsed by the receiver, not here.
+//
+// The body is self-delimiting (payload_len). With `key` the last 32 bytes are the trailer,
+// checked before any field is read (no trailer or a wrong one: Reject::auth), and the body must
+// fill exactly the bytes between header and trailer. With `key` null the body is read from the
+// header on and may be followed by nothing or a 32-byte trailer (ignored), as for announcements.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/wire/control_message.hpp"
+
+namespace sara::wire {
+
+inline constexpr size_t kSyncFixedBody = 21;
+// A datagram of at most 4 + 21 + 1400 + 32 = 1457 bytes fits a 1500-byte MTU with IPv4/UDP.
+inline constexpr size_t kMaxSyncPayload = 1400;
+
+// A complete datagram; empty when the message breaks a rule above (payload too long, a
+// snapshot chunk outside its count, ...). With `key` null, no trailer.
+std::vector<uint8_t> encode(const SyncMessage& message, const ClusterKey* key);
+
+}  // namespace sara::wire

@@ -1,0 +1,176 @@
+#include "daemon/ha/state_sync.hpp"
+
+#include "common/wire/sync_message.hpp"
+#include "daemon/identify/table_records.hpp"
+
+namespace sara {
+namespace {
+
+// Packs whole blocks into payloads of at most kMaxSyncPayload bytes; a block that alone is
+// larger is skipped and counted. At least one payload (an empty table is a valid snapshot).
+std::vector<std::string> pack(const std::vector<std::string>& blocks, uint64_t& too_large) {
+    std::vector<std::string> out(1);
+    for (const std::string& b : blocks) {
+        if (b.size() > wire::kMaxSyncPayload) {
+            ++too_large;
+            continue;
+        }
+        if (out.back().size() + b.size() > wire::kMaxSyncPayload) out.emplace_back();
+        out.back() += b;
+    }
+    return out;
+}
+
+}  // namespace
+
+const char* to_string(HaRole role) {
+    switch (role) {
+        case HaRole::single: return "single";
+        case HaRole::master: return "master";
+        case HaRole::backup: return "backup";
+        case HaRole::fault: return "fault";
+    }
+    return "unknown";
+}
+
+StateSync::StateSync(const SyncSettings& settings, const Clock& clock)
+    : settings_(settings), clock_(clock), started_(clock.now()) {}
+
+void StateSync::set_role(HaRole role, SessionTable& table) {
+    if (role == role_) return;
+    const bool was_master = role_ == HaRole::master;
+    role_ = role;
+    if (role == HaRole::master) {
+        table.enable_journal(true);
+        (void)table.take_journal();  // the snapshot below carries everything
+        next_snapshot_ = MonoTime{0};
+    } else {
+        table.enable_journal(false);
+        (void)table.take_journal();
+        if (was_master) {
+            // Our table was the truth until now; the peer's is from here on. Until its snapshot
+            // arrived this dispatcher must not take over again.
+            synced_ = false;
+            have_seq_ = false;
+            started_ = clock_.now();
+        }
+    }
+}
+
+bool StateSync::ready() const {
+    if (role_ == HaRole::master || synced_) return true;
+    const MonoTime now = clock_.now();
+    const auto wait = std::chrono::duration_cast<MonoTime>(settings_.ready_wait);
+    return now - started_ >= wait && (!heard_peer_ || now - last_peer_message_ >= wait);
+}
+
+wire::SyncMessage StateSync::message(wire::SyncKind kind) const {
+    wire::SyncMessage m;
+    m.host_id = settings_.id;
+    m.kind = kind;
+    return m;
+}
+
+wire::SyncMessage StateSync::resync_request() const { return message(wire::SyncKind::resync); }
+
+std::vector<wire::SyncMessage> StateSync::snapshot(SessionTable& table) {
+    const std::vector<std::string> payloads = pack(session_blocks(table), counters_.sync_blocks_too_large_total);
+    std::vector<wire::SyncMessage> out;
+    const size_t count = std::min<size_t>(payloads.size(), UINT16_MAX);
+    ++epoch_;
+    for (size_t i = 0; i < count; ++i) {
+        wire::SyncMessage m = message(wire::SyncKind::snapshot);
+        m.epoch = epoch_;
+        m.index = uint16_t(i);
+        m.count = uint16_t(count);
+        m.payload = payloads[i];
+        out.push_back(std::move(m));
+    }
+    ++counters_.sync_snapshots_sent_total;
+    return out;
+}
+
+std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
+    std::vector<wire::SyncMessage> out;
+    if (role_ != HaRole::master) return out;
+    const MonoTime now = clock_.now();
+    if (now >= next_snapshot_) {
+        out = snapshot(table);
+        (void)table.take_journal();  // the snapshot has it
+        next_snapshot_ = now + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
+        return out;
+    }
+    for (std::string& payload : pack(journal_blocks(table, table.take_journal()), counters_.sync_blocks_too_large_total)) {
+        wire::SyncMessage m = message(wire::SyncKind::update);
+        m.payload = std::move(payload);
+        out.push_back(std::move(m));
+        ++counters_.sync_updates_sent_total;
+    }
+    return out;
+}
+
+void StateSync::count_applied(bool ok) {
+    if (!ok) ++counters_.sync_records_malformed_total;
+}
+
+std::optional<wire::SyncMessage> StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table) {
+    std::optional<wire::SyncMessage> reply;
+    if (m.epoch != pending_epoch_ || pending_chunks_.size() != m.count) {
+        if (pending_received_ > 0 && pending_received_ < pending_chunks_.size())
+            ++counters_.sync_snapshots_incomplete_total;
+        pending_epoch_ = m.epoch;
+        pending_chunks_.assign(m.count, std::nullopt);
+        pending_received_ = 0;
+    }
+    if (!pending_chunks_[m.index]) {
+        pending_chunks_[m.index] = m.payload;
+        ++pending_received_;
+    }
+    if (pending_received_ < pending_chunks_.size()) return reply;
+    table.clear();
+    if (on_table_replaced_) on_table_replaced_();
+    bool ok = true;
+    for (const auto& chunk : pending_chunks_) ok = apply_records(*chunk, table).error.empty() && ok;
+    count_applied(ok);
+    pending_chunks_.clear();
+    pending_received_ = 0;
+    synced_ = true;
+    ++counters_.sync_snapshots_applied_total;
+    return reply;
+}
+
+std::optional<wire::SyncMessage> StateSync::on_message(const wire::SyncMessage& m, SessionTable& table) {
+    if (role_ == HaRole::master || m.kind == wire::SyncKind::resync) {
+        // A master takes only resync requests; a backup takes none.
+        if (role_ == HaRole::master && m.kind == wire::SyncKind::resync) {
+            const MonoTime soon = clock_.now() + std::chrono::duration_cast<MonoTime>(settings_.interval);
+            next_snapshot_ = std::min(next_snapshot_, soon);  // at the next tick, at most one per interval
+        } else {
+            ++counters_.sync_ignored_total;
+        }
+        return std::nullopt;
+    }
+    heard_peer_ = true;
+    last_peer_message_ = clock_.now();
+    // The listener has refused replays; anything but the next sequence means datagrams were
+    // lost (or the master restarted): the replica may be missing an update.
+    const bool gap = have_seq_ && m.seq != last_seq_ + 1;
+    have_seq_ = true;
+    last_seq_ = m.seq;
+    std::optional<wire::SyncMessage> reply;
+    if (m.kind == wire::SyncKind::snapshot) {
+        reply = apply_chunk(m, table);
+    } else {
+        count_applied(apply_records(m.payload, table).error.empty());
+        ++counters_.sync_updates_applied_total;
+    }
+    if (gap) {
+        // The master answers with a snapshot at its next tick (at most one per interval).
+        ++counters_.sync_gaps_total;
+        ++counters_.sync_resyncs_requested_total;
+        reply = resync_request();
+    }
+    return reply;
+}
+
+}  // namespace sara

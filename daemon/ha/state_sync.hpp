@@ -1,0 +1,110 @@
+// HA state sync between two dispatchers (DESIGN §9, the paper §III-F): the master streams its
+// session table to the backup, which keeps a warm replica and takes over with it when
+// keepalived (VRRP) promotes it. Pure logic: the daemon owns the socket, the listener (which
+// authenticates every datagram: HMAC, known host, skew, replay window) and the thread.
+//
+// Master: every `interval` an update with the table's journal (sessions and flows changed
+// since the last one; table_records blocks) — sent even when empty, so the backup sees a
+// sequence gap at once — and every `snapshot_interval`, or when the backup asks (resync), a
+// full snapshot in chunks. Backup: applies updates; applies a snapshot once all its chunks
+// arrived, replacing the replica; on a sequence gap or an incomplete snapshot it asks for a
+// resync. A backup answers no new session (the pipeline drops them unanswered).
+//
+// Ready (`saractl role --ready`, keepalived's track script): a dispatcher that is not master
+// may take over only once it holds a replica — a complete snapshot since it started or was
+// demoted — or when no peer has sent anything for `ready_wait` (there is no master to copy:
+// first start of the pair, or the peer is dead). So a returning old master cannot preempt
+// with an empty table, the failure keepalived + IPVS sync is known for.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/util/clock.hpp"
+#include "common/util/counters.hpp"
+#include "common/wire/control_message.hpp"
+#include "daemon/identify/session_table.hpp"
+
+namespace sara {
+
+enum class HaRole : uint8_t { single, master, backup, fault };
+const char* to_string(HaRole role);  // "single", "master", "backup", "fault"
+
+struct SyncSettings {
+    uint16_t id = 0;       // this dispatcher's host id on the sync channel
+    uint16_t peer_id = 0;  // the peer's
+    std::chrono::milliseconds interval{50};
+    std::chrono::milliseconds snapshot_interval{2000};
+    std::chrono::milliseconds ready_wait{3000};
+};
+
+#define SARA_SYNC_COUNTERS(X)                                                                      \
+    X(sync_updates_sent_total, "Incremental sync updates sent to the backup")                     \
+    X(sync_snapshots_sent_total, "Full snapshots sent to the backup")                              \
+    X(sync_updates_applied_total, "Sync updates applied to the replica")                          \
+    X(sync_snapshots_applied_total, "Full snapshots applied (the replica replaced)")              \
+    X(sync_gaps_total, "Sync sequence gaps seen by the backup (a resync request follows)")         \
+    X(sync_snapshots_incomplete_total, "Snapshots abandoned with a chunk missing")                 \
+    X(sync_records_malformed_total, "Sync payloads with a malformed record (the rest ignored)")   \
+    X(sync_resyncs_requested_total, "Resync requests sent to the master")                          \
+    X(sync_ignored_total, "Sync messages ignored for this role (e.g. state sent to the master)")   \
+    X(sync_blocks_too_large_total, "Session records larger than one sync datagram (not sent)")
+SARA_DECLARE_COUNTERS(SyncCounters, SARA_SYNC_COUNTERS)
+
+class StateSync {
+public:
+    // Starts as backup, not synced. `clock` must outlive it.
+    StateSync(const SyncSettings& settings, const Clock& clock);
+
+    HaRole role() const { return role_; }
+    // keepalived's verdict. Master: journal on, a snapshot at the next tick. Backup/fault:
+    // journal off, the replica must be refreshed before this dispatcher is ready again.
+    void set_role(HaRole role, SessionTable& table);
+    bool ready() const;
+    bool synced() const { return synced_; }
+
+    // Master, every `interval`: the messages to send now (seq and timestamp are the sender's).
+    // Nothing in other roles.
+    std::vector<wire::SyncMessage> tick(SessionTable& table);
+    // An authenticated message from the peer. Returns a message to send back (a resync
+    // request) when the replica needs one.
+    std::optional<wire::SyncMessage> on_message(const wire::SyncMessage& m, SessionTable& table);
+    // What a backup sends when it starts or is demoted: a resync request.
+    wire::SyncMessage resync_request() const;
+    // Called right after a snapshot replaced the table (the owner drops state tied to it).
+    void set_on_table_replaced(std::function<void()> fn) { on_table_replaced_ = std::move(fn); }
+
+    const SyncCounters& counters() const { return counters_; }
+    const SyncSettings& settings() const { return settings_; }
+
+private:
+    std::vector<wire::SyncMessage> snapshot(SessionTable& table);
+    std::optional<wire::SyncMessage> apply_chunk(const wire::SyncMessage& m, SessionTable& table);
+    wire::SyncMessage message(wire::SyncKind kind) const;
+    void count_applied(bool ok);
+
+    SyncSettings settings_;
+    const Clock& clock_;
+    HaRole role_ = HaRole::backup;
+    SyncCounters counters_;
+    MonoTime started_;
+    // Master.
+    MonoTime next_snapshot_{0};
+    uint32_t epoch_ = 0;
+    // Backup.
+    bool synced_ = false;
+    bool heard_peer_ = false;
+    MonoTime last_peer_message_{0};
+    bool have_seq_ = false;
+    uint32_t last_seq_ = 0;
+    uint32_t pending_epoch_ = 0;
+    std::vector<std::optional<std::string>> pending_chunks_;  // of pending_epoch_
+    size_t pending_received_ = 0;
+    std::function<void()> on_table_replaced_;
+};
+
+}  // namespace sara

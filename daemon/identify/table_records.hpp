@@ -1,0 +1,39 @@
+// The session table as text records: what the disk snapshot (table_snapshot.hpp) and the HA
+// state sync (daemon/ha) carry. One session is a block of lines:
+//   S <protocol> <state> <node> <service> <confirmed> <key>
+//   F <proto 6|17> <src> <sport> <dst> <dport> <identity> <status>     (zero or more)
+// Each F belongs to the S before it. Fields are printable ASCII. The key is "-" when empty;
+// otherwise '%', whitespace, control and non-ASCII bytes (and a key that is just "-") are
+// written %XX, so any key a parser accepted replicates as itself. A line may end in CRLF.
+//
+// Applying a block upserts: the session is found by its key, else by one of its flows, else
+// created; its fields are set; its flows are added, or moved to it when another session holds
+// them. Flows it no longer has are not removed (a full snapshot replaces the whole table).
+// Parsing is strict and never trusts a field: a malformed line stops applying and is reported;
+// what came before it stays.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/identify/session_table.hpp"
+
+namespace sara {
+
+// A block per session: its S line and all its flows (one pass over the flow index).
+std::vector<std::string> session_blocks(const SessionTable& table);
+// The blocks of a journal: each changed session with its changed flows (a changed flow's
+// session is included even if the session itself did not change). Freed sessions and removed
+// flows are skipped.
+std::vector<std::string> journal_blocks(SessionTable& table, const TableJournal& journal);
+
+struct RecordsApplied {
+    size_t sessions = 0;
+    size_t flows = 0;
+    std::string error;  // "line N: ..." for the first malformed line; empty when all applied
+};
+// `first_line`: the number of text's first line in the error (the file's, when it has a header).
+RecordsApplied apply_records(std::string_view text, SessionTable& table, size_t first_line = 1);
+
+}  // namespace sara
