@@ -329,13 +329,19 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
 }
 
 void read_control(ConfigErrorList& errors, const Field& field, ControlConfig& control) {
-    MapReader map(errors, field, {"socket", "state_file"});
+    MapReader map(errors, field, {"socket", "state_file", "save_interval"});
     // socket: saractl's Unix socket, absolute path of at most 107 bytes (sun_path),
     // default /run/sara/sarad.sock.
     read_absolute_path(errors, map.get("socket"), control.socket, 107);
     // state_file: where a clean stop saves the session table for the next start (absolute
     // path), default /var/lib/sara/sessions.snapshot.
     read_absolute_path(errors, map.get("state_file"), control.state_file, 4096);
+    // save_interval: also save it every so often while running (a crash loses at most that
+    // much), 0 (only at a clean stop) or 100ms..1h, default 5s.
+    const Field save = map.get("save_interval");
+    if (read_duration(errors, save, control.save_interval, milliseconds(0), std::chrono::hours(1)) &&
+        control.save_interval.count() > 0 && control.save_interval < milliseconds(100))
+        report(errors, save.mark(), "control.save_interval: 0 (off) or at least 100ms");
 }
 
 void read_metrics(ConfigErrorList& errors, const Field& field, MetricsConfig& metrics) {

@@ -137,6 +137,9 @@ struct SyncConfig {
 struct ControlConfig {
     std::string socket = "/run/sara/sarad.sock";  // saractl's Unix socket
     std::string state_file = "/var/lib/sara/sessions.snapshot";  // session table across a restart
+    // Also written every save_interval while running, so a crash (SIGKILL, OOM) loses at most
+    // that much; 0 = only at a clean stop.
+    std::chrono::milliseconds save_interval{5000};
     friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
 };
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -439,8 +440,9 @@ std::string Runtime::metrics_text() {
     return t.text();
 }
 
-// Loads the snapshot a clean stop left and removes it, so a later crash never reloads state
-// older than the crash.
+// Loads the snapshot a clean stop (or the last periodic save before a crash) left. Without
+// periodic saves it is removed, so a later crash never reloads state older than the crash;
+// with them the next save replaces it within save_interval.
 void load_state(Runtime& rt, Logger& log) {
     const std::string& path = rt.config.control.state_file;
     std::ifstream in(path);
@@ -449,27 +451,40 @@ void load_state(Runtime& rt, Logger& log) {
     log.notice("state: reloaded " + std::to_string(load.sessions) + " sessions, " + std::to_string(load.flows) +
                " flows from " + path);
     if (!load.error.empty()) log.warning("state: " + path + ": " + load.error + "; the rest was ignored");
-    std::remove(path.c_str());
+    if (rt.config.control.save_interval.count() == 0) std::remove(path.c_str());
 }
 
-void save_state(Runtime& rt, Logger& log) {
-    const std::string& path = rt.config.control.state_file;
+// The table as snapshot text (caller holds rt.lock, or the queues are stopped).
+std::string state_text(const Runtime& rt) {
+    std::ostringstream out;
+    write_snapshot(rt.table, out);
+    return out.str();
+}
+
+// Writes `text` to the state file atomically (a crash mid-write leaves the previous one).
+bool write_state(const std::string& path, const std::string& text, const Logger& log) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     const std::string tmp = path + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
-        write_snapshot(rt.table, out);
+        out << text;
         if (!out.flush()) {
-            log.error("state: cannot write " + tmp + "; sessions will not survive this restart");
-            return;
+            log.error("state: cannot write " + tmp + "; sessions will not survive a restart");
+            return false;
         }
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         log.error("state: cannot rename " + tmp + " to " + path);
-        return;
+        return false;
     }
-    log.notice("state: saved " + std::to_string(rt.table.session_count()) + " sessions to " + path);
+    return true;
+}
+
+void save_state(Runtime& rt, Logger& log) {
+    if (write_state(rt.config.control.state_file, state_text(rt), log))
+        log.notice("state: saved " + std::to_string(rt.table.session_count()) + " sessions to " +
+                   rt.config.control.state_file);
 }
 
 // Applies the health monitor's state changes: logs each, takes unavailable nodes out of
@@ -777,6 +792,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval, std::chrono::seconds(1))
                       : std::chrono::milliseconds(1000);
     auto next_purge = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    auto next_save = std::chrono::steady_clock::now() + config.control.save_interval;
     auto next_admission = std::chrono::steady_clock::now() + config.admission.interval;
     for (;;) {
         const std::chrono::milliseconds tick_interval =
@@ -789,6 +805,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             continue;
         }
         double degrade = rt->degrade_installed;
+        std::string state;  // a periodic save, written outside the lock
         {
             std::lock_guard guard(rt->lock);
             if (rt->health) apply_health(*rt, log);
@@ -802,7 +819,12 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                 rt->retire_idle_nodes(log);
                 next_purge += std::chrono::seconds(1);
             }
+            if (config.control.save_interval.count() > 0 && now >= next_save) {
+                state = state_text(*rt);
+                next_save = now + config.control.save_interval;
+            }
         }
+        if (!state.empty()) (void)write_state(config.control.state_file, state, log);
         // The kernel: a reload's node routes, the degrade rule (outside the lock:
         // iptables-restore takes milliseconds). Raw mode has no fast path: every packet is
         // queued and degraded by the pipeline.

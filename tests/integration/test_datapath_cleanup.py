@@ -46,7 +46,9 @@ def test_sigterm_and_sigkill_leave_nothing_behind(cluster_factory, mode):
     4. SIGTERM: the state is exactly that before step 1.
     Run time: about 6 s per mode."""
     datapath.require_peers()
-    overrides = dict(datapath.LEAST_SESSIONS, forwarding={"mode": mode})
+    # save_interval 0: only a clean stop saves the table (the crash recovery with periodic
+    # saves is test_datapath_restart's).
+    overrides = dict(datapath.LEAST_SESSIONS, forwarding={"mode": mode}, control={"save_interval": "0s"})
     cluster = cluster_factory(dispatcher="none")
     datapath.reserve_client_ports(cluster)
     datapath.start_sip_servers(cluster, transports=("udp",))

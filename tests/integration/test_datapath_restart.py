@@ -4,6 +4,8 @@ stream completes on its node.
 Run as root:
     SARA_STRICT=1 /usr/bin/python3 -m pytest -q tests/integration/test_datapath_restart.py
 """
+import os
+import signal
 import time
 
 import pytest
@@ -148,3 +150,40 @@ def test_restart_keeps_in_flight_calls_on_their_nodes(cluster, node_captures):
     for cid, lost in lost_at_node.items():
         assert 0 <= lost <= 50 * restart + 3, (cid, lost, restart)
     assert not datapath.rtp_short(results), datapath.rtp_short(results)
+
+
+CRASH = dict(datapath.LEAST_SESSIONS, control={"save_interval": "1s"})
+
+
+@pytest.mark.cluster(dispatcher="sarad", config_overrides=CRASH)
+@pytest.mark.usefixtures("tolerant_sip_servers")
+def test_a_crash_keeps_the_calls_saved_before_it_on_their_nodes(cluster, node_captures):
+    """control.save_interval 1 s. 20 UDP calls with 6 s of RTP; once every call is under way
+    and a save has passed, sarad is SIGKILLed (no clean stop: rules, routes and conntrack
+    marks stay in the kernel, nothing is saved at exit) and started again: it reloads the
+    last periodic save, every call completes with its BYE answered by the node that took it,
+    and each call's signalling and RTP were seen on one node only."""
+    datapath.require_peers()
+    datapath.reserve_client_ports(cluster)
+    uac = peers.start_sip_uac(cluster, calls=UDP_CALLS, rate=20, transport="u1", media_packets=PACKETS,
+                              scenario=datapath.uac_scenario(cluster))
+    assert datapath.wait_until(lambda: datapath.sarad_stats(cluster)["sessions"] >= UDP_CALLS, timeout=5)
+    time.sleep(1.5)   # one periodic save with every call in it
+    sessions_before = {s["key"]: s["node"] for s in datapath.sarad_request(cluster, "sessions")["sessions"]}
+    pid = datapath.sarad_pid(cluster)
+    os.kill(pid, signal.SIGKILL)
+    cluster.sarad.wait(5)
+    t0 = time.monotonic()
+    cluster.start_sarad(**cluster.config_overrides)
+    print("restart after SIGKILL: %.3f s" % (time.monotonic() - t0))
+    out = cluster.sarad.output()
+    assert "reloaded %d sessions" % len(sessions_before) in out, out[-2000:]
+    after = {s["key"]: s["node"] for s in datapath.sarad_request(cluster, "sessions")["sessions"]}
+    assert after == sessions_before
+    r = datapath.uac_result(uac)
+    pcaps = node_captures.stop()
+    assert r.ok and not datapath.rtp_short([r]), r.summary()
+    sightings = peers.calls_by_node(pcaps)
+    datapath.check_calls(cluster, sightings, [r])
+    for cid in r.call_ids:
+        assert sessions_before[cid] == cluster.node(next(iter(sightings[cid].nodes))).id, cid
