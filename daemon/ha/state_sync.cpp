@@ -7,16 +7,16 @@ namespace sara {
 namespace {
 
 // Packs whole blocks into payloads of at most kMaxSyncPayload bytes; a block that alone is
-// larger is skipped and counted. At least one payload (an empty table is a valid snapshot).
-std::vector<std::string> pack(const std::vector<std::string>& blocks, uint64_t& too_large) {
+// larger travels split (split_block). At least one payload (an empty table is a valid snapshot).
+std::vector<std::string> pack(const std::vector<std::string>& blocks, uint64_t& split) {
     std::vector<std::string> out(1);
-    for (const std::string& b : blocks) {
-        if (b.size() > wire::kMaxSyncPayload) {
-            ++too_large;
-            continue;
+    for (const std::string& block : blocks) {
+        const std::vector<std::string> parts = split_block(block, wire::kMaxSyncPayload);
+        if (parts.size() > 1) ++split;
+        for (const std::string& b : parts) {
+            if (out.back().size() + b.size() > wire::kMaxSyncPayload) out.emplace_back();
+            out.back() += b;
         }
-        if (out.back().size() + b.size() > wire::kMaxSyncPayload) out.emplace_back();
-        out.back() += b;
     }
     return out;
 }
@@ -74,7 +74,7 @@ wire::SyncMessage StateSync::message(wire::SyncKind kind) const {
 wire::SyncMessage StateSync::resync_request() const { return message(wire::SyncKind::resync); }
 
 std::vector<wire::SyncMessage> StateSync::snapshot(SessionTable& table) {
-    const std::vector<std::string> payloads = pack(session_blocks(table), counters_.sync_blocks_too_large_total);
+    const std::vector<std::string> payloads = pack(session_blocks(table), counters_.sync_blocks_split_total);
     std::vector<wire::SyncMessage> out;
     const size_t count = std::min<size_t>(payloads.size(), UINT16_MAX);
     ++epoch_;
@@ -100,7 +100,7 @@ std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
         next_snapshot_ = now + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
         return out;
     }
-    for (std::string& payload : pack(journal_blocks(table, table.take_journal()), counters_.sync_blocks_too_large_total)) {
+    for (std::string& payload : pack(journal_blocks(table, table.take_journal()), counters_.sync_blocks_split_total)) {
         wire::SyncMessage m = message(wire::SyncKind::update);
         m.payload = std::move(payload);
         out.push_back(std::move(m));

@@ -52,7 +52,7 @@ struct SyncSettings {
     X(sync_records_malformed_total, "Sync payloads with a malformed record (the rest ignored)")   \
     X(sync_resyncs_requested_total, "Resync requests sent to the master")                          \
     X(sync_ignored_total, "Sync messages ignored for this role (e.g. state sent to the master)")   \
-    X(sync_blocks_too_large_total, "Session records larger than one sync datagram (not sent)")
+    X(sync_blocks_split_total, "Session records larger than one sync datagram (sent in parts)")
 SARA_DECLARE_COUNTERS(SyncCounters, SARA_SYNC_COUNTERS)
 
 class StateSync {

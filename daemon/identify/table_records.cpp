@@ -161,7 +161,7 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
         FlowEntry* f = table.find_flow(fr.key);
         if (f && f->session != id) table.move_flow(fr.key, id);
         if (!f) f = table.add_flow(fr.key, id, fr.identity);
-        if (!f) continue;  // a bound: counted by the table
+        if (!f || f->session != id) continue;  // a bound (counted by the table): not this session's
         // Confirmed on the master since: promote it here too (the session's announced count).
         if (f->identity == FlowIdentity::announced && fr.identity != FlowIdentity::announced)
             table.touch_flow(fr.key, *f);
@@ -203,6 +203,25 @@ std::vector<std::string> journal_blocks(SessionTable& table, const TableJournal&
     for (const FlowKey& k : journal.flows)
         if (const FlowEntry* f = table.find_flow(k); f && table.session(f->session).in_use)
             block(f->session) += flow_line(k, *f);
+    return out;
+}
+
+std::vector<std::string> split_block(const std::string& block, size_t max_bytes) {
+    if (block.size() <= max_bytes) return {block};
+    std::vector<std::string_view> lines;
+    for (std::string_view rest = block; !rest.empty();) {
+        const size_t end = std::min(rest.find('\n') + 1, rest.size());  // npos + 1 == 0
+        lines.push_back(rest.substr(0, end ? end : rest.size()));
+        rest.remove_prefix(lines.back().size());
+    }
+    const std::string head(lines[0]);
+    const std::string anchor = lines.size() > 1 ? std::string(lines[1]) : std::string();
+    std::vector<std::string> out{head};
+    for (size_t i = 1; i < lines.size(); ++i) {
+        if (out.back().size() + lines[i].size() > max_bytes && out.back().size() > head.size() + anchor.size())
+            out.push_back(head + anchor);
+        out.back() += lines[i];
+    }
     return out;
 }
 

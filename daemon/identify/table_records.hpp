@@ -28,6 +28,12 @@ std::vector<std::string> session_blocks(const SessionTable& table);
 // flows are skipped.
 std::vector<std::string> journal_blocks(SessionTable& table, const TableJournal& journal);
 
+// A block longer than `max_bytes` as several blocks of at most that size that apply to the
+// same result: the S line again with the next F lines, and from the second on also the
+// block's first F line, by which a keyless session is found. A block that fits is returned as
+// is. `max_bytes` must hold an S line and two F lines (1400, a sync payload, always does).
+std::vector<std::string> split_block(const std::string& block, size_t max_bytes);
+
 struct RecordsApplied {
     size_t sessions = 0;
     size_t flows = 0;

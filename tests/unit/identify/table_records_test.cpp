@@ -1,5 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
+#include "common/wire/sync_message.hpp"
 #include "daemon/identify/table_records.hpp"
 #include "tests/unit/support/packets.hpp"
 
@@ -287,7 +290,8 @@ BOOST_FIXTURE_TEST_CASE(hostile_session_lines_are_malformed, Tables) {
         "S 0 0 1 0 2 k",        // confirmed
         "S +0 0 1 0 0 k",
         "S 0x0 0 1 0 0 k",
-        "S 0 0 1 0 0 k extra",  // a key never holds a space
+        "S 0 0 1 0 0 k extra",  // a space ends the key (one inside it is written %20)
+        "S 0 0 1 0 0 k\tx",     // so is a tab: no field holds a control byte
         "S 0 0 1 0 0",
         "S",
         "S0 0 1 0 0 k",
@@ -369,19 +373,30 @@ BOOST_FIXTURE_TEST_CASE(a_confirmed_announced_flow_is_secondary_on_the_backup_to
     BOOST_TEST(backup.session(backup.find_flow(kRtp)->session).announced_count == 0u);
 }
 
-// The records are written with "\n"; a line ending in "\r" (a file that went through an editor
-// or a transfer in text mode) must not leave a "\r" in a key. The F line's last number refuses
-// the "\r" (the first text below is malformed at line 2); the S line must not take it into the
-// key. Refusing CRLF or accepting it as a line end are both fine; a key "call-1\r" is not.
-BOOST_FIXTURE_TEST_CASE(crlf_line_endings_do_not_end_up_in_a_key, Tables) {
-    for (const std::string text : {"S 0 0 2 0 1 call-1\r\nF 17 198.18.1.2 5070 198.18.100.10 5060 0 1\r\n",
-                                   "S 0 0 2 0 1 call-1\r\n"}) {
-        BOOST_TEST_CONTEXT(text.size() << "-byte text") {
-            const RecordsApplied a = apply_records(text, backup);
-            BOOST_TEST(backup.find_session(ServiceProtocol::sip, "call-1\r") == kNoSession);
-            BOOST_TEST((a.error != "" || backup.find_session(ServiceProtocol::sip, "call-1") != kNoSession));
-        }
-    }
+// "A line may end in CRLF": a file that went through a text-mode transfer reads as written.
+// Only the one "\r" before the "\n" is a line end; any other stays a control byte, which no
+// field may hold, so it never reaches a key.
+BOOST_FIXTURE_TEST_CASE(crlf_line_endings_read_as_lf, Tables) {
+    const std::string lf = "S 0 0 2 0 1 call-1\n" + kSipFlow + "S 1 0 3 1 0 -\n" + rtp_flow(0);
+    std::string crlf;
+    for (const char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    const RecordsApplied a = apply_records(crlf, backup);
+    BOOST_TEST(a.error == "");
+    BOOST_TEST(a.sessions == 2u);
+    BOOST_TEST(a.flows == 2u);
+    const SessionId call = backup.find_session(ServiceProtocol::sip, "call-1");
+    BOOST_REQUIRE(call != kNoSession);
+    BOOST_TEST(backup.find_flow(kSip)->session == call);
+    BOOST_TEST(backup.session(backup.find_flow(test::udp_key("198.18.1.2", 20000, "198.18.100.10", 6000))->session).key ==
+               "");  // "-\r" read as "-", not as a key
+
+    BOOST_TEST(apply_records("S 0 0 2 0 1 call-2\r\r\n", backup).error == "line 1: malformed record");
+    BOOST_TEST(apply_records("S 0 0 2 0 1 call\r2\n", backup).error == "line 1: malformed record");
+    BOOST_TEST(apply_records("S 0 0 2 0 1 call-3\n" + kSipFlow.substr(0, kSipFlow.size() - 1) + "\r\r\n", backup).error ==
+               "line 2: malformed record");
+    BOOST_TEST(apply_records("S 0 0 2 0 1 call-4\r", backup).error == "");  // the last line, CR and no LF
+    BOOST_TEST(backup.find_session(ServiceProtocol::sip, "call-4") != kNoSession);
+    BOOST_TEST(backup.session_count() == 3u);
 }
 
 // Strict: an empty line is not a record. It is named, and the block it interrupts is not
@@ -433,18 +448,31 @@ BOOST_AUTO_TEST_CASE(the_table_bounds_hold_against_records) {
 }
 
 // What the master's table holds must reach the backup: session_blocks() output is applied
-// without an error and finds every session again. A key is whatever the parsers accepted.
-BOOST_FIXTURE_TEST_CASE(a_key_of_a_single_dash_replicates_as_that_key, Tables) {
-    // "-" is a valid SIP Call-ID (RFC 3261 word); the records use "-" for "no key".
-    const SessionId call = master.create_session(ServiceProtocol::sip, "-", 1);
-    master.add_flow(kSip, call, FlowIdentity::signalling);
-    BOOST_TEST(apply_records(joined(session_blocks(master)), backup).error == "");
-    BOOST_TEST(backup.find_session(ServiceProtocol::sip, "-") != kNoSession);
+// without an error and finds every session again under its own key. A key is whatever a
+// parser accepted: parse_sip_message() trims a Call-ID but takes "a b", a folded "a\r\n b" and
+// any byte; "-" is a valid Call-ID (an RFC 3261 word) and also the records' "no key".
+BOOST_FIXTURE_TEST_CASE(every_key_the_table_takes_replicates_as_itself, Tables) {
+    const std::vector<std::string> keys = {
+        "-", "--", "%", "%41", "100%", "a b", "a\tb", "a\r\n b", std::string("nul\0in", 6), "\x7f", "\xc3\xa9t\xc3\xa9",
+        "call-1@198.18.1.2", std::string(SessionTableLimits{}.max_key_bytes, ' '),  // 3 bytes each when written
+    };
+    for (const std::string& key : keys) master.create_session(ServiceProtocol::sip, key, 1);
+    master.create_session(ServiceProtocol::rtsp, "-", 1);
+    const std::string text = joined(session_blocks(master));
+    const bool printable = std::all_of(text.begin(), text.end(), [](char c) { return c == '\n' || (c >= 0x20 && c < 0x7f); });
+    BOOST_TEST(printable);  // lines of printable ASCII, whatever the keys hold
+    const RecordsApplied a = apply_records(text, backup);
+    BOOST_TEST(a.error == "");
+    BOOST_TEST(backup.session_count() == keys.size() + 1);
+    for (const std::string& key : keys) {
+        BOOST_TEST_CONTEXT("key '" << key << "' (" << key.size() << " bytes)") {
+            BOOST_TEST(backup.find_session(ServiceProtocol::sip, key) != kNoSession);
+        }
+    }
+    BOOST_TEST(backup.find_session(ServiceProtocol::rtsp, "-") != kNoSession);
 }
 
-// parse_sip_message() takes a Call-ID with a space in it ("Call-ID: a b" is trimmed, not
-// refused), so the table may hold such a key; one such session must not cost the backup every
-// session written after it.
+// One such session must not cost the backup every session written after it.
 BOOST_FIXTURE_TEST_CASE(a_key_with_a_space_does_not_break_the_records_after_it, Tables) {
     master.create_session(ServiceProtocol::sip, "call-1", 1);
     master.create_session(ServiceProtocol::sip, "a b", 1);
@@ -453,6 +481,83 @@ BOOST_FIXTURE_TEST_CASE(a_key_with_a_space_does_not_break_the_records_after_it, 
     BOOST_TEST(a.error == "");
     BOOST_TEST(backup.find_session(ServiceProtocol::sip, "call-3") != kNoSession);
     BOOST_TEST(backup.session_count() == 3u);
+}
+
+// The escape is read strictly: only what the writer writes (uppercase %XX, and only for the
+// bytes it escapes) is a key; anything else is a malformed line, not a different key.
+BOOST_FIXTURE_TEST_CASE(escaped_keys_are_read_strictly, Tables) {
+    const std::vector<std::pair<std::string, std::string>> good = {
+        {"%2D", "-"}, {"%25", "%"}, {"a%20b", "a b"}, {"%00", std::string(1, '\0')}, {"%C3%A9", "\xc3\xa9"}, {"-x", "-x"},
+    };
+    for (const auto& [field, key] : good) {
+        BOOST_TEST_CONTEXT(field) {
+            BOOST_TEST(apply_records("S 0 0 1 0 0 " + field + "\n", backup).error == "");
+            BOOST_TEST(backup.find_session(ServiceProtocol::sip, key) != kNoSession);
+        }
+    }
+    const std::vector<std::string> bad = {
+        "%", "a%", "%2", "%zz", "%2d",  // cut, not hex, lowercase
+        "%41",                          // 'A' is written as itself
+        "%2D%2D",                       // "--" is written as itself: only a lone "-" is escaped
+        "%2Dx",
+        "a\x7f" "b",                    // a control byte in the field
+        "\xc3\xa9",                     // non-ASCII unescaped
+    };
+    for (const std::string& field : bad) {
+        BOOST_TEST_CONTEXT(field) {
+            BOOST_TEST(apply_records("S 0 0 1 0 0 " + field + "\n", backup).error == "line 1: malformed record");
+        }
+    }
+    BOOST_TEST(backup.session_count() == good.size());
+}
+
+// The limit is on the key, not on its escaped form: 256 spaces are 768 bytes of record.
+BOOST_FIXTURE_TEST_CASE(the_key_limit_applies_to_the_key_not_its_escaped_form, Tables) {
+    const size_t limit = SessionTableLimits{}.max_key_bytes;
+    std::string at, over;
+    for (size_t i = 0; i < limit; ++i) at += "%20";
+    over = at + "%20";
+    BOOST_TEST(apply_records("S 0 0 1 0 0 " + at + "\nS 0 0 1 0 0 " + over + "\n", backup).error == "");
+    BOOST_TEST(backup.find_session(ServiceProtocol::sip, std::string(limit, ' ')) != kNoSession);
+    BOOST_TEST(backup.session_count() == 1u);
+    BOOST_TEST(backup.counters().key_too_long_total == 1u);
+}
+
+// state_sync sends each block in one datagram (at most kMaxSyncPayload bytes of records) and
+// skips, counted, a block that does not fit: that session never reaches the backup. A session
+// the table accepts must therefore fit: here an IPv6 call at the per-session flow limit with
+// full-length addresses and a 40-byte Call-ID.
+BOOST_FIXTURE_TEST_CASE(a_session_at_the_flow_limit_fits_one_sync_payload, Tables) {
+    const IpAddress client = test::ip("2a02:1234:5678:9abc:def0:1234:5678:9abc");
+    const IpAddress vip = test::ip("2a02:1234:5678:9abc:def0:1234:5678:abcd");
+    const SessionId call = master.create_session(ServiceProtocol::sip, "a84b4c76e66710@pc33.atlanta.example.com", 1);
+    for (uint16_t i = 0; i < SessionTableLimits{}.max_flows_per_session; ++i)
+        BOOST_REQUIRE(master.add_flow(FlowKey{client, vip, uint16_t(50000 + i), uint16_t(60000 + i), IpProto::udp}, call,
+                                      FlowIdentity::secondary));
+    const std::vector<std::string> blocks = session_blocks(master);
+    BOOST_REQUIRE(blocks.size() == 1u);
+    BOOST_TEST(blocks[0].size() > wire::kMaxSyncPayload);  // 1668 bytes: split to travel
+    const std::vector<std::string> parts = split_block(blocks[0], wire::kMaxSyncPayload);
+    BOOST_TEST(parts.size() == 2u);
+    for (const std::string& p : parts) {
+        BOOST_TEST(p.size() <= wire::kMaxSyncPayload);
+        BOOST_TEST(apply_records(p, backup).error == "");
+    }
+    BOOST_TEST(backup.session_count() == 1u);
+    BOOST_TEST(backup.flow_count() == 16u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_split_keyless_session_stays_one_session, Tables) {
+    const SessionId conn = master.create_session(ServiceProtocol::rtsp, "", 1);
+    for (uint16_t i = 0; i < 16; ++i)
+        master.add_flow(test::udp_key("198.18.1.2", uint16_t(50000 + i), "198.18.100.10", 554), conn,
+                        FlowIdentity::secondary);
+    const std::vector<std::string> parts = split_block(session_blocks(master)[0], 300);
+    BOOST_TEST(parts.size() > 2u);
+    for (const std::string& p : parts) BOOST_TEST(apply_records(p, backup).error == "");
+    BOOST_TEST(backup.session_count() == 1u);
+    BOOST_TEST(backup.flow_count() == 16u);
+    BOOST_TEST(split_block("S 0 0 1 0 0 k\n", 300).size() == 1u);  // fits: as is
 }
 
 BOOST_AUTO_TEST_SUITE_END()
