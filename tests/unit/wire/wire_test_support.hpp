@@ -135,5 +135,30 @@ inline void run_receiver_case(const ReceiverCase& c) {
     }
 }
 
+// For a self-delimiting datagram type (announce, sync; `bytes` is header + body, unsigned):
+// with a key, anything of at least `minimal` bytes is checked against its last 32 (a cut or
+// padded datagram is Reject::auth), shorter is malformed before any HMAC; without one, the body
+// measures itself and only "nothing after it" or "32 bytes after it" is accepted.
+inline void check_truncations_and_extensions(const Bytes& bytes, size_t minimal) {
+    const Bytes full = signed_with(bytes, test_key());
+    for (size_t len = 0; len < full.size(); ++len) {
+        BOOST_TEST_CONTEXT("first " << len << " bytes") {
+            const Bytes prefix(full.begin(), full.begin() + long(len));
+            BOOST_TEST(decode(prefix, &test_key()).reject == (len < minimal ? Reject::malformed : Reject::auth));
+            BOOST_TEST(decode(prefix, nullptr).reject == (len == bytes.size() ? Reject::none : Reject::malformed));
+        }
+    }
+    for (size_t extra = 1; extra <= 40; ++extra) {
+        BOOST_TEST_CONTEXT(extra << " trailing bytes") {
+            const Bytes longer = concat(full, Bytes(extra, 0));
+            BOOST_TEST(decode(longer, &test_key()).reject == Reject::auth);
+            BOOST_TEST(decode(longer, nullptr).reject == Reject::malformed);
+            const Bytes unsigned_longer = concat(bytes, Bytes(extra, 0xee));
+            BOOST_TEST(decode(unsigned_longer, &test_key()).reject == Reject::auth);
+            BOOST_TEST(decode(unsigned_longer, nullptr).reject == (extra == kMacSize ? Reject::none : Reject::malformed));
+        }
+    }
+}
+
 }  // namespace test_support
 }  // namespace sara::wire
