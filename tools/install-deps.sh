@@ -12,6 +12,9 @@ packages=(
   python3 python3-pytest python3-scapy python3-gi
   iproute2 iptables conntrack ethtool tcpdump
   sip-tester baresip tshark
+  # VRRP between the two dispatchers (etc/keepalived, tests/integration/test_vrrp.py); see
+  # the policy-rc.d note below
+  keepalived
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad
   gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg
@@ -37,5 +40,16 @@ if ((EUID != 0)); then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages must not start their services on this host: keepalived's postinst would start it
+# in the root namespace whenever /etc/keepalived/keepalived.conf exists (the tests run it only
+# inside their own namespaces, with their own config). A temporary
+# policy-rc.d that denies every start (exit 101) does that for invoke-rc.d and
+# deb-systemd-invoke alike; one that is already there (containers ship one) is left alone.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# temporary, tools/install-deps.sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -495,11 +495,13 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
     # -- router mode -------------------------------------------------------------------
     def route_vip_to(self, node) -> None:
         """Plain-router dispatcher: send every packet for the VIP to `node` (static route and
-        permanent neighbour = the node's MAC, no ARP)."""
+        permanent neighbour = the node's MAC, no ARP). With dispatchers=2 both route it, so
+        traffic reaches the node through whichever one the client uses (VRRP tests, ha.py)."""
         n = self.node(node)
-        self.dispatcher.ip_batch([
-            "neigh replace %s lladdr %s dev eth1 nud permanent" % (n.address, n.mac),
-            "route replace %s/32 via %s dev eth1" % (VIP, n.address)])
+        for d in self.dispatchers:
+            d.ip_batch([
+                "neigh replace %s lladdr %s dev eth1 nud permanent" % (n.address, n.mac),
+                "route replace %s/32 via %s dev eth1" % (VIP, n.address)])
         self.route_to = n.id
 
     # -- processes ---------------------------------------------------------------------
