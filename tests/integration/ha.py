@@ -190,6 +190,11 @@ class Vrrp:
         pgid = self.proc.pid
         for pid in pids:
             try:
+                # A script keepalived is running (the ready check, the notify hook with its
+                # own `timeout`) may sit in a group of its own; keepalived's processes may not.
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() != "keepalived":
+                        continue
                 if os.getpgid(pid) != pgid:
                     raise RuntimeError("keepalived pid %d left its process group" % pid)
             except ProcessLookupError:
