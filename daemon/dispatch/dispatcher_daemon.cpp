@@ -424,6 +424,12 @@ std::string Runtime::metrics_text() {
         for (const NodeEntry& n : pipeline.nodes())
             t.sample("sara_node_load_ratio", health->load(n.id), {{"node", std::to_string(n.id)}, {"name", n.name}});
     }
+    if (sync) {
+        t.family("sara_ha_role", "gauge", "The HA role (1 for the current one)");
+        t.sample("sara_ha_role", 1, {{"role", to_string(sync->role())}});
+        t.gauge("sara_ha_ready", "1 when this dispatcher may become master (saractl role --ready)", sync->ready() ? 1 : 0);
+        t.gauge("sara_ha_synced", "1 when it holds a complete replica of its peer's table", sync->synced() ? 1 : 0);
+    }
     t.gauge("sara_head_queue_ratio", "Fullest NFQUEUE backlog over queue.max_len at the last admission update",
             head.last_queue());
     t.gauge("sara_head_cpu_ratio", "sarad's CPU over its queue cores at the last admission update", head.last_cpu());

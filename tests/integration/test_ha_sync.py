@@ -14,6 +14,7 @@ import agents
 import datapath
 import peers
 from sarad_pair import SaradPair, send_udp
+from test_metrics import parse, scrape
 
 pytestmark = datapath.SARAD_MARKS
 
@@ -40,6 +41,10 @@ def test_the_backup_replica_carries_calls_in_flight_over_a_takeover(cluster, sip
         replicated = pair.sessions(2)
         print("replica: %d sessions, same nodes as the master's" % len(replicated))
         assert len(replicated) == 40, replicated
+        status, body = scrape(cluster, ns=cluster.dispatchers[1])
+        metrics = parse(body)
+        assert status == 200 and metrics[("sara_ha_role", '{role="backup"}')] == 1, metrics
+        assert metrics[("sara_ha_synced", "")] == 1 and metrics[("sara_sync_updates_applied_total", "")] > 0
 
         pair.procs[1].signal_command(signal.SIGKILL)
         t_kill = time.monotonic()

@@ -18,14 +18,15 @@ SAMPLE = re.compile(r'^(sara_[a-z0-9_]+)(\{[a-z_]+="(?:[^"\\]|\\.)*"(?:,[a-z_]+=
                     r'(-?[0-9.e+-]+|NaN|[+-]Inf)$')
 
 
-def scrape(cluster, path="/metrics") -> tuple:
+def scrape(cluster, path="/metrics", ns=None) -> tuple:
+    """(HTTP status, body) of GET path from sarad in `ns` (default: the dispatcher)."""
     code = ("import urllib.request, urllib.error, sys\n"
             "try:\n"
             "    r = urllib.request.urlopen('http://127.0.0.1:9740%s', timeout=5)\n"
             "    print(r.status); print(r.headers['Content-Type']); sys.stdout.write(r.read().decode())\n"
             "except urllib.error.HTTPError as e:\n"
             "    print(e.code)\n" % path)
-    out = cluster.dispatcher.run(topology.PYTHON, "-c", code, timeout=10).stdout
+    out = (ns or cluster.dispatcher).run(topology.PYTHON, "-c", code, timeout=10).stdout
     status, _, rest = out.partition("\n")
     return int(status), rest
 
