@@ -50,6 +50,7 @@ help:
 	@echo "make asan|ubsan unit tests under AddressSanitizer / UndefinedBehaviorSanitizer"
 	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
+	@echo "make bench-sip  SIP call rate: sara vs Kamailio's dispatcher vs direct (root, <15 min)"
 	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
 	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~2 min)"
 	@echo "make demo       SARA end to end on this machine"
@@ -155,6 +156,15 @@ bench: $(BENCH_BINS)
 # queue path, new flows and latency against a minimal NFQUEUE consumer.
 bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
 	BUILD=$(BUILD) tests/bench/datapath/run.sh
+
+# SIP calls through SARA against Kamailio's dispatcher module (issue 9; root, under 15 min):
+# direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail.
+# Installs Debian's kamailio if it is missing (not a project dependency). Table and the line
+# `sara N cps, kamailio N cps, direct N cps` on stdout; every run in $(BUILD)/bench/sip.json.
+.PHONY: bench-sip
+bench-sip: deps
+	$(MAKE) $(BUILD)/sarad
+	$(PYTHON) tests/bench/sip/run.py --sarad $(BUILD)/sarad --out $(BUILD)/bench/sip.json
 
 # --- test tools: small programs the integration tests drive (tests/tools/NAME.cpp -> build/tools/NAME)
 $(BUILD)/tools/%: $(call obj,tests/tools/%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
