@@ -18,14 +18,13 @@ another's entries.
 """
 from __future__ import annotations
 
-import json
 import re
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import Optional
 
+import datapath
 import kamailio
 import peers
 import topology
@@ -196,20 +195,7 @@ def _distinct(lines: list, n: int) -> list:
 
 def control_request(path: Path, line: str, timeout: float = 5) -> dict:
     """One request on sarad's control socket; the JSON document it answers."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(str(path))
-        s.sendall(line.encode() + b"\n")
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-    finally:
-        s.close()
-    return json.loads(b"".join(chunks).decode())
+    return datapath.sarad_request(None, line, timeout=timeout, path=path)
 
 
 def nfqueue_counters(ns) -> dict:
