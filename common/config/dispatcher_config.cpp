@@ -304,7 +304,7 @@ void read_announce(ConfigErrorList& errors, const Field& field, std::optional<An
 
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
     if (!field.present) return;  // single dispatcher
-    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "ready_wait"});
+    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "ready_wait", "role_file"});
     if (!map.is_map()) return;
     SyncConfig sync;
     // listen: this dispatcher's replication address; peer: the other dispatcher's (required).
@@ -325,6 +325,9 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
     // ready_wait: how long a backup without a replica waits for a master's stream before it
     // may take over (`saractl role --ready`), 100ms..1m, default 3s.
     read_duration(errors, map.get("ready_wait"), sync.ready_wait, milliseconds(100), std::chrono::minutes(1));
+    // role_file: where keepalived's notify hook writes the role (master, backup, fault);
+    // sarad starts in it. Absolute path, default /run/sara-vrrp.state.
+    read_absolute_path(errors, map.get("role_file"), sync.role_file, 4096);
     out = sync;
 }
 

@@ -131,6 +131,8 @@ struct SyncConfig {
     std::chrono::milliseconds interval{50};             // master → backup updates
     std::chrono::milliseconds snapshot_interval{2000};  // full snapshots
     std::chrono::milliseconds ready_wait{3000};         // see daemon/ha/state_sync.hpp
+    // keepalived's notify hook writes the role here; sarad starts in it (absent: backup).
+    std::string role_file = "/run/sara-vrrp.state";
     friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 

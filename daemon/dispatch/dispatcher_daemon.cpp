@@ -620,8 +620,20 @@ bool start_sync(Runtime& rt, const Logger& log, std::string* error) {
         error);
     if (!rt.sync_listener) return false;
     log.notice("ha: sync with " + c.peer.to_string() + " (id " + std::to_string(c.id) + ", peer " +
-               std::to_string(c.peer_id) + "); role backup until told otherwise");
-    rt.send_sync(rt.sync->resync_request(), log);
+               std::to_string(c.peer_id) + ")");
+    // keepalived tells each state once: a sarad (re)started while keepalived holds the address
+    // takes the role its notify hook last wrote, or it would drop every new session as a
+    // backup until the next transition.
+    std::string last;
+    if (std::ifstream in(c.role_file); in) std::getline(in, last);
+    if (last == "master" || last == "fault") {
+        std::lock_guard guard(rt.lock);
+        (void)rt.role_request(last, log);
+    } else {
+        log.notice("ha: role backup until keepalived says otherwise" +
+                   (last.empty() ? std::string() : " (" + c.role_file + " says '" + last + "')"));
+        rt.send_sync(rt.sync->resync_request(), log);
+    }
     return true;
 }
 

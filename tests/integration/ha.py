@@ -292,6 +292,7 @@ def start_vrrp(cluster: Cluster, index: int, *, priority: Optional[int] = None,
         "SARACTL": saractl,
         "SARAD_SOCKET": socket,
         "NOTIFY": NOTIFY_HOOK,
+        "STATE_FILE": d / "vrrp.state",   # SaradPair's sync.role_file
     }
     if priority is not None:
         v[prio_key] = priority

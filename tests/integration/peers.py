@@ -435,7 +435,9 @@ class Capture:
 def start_capture(cluster: Cluster, ns: Namespace, ifname: str, path: Path, *,
                   bpf: Sequence[str] = (), lifetime: float = 120) -> Capture:
     """tcpdump -i IFNAME in `ns`, writing `path` (pcap); returns once it is listening."""
-    argv = ["tcpdump", "-i", ifname, "--immediate-mode", "-s", "0", "-U", "-Z", "root", "-n",
+    # -B 16 MiB: the default 2 MiB buffer dropped packets (a BYE) on a loaded 2-core host
+    # during test_ha_failover (921 "dropped by kernel" on one node).
+    argv = ["tcpdump", "-i", ifname, "--immediate-mode", "-B", "16384", "-s", "0", "-U", "-Z", "root", "-n",
             "-w", str(path), *bpf]
     proc = cluster.spawn(ns, argv, name=_unique("tcpdump-%s-%s" % (ns.role, ifname)),
                          timeout=lifetime)

@@ -49,7 +49,10 @@ class SaradPair:
                           "state_file": str(self.cluster.workdir / ("sessions%d.snapshot" % index))}
         doc["sync"] = {"listen": "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[me], SYNC_PORT),
                        "peer": "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[peer], SYNC_PORT),
-                       "id": SYNC_IDS[me], "peer_id": SYNC_IDS[peer], **self.sync_overrides}
+                       "id": SYNC_IDS[me], "peer_id": SYNC_IDS[peer],
+                       # where ha.start_vrrp's notify hook writes the role
+                       "role_file": str(self.cluster.workdir / ("vrrp%d" % index) / "vrrp.state"),
+                       **self.sync_overrides}
         return doc
 
     def write_config(self, index: int) -> Path:

@@ -91,10 +91,13 @@ def test_notify_hook_maps_states(tmp_path, state, role):
     os.chmod(tmp_path, 0o700)
     fake = ha.write_fake_saractl(tmp_path)
     r = subprocess.run([HOOK, "--saractl", str(fake), "--socket", str(tmp_path / "s.sock"),
+                        "--state-file", str(tmp_path / "vrrp.state"),
                         "INSTANCE", "SARA", state, "150"], capture_output=True, text=True,
                        timeout=10)
     assert r.returncode == 0
     assert (tmp_path / "roles.log").read_text().split()[1:] == [role]
+    # what a restarted sarad starts in (sync.role_file)
+    assert (tmp_path / "vrrp.state").read_text() == role + "\n"
 
 
 def test_notify_hook_ignores_other_events_and_takes_env(tmp_path):
