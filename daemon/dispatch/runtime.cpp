@@ -1,0 +1,259 @@
+#include "daemon/dispatch/runtime.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+
+#include "common/wire/sync_message.hpp"
+#include "daemon/control/prometheus_text.hpp"
+
+namespace sara {
+
+SessionTableLimits table_limits(const LimitsConfig& l) {
+    SessionTableLimits t;
+    t.max_sessions = l.max_sessions;
+    t.max_flows = l.max_flows;
+    t.max_flows_per_session = uint16_t(l.max_flows_per_session);
+    t.max_announced_per_session = uint16_t(l.max_announced_per_session);
+    return t;
+}
+
+IdentifierLimits identifier_limits(const LimitsConfig& l) {
+    IdentifierLimits i;
+    i.sip.max_header_bytes = l.max_header_bytes;
+    i.rtsp.max_header_bytes = l.max_header_bytes;
+    return i;
+}
+
+KernelSetupSpec kernel_spec(const DispatcherConfig& c, const std::vector<NodeConfig>& retiring) {
+    KernelSetupSpec spec;
+    spec.vip = c.vip;
+    spec.lan_interface = c.lan_interface;
+    for (const NodeConfig& n : c.nodes) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
+    for (const NodeConfig& n : retiring) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
+    spec.queue_first = c.queue.first;
+    spec.queue_count = c.queue.count;
+    spec.queue_bypass = c.queue.fail_open;
+    spec.raw_mode = c.forwarding.mode == ForwardingMode::raw;
+    // Tables and rule priorities 1001..1250: clear of the kernel's tables 253-255 and below main (32766).
+    spec.table_base = 1000;
+    for (const Service& s : c.services) {
+        if (s.protocol == ServiceProtocol::plain) continue;  // only signalling is always queued
+        if (s.udp) spec.signalling_ports.emplace_back(IpProto::udp, s.port);
+        if (s.tcp) spec.signalling_ports.emplace_back(IpProto::tcp, s.port);
+    }
+    return spec;
+}
+
+// Stamps and sends one sync message to the peer (any thread).
+void DispatcherRuntime::send_sync(wire::SyncMessage m, const Logger& log) {
+    std::lock_guard guard(sync_send_lock);
+    m.seq = sync_seq++;
+    m.timestamp = uint32_t(std::time(nullptr));
+    const std::vector<uint8_t> datagram = wire::encode(m, key ? &*key : nullptr);
+    if (datagram.empty()) return;  // cannot happen: StateSync builds valid messages
+    if (sync_sender->send_to_all(datagram) == 0 && sync_sender->counters().send_errors_total == 1)
+        log.warning("sync: cannot send to the peer: " + sync_sender->last_error() + " (counted from now on)");
+}
+
+// `role` (show), `role ready`, `role master|backup|fault` (keepalived's notify hook through
+// saractl). Caller holds `lock`.
+nlohmann::json DispatcherRuntime::role_request(std::string_view arg, const Logger& log) {
+    if (!sync) {
+        if (arg.empty()) return {{"role", "single"}, {"ready", true}, {"detail", "no sync configured"}};
+        return {{"error", "no sync configured: this dispatcher runs alone (role single)"}};
+    }
+    if (arg == "ready") return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()}};
+    if (!arg.empty()) {
+        HaRole role;
+        if (arg == "master") role = HaRole::master;
+        else if (arg == "backup") role = HaRole::backup;
+        else if (arg == "fault") role = HaRole::fault;
+        else return {{"error", "unknown role '" + std::string(arg) + "'; try master, backup or fault"}};
+        const HaRole before = sync->role();
+        sync->set_role(role, table);
+        pipeline.set_accept_new_sessions(role == HaRole::master);
+        if (before != role) {
+            log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" +
+                       std::to_string(table.session_count()) + " sessions in the table)");
+            if (role != HaRole::master) send_sync(sync->resync_request(), log);
+        }
+    }
+    return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()},
+            {"sessions", table.session_count()}};
+}
+
+// SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a
+// removed node retires only once its last session ended (retire_idle_nodes).
+void DispatcherRuntime::apply_reload(const ReloadPlan& plan, const Logger& log) {
+    for (const NodeConfig& n : plan.removed) retiring.push_back(n);
+    for (const NodeConfig& n : plan.added) {
+        std::erase_if(retiring, [&](const NodeConfig& r) { return r.id == n.id; });  // back before it retired
+        if (n.drain) drained.insert(n.id);
+    }
+    for (const NodeConfig& n : plan.changed) {
+        const NodeConfig* old = nullptr;
+        for (const NodeConfig& o : config.nodes)
+            if (o.id == n.id) old = &o;
+        if (old && old->drain != n.drain) {
+            if (n.drain) drained.insert(n.id);
+            else drained.erase(n.id);
+        }
+    }
+    config = plan.config;
+    if (plan.scheduler_changed) {
+        auto next = make_scheduler(config.scheduler, random);
+        pipeline.set_scheduler(*next);
+        scheduler = std::move(next);
+    }
+    if (plan.admission_changed && sa2c) {
+        sa2c->reconfigure(config.admission, config.scheduler.window);
+        if (refusals) refusals->reconfigure(config.admission);
+    }
+    if (plan.nodes_changed()) nodes_changed();
+    for (const NodeConfig& n : plan.removed)
+        log.notice("node " + std::to_string(n.id) + ": removed by reload; no new sessions, its " +
+                   std::to_string(pipeline.node_sessions(n.id)) + " sessions continue until they end");
+}
+
+// Every second after the table purge (caller holds `lock`): removed nodes with no session left
+// leave the pipeline, the health monitor and the kernel.
+void DispatcherRuntime::retire_idle_nodes(const Logger& log) {
+    const size_t before = retiring.size();
+    std::erase_if(retiring, [&](const NodeConfig& n) {
+        if (pipeline.node_sessions(n.id) != 0) return false;
+        drained.erase(n.id);
+        log.notice("node " + std::to_string(n.id) + ": retired (removed from the config, no sessions left)");
+        return true;
+    });
+    if (retiring.size() != before) nodes_changed();
+}
+
+// `drain N` / `undrain N` (caller holds `lock`). Drain takes the node out of scheduling;
+// undrain gives it back only if its health allows (always without `health:`), so it never
+// brings back a node the failure detector holds down. Logs one line per actual change.
+nlohmann::json DispatcherRuntime::set_operator_drain(std::string_view node_arg, bool drain, const Logger& log) {
+    const std::string arg(node_arg);
+    char* end = nullptr;
+    const unsigned long long id = arg.empty() ? 0 : std::strtoull(arg.c_str(), &end, 10);
+    const bool valid = !arg.empty() && *end == '\0' && std::isdigit(uint8_t(arg[0])) &&
+                       id <= std::numeric_limits<NodeId>::max();
+    const NodeEntry* node = valid ? pipeline.node(NodeId(id)) : nullptr;
+    if (!node) return {{"error", "unknown node '" + arg + "'"}};
+    const bool changed = drain ? drained.insert(node->id).second : drained.erase(node->id) > 0;
+    const bool healthy = !health || health->state(node->id) == NodeState::up;
+    pipeline.set_available(node->id, node_available(node->id));
+    if (changed)
+        log.notice("node " + std::to_string(node->id) + ": " +
+                   (drain ? std::string("drained by the operator (no new sessions; established ones continue)")
+                          : std::string("undrained by the operator (") +
+                                (healthy ? "available again)" : "stays unavailable until its health is up)")));
+    return {{"node", node->id}, {"name", node->name}, {"drained", drain}, {"changed", changed},
+            {"available", pipeline.available(node->id)}};
+}
+
+std::string DispatcherRuntime::control_request(std::string_view request, const Logger& log) {
+    std::lock_guard guard(lock);
+    nlohmann::json out;
+    if (request == "stats") {
+        for_each_counter([&](const std::string& name, const char*, uint64_t v) { out[name] = v; });
+        if (sa2c) {
+            const AdmissionState& a = sa2c->state();
+            out["admission_m"] = a.m;
+            out["admission_measured"] = a.measured;
+            out["admission_cluster_load"] = a.cluster_load;
+            out["admission_head_load"] = a.head_load;
+            out["admission_p_new"] = a.p_new;
+            out["admission_p_established"] = a.p_established;
+            out["admission_t2"] = a.t2;
+            out["admission_t3"] = a.t3;
+            out["admission_updates_total"] = sa2c->updates();
+        }
+        out["sessions"] = table.session_count();
+        out["flows"] = table.flow_count();
+    } else if (request == "nodes") {
+        out["nodes"] = nlohmann::json::array();
+        for (const NodeEntry& n : pipeline.nodes())
+            out["nodes"].push_back(
+                {{"id", n.id}, {"name", n.name},
+                 // Without `health:` every node is up; an operator drain shows in `drained`.
+                 {"state", health ? to_string(health->state(n.id)) : "up"},
+                 {"drained", drained.contains(n.id)}, {"available", n.available},
+                 {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)},
+                 {"load", health ? nlohmann::json(health->load(n.id)) : nlohmann::json(nullptr)},
+                 {"heartbeats_lost", health ? health->heartbeats_lost(n.id) : 0},
+                 {"estimate", scheduler->estimate(n.id) < 0 ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(scheduler->estimate(n.id))}});
+    } else if (request.starts_with("sessions")) {
+        size_t limit = 1000;
+        if (request.size() > 9) limit = size_t(std::strtoull(std::string(request.substr(9)).c_str(), nullptr, 10));
+        out["sessions"] = nlohmann::json::array();
+        table.for_each_session([&](SessionId, const Session& s) {
+            if (out["sessions"].size() >= limit) return;
+            out["sessions"].push_back({{"protocol", to_string(s.protocol)}, {"key", s.key},
+                                       {"state", to_string(s.state)}, {"node", s.node}, {"flows", s.flow_count}});
+        });
+    } else if (request.starts_with("drain ")) {
+        out = set_operator_drain(request.substr(6), true, log);
+    } else if (request.starts_with("undrain ")) {
+        out = set_operator_drain(request.substr(8), false, log);
+    } else if (request == "role" || request.starts_with("role ")) {
+        out = role_request(request.size() > 5 ? request.substr(5) : std::string_view(), log);
+    } else {
+        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], drain NODE, undrain NODE, "
+                       "role [ready|master|backup|fault]";
+    }
+    return out.dump() + "\n";
+}
+
+// Prometheus exposition of everything `stats` and `nodes` show: every counter as
+// sara_<name> (the X-macro names already end in _total), the table, each node's state, load
+// and sessions, and SA2C's state.
+std::string DispatcherRuntime::metrics_text() {
+    std::lock_guard guard(lock);
+    PrometheusText t;
+    for_each_counter([&](const std::string& name, const char* help, uint64_t v) { t.counter("sara_" + name, help, v); });
+    t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
+    t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
+    t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
+    for (const NodeEntry& n : pipeline.nodes())
+        t.sample("sara_node_up", n.available ? 1 : 0, {{"node", std::to_string(n.id)}, {"name", n.name}});
+    t.family("sara_node_state", "gauge", "The node's state (1 for its current state)");
+    for (const NodeEntry& n : pipeline.nodes())
+        t.sample("sara_node_state", 1,
+                 {{"node", std::to_string(n.id)}, {"name", n.name},
+                  // Without `health:` every node is up; a drained one has sara_node_up 0.
+                  {"state", health ? to_string(health->state(n.id)) : "up"}});
+    t.family("sara_node_sessions", "gauge", "Active sessions assigned to the node");
+    for (const NodeEntry& n : pipeline.nodes())
+        t.sample("sara_node_sessions", double(pipeline.node_sessions(n.id)), {{"node", std::to_string(n.id)}, {"name", n.name}});
+    if (health) {
+        t.family("sara_node_load_ratio", "gauge", "The node's load l_j from its agent's vector, 0..1");
+        for (const NodeEntry& n : pipeline.nodes())
+            t.sample("sara_node_load_ratio", health->load(n.id), {{"node", std::to_string(n.id)}, {"name", n.name}});
+    }
+    if (sync) {
+        t.family("sara_ha_role", "gauge", "The HA role (1 for the current one)");
+        t.sample("sara_ha_role", 1, {{"role", to_string(sync->role())}});
+        t.gauge("sara_ha_ready", "1 when this dispatcher may become master (saractl role --ready)", sync->ready() ? 1 : 0);
+        t.gauge("sara_ha_synced", "1 when it holds a complete replica of its peer's table", sync->synced() ? 1 : 0);
+    }
+    t.gauge("sara_head_queue_ratio", "Fullest NFQUEUE backlog over queue.max_len at the last admission update",
+            head.last_queue());
+    t.gauge("sara_head_cpu_ratio", "sarad's CPU over its queue cores at the last admission update", head.last_cpu());
+    if (sa2c) {
+        const AdmissionState& a = sa2c->state();
+        t.gauge("sara_admission_load_ratio", "m: the forecast of max(head load, cluster load) SA2C decides on", a.m);
+        t.gauge("sara_admission_cluster_load_ratio", "l_c, eq. 1", a.cluster_load);
+        t.gauge("sara_admission_new_session_drop_ratio", "Probability a new session is refused (eq. 2)", a.p_new);
+        t.gauge("sara_admission_established_drop_ratio", "Probability an established session's packet is dropped",
+                a.p_established);
+        t.gauge("sara_admission_t2_ratio", "The moving threshold T2 (eq. 4)", a.t2);
+        t.gauge("sara_admission_t3_ratio", "The moving threshold T3 (eq. 4)", a.t3);
+    }
+    return t.text();
+}
+
+}  // namespace sara

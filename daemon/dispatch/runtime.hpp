@@ -1,0 +1,196 @@
+// The running dispatcher's state (everything run_dispatcher builds, in dispatcher_daemon.cpp)
+// and what the control socket, /metrics, a reload and the HA role change do with it. Internal
+// to daemon/dispatch.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config/dispatcher_config.hpp"
+#include "common/net/datagram_sender.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/log.hpp"
+#include "common/util/random.hpp"
+#include "common/wire/control_message.hpp"
+#include "daemon/admit/admission.hpp"
+#include "daemon/dispatch/config_reload.hpp"
+#include "daemon/dispatch/packet_pipeline.hpp"
+#include "daemon/dispatch/refusal_sender.hpp"
+#include "daemon/forward/conntrack_preinstall.hpp"
+#include "daemon/forward/kernel_setup.hpp"
+#include "daemon/forward/nfqueue.hpp"
+#include "daemon/forward/raw_sender.hpp"
+#include "daemon/ha/state_sync.hpp"
+#include "daemon/identify/session_identifier.hpp"
+#include "daemon/identify/session_table.hpp"
+#include "daemon/monitor/control_listener.hpp"
+#include "daemon/monitor/head_load.hpp"
+#include "daemon/monitor/health_monitor.hpp"
+#include "daemon/schedule/scheduler.hpp"
+
+namespace sara {
+
+#define SARA_RAW_COUNTERS(X)                                        \
+    X(raw_frames_sent_total, "Packets sent to a node as raw Ethernet frames") \
+    X(raw_send_errors_total, "Raw frames the kernel refused (packet dropped)")
+SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
+
+#define SARA_HEALTH_COUNTERS(X)                                                                   \
+    X(node_state_changes_total, "Node state changes (up, down, app-down, draining, load-unknown)") \
+    X(sessions_lost_total, "Active sessions on a node when it went down (crash, not drain)")
+SARA_DECLARE_COUNTERS(HealthCounters, SARA_HEALTH_COUNTERS)
+
+#define SARA_PREINSTALL_COUNTERS(X)                                                              \
+    X(preinstall_created_total, "Completed media flows pre-installed in conntrack with their node's mark") \
+    X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
+    X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")
+SARA_DECLARE_COUNTERS(PreinstallCounters, SARA_PREINSTALL_COUNTERS)
+
+SessionTableLimits table_limits(const LimitsConfig& l);
+IdentifierLimits identifier_limits(const LimitsConfig& l);
+// `retiring`: nodes a reload removed that still have sessions; their routes stay until then.
+KernelSetupSpec kernel_spec(const DispatcherConfig& c, const std::vector<NodeConfig>& retiring = {});
+
+// Everything the running daemon owns; built by run_dispatcher, torn down in reverse order.
+struct DispatcherRuntime {
+    explicit DispatcherRuntime(const DispatcherConfig& c)
+        : config(c),
+          services(c.services),
+          table(table_limits(c.limits), services.timeouts(), clock),
+          identifier(table, services, c.vip, identifier_limits(c.limits)),
+          random(make_os_seeded_random()),
+          scheduler(make_scheduler(c.scheduler, random)),
+          sa2c(c.admission.enabled ? std::make_unique<Sa2cAdmission>(c.admission, c.scheduler.window, clock, random)
+                                   : nullptr),
+          pipeline(identifier, sa2c ? static_cast<AdmissionControl&>(*sa2c) : admit_all, *scheduler, {}, c.vip),
+          head(clock, c.queue.first, c.queue.count, c.queue.max_len),
+          kernel_spec(sara::kernel_spec(c)) {
+        for (const NodeConfig& n : c.nodes)
+            if (n.drain) drained.insert(n.id);
+        pipeline.set_nodes(node_entries());
+    }
+
+    // A node takes new sessions only if its health is up (always without `health:`), it is not
+    // drained (by the operator or its `drain:`) and not retiring. Caller holds `lock`.
+    bool node_available(NodeId id) const {
+        const bool retiring_node = std::any_of(retiring.begin(), retiring.end(), [&](const NodeConfig& n) { return n.id == id; });
+        return !retiring_node && !drained.contains(id) && (!health || health->state(id) == NodeState::up);
+    }
+    // The configured nodes and the retiring ones; for the pipeline, health and the listener.
+    std::vector<NodeConfig> all_nodes() const {
+        std::vector<NodeConfig> all = config.nodes;
+        all.insert(all.end(), retiring.begin(), retiring.end());
+        return all;
+    }
+    std::vector<NodeEntry> node_entries() const {
+        std::vector<NodeEntry> nodes;
+        for (const NodeConfig& n : all_nodes())
+            nodes.push_back(NodeEntry{n.id, n.name, n.address, n.mac.bytes, n.weight, node_available(n.id)});
+        return nodes;
+    }
+    // After the node set changed: pipeline, health, listener and kernel follow. Caller holds `lock`.
+    void nodes_changed() {
+        std::vector<NodeId> ids;
+        std::vector<uint16_t> hosts;
+        for (const NodeConfig& n : all_nodes()) {
+            ids.push_back(n.id);
+            hosts.push_back(n.id);
+        }
+        if (health) health->set_nodes(ids);
+        if (listener) listener->set_hosts(hosts);
+        pipeline.set_nodes(node_entries());
+        kernel_spec = sara::kernel_spec(config, retiring);
+        kernel_dirty = true;
+    }
+    void apply_reload(const ReloadPlan& plan, const Logger& log);
+    void retire_idle_nodes(const Logger& log);
+
+    std::string control_request(std::string_view request, const Logger& log);
+    nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
+    std::string metrics_text();
+    // Every counter sarad keeps, once: fn(name, help, value), the announce channel's prefixed
+    // "announce_". `stats` and `/metrics` both list exactly these. Caller holds `lock`.
+    template <typename Fn>
+    void for_each_counter(Fn&& fn) const {
+        auto all = [&](const auto& counters, const char* prefix) {
+            counters.for_each([&](const char* name, const char* help, uint64_t v) {
+                fn(std::string(prefix) + name, help, v);
+            });
+        };
+        all(pipeline.counters(), "");
+        all(identifier.counters(), "");
+        all(table.counters(), "");
+        all(raw_counters, "");
+        all(health_counters, "");
+        if (refusals) all(refusals->counters(), "");
+        if (preinstall) all(preinstall_counters, "");
+        if (listener) all(listener->counters(), "");
+        if (announce_listener) all(announce_listener->counters(), "announce_");
+        if (sync) all(sync->counters(), "");
+        if (sync_listener) all(sync_listener->counters(), "sync_");
+        all(queue_totals(), "");
+    }
+    // The queues' counters summed. They are written by their own threads: a snapshot.
+    QueueCounters queue_totals() const {
+        QueueCounters sum;
+        for (const auto& q : queues) {
+            const QueueCounters& c = q->counters();
+#define SARA_SUM(name, help) sum.name += c.name;
+            SARA_QUEUE_COUNTERS(SARA_SUM)
+#undef SARA_SUM
+        }
+        return sum;
+    }
+
+    DispatcherConfig config;
+    SteadyClock clock;
+    ServiceMap services;
+    SessionTable table;
+    SessionIdentifier identifier;
+    SeededRandom random;
+    std::unique_ptr<Scheduler> scheduler;
+    AdmitAll admit_all;
+    std::unique_ptr<Sa2cAdmission> sa2c;  // null with admission.enabled: false
+    PacketPipeline pipeline;
+    HeadLoadMeter head;
+    std::unique_ptr<RefusalSender> refusals;  // answers refused sessions (503 / RST)
+    std::unique_ptr<ConntrackPreinstall> preinstall;  // forwarding.preinstall
+    PreinstallCounters preinstall_counters;           // guarded by `lock`
+    double degrade_installed = 0;             // the kernel rule's probability; main thread only
+    std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
+    std::vector<std::unique_ptr<NfQueue>> queues;
+    std::unique_ptr<RawSender> raw;
+    RawCounters raw_counters;  // guarded by `lock`
+    std::optional<wire::ClusterKey> key;
+    std::unique_ptr<HealthMonitor> health;  // null without `health:` (every node up); guarded by `lock`
+    std::unique_ptr<ControlListener> listener;           // health.listen: heartbeats, load vectors
+    std::unique_ptr<ControlListener> announce_listener;  // announce.listen: the gateways' announcements
+    HealthCounters health_counters;  // guarded by `lock`
+    // Nodes an operator drained (`drain N` on the control socket): no new sessions whatever
+    // their health says, established ones continue. Guarded by `lock`.
+    std::set<NodeId> drained;
+    // Nodes a reload removed while they had sessions: unavailable, routed until idle. `lock`.
+    std::vector<NodeConfig> retiring;
+    // What sarad has in the kernel (main thread only); kernel_dirty: install it again.
+    KernelSetupSpec kernel_spec;
+    bool kernel_dirty = false;
+    // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`.
+    std::unique_ptr<StateSync> sync;
+    std::unique_ptr<ControlListener> sync_listener;
+    std::unique_ptr<DatagramSender> sync_sender;
+    std::mutex sync_send_lock;  // the sync thread and the listener's resync replies
+    uint32_t sync_seq = 0;      // guarded by sync_send_lock
+    void send_sync(wire::SyncMessage m, const Logger& log);
+    nlohmann::json role_request(std::string_view arg, const Logger& log);
+    std::atomic<bool> stop{false};
+};
+
+}  // namespace sara
