@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/wire/configured_key.hpp"
 #include "common/config/gateway_config.hpp"
 #include "common/net/datagram_sender.hpp"
 #include "common/util/sd_notify.hpp"
@@ -66,7 +67,6 @@ public:
     void run();
 
 private:
-    bool load_key(const GatewayAuthConfig& auth, std::optional<wire::ClusterKey>& key) const;
     void on_frame(int link_type, std::span<const uint8_t> frame, uint32_t wire_length);
     void note_send_result(bool failed);
     void on_signal(uint32_t signo);
@@ -87,20 +87,6 @@ private:
     bool stop_ = false;
 };
 
-bool Gateway::load_key(const GatewayAuthConfig& auth, std::optional<wire::ClusterKey>& key) const {
-    if (!auth.enabled) {
-        key.reset();
-        return true;
-    }
-    std::string error;
-    key = wire::ClusterKey::load_file(auth.key_file, &error);
-    if (!key) {
-        log_.error("auth: " + auth.key_file + ": " + error);
-        return false;
-    }
-    return true;
-}
-
 bool Gateway::start() {
     const GatewayConfigLoad load = load_gateway_config(config_path_);
     if (!load.ok()) {
@@ -113,7 +99,7 @@ bool Gateway::start() {
         log_.error(config_path_ + ": " + problem + "; not starting");
         return false;
     }
-    if (!load_key(config_.auth, key_)) return false;
+    if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;
     if (!config_.auth.enabled) log_.warning("auth: none: announcements go out unauthenticated (lab use only)");
 
     // Signals are read from a signalfd (so no handler races the loop, and no blocking call can
@@ -228,7 +214,7 @@ void Gateway::reload() {
     // Everything that can fail is built before anything is swapped in.
     if (const std::string problem = capture_problem(next); !problem.empty()) return keep_running(problem);
     std::optional<wire::ClusterKey> key;
-    if (!load_key(next.auth, key)) return keep_running("the key file");
+    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) return keep_running("the key file");
     std::string error;
     std::unique_ptr<DatagramSender> sender;
     if (next.dispatchers != config_.dispatchers) {

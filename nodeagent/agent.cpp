@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/wire/configured_key.hpp"
 #include "common/config/nodeagent_config.hpp"
 #include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
@@ -79,7 +80,6 @@ public:
     void run();
 
 private:
-    bool load_key(const AgentAuthConfig& auth, std::optional<wire::ClusterKey>& key);
     void build_app_and_load(const NodeAgentConfig& config);
     void send_heartbeat();
     void send_load();
@@ -118,20 +118,6 @@ Agent::~Agent() {
     if (setup_) setup_->undo();
 }
 
-bool Agent::load_key(const AgentAuthConfig& auth, std::optional<wire::ClusterKey>& key) {
-    if (!auth.enabled) {
-        key.reset();
-        return true;
-    }
-    std::string error;
-    key = wire::ClusterKey::load_file(auth.key_file, &error);
-    if (!key) {
-        log_.error("auth: " + auth.key_file + ": " + error);
-        return false;
-    }
-    return true;
-}
-
 void Agent::build_app_and_load(const NodeAgentConfig& config) {
     checker_ = std::make_unique<AppChecker>(config.application, diag_.get(), log_);
     checker_->start(config.heartbeat_interval);
@@ -151,7 +137,7 @@ bool Agent::start() {
         return false;
     }
     config_ = load.config;
-    if (!load_key(config_.auth, key_)) return false;
+    if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;
     if (!config_.auth.enabled)
         log_.warning("auth: none: heartbeats and load vectors go out unauthenticated (lab use only)");
 
@@ -323,7 +309,7 @@ void Agent::reload() {
     const NodeAgentConfig& next = load.config;
     // Everything that can fail is built before anything is swapped in.
     std::optional<wire::ClusterKey> key;
-    if (!load_key(next.auth, key)) {
+    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) {
         log_.error("reload: keeping the running config");
         notify_systemd("READY=1");
         return;

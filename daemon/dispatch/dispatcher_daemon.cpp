@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/wire/configured_key.hpp"
 #include "common/util/sd_notify.hpp"
 #include "common/util/time_sequence.hpp"
 #include "daemon/control/control_server.hpp"
@@ -262,15 +263,9 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     auto rt = std::make_unique<DispatcherRuntime>(config);
     load_state(*rt, log);
-    if (config.auth.enabled) {
-        std::string key_error;
-        rt->key = wire::ClusterKey::load_file(config.auth.key_file, &key_error);
-        if (!rt->key) {
-            log.error("auth: " + key_error);
-            return 1;
-        }
-    } else if (config.health || config.announce) {
-        log.warning("auth: none: heartbeats, load vectors and announcements are NOT authenticated (lab use only)");
+    if (!wire::load_configured_key(config.auth.enabled, config.auth.key_file, rt->key, log)) return 1;
+    if (!config.auth.enabled && (config.health || config.announce || config.sync)) {
+        log.warning("auth: none: heartbeats, load vectors, announcements and sync are NOT authenticated (lab use only)");
     }
     if (config.health) {
         std::vector<NodeId> ids;

@@ -113,8 +113,7 @@ void StateSync::count_applied(bool ok) {
     if (!ok) ++counters_.sync_records_malformed_total;
 }
 
-std::optional<wire::SyncMessage> StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table) {
-    std::optional<wire::SyncMessage> reply;
+void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table) {
     if (m.epoch != pending_epoch_ || pending_chunks_.size() != m.count) {
         if (pending_received_ > 0 && pending_received_ < pending_chunks_.size())
             ++counters_.sync_snapshots_incomplete_total;
@@ -126,7 +125,7 @@ std::optional<wire::SyncMessage> StateSync::apply_chunk(const wire::SyncMessage&
         pending_chunks_[m.index] = m.payload;
         ++pending_received_;
     }
-    if (pending_received_ < pending_chunks_.size()) return reply;
+    if (pending_received_ < pending_chunks_.size()) return;
     table.clear();
     if (on_table_replaced_) on_table_replaced_();
     bool ok = true;
@@ -136,7 +135,6 @@ std::optional<wire::SyncMessage> StateSync::apply_chunk(const wire::SyncMessage&
     pending_received_ = 0;
     synced_ = true;
     ++counters_.sync_snapshots_applied_total;
-    return reply;
 }
 
 std::optional<wire::SyncMessage> StateSync::on_message(const wire::SyncMessage& m, SessionTable& table) {
@@ -159,7 +157,7 @@ std::optional<wire::SyncMessage> StateSync::on_message(const wire::SyncMessage& 
     last_seq_ = m.seq;
     std::optional<wire::SyncMessage> reply;
     if (m.kind == wire::SyncKind::snapshot) {
-        reply = apply_chunk(m, table);
+        apply_chunk(m, table);
     } else {
         count_applied(apply_records(m.payload, table).error.empty());
         ++counters_.sync_updates_applied_total;

@@ -83,7 +83,7 @@ public:
 
 private:
     std::vector<wire::SyncMessage> snapshot(SessionTable& table);
-    std::optional<wire::SyncMessage> apply_chunk(const wire::SyncMessage& m, SessionTable& table);
+    void apply_chunk(const wire::SyncMessage& m, SessionTable& table);
     wire::SyncMessage message(wire::SyncKind kind) const;
     void count_applied(bool ok);
 

@@ -176,17 +176,18 @@ def load_vector(host_id: int, seq: int, values=(0, 0, 0, 0, 0), timestamp: Optio
     return msg + (hmac.new(key, msg, hashlib.sha256).digest() if key is not None else b"")
 
 
-def send_datagrams(cluster, ns, datagrams, *, source_port: int = 7499, port: int = HEALTH_PORT) -> None:
-    """Send each datagram (bytes) to sarad's `port` (default: the health port) from namespace
-    `ns`, from UDP `source_port`, with Debian's python3 (the test process lives in the root
-    namespace)."""
+def send_datagrams(cluster, ns, datagrams, *, source_port: int = 7499, port: int = HEALTH_PORT,
+                   address: str = topology.DISPATCHER_LAN_ADDRS[0]) -> None:
+    """Send each datagram (bytes) to sarad's `port` (default: the health port) on `address`
+    (default: dispatcher 1) from namespace `ns`, from UDP `source_port`, with Debian's python3
+    (the test process lives in the root namespace)."""
     payload = ",".join(d.hex() for d in datagrams)
     code = ("import socket,sys\n"
             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
             "s.bind(('', %d))\n"
             "for h in sys.argv[1].split(','):\n"
             "    s.sendto(bytes.fromhex(h), ('%s', %d))\n"
-            % (source_port, topology.DISPATCHER_LAN_ADDRS[0], port))
+            % (source_port, address, port))
     ns.run(topology.PYTHON, "-c", code, payload, timeout=10)
 
 

@@ -120,9 +120,3 @@ class SaradPair:
     def sync_addr(self, index: int) -> tuple:
         return topology.DISPATCHER_LAN_ADDRS[index - 1], SYNC_PORT
 
-
-def send_udp(ns, addr: tuple, payload: bytes) -> None:
-    """One datagram from namespace `ns` to addr (a hostile sender's view)."""
-    code = ("import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); "
-            "s.sendto(bytes.fromhex(sys.argv[1]), (sys.argv[2], int(sys.argv[3])))")
-    ns.run(topology.PYTHON, "-c", code, payload.hex(), addr[0], str(addr[1]))

@@ -13,8 +13,9 @@ import pytest
 import agents
 import datapath
 import peers
-from sarad_pair import SaradPair, send_udp
+from sarad_pair import SaradPair
 from test_metrics import parse, scrape
+from test_saractl import saractl
 
 pytestmark = datapath.SARAD_MARKS
 
@@ -90,9 +91,9 @@ def test_forged_and_replayed_sync_messages_are_dropped_and_counted(cluster, sip_
         "unknown_host": [sync_datagram(7, 10**9, update, agents.read_key(pair.key))],
         "malformed": [b"SA", b"SA\x01\x04" + b"\x00" * 10, b"\xff" * 40],
     }
+    address, port = pair.sync_addr(2)
     for datagrams in forged.values():
-        for d in datagrams:
-            send_udp(cluster.nodes[0].ns, pair.sync_addr(2), d)
+        agents.send_datagrams(cluster, cluster.nodes[0].ns, datagrams, port=port, address=address)
     time.sleep(0.3)
     after = pair.stats(2)
     delta = datapath.counter_deltas(before, after)
@@ -131,16 +132,8 @@ def test_a_returning_dispatcher_is_not_ready_until_it_holds_the_replica(cluster,
     assert set(pair.sessions(1)) <= set(pair.sessions(2))
 
     # saractl's exit code is what keepalived's track script sees.
-    ok = pair_saractl(pair, 2, "role", "--ready")
-    assert ok.returncode == 0, ok
+    saractl("--socket", str(pair.socket(2)), "role", "--ready")   # asserts exit 0
     pair.procs[1].signal_command(signal.SIGKILL)
-
-
-def pair_saractl(pair: SaradPair, index: int, *args):
-    import subprocess
-    from sarad_pair import SARACTL
-    return subprocess.run([str(SARACTL), "--socket", str(pair.socket(index)), *args],
-                          capture_output=True, text=True, timeout=10)
 
 
 def sync_datagram(host: int, seq: int, payload: bytes, key) -> bytes:

@@ -1,0 +1,15 @@
+#include "common/wire/configured_key.hpp"
+
+namespace sara::wire {
+
+bool load_configured_key(bool enabled, const std::string& key_file, std::optional<ClusterKey>& key,
+                         const Logger& log) {
+    key.reset();
+    if (!enabled) return true;
+    std::string error;
+    key = ClusterKey::load_file(key_file, &error);
+    if (!key) log.error("auth: " + error);
+    return key.has_value();
+}
+
+}  // namespace sara::wire
