@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 import agents  # noqa: E402
+import datapath  # noqa: E402
 import peers  # noqa: E402
 import topology  # noqa: E402
 
@@ -38,6 +39,32 @@ def sarad_request(cluster, request):
 def node_rx_packets(cluster):
     return {n.name: int(n.ns.run("cat", "/sys/class/net/eth0/statistics/rx_packets").stdout)
             for n in cluster.nodes}
+
+
+def print_failure_reasons(cluster, sip_results, rtsp_results):
+    """What went wrong, from the peers' own words: SIPp's message tables and errors, the
+    calls whose RTP was not echoed, the RTSP clients' last log lines."""
+    print("\nwhy the demo failed:")
+    for r in sip_results:
+        if not r.ok:
+            print("  SIPp UAC -t %s: %d of %d calls completed, %d failed, exit status %s"
+                  % (r.transport, r.successful, r.calls, r.failed, r.returncode))
+        short = [rep for rep in r.reports if rep["sent"] == 0 or rep["received"] < 0.9 * rep["sent"]]
+        for rep in short:
+            print("  call %s: RTP %d sent, %d echoed" % (rep["call_id"], rep["sent"], rep["received"]))
+        if len(r.reports) < r.calls:
+            print("  -t %s: %d of %d calls started their RTP" % (r.transport, len(r.reports), r.calls))
+    print("  " + datapath.sipp_diagnostics(cluster, sip_results).replace("\n", "\n  "))
+    for r in rtsp_results:
+        if not r.ok:
+            tail = r.log.read_text(errors="replace").splitlines()[-5:] if r.log.exists() else []
+            print("  RTSP %s over %s: exit status %s, %d frames; its last lines:\n    %s"
+                  % (r.tool, r.transport, r.returncode, r.frames, "\n    ".join(tail)))
+    errors = sorted(cluster.workdir.glob("*/errors.log"))
+    for f in errors:
+        lines = [l for l in f.read_text(errors="replace").splitlines() if "Aborting" in l or "Dead call" in l]
+        if lines:
+            print("  %s: %d aborted/dead calls, first: %s" % (f.parent.name, len(lines), lines[0][:200]))
 
 
 def main():
@@ -111,6 +138,8 @@ def main():
               % (delivered, queued, stats["pipeline_signalling_verdicts_total"],
                  stats["pipeline_data_verdicts_total"], max(0, delivered - queued)))
         ok = all(r.ok and r.rtp_ok for _, _, r in sip_results) and all(r.ok for r in rtsp_results)
+        if not ok:
+            print_failure_reasons(c, [r for _, _, r in sip_results], rtsp_results)
     print("\ndemo %s in %.0f s; namespaces torn down." % ("passed" if ok else "FAILED",
                                                          time.monotonic() - started))
     return 0 if ok else 1

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -178,6 +179,7 @@ class SipUacResult:
     workdir: Path
     log: Path
     seconds: float
+    reports: list = field(default_factory=list)   # every call's RTP report, in call order
 
     @property
     def ok(self) -> bool:
@@ -185,28 +187,28 @@ class SipUacResult:
 
     @property
     def call_ids(self) -> list:
-        return [r["call_id"] for r in self.rtp.values()]
+        return [r["call_id"] for r in self.reports]
 
     @property
     def rtp_ok(self) -> bool:
         """Every call sent its RTP and got (nearly) all of it echoed back through the gateway."""
-        return len(self.rtp) == self.calls and all(
-            r["sent"] > 0 and r["received"] >= 0.9 * r["sent"] for r in self.rtp.values())
+        return len(self.reports) == self.calls and all(
+            r["sent"] > 0 and r["received"] >= 0.9 * r["sent"] for r in self.reports)
 
     def summary(self) -> str:
-        echoed = sum(r["received"] for r in self.rtp.values())
-        sent = sum(r["sent"] for r in self.rtp.values())
+        echoed = sum(r["received"] for r in self.reports)
+        sent = sum(r["sent"] for r in self.reports)
         return ("SIPp UAC -t %s: %d/%d successful, %d failed, rc %s, RTP echoed %d/%d "
                 "(%d reports), %.1f s" % (self.transport, self.successful, self.calls, self.failed,
-                                          self.returncode, echoed, sent, len(self.rtp), self.seconds))
+                                          self.returncode, echoed, sent, len(self.reports), self.seconds))
 
 
 class SipUac:
-    """A running SIPp UAC (start_sip_uac); result() waits for it."""
+    """A running SIPp UAC (start_sip_uac) and its RTP sender; result() waits for both."""
 
-    def __init__(self, cluster, proc, calls, transport, d, ports, t0):
-        self.cluster, self.proc, self.calls, self.transport = cluster, proc, calls, transport
-        self.dir, self.ports, self.t0 = d, ports, t0
+    def __init__(self, cluster, proc, sender, fifo, calls, transport, d, ports, t0):
+        self.cluster, self.proc, self.sender, self.fifo = cluster, proc, sender, fifo
+        self.calls, self.transport, self.dir, self.ports, self.t0 = calls, transport, d, ports, t0
 
     def result(self, timeout: Optional[float] = None) -> SipUacResult:
         try:
@@ -214,18 +216,29 @@ class SipUac:
         except subprocess.TimeoutExpired:
             rc = self.proc.stop()
         secs = time.monotonic() - self.t0
-        # rtp_send.py may outlive its call a little (slow start under load, linger 0.3 s).
-        end = time.monotonic() + 2
-        while time.monotonic() < end and len(list(self.dir.glob("rtp/*.json"))) < self.calls:
-            time.sleep(0.05)
-        rtp = {}
-        for f in sorted(self.dir.glob("rtp/rtp-*.json")):
-            r = json.loads(f.read_text())
-            rtp[int(r["bind"].rsplit(":", 1)[1])] = r
+        # No more calls: the sender finishes the streams it has (media + linger) and exits.
+        # A call's <exec> line may still be on its way (a double-forked shell): it is
+        # written before "END" unless the host stalled for longer than this pause.
+        time.sleep(0.2)
+        with open(self.fifo, "w") as f:
+            f.write("END\n")
+        try:
+            self.sender.wait(10)
+        except subprocess.TimeoutExpired:
+            self.sender.stop()
+        reports = read_rtp_reports(self.dir)
+        rtp = {int(r["bind"].rsplit(":", 1)[1]): r for r in reports}   # per port: its last call
         st = SippStats.read(self.dir / "stats.csv")
         return SipUacResult(self.calls, self.transport, rc, st.successful if st else 0,
                             st.failed if st else 0, st, rtp, self.ports, self.dir, self.proc.log,
-                            secs)
+                            secs, reports)
+
+
+def read_rtp_reports(uac_dir: Path) -> list:
+    """The RTP sender's reports in a UAC's work dir (rtp/rtp-PORT-N.json), in call order."""
+    files = uac_dir.glob("rtp/rtp-*.json")
+    number = lambda f: int(f.stem.rsplit("-", 1)[1])  # noqa: E731
+    return [json.loads(f.read_text()) for f in sorted(files, key=number)]
 
 
 def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport: str = "u1", *,
@@ -233,38 +246,49 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
                   limit: Optional[int] = None, max_socket: Optional[int] = None,
                   local_port: int = UAC_SIGNALLING_PORT, timeout: Optional[float] = None,
                   service: str = "service", extra_args: Sequence[str] = (),
-                  scenario: Optional[Path] = None) -> SipUac:
+                  scenario: Optional[Path] = None, rtp_linger: float = 1.0,
+                  media_ports: Optional[Sequence[int]] = None) -> SipUac:
     """SIPp UAC in the client namespace: `calls` calls at `rate` calls/s to VIP:5060, each
-    with its own RTP port (port_base + 2k) and `media_packets` RTP packets (20 ms apart) sent
-    by rtp_send.py, which counts the echoes. transport: u1 (one UDP socket for every call),
-    un (one socket per call; -max_socket defaults to calls), t1 (one TCP connection),
-    tn (one TCP connection per call). scenario: another scenario file in place of
-    peers/uac_media.xml (same keys and injection file; SIPp takes one -sf only)."""
+    with its own RTP port (port_base + 2k, or media_ports[k]: repeat a port for calls that
+    reuse it, as IP phones do) and `media_packets` RTP packets (20 ms apart) sent by the
+    UAC's one rtp_sender.py, which counts the echoes for `rtp_linger` s after a call's last
+    packet. transport: u1 (one UDP socket for every call), un (one socket per call;
+    -max_socket defaults to calls), t1 (one TCP connection), tn (one TCP connection per
+    call). scenario: another scenario file in place of peers/uac_media.xml (same keys and
+    injection file; SIPp takes one -sf only)."""
     if transport not in ("u1", "un", "t1", "tn"):
         raise ValueError(transport)
     name = _unique("uac-%s" % transport)
     d = cluster.workdir / name
     (d / "rtp").mkdir(parents=True)
-    ports = [port_base + 2 * k for k in range(calls)]
+    ports = list(media_ports) if media_ports else [port_base + 2 * k for k in range(calls)]
     (d / "ports.csv").write_text("SEQUENTIAL\n" + "".join("%d\n" % p for p in ports))
     media_s = media_packets * 0.02
-    hold_ms = int(media_s * 1000) + 400            # ACK..BYE: sender start + media + linger
+    hold_ms = int(media_s * 1000) + 400            # ACK..BYE: media + a little
     if timeout is None:
         timeout = calls / rate + media_s + 15
+    fifo = d / "rtp.fifo"
+    os.mkfifo(fifo)
+    sender = cluster.spawn(cluster.client, [PYTHON, str(PEERS_DIR / "rtp_sender.py"),
+                                            "--fifo", str(fifo), "--report-dir", str(d / "rtp"),
+                                            "--packets", str(media_packets),
+                                            "--linger", str(rtp_linger)],
+                           name=name + "-rtp", timeout=timeout + media_s + rtp_linger + 15)
+    if not sender.wait_for_output("rtp_sender: ready", 10):
+        raise RuntimeError("rtp_sender.py did not start:\n%s" % sender.output())
     argv = ["sipp", "%s:%d" % (VIP, SIP_PORT),
             "-sf", str(scenario or PEERS_DIR / "uac_media.xml"),
             "-inf", str(d / "ports.csv"), "-s", service,
             "-i", CLIENT_ADDR, "-p", str(local_port), "-mi", CLIENT_ADDR, "-t", transport,
             "-m", str(calls), "-r", str(rate), "-l", str(limit or calls), "-d", str(hold_ms),
-            "-key", "peers_dir", str(PEERS_DIR), "-key", "report_dir", str(d / "rtp"),
-            "-key", "packets", str(media_packets),
+            "-key", "rtp_fifo", str(fifo),
             *_sipp_common(d / "stats.csv", d / "errors.log", 8888)]
     if transport in ("un", "tn"):
         argv += ["-max_socket", str(max_socket or max(calls, 2))]
     argv += list(extra_args)
     t0 = time.monotonic()
     proc = cluster.spawn(cluster.client, argv, name=name, timeout=timeout, cwd=d)
-    return SipUac(cluster, proc, calls, transport, d, ports, t0)
+    return SipUac(cluster, proc, sender, fifo, calls, transport, d, ports, t0)
 
 
 def run_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport: str = "u1",
