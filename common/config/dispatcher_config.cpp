@@ -99,8 +99,16 @@ void read_queue(ConfigErrorList& errors, const Field& field, QueueConfig& queue)
 
 // Returns the `mode` field (for the lan_interface check).
 Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingConfig& forwarding) {
-    MapReader map(errors, field, {"mode", "preinstall"});
+    MapReader map(errors, field, {"mode", "preinstall", "media_linger", "rtsp_affinity"});
     const Field mode = map.get("mode");
+    // media_linger: how long an ended session's media flows stay for trailing packets,
+    // 0..60s, default 2s.
+    read_duration(errors, map.get("media_linger"), forwarding.media_linger, std::chrono::milliseconds(0),
+                  std::chrono::milliseconds(60'000));
+    // rtsp_affinity: a client address's new RTSP connection follows its RTSP session's node
+    // for this long after the session was last seen, 0 (off)..600s, default 30s.
+    read_duration(errors, map.get("rtsp_affinity"), forwarding.rtsp_affinity, std::chrono::milliseconds(0),
+                  std::chrono::milliseconds(600'000));
     // preinstall: completed media flows become conntrack entries with the node's mark before
     // their first packet (needs the gateway's announcements to complete them), default false.
     read_bool(errors, map.get("preinstall"), forwarding.preinstall);
@@ -111,7 +119,42 @@ Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingCon
     return mode;
 }
 
-void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vip, std::vector<NodeConfig>& out) {
+bool read_port_range(ConfigErrorList& errors, const Field& field, PortRange& out) {
+    if (!read_parsed(errors, field, "a port range", "a port range LO-HI (1..65535)", out)) return false;
+    if (out.first > out.last) {
+        report(errors, field.mark(), field.path + ": " + std::to_string(out.first) + "-" + std::to_string(out.last) +
+                                         " is reversed (LO > HI)");
+        return false;
+    }
+    return true;
+}
+
+// Media ranges must not overlap each other (one node per port) nor cover a signalling port
+// (signalling is always inspected). Each problem is reported at the later range.
+bool check_media_ranges(ConfigErrorList& errors, const std::vector<std::pair<PortRange, Field>>& ranges,
+                        const std::vector<Service>& services) {
+    bool ok = true;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        const auto& [range, at] = ranges[i];
+        for (size_t j = 0; j < i; ++j) {
+            if (!range.overlaps(ranges[j].first)) continue;
+            report(errors, at.mark(), at.path + ": " + range.to_string() + " overlaps " + ranges[j].second.path + " (" +
+                                          ranges[j].first.to_string() + ", line " +
+                                          std::to_string(ranges[j].second.mark().line + 1) + ")");
+            ok = false;
+        }
+        for (const Service& s : services) {
+            if (s.protocol == ServiceProtocol::plain || !range.contains(s.port)) continue;
+            report(errors, at.mark(), at.path + ": " + range.to_string() + " covers signalling port " +
+                                          std::to_string(s.port) + " (service '" + s.name + "')");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vip, const std::vector<Service>& services,
+                std::vector<NodeConfig>& out) {
     if (!field.present) return;  // top level reports it as missing
     const std::vector<Field> items = list_items(errors, field);
     if (!field.value.IsSequence()) return;
@@ -132,10 +175,11 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
     };
 
     std::vector<NodeConfig> nodes;
+    std::vector<std::pair<PortRange, Field>> all_ranges;  // every node's, for the overlap check
     bool ok = true;
     for (const Field& item : items) {
         if (errors.full()) return;  // nothing more would be reported (alias amplification)
-        MapReader map(errors, item, {"id", "name", "address", "mac", "weight", "drain"});
+        MapReader map(errors, item, {"id", "name", "address", "mac", "weight", "drain", "media_ports"});
         if (!map.is_map()) {
             ok = false;
             continue;
@@ -165,6 +209,20 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         // drain: true = no new sessions, established ones continue (a SIGHUP applies it).
         const Field drain = map.get("drain");
         const bool drain_ok = optional_ok(drain, [&] { return read_bool(errors, drain, node.drain); });
+        // media_ports: "LO-HI" or a list of them; UDP to VIP:port in a range goes to this node.
+        const Field media_ports = map.get("media_ports");
+        const bool media_ok = optional_ok(media_ports, [&] {
+            return read_list(errors, media_ports, node.media_ports, read_port_range, /*allow_single=*/true);
+        });
+        if (media_ok && media_ports.present) {
+            if (media_ports.value.IsScalar()) {
+                all_ranges.emplace_back(node.media_ports.front(), media_ports);
+            } else {
+                const std::vector<Field> items = list_items(errors, media_ports);
+                for (size_t k = 0; k < items.size() && k < node.media_ports.size(); ++k)
+                    all_ranges.emplace_back(node.media_ports[k], items[k]);
+            }
+        }
 
         bool unique = true;
         if (id_ok) unique = first_use(id_lines, int{node.id}, id, "node id " + std::to_string(node.id)) && unique;
@@ -177,9 +235,10 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         }
         if (mac_ok) unique = first_use(mac_lines, node.mac.bytes, mac, "MAC " + node.mac.to_string()) && unique;
 
-        ok = id_ok && name_ok && address_ok && mac_ok && weight_ok && drain_ok && unique && ok;
+        ok = id_ok && name_ok && address_ok && mac_ok && weight_ok && drain_ok && media_ok && unique && ok;
         nodes.push_back(std::move(node));
     }
+    ok = check_media_ranges(errors, all_ranges, services) && ok;
     if (ok) out = std::move(nodes);
 }
 
@@ -409,7 +468,7 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
     if (config.forwarding.mode == ForwardingMode::raw && !lan_interface.present)
         report(errors, mode.mark(), "forwarding.mode: raw needs lan_interface");
     read_services(errors, top.get("services"), config.services);
-    read_nodes(errors, top.require("nodes"), vip_ok ? &config.vip : nullptr, config.nodes);
+    read_nodes(errors, top.require("nodes"), vip_ok ? &config.vip : nullptr, config.services, config.nodes);
     read_health(errors, top.get("health"), config.health);
     read_admission(errors, top.get("admission"), config.admission);
     read_scheduler(errors, top.get("scheduler"), config.scheduler);

@@ -20,6 +20,7 @@
 #include "common/config/config_errors.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/port_range.hpp"
 #include "common/proto/service.hpp"
 
 namespace sara {
@@ -48,6 +49,14 @@ struct ForwardingConfig {
     // Completed media flows (the gateway's announcements) pre-installed as conntrack entries
     // with their node's mark, so their first packet skips the queue. Route mode only.
     bool preinstall = false;
+    // How long a session that signalling ended (BYE, TEARDOWN, ...) keeps its media flows for
+    // trailing packets before they are released (and their conntrack entries deleted), so that
+    // the next call from the same client port is decided afresh. 0..60 s.
+    std::chrono::milliseconds media_linger{2000};
+    // A new RTSP control connection from a client address whose RTSP session was seen within
+    // this window goes to that session's node (a client reconnecting: its SYN is scheduled
+    // before its Session header can be read). 0 = off; 0..600 s.
+    std::chrono::milliseconds rtsp_affinity{30'000};
     friend bool operator==(const ForwardingConfig&, const ForwardingConfig&) = default;
 };
 
@@ -64,6 +73,11 @@ struct NodeConfig {
     MacAddress mac;      // static neighbour entry / raw-frame destination
     uint16_t weight = 1; // weighted-round-robin share
     bool drain = false;  // no new sessions (established ones continue); a reload applies a change
+    // UDP ports on the VIP whose packets go to this node whatever their source, steered in the
+    // kernel (NOTRACK + mark, never queued): the node's media server allocates its RTP/RTCP
+    // ports from them. Empty = media follows the session table. No overlap with any other
+    // range (of any node) nor with a signalling service's port.
+    std::vector<PortRange> media_ports;
     friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sara {
 
@@ -40,6 +41,10 @@ struct IpAddress {
     std::string to_string() const;
 
     friend bool operator==(const IpAddress&, const IpAddress&) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const IpAddress& a) {
+        return H::combine_contiguous(H::combine(std::move(h), a.family), a.bytes.data(), a.is_v4() ? 4 : 16);
+    }
 };
 
 // "a.b.c.d:port" or "[v6]:port" (DESIGN §12).

@@ -123,6 +123,7 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
             lease.decide(Verdict::drop());  // the node got our copy; the kernel must not route it
             return;
         }
+        rt.flush_kernel_forgets();
         if (d.refused && rt.refusals) rt.refusals->refuse(payload);
         lease.decide(d.verdict);
     };
@@ -293,6 +294,16 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         rt->raw = RawSender::open(config.lan_interface, &error);
         if (!rt->raw) return fail(error);
     }
+    if (config.forwarding.mode == ForwardingMode::route) {
+        rt->janitor = ConntrackJanitor::start(&error);
+        if (!rt->janitor) return fail(error);
+    }
+    // A node's media server answering outside the node's ranges: its media is steered by the
+    // range's owner (or the session table), not by the node. Logged once per node.
+    rt->identifier.set_on_media_port_outside_range([&log](NodeId node, uint16_t port) {
+        log.warning("node " + std::to_string(node) + ": its media server answered port " + std::to_string(port) +
+                    ", outside the node's media_ports (counted in media_port_outside_range_total)");
+    });
     if (config.forwarding.preinstall && config.forwarding.mode == ForwardingMode::route) {
         rt->preinstall = ConntrackPreinstall::open(&error);
         if (!rt->preinstall) return fail(error);
@@ -353,6 +364,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                 if (d.type != wire::MessageType::announce) return;  // a gateway sends nothing else
                 std::lock_guard guard(r->lock);
                 r->identifier.apply(d.announce.announcement);
+                r->flush_kernel_forgets();
             },
             &error);
         if (!rt->announce_listener) return fail(error);
@@ -408,6 +420,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             }
             if (now >= next_purge) {
                 rt->pipeline.maintain();
+                rt->flush_kernel_forgets();
                 rt->retire_idle_nodes(log);
                 next_purge += std::chrono::seconds(1);
             }

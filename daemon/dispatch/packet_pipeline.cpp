@@ -66,6 +66,18 @@ NodeId PacketPipeline::assign_node(SessionId session_id, bool* refused) {
     return id;
 }
 
+NodeId PacketPipeline::assign_affinity(SessionId session_id, NodeId node) {
+    // The reconnect continues an admitted session: no admission decision, but only to a node
+    // that may still take sessions (a down or drained node's client is scheduled afresh).
+    if (!accept_new_sessions_ || !available(node)) return kNoNode;
+    identifier_.table().session(session_id).node = node;
+    identifier_.table().mark_changed(session_id);
+    for (NodeView& v : views_)
+        if (v.id == node) ++v.sessions;
+    ++counters_.pipeline_affinity_assigned_total;
+    return node;
+}
+
 PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
     ++counters_.pipeline_packets_total;
     const DecodeResult decoded = decode_ip_packet(ip_packet);
@@ -76,6 +88,18 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
     if (decoded.packet.dst != vip_) {
         ++counters_.pipeline_not_for_vip_total;
         return {Verdict::accept(), kNoNode};
+    }
+    // Media to a node's port range belongs to that node, whatever its source: no session
+    // state (in route mode the kernel steers it and it never gets here; raw mode queues all).
+    if (decoded.packet.has_ports && decoded.packet.is_udp()) {
+        if (const NodeId owner = identifier_.media_ports().node_for(decoded.packet.dst_port); owner != kNoNode) {
+            if (admission_.drop_established_packet()) {
+                ++counters_.pipeline_degraded_dropped_total;
+                return {Verdict::drop(), kNoNode};
+            }
+            ++counters_.pipeline_ranged_media_total;
+            return {Verdict::accept_with_mark(owner), owner};
+        }
     }
     const Classification c = identifier_.classify(decoded.packet);
     switch (c.outcome) {
@@ -92,7 +116,9 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
         return {Verdict::drop(), kNoNode};
     }
     bool refused = false;
-    const NodeId node = session.node != kNoNode ? session.node : assign_node(c.session, &refused);
+    NodeId node = session.node;
+    if (node == kNoNode && c.affinity_node != kNoNode) node = assign_affinity(c.session, c.affinity_node);
+    if (node == kNoNode) node = assign_node(c.session, &refused);
     if (node == kNoNode) return {Verdict::drop(), kNoNode, refused};
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;

@@ -32,7 +32,9 @@ namespace sara {
     X(pipeline_standby_dropped_total, "New sessions dropped unanswered: this dispatcher is not the HA master") \
     X(pipeline_sessions_assigned_total, "Sessions given a node")                                 \
     X(pipeline_signalling_verdicts_total, "Signalling packets forwarded (never offloaded)")       \
-    X(pipeline_data_verdicts_total, "Data-flow packets forwarded with a mark to save (offload)")
+    X(pipeline_data_verdicts_total, "Data-flow packets forwarded with a mark to save (offload)") \
+    X(pipeline_ranged_media_total, "Queued UDP packets to a node's media range, sent to that node without session state") \
+    X(pipeline_affinity_assigned_total, "New RTSP connections given their client's live RTSP session's node")
 SARA_DECLARE_COUNTERS(PipelineCounters, SARA_PIPELINE_COUNTERS)
 
 struct NodeEntry {
@@ -81,6 +83,8 @@ public:
 private:
     // kNoNode when admission refused the session (*refused = true) or no node is available.
     NodeId assign_node(SessionId session, bool* refused);
+    // A reconnect of a live RTSP session's client: the session's node if it may still take it.
+    NodeId assign_affinity(SessionId session, NodeId node);
     void recount_sessions();
 
     SessionIdentifier& identifier_;

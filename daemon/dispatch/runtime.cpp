@@ -31,8 +31,10 @@ KernelSetupSpec kernel_spec(const DispatcherConfig& c, const std::vector<NodeCon
     KernelSetupSpec spec;
     spec.vip = c.vip;
     spec.lan_interface = c.lan_interface;
-    for (const NodeConfig& n : c.nodes) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
-    for (const NodeConfig& n : retiring) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes});
+    // Retiring nodes keep their media ranges for their last calls; listed after the current
+    // nodes, whose ranges win where a reload handed a range over (first match).
+    for (const NodeConfig& n : c.nodes) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes, n.media_ports});
+    for (const NodeConfig& n : retiring) spec.nodes.push_back(NodeRoute{n.id, n.address, n.mac.bytes, n.media_ports});
     spec.queue_first = c.queue.first;
     spec.queue_count = c.queue.count;
     spec.queue_bypass = c.queue.fail_open;

@@ -24,6 +24,7 @@
 #include "daemon/dispatch/config_reload.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
+#include "daemon/forward/conntrack_janitor.hpp"
 #include "daemon/forward/conntrack_preinstall.hpp"
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
@@ -75,6 +76,9 @@ struct DispatcherRuntime {
           kernel_spec(sara::kernel_spec(c)) {
         for (const NodeConfig& n : c.nodes)
             if (n.drain) drained.insert(n.id);
+        table.set_media_linger(c.forwarding.media_linger);
+        identifier.set_rtsp_affinity(c.forwarding.rtsp_affinity);
+        identifier.set_media_ports(media_port_map());
         pipeline.set_nodes(node_entries());
     }
 
@@ -89,6 +93,20 @@ struct DispatcherRuntime {
         std::vector<NodeConfig> all = config.nodes;
         all.insert(all.end(), retiring.begin(), retiring.end());
         return all;
+    }
+    // The configured nodes' media ranges, then the retiring ones' (which lose any range a
+    // current node took over).
+    MediaPortMap media_port_map() const {
+        std::vector<MediaPortMap::Range> ranges;
+        for (const NodeConfig& n : all_nodes())
+            for (const PortRange& r : n.media_ports) ranges.push_back({r, n.id});
+        return MediaPortMap(std::move(ranges));
+    }
+    // Conntrack entries the identifier's last decisions made stale go to the janitor (route
+    // mode; raw mode has no conntrack fast path). Caller holds `lock`.
+    void flush_kernel_forgets() {
+        KernelForgets f = identifier.take_kernel_forgets();
+        if (janitor && !f.empty()) janitor->submit(f.flows, f.endpoints);
     }
     std::vector<NodeEntry> node_entries() const {
         std::vector<NodeEntry> nodes;
@@ -107,6 +125,7 @@ struct DispatcherRuntime {
         if (health) health->set_nodes(ids);
         if (listener) listener->set_hosts(hosts);
         pipeline.set_nodes(node_entries());
+        identifier.set_media_ports(media_port_map());
         kernel_spec = sara::kernel_spec(config, retiring);
         kernel_dirty = true;
     }
@@ -132,6 +151,7 @@ struct DispatcherRuntime {
         all(health_counters, "");
         if (refusals) all(refusals->counters(), "");
         if (preinstall) all(preinstall_counters, "");
+        if (janitor) all(janitor->counters(), "");
         if (listener) all(listener->counters(), "");
         if (announce_listener) all(announce_listener->counters(), "announce_");
         if (sync) all(sync->counters(), "");
@@ -163,6 +183,7 @@ struct DispatcherRuntime {
     HeadLoadMeter head;
     std::unique_ptr<RefusalSender> refusals;  // answers refused sessions (503 / RST)
     std::unique_ptr<ConntrackPreinstall> preinstall;  // forwarding.preinstall
+    std::unique_ptr<ConntrackJanitor> janitor;        // route mode: stale conntrack entries
     PreinstallCounters preinstall_counters;           // guarded by `lock`
     double degrade_installed = 0;             // the kernel rule's probability; main thread only
     std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)

@@ -127,6 +127,17 @@ std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec)
     // the client's first ACK (loose pickup) instead of holding a SYN_SENT entry that never sees
     // a SYN/ACK (KERNEL-NOTES snag 2).
     raw.rules.push_back("SARA-RAW -p tcp -m tcp --syn -j CT --notrack");
+    // Media to a node's port range: marked for the node here and never tracked, so it takes
+    // the fast path below (degrade rule, mark ACCEPT, fwmark route) without a conntrack entry
+    // or a queue visit, whatever its source (NAT, a reused client port, a restart).
+    for (const NodeRoute& node : spec.nodes) {
+        for (const PortRange& range : node.media_ports) {
+            const std::string match = "SARA-RAW -p udp -m udp --dport " + std::to_string(range.first) + ":" +
+                                      std::to_string(range.last);
+            raw.rules.push_back(match + " -j MARK --set-xmark " + hex(node.id) + "/" + hex(kNodeMarkMask));
+            raw.rules.push_back(match + " -j CT --notrack");
+        }
+    }
     raw.jumps.push_back("PREROUTING " + vip + " -j SARA-RAW");
 
     IptablesTableRules mangle{.table = "mangle", .chains = {"SARA-PRE", "SARA-FWD"}, .rules = {}, .jumps = {}};

@@ -34,6 +34,7 @@
 
 #include "common/net/flow_key.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/port_range.hpp"
 #include "daemon/forward/marks.hpp"  // kNodeMarkMask, kMarkNoSave: the mark layout the rules match
 
 namespace sara {
@@ -47,6 +48,9 @@ struct NodeRoute {
     uint16_t id = 0;                 // kMinNodeId..kMaxNodeId; the packet mark
     IpAddress address;               // the node's real address (IPv4)
     std::array<uint8_t, 6> mac{};    // static neighbour entry
+    // UDP ports on the VIP steered to this node in the raw table (untracked, marked), never
+    // queued; the config guarantees they overlap no other node's and no signalling port.
+    std::vector<PortRange> media_ports;
     friend bool operator==(const NodeRoute&, const NodeRoute&) = default;
 };
 

@@ -125,6 +125,7 @@ void SessionIdentifier::on_client_sdp(const DecodedPacket& p, SessionId id, std:
     }
     Negotiation& n = negotiations_[id];
     n.client.clear();
+    n.signalling_source = p.src;
     for (size_t i = 0; i < sdp.media_count; ++i) {
         const SdpMedia& media = sdp.media[i];
         Endpoint e;
@@ -144,14 +145,36 @@ void SessionIdentifier::on_client_sdp(const DecodedPacket& p, SessionId id, std:
 void SessionIdentifier::announce_partial(SessionId id, const IpAddress& client, uint16_t port) {
     // Server port 0: the node's port is not known until its answer is seen.
     const FlowKey key = media_key(client, port, 0);
-    // A client port is in one call at a time: a newer offer of the same port takes a partial
-    // flow over from an older session (one whose media never consumed it, e.g. because it hit
-    // an exact flow of a call before), or that session would keep catching the new media.
+    // A client port is in one session at a time: the newest offer (or SETUP) claims it. It
+    // takes a partial flow over from an older session (one whose media never consumed it),
+    // and any exact flow of that client port is handed over at its next packet or at the
+    // answer (classify_data, complete_flow). The kernel may hold such an exact flow with the
+    // old session's mark and never ask again: the owner deletes its conntrack entries.
     if (const FlowEntry* f = table_.find_flow(key); f && f->session != id) {
         table_.remove_flow(key);
         ++counters_.partial_flows_superseded_total;
     }
+    if (table_.find_flow(key) == nullptr) forgets_.endpoints.push_back(key);
     table_.add_flow(key, id, FlowIdentity::announced);
+}
+
+// True (and counted) when `server_port` is in a node's media range: the kernel steers that
+// media, so no flow is kept. A session's node whose own ranges do not hold the port it
+// answered is misconfigured (its media server allocates outside its range): counted, and
+// reported once per node.
+bool SessionIdentifier::ranged_port(SessionId id, uint16_t server_port) {
+    if (media_ports_.empty()) return false;
+    const NodeId owner = media_ports_.node_for(server_port);
+    const NodeId node = table_.session(id).node;
+    if (node != kNoNode && owner != node && media_ports_.has_ranges(node)) {
+        ++counters_.media_port_outside_range_total;
+        if (std::find(outside_range_reported_.begin(), outside_range_reported_.end(), node) ==
+            outside_range_reported_.end()) {
+            outside_range_reported_.push_back(node);
+            if (on_outside_range_) on_outside_range_(node, server_port);
+        }
+    }
+    return owner != kNoNode;
 }
 
 void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uint16_t client_port,
@@ -159,7 +182,24 @@ void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uin
     if (client_port == 0 || server_port == 0) return;
     const FlowKey partial = media_key(client, client_port, 0);
     const FlowKey exact = media_key(client, client_port, server_port);
-    if (table_.find_flow(exact)) return;
+    if (ranged_port(id, server_port)) {
+        ++counters_.ranged_media_flows_skipped_total;
+        if (const FlowEntry* f = table_.find_flow(partial); f && f->session == id) table_.remove_flow(partial);
+        return;
+    }
+    if (const FlowEntry* f = table_.find_flow(exact)) {
+        if (f->session == id) return;
+        // An older session's flow on the same 5-tuple (the client reused its port, the node
+        // answers the same media port): the newest negotiation owns it now, and its
+        // conntrack entry — the old node's mark — must go.
+        table_.move_flow(exact, id);
+        if (const FlowEntry* moved = table_.find_flow(exact); moved && moved->session == id) {
+            ++counters_.flows_taken_over_total;
+            forgets_.flows.push_back(exact);
+        }
+        if (const FlowEntry* p = table_.find_flow(partial); p && p->session == id) table_.remove_flow(partial);
+        return;
+    }
     // Replace the partial flow by the exact one (the partial may already be gone when the
     // first media packet completed it).
     if (const FlowEntry* f = table_.find_flow(partial); f && f->session == id) table_.remove_flow(partial);
@@ -167,6 +207,15 @@ void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uin
         ++counters_.flows_completed_total;
         if (on_flow_completed_) on_flow_completed_(exact, id);
     }
+}
+
+void SessionIdentifier::add_latch(SessionId id, const IpAddress& signalling_source, uint16_t server_port) {
+    if (server_port == 0 || ranged_port(id, server_port)) return;
+    // Client port 0 marks a latch (no packet has source port 0: classify_data never looks such
+    // a key up as an exact flow).
+    const FlowKey latch = media_key(signalling_source, 0, server_port);
+    if (const FlowEntry* f = table_.find_flow(latch); f && f->session != id) table_.remove_flow(latch);
+    table_.add_flow(latch, id, FlowIdentity::announced);
 }
 
 void SessionIdentifier::pair_negotiation(SessionId id) {
@@ -179,6 +228,13 @@ void SessionIdentifier::pair_negotiation(SessionId id) {
         const Endpoint& c = n.client[i];
         complete_flow(id, c.address, c.rtp, n.server[i].first);
         complete_flow(id, c.address, c.rtcp, n.server[i].second);
+        // The client offered an address it does not send from (a private address behind a
+        // NAT): its media will come from the NAT's address and some port. Latch onto the
+        // signalling's address for this node port, as SBCs do.
+        if (c.rtp != 0 && n.signalling_source.family && c.address != n.signalling_source) {
+            add_latch(id, n.signalling_source, n.server[i].first);
+            add_latch(id, n.signalling_source, n.server[i].second);
+        }
     }
     // Each offer gets an answer: the next SDP from either side starts a new pairing.
     negotiations_.erase(it);
@@ -203,6 +259,10 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
             return c;
         }
         c.new_session = true;
+        if (protocol == ServiceProtocol::rtsp) {
+            c.affinity_node = rtsp_affinity(p.src);
+            if (c.affinity_node != kNoNode) ++counters_.rtsp_affinity_total;
+        }
     }
     c.session = connection;
 
@@ -220,6 +280,7 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
     if (!p.payload.empty() && !stream.broken) inspect_stream(p, key, connection, stream, c);
     if (p.tcp_flags & (tcp_flag::fin | tcp_flag::rst)) streams_.erase(key);
     if (c.carried_count == 0) c.add_carried(connection);
+    if (table_.session(c.session).protocol == ServiceProtocol::rtsp) note_rtsp_client(p.src, c.session);
     return c;
 }
 
@@ -389,13 +450,28 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
     Classification c;
     c.offload = true;
     const FlowKey key = p.flow_key();
-    if (FlowEntry* flow = table_.find_flow(key)) {
+    // Port 0 on either side is never a real media flow: such keys name partial flows and
+    // latches, which a packet must not hit as if it were their exact flow.
+    const bool real = key.src_port != 0 && key.dst_port != 0;
+    if (FlowEntry* flow = real ? table_.find_flow(key) : nullptr) {
+        if (key.proto == IpProto::udp) {
+            // A newer negotiation claimed this client port (its partial flow is still
+            // waiting): the exact flow of the older session is handed over.
+            const FlowKey partial = media_key(key.src, key.src_port, 0);
+            if (const FlowEntry* claim = table_.find_flow(partial); claim && claim->session != flow->session) {
+                const SessionId id = claim->session;
+                table_.remove_flow(partial);
+                table_.move_flow(key, id);
+                flow = table_.find_flow(key);
+                if (flow->session == id) ++counters_.flows_taken_over_total;
+            }
+        }
         table_.touch_flow(key, *flow);
         c.session = flow->session;
         c.identity = flow->identity;
         return c;
     }
-    if (key.proto == IpProto::udp) {
+    if (key.proto == IpProto::udp && real) {
         const FlowKey partial = media_key(key.src, key.src_port, 0);
         if (const FlowEntry* f = table_.find_flow(partial)) {
             // A predicted flow matched on what is known (client address and port): it is
@@ -404,6 +480,20 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
             table_.remove_flow(partial);
             if (FlowEntry* exact = table_.add_flow(key, id, FlowIdentity::announced)) {
                 table_.touch_flow(key, *exact);
+                c.session = id;
+                c.identity = FlowIdentity::secondary;
+                return c;
+            }
+        }
+        const FlowKey latch = media_key(key.src, 0, key.dst_port);
+        if (const FlowEntry* f = table_.find_flow(latch)) {
+            // Media from a NAT'd session's signalling address to its node's port, from a
+            // port nobody offered: the session's (latching). The latch is used up.
+            const SessionId id = f->session;
+            table_.remove_flow(latch);
+            if (FlowEntry* exact = table_.add_flow(key, id, FlowIdentity::announced)) {
+                table_.touch_flow(key, *exact);
+                ++counters_.flows_latched_total;
                 c.session = id;
                 c.identity = FlowIdentity::secondary;
                 return c;
@@ -423,6 +513,7 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
 
 void SessionIdentifier::purge() {
     table_.purge();
+    for (FlowKey& k : table_.take_released_media()) forgets_.flows.push_back(k);
     for (auto it = streams_.begin(); it != streams_.end();) {
         if (!table_.find_flow(it->first)) streams_.erase(it++);
         else ++it;
@@ -431,6 +522,34 @@ void SessionIdentifier::purge() {
         if (!table_.session(it->first).in_use) negotiations_.erase(it++);
         else ++it;
     }
+    const uint32_t now = table_.now_ms();
+    for (auto it = rtsp_clients_.begin(); it != rtsp_clients_.end();) {
+        if (uint64_t(now - it->second.seen_ms) > rtsp_affinity_ms_) rtsp_clients_.erase(it++);
+        else ++it;
+    }
+}
+
+KernelForgets SessionIdentifier::take_kernel_forgets() {
+    if (forgets_.empty()) return {};
+    return std::exchange(forgets_, {});
+}
+
+// RTSP affinity: a client address's latest RTSP session, refreshed by its control traffic.
+// Bounded by the stream table (one entry per client address with a control connection).
+void SessionIdentifier::note_rtsp_client(const IpAddress& client, SessionId session) {
+    if (rtsp_affinity_ms_ == 0) return;
+    if (rtsp_clients_.size() >= limits_.max_streams && !rtsp_clients_.contains(client)) return;
+    rtsp_clients_[client] = RtspClient{session, table_.now_ms()};
+}
+
+NodeId SessionIdentifier::rtsp_affinity(const IpAddress& client) {
+    if (rtsp_affinity_ms_ == 0) return kNoNode;
+    const auto it = rtsp_clients_.find(client);
+    if (it == rtsp_clients_.end() || uint64_t(table_.now_ms() - it->second.seen_ms) > rtsp_affinity_ms_)
+        return kNoNode;
+    const Session& s = table_.session(it->second.session);
+    if (!s.in_use || s.protocol != ServiceProtocol::rtsp || s.state != SessionState::active) return kNoNode;
+    return s.node;
 }
 
 }  // namespace sara

@@ -22,9 +22,18 @@
 #include "common/proto/service.hpp"
 #include "common/proto/sip.hpp"
 #include "common/proto/stream_buffer.hpp"
+#include "daemon/identify/media_port_map.hpp"
 #include "daemon/identify/session_table.hpp"
 
 namespace sara {
+
+// Conntrack entries the kernel may hold for flows whose ownership changed: the kernel would
+// keep following their old mark (the fast path never asks sarad). The owner deletes them.
+struct KernelForgets {
+    std::vector<FlowKey> flows;      // exact client → VIP flows (released or taken over)
+    std::vector<FlowKey> endpoints;  // client address:port → VIP, any VIP port (dst_port 0): claimed anew
+    bool empty() const { return flows.empty() && endpoints.empty(); }
+};
 
 #define SARA_IDENTIFIER_COUNTERS(X)                                                                   \
     X(packets_total, "Incoming packets classified")                                                  \
@@ -43,7 +52,12 @@ namespace sara {
     X(announcements_applied_total, "Announcements from the outgoing direction applied")              \
     X(announcements_unknown_session_total, "Announcements for a session the table does not hold")    \
     X(flows_completed_total, "Partial flows completed with the node's port")                         \
-    X(partial_flows_superseded_total, "Partial flows taken over by a newer offer from the same client port")
+    X(partial_flows_superseded_total, "Partial flows taken over by a newer offer from the same client port") \
+    X(flows_taken_over_total, "Exact media flows taken over by the session that negotiated their client port last") \
+    X(flows_latched_total, "Media flows from a NAT'd session's signalling address joined to it (latching)") \
+    X(ranged_media_flows_skipped_total, "Completed media flows not kept: their VIP port is in a node's media range") \
+    X(media_port_outside_range_total, "Node media ports answered outside the node's own media ranges") \
+    X(rtsp_affinity_total, "New RTSP connections sent to the node of their client's live RTSP session")
 SARA_DECLARE_COUNTERS(IdentifierCounters, SARA_IDENTIFIER_COUNTERS)
 
 struct IdentifierLimits {
@@ -64,6 +78,9 @@ struct Classification {
     PacketOutcome outcome = PacketOutcome::classified;
     SessionId session = kNoSession;
     bool new_session = false;  // the session was created by this packet: admit it, pick a node
+    // A new RTSP control connection from a client whose RTSP session (on this node) was seen
+    // within the affinity window: a reconnect, to be kept on that node.
+    NodeId affinity_node = kNoNode;
     bool offload = false;      // a data flow: its conntrack mark may be saved (never signalling)
     FlowIdentity identity = FlowIdentity::signalling;
     // Sessions whose signalling this packet carried (a TCP segment may carry several calls).
@@ -94,6 +111,17 @@ public:
     // Purges the table and the per-connection state of purged connections.
     void purge();
 
+    // Nodes' media port ranges: media to a ranged VIP port needs no flow (the kernel steers it).
+    void set_media_ports(MediaPortMap ports) { media_ports_ = std::move(ports); }
+    const MediaPortMap& media_ports() const { return media_ports_; }
+    // How long a client address's new RTSP connection follows its live RTSP session's node.
+    void set_rtsp_affinity(std::chrono::milliseconds window) { rtsp_affinity_ms_ = uint32_t(window.count()); }
+    // Called once per node the first time its announced media port lies outside its ranges.
+    using MediaPortOutsideRange = std::function<void(NodeId node, uint16_t port)>;
+    void set_on_media_port_outside_range(MediaPortOutsideRange callback) { on_outside_range_ = std::move(callback); }
+    // Conntrack entries to delete since the last call (see KernelForgets); cheap when empty.
+    KernelForgets take_kernel_forgets();
+
     const IdentifierCounters& counters() const { return counters_; }
     SessionTable& table() { return table_; }
     // The table was replaced (an HA backup applied a snapshot): per-session and per-stream
@@ -110,6 +138,7 @@ private:
     };
     // The latest SDP of each side of a SIP session, until both are known and paired.
     struct Negotiation {
+        IpAddress signalling_source;   // where the client's SDP came from (NAT: not its c=)
         std::vector<Endpoint> client;  // by m= position, from the client's SDP
         std::vector<std::pair<uint16_t, uint16_t>> server;  // node's (rtp, rtcp) by m= position
     };
@@ -143,10 +172,21 @@ private:
     void pair_negotiation(SessionId id);
     void announce_partial(SessionId id, const IpAddress& client, uint16_t port);
     void complete_flow(SessionId id, const IpAddress& client, uint16_t client_port, uint16_t server_port);
+    // The node's media port of a session that suspects NAT: media from the signalling
+    // address, any port, to VIP:server_port joins the session (latching).
+    void add_latch(SessionId id, const IpAddress& signalling_source, uint16_t server_port);
+    bool ranged_port(SessionId id, uint16_t server_port);
+    void note_rtsp_client(const IpAddress& client, SessionId session);
+    NodeId rtsp_affinity(const IpAddress& client);
     SessionId new_session(ServiceProtocol protocol, std::string_view key, uint8_t service);
     FlowKey media_key(const IpAddress& client, uint16_t client_port, uint16_t server_port) const {
         return FlowKey{client, vip_, client_port, server_port, IpProto::udp};
     }
+    // A client RTSP address's last session and when it was seen (affinity window).
+    struct RtspClient {
+        SessionId session = kNoSession;
+        uint32_t seen_ms = 0;
+    };
 
     SessionTable& table_;
     const ServiceMap& services_;
@@ -156,6 +196,12 @@ private:
     absl::flat_hash_map<SessionId, Negotiation> negotiations_;
     IdentifierCounters counters_;
     FlowCompleted on_flow_completed_;
+    MediaPortMap media_ports_;
+    std::vector<NodeId> outside_range_reported_;
+    MediaPortOutsideRange on_outside_range_;
+    uint32_t rtsp_affinity_ms_ = 30'000;
+    absl::flat_hash_map<IpAddress, RtspClient> rtsp_clients_;
+    KernelForgets forgets_;
 };
 
 }  // namespace sara

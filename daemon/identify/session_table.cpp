@@ -81,9 +81,22 @@ void SessionTable::end_session(SessionId id) {
     Session& s = sessions_[id];
     if (s.state != SessionState::active) return;
     s.state = SessionState::completed;
-    s.last_seen_ms = now_ms();
+    s.last_seen_ms = s.ended_ms = now_ms();
     ++counters_.sessions_completed_total;
     mark_changed(id);
+}
+
+void SessionTable::restore_ended(SessionId id) {
+    Session& s = sessions_[id];
+    if (s.state == SessionState::completed) return;
+    s.state = SessionState::completed;
+    s.ended_ms = now_ms();
+}
+
+bool SessionTable::media_linger_over(const FlowEntry& flow, uint32_t now) const {
+    if (flow.identity == FlowIdentity::signalling) return false;
+    const Session& s = sessions_[flow.session];
+    return s.state == SessionState::completed && uint64_t(now - s.ended_ms) >= media_linger_ms_;
 }
 
 FlowEntry* SessionTable::add_flow(const FlowKey& key, SessionId session, FlowIdentity identity, TableError* error) {
@@ -169,7 +182,14 @@ void SessionTable::release_flow_reference(SessionId id, FlowIdentity identity) {
 
 void SessionTable::purge() {
     const uint32_t now = now_ms();
-    const size_t purged = flows_.erase_if([&](const FlowKey&, FlowEntry& flow) {
+    size_t released = 0;
+    const size_t removed = flows_.erase_if([&](const FlowKey& key, FlowEntry& flow) {
+        if (media_linger_over(flow, now)) {
+            release_flow_reference(flow.session, flow.identity);
+            if (key.src_port != 0 && key.dst_port != 0) released_media_.push_back(key);
+            ++released;
+            return true;
+        }
         if (idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
             release_flow_reference(flow.session, flow.identity);
             return true;
@@ -178,7 +198,8 @@ void SessionTable::purge() {
             flow.status = FlowStatus::inactive;
         return false;
     });
-    counters_.flows_purged_total += purged;
+    counters_.flows_purged_total += removed - released;
+    counters_.media_flows_released_total += released;
     for (SessionId id = 0; id < sessions_.size(); ++id)
         if (sessions_[id].in_use) maybe_free_session(id, now);
 }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -38,7 +39,8 @@ namespace sara {
     X(session_flow_limit_total, "Flows refused: the session has its maximum number of flows")  \
     X(announced_limit_total, "Announced flows refused: the session has its maximum announced") \
     X(key_too_long_total, "Sessions refused: key longer than the limit")                       \
-    X(sessions_merged_total, "Keyless connection sessions merged into the keyed session they rejoined")
+    X(sessions_merged_total, "Keyless connection sessions merged into the keyed session they rejoined") \
+    X(media_flows_released_total, "Media flows of ended sessions released after the linger")
 SARA_DECLARE_COUNTERS(SessionTableCounters, SARA_SESSION_TABLE_COUNTERS)
 
 struct SessionTableLimits {
@@ -53,6 +55,7 @@ struct Session {
     std::string key;             // Call-ID, RTSP Session id; empty until known (or plain)
     uint32_t created_ms = 0;
     uint32_t last_seen_ms = 0;
+    uint32_t ended_ms = 0;       // when signalling ended it (state completed): its media linger starts
     NodeId node = kNoNode;
     uint16_t flow_count = 0;     // flows in the index that refer to this session
     uint16_t announced_count = 0;
@@ -96,9 +99,14 @@ public:
         sessions_[id].last_seen_ms = now_ms();
         mark_changed(id);  // a signalling packet: its state, node or key may change with it
     }
-    // Signalling ended the session: counted completed now; its flows live on until purged
-    // (late media still reaches the same node).
+    // Signalling ended the session: counted completed now. Its media flows (announced or
+    // secondary) stay for the media linger (trailing packets still reach the same node), then
+    // purge() releases them so that the next call from the same client port is decided
+    // afresh; its signalling flows (a SIP/TCP or RTSP connection) stay until idle.
     void end_session(SessionId id);
+    // A session restored (state file, HA replica) in the completed state: its linger starts now.
+    void restore_ended(SessionId id);
+    void set_media_linger(std::chrono::milliseconds linger) { media_linger_ms_ = uint32_t(linger.count()); }
     size_t session_count() const { return live_sessions_; }
 
     // --- flows ------------------------------------------------------------------------------
@@ -118,9 +126,13 @@ public:
     void move_flow(const FlowKey& key, SessionId to);
     size_t flow_count() const { return flows_.size(); }
 
-    // Purges flows idle for twice their timeout and sessions that have ended or idled out
-    // and hold no flows. Cost is linear in the table; call it every second or so.
+    // Purges flows idle for twice their timeout, releases the media flows of sessions ended
+    // longer than the media linger ago, and frees sessions that have ended or idled out and
+    // hold no flows. Cost is linear in the table; call it every second or so.
     void purge();
+    // The exact media flows (client → VIP, both ports) released since the last call: the
+    // kernel may still hold a conntrack entry with their node's mark, which the owner deletes.
+    std::vector<FlowKey> take_released_media() { return std::exchange(released_media_, {}); }
 
     template <typename Fn>
     void for_each_flow(Fn&& fn) const { flows_.for_each(fn); }
@@ -193,6 +205,9 @@ private:
     SessionTableCounters counters_;
     bool journal_on_ = false;
     TableJournal journal_;
+    uint32_t media_linger_ms_ = 2000;
+    std::vector<FlowKey> released_media_;
+    bool media_linger_over(const FlowEntry& flow, uint32_t now) const;
     void mark_flow_changed(const FlowKey& key, FlowEntry& flow) {
         if (journal_on_ && !flow.journaled) {
             flow.journaled = 1;

@@ -152,7 +152,10 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
     if (id == kNoSession) return false;
     if (!r.key.empty()) (void)table.assign_key(id, r.key);  // a keyless replica learns its key
     Session& s = table.session(id);
-    s.state = r.state;
+    if (r.state == SessionState::completed)
+        table.restore_ended(id);  // its media linger starts now
+    else
+        s.state = r.state;
     s.node = r.node;
     s.confirmed = r.confirmed;
     table.touch_session(id);

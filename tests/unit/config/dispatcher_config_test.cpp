@@ -144,6 +144,12 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
         {"admission switched off", minimal + "admission: {enabled: false}\n"},
         {"two gateways", minimal + "announce: {listen: '198.18.2.1:7402', senders: [251, 300]}\n"},
         {"conntrack pre-installation", minimal + "forwarding: {mode: route, preinstall: true}\n"},
+        {"media linger and RTSP affinity", minimal + "forwarding: {media_linger: 0s, rtsp_affinity: 10s}\n"},
+        {"media port ranges: one, a list, adjacent across nodes",
+         "vip: 198.18.100.10\n"
+         "nodes:\n"
+         "  - {id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', media_ports: 20000-20999}\n"
+         "  - {id: 2, name: b, address: 198.18.2.12, mac: '02:00:00:00:02:12', media_ports: [21000-21999, 40000-40000]}\n"},
     };
     for (const ValidCase& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
@@ -228,6 +234,44 @@ BOOST_AUTO_TEST_CASE(required_fields) {
     for (const ErrorCase& c : cases) check_case(c);
 }
 
+BOOST_AUTO_TEST_CASE(media_port_ranges) {
+    const DispatcherConfigLoad load = load_dispatcher_config_from_string(
+        "vip: 198.18.100.10\n"
+        "nodes:\n"
+        "  - {id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', media_ports: 20000-20999}\n"
+        "  - {id: 2, name: b, address: 198.18.2.12, mac: '02:00:00:00:02:12', media_ports: [21000-21999, 40000-40001]}\n"
+        "  - {id: 3, name: c, address: 198.18.2.13, mac: '02:00:00:00:02:13'}\n",
+        file_name);
+    BOOST_TEST_REQUIRE(load.errors.empty());
+    const auto& nodes = load.config.nodes;
+    BOOST_TEST((nodes[0].media_ports == std::vector<PortRange>{{20000, 20999}}));
+    BOOST_TEST((nodes[1].media_ports == std::vector<PortRange>{{21000, 21999}, {40000, 40001}}));
+    BOOST_TEST(nodes[2].media_ports.empty());
+    BOOST_TEST(load.config.forwarding.media_linger == milliseconds(2000));
+    BOOST_TEST(load.config.forwarding.rtsp_affinity == milliseconds(30'000));
+
+    const std::string head = "vip: 198.18.100.10\nnodes:\n";
+    const std::string a = "  - {id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', media_ports: ";
+    const std::string b = "  - {id: 2, name: b, address: 198.18.2.12, mac: '02:00:00:00:02:12', media_ports: ";
+    const std::vector<ErrorCase> cases = {
+        {"reversed range", head + a + "20999-20000}\n", {{3, 83, "nodes[0].media_ports: 20999-20000 is reversed (LO > HI)"}}},
+        {"not a range", head + a + "20000}\n", {{3, 83, "nodes[0].media_ports: expected a port range LO-HI (1..65535), got '20000'"}}},
+        {"port 0", head + a + "0-100}\n", {{3, 83, "expected a port range LO-HI"}}},
+        {"beyond 65535", head + a + "65000-65536}\n", {{3, 83, "expected a port range LO-HI"}}},
+        {"overlap within a node", head + a + "[20000-20999, 20500-21500]}\n",
+         {{3, 97, "nodes[0].media_ports[1]: 20500-21500 overlaps nodes[0].media_ports[0] (20000-20999, line 3)"}}},
+        {"overlap across nodes", head + a + "20000-20999}\n" + b + "20999-21999}\n",
+         {{4, 83, "nodes[1].media_ports: 20999-21999 overlaps nodes[0].media_ports (20000-20999, line 3)"}}},
+        {"covers SIP's 5060", head + a + "5000-5999}\n",
+         {{3, 83, "nodes[0].media_ports: 5000-5999 covers signalling port 5060 (service 'sip')"}}},
+        {"covers RTSP's 554", head + a + "500-600}\n",
+         {{3, 83, "nodes[0].media_ports: 500-600 covers signalling port 554 (service 'rtsp')"}}},
+        {"media_linger beyond a minute", minimal + "forwarding: {media_linger: 61s}\n",
+         {{3, 28, "forwarding.media_linger"}}},
+    };
+    for (const ErrorCase& c : cases) check_case(c);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_keys) {
     const std::vector<ErrorCase> cases = {
         {"duplicate top-level key, at the second one",
@@ -253,7 +297,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys) {
         {"unknown key in a section lists the allowed ones", minimal + "queue: {frist: 1}\n",
          {{3, 9, "queue: unknown key 'frist'; allowed: first, count, max_len, fail_open"}}},
         {"unknown key in a node", "vip: 198.18.100.10\nnodes: [{id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', port: 1}]\n",
-         {{2, 74, "nodes[0]: unknown key 'port'; allowed: id, name, address, mac, weight, drain"}}},
+         {{2, 74, "nodes[0]: unknown key 'port'; allowed: id, name, address, mac, weight, drain, media_ports"}}},
         {"drain is a boolean", "vip: 198.18.100.10\nnodes: [{id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', drain: 2}]\n",
          {{2, 81, "nodes[0].drain"}}},
         {"merge keys are not supported", minimal + "base: &b {count: 2}\nqueue: {<<: *b}\n",

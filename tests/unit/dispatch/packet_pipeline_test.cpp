@@ -194,4 +194,35 @@ BOOST_FIXTURE_TEST_CASE(a_new_scheduler_takes_over, PipelineFixture) {
     BOOST_TEST((std::set<NodeId>(picks.begin(), picks.end()).size() == 3u));
 }
 
+BOOST_FIXTURE_TEST_CASE(media_to_a_node_range_goes_to_that_node_without_state, PipelineFixture) {
+    // Raw mode queues every packet: a ranged port decides the node whatever the source.
+    identifier.set_media_ports(MediaPortMap({{{20000, 20999}, 2}}));
+    const PipelineDecision d = pipeline.decide(udp_packet("198.19.0.9", 3333, kVip, 20500, "rtp"));
+    BOOST_TEST(d.node == 2);
+    BOOST_TEST(d.verdict.mark == 2u);
+    BOOST_TEST(table.session_count() == 0u);
+    BOOST_TEST(table.flow_count() == 0u);
+    BOOST_TEST(pipeline.counters().pipeline_ranged_media_total == 1u);
+    // Out of the range, and TCP to a ranged port, go through the session table as before.
+    BOOST_TEST(pipeline.decide(udp_packet(kClient, 3333, kVip, 21000, "x")).node != kNoNode);
+    pipeline.decide(tcp_packet(kClient, 40000, kVip, 20500, tcp_flag::syn, 1));
+    BOOST_TEST(table.session_count() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_rtsp_reconnect_keeps_its_node_while_the_node_may_take_it, PipelineFixture) {
+    const PipelineDecision first = pipeline.decide(tcp_packet(kClient, 40000, kVip, 554, tcp_flag::syn, 100));
+    BOOST_REQUIRE(first.node != kNoNode);
+    // Least-sessions would pick another node for a new session; the reconnect follows its own.
+    for (uint16_t port : {41000, 41001, 41002}) {
+        const PipelineDecision again = pipeline.decide(tcp_packet(kClient, port, kVip, 554, tcp_flag::syn, 100));
+        BOOST_TEST(again.node == first.node);
+    }
+    BOOST_TEST(pipeline.counters().pipeline_affinity_assigned_total == 3u);
+    // A node that went down takes no reconnect: it is scheduled afresh.
+    pipeline.set_available(first.node, false);
+    const PipelineDecision moved = pipeline.decide(tcp_packet(kClient, 42000, kVip, 554, tcp_flag::syn, 100));
+    BOOST_TEST(moved.node != first.node);
+    BOOST_TEST(moved.node != kNoNode);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

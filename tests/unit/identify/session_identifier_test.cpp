@@ -95,12 +95,13 @@ BOOST_FIXTURE_TEST_CASE(partial_flow_matches_on_client_side_without_the_answer, 
     BOOST_TEST(!table.find_flow(udp_key(kClient, 30000, kVip, 0)));
 }
 
-BOOST_FIXTURE_TEST_CASE(a_newer_offer_from_the_same_client_port_takes_the_partial_flow_over, IdentifierFixture) {
-    // Regression (found by `make demo`): calls A and B offer the same client RTP port 30000.
-    // A's RTP completes A's partial; B's RTP happens to hit A's exact flow (same node port),
-    // so B's partial is never consumed. Call C then offers port 30000 again: its partial must
-    // replace B's stale one, or C's media (to another node's port) is taken for B's session
-    // and sent to B's node.
+BOOST_FIXTURE_TEST_CASE(a_newer_offer_from_the_same_client_port_takes_the_flows_over, IdentifierFixture) {
+    // Regression (found by `make demo`, then issue 14): calls A, B and C offer the same client
+    // RTP port 30000, as an IP phone does call after call. A's RTP completes A's partial. B's
+    // RTP goes to the same node port as A's: the flow is the same 5-tuple, and B — the newest
+    // negotiation of the port — takes it over (it used to stay A's, and B's media went to A's
+    // node). C's offer then replaces B's stale RTCP partial, and C's media (to another node's
+    // port) is C's.
     const SessionId a = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "a", "1 INVITE",
                                                           sdp_body(kClient, 30000)))
                             .session;
@@ -108,7 +109,10 @@ BOOST_FIXTURE_TEST_CASE(a_newer_offer_from_the_same_client_port_takes_the_partia
     const SessionId b = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "b", "1 INVITE",
                                                           sdp_body(kClient, 30000)))
                             .session;
-    BOOST_TEST(client_udp(30000, 6300, "rtp").session == a);  // A's exact flow still matches first
+    BOOST_TEST(client_udp(30000, 6300, "rtp").session == b);
+    BOOST_TEST(identifier.counters().flows_taken_over_total == 1u);
+    BOOST_TEST(!table.find_flow(udp_key(kClient, 30000, kVip, 0)));  // B's claim was used up
+    BOOST_TEST(client_udp(30000, 6300, "rtp").session == b);         // and stays B's
     const SessionId c = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "c", "1 INVITE",
                                                           sdp_body(kClient, 30000)))
                             .session;
@@ -117,8 +121,8 @@ BOOST_FIXTURE_TEST_CASE(a_newer_offer_from_the_same_client_port_takes_the_partia
     BOOST_REQUIRE(partial);
     BOOST_TEST(partial->session == c);
     BOOST_TEST(client_udp(30000, 6150, "rtp").session == c);
-    // B took A's RTCP partial (30001, never used); C took B's RTP and RTCP partials: 1 + 2.
-    BOOST_TEST(identifier.counters().partial_flows_superseded_total == 3u);
+    // B took A's RTCP partial (30001, never used); C took B's: 1 + 1.
+    BOOST_TEST(identifier.counters().partial_flows_superseded_total == 2u);
 }
 
 BOOST_FIXTURE_TEST_CASE(completed_flows_are_reported_for_preinstallation, IdentifierFixture) {
@@ -335,6 +339,133 @@ BOOST_AUTO_TEST_CASE(data_on_a_syn_is_reassembled_in_order) {
     identifier.classify(tcp(kClient, 40000, kVip, 5060, tcp_flag::ack, 1001 + uint32_t(head.size()), tail));
     BOOST_TEST(table.find_session(ServiceProtocol::sip, "tfo") != kNoSession);
     BOOST_TEST(identifier.counters().stream_gaps_total == 0u);
+}
+
+// --- issue 14: flow ownership follows the newest negotiation ------------------------------
+
+BOOST_FIXTURE_TEST_CASE(an_answer_hands_an_older_sessions_exact_flow_to_the_newest_call, IdentifierFixture) {
+    // Call 1 from client port 20000 to node port 6000, ended; call 2 offers the same client
+    // port and the next node answers the same media port: the 5-tuple is call 2's now, and
+    // the kernel's conntrack entry (call 1's node mark) must be deleted.
+    client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "one", "1 INVITE", sdp_body(kClient, 20000)));
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "one", "1 INVITE", sdp_body(kVip, 6000)));
+    const FlowKey rtp = udp_key(kClient, 20000, kVip, 6000);
+    BOOST_TEST(client_udp(20000, 6000, "rtp").session == table.find_session(ServiceProtocol::sip, "one"));
+    (void)identifier.take_kernel_forgets();
+    const SessionId two =
+        client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "two", "1 INVITE", sdp_body(kClient, 20000)))
+            .session;
+    // The offer claims the client port: every conntrack entry from it is to be dropped.
+    KernelForgets f = identifier.take_kernel_forgets();
+    BOOST_TEST((f.endpoints == std::vector<FlowKey>{udp_key(kClient, 20000, kVip, 0), udp_key(kClient, 20001, kVip, 0)}));
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "two", "1 INVITE", sdp_body(kVip, 6000)));
+    BOOST_TEST(table.find_flow(rtp)->session == two);
+    const FlowKey rtcp = udp_key(kClient, 20001, kVip, 6001);
+    BOOST_TEST(table.find_flow(rtcp)->session == two);
+    BOOST_TEST(identifier.counters().flows_taken_over_total == 2u);  // RTP and RTCP
+    f = identifier.take_kernel_forgets();
+    BOOST_TEST((f.flows == std::vector<FlowKey>{rtp, rtcp}));
+    BOOST_TEST(client_udp(20000, 6000, "rtp").session == two);
+    // A re-offer within the same call claims nothing from anyone.
+    client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "two", "2 INVITE", sdp_body(kClient, 20000)));
+    BOOST_TEST(table.find_flow(rtp)->session == two);
+}
+
+BOOST_FIXTURE_TEST_CASE(ended_calls_release_their_media_for_the_kernel_to_forget, IdentifierFixture) {
+    client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "one", "1 INVITE", sdp_body(kClient, 20000)));
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "one", "1 INVITE", sdp_body(kVip, 6000)));
+    client_udp(20000, 6000, "rtp");
+    client_udp(5070, 5060, sip_message("BYE sip:svc@198.18.100.10 SIP/2.0", "one", "2 BYE"));
+    (void)identifier.take_kernel_forgets();
+    clock.advance(2s);
+    identifier.purge();
+    const KernelForgets f = identifier.take_kernel_forgets();
+    BOOST_TEST((f.flows == std::vector<FlowKey>{udp_key(kClient, 20000, kVip, 6000)} ||
+                f.flows == std::vector<FlowKey>{udp_key(kClient, 20001, kVip, 6001), udp_key(kClient, 20000, kVip, 6000)} ||
+                f.flows == std::vector<FlowKey>{udp_key(kClient, 20000, kVip, 6000), udp_key(kClient, 20001, kVip, 6001)}));
+    // The next call from the port is a new decision: no flow of the old call is left.
+    BOOST_TEST(!table.find_flow(udp_key(kClient, 20000, kVip, 6000)));
+}
+
+BOOST_FIXTURE_TEST_CASE(nat_media_from_the_signalling_address_latches_onto_its_call, IdentifierFixture) {
+    // The client offers its private address; its NAT sends the media from the signalling's
+    // (public) address and another port. Once the answer names the node's port, media from
+    // that address, any port, to that port joins the call.
+    const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "nat", "1 INVITE",
+                                                           sdp_body("198.19.7.7", 30000)))
+                             .session;
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "nat", "1 INVITE", sdp_body(kVip, 6200)));
+    const Classification rtp = client_udp(61000, 6200, "rtp");
+    BOOST_TEST(rtp.session == id);
+    BOOST_TEST(!rtp.new_session);
+    BOOST_TEST(identifier.counters().flows_latched_total == 1u);
+    BOOST_TEST(client_udp(61000, 6200, "rtp").session == id);  // now its exact flow
+    BOOST_TEST(client_udp(61001, 6201, "rtcp").session == id);
+    // Another port of the node, or the same port from elsewhere, is not this call's.
+    BOOST_TEST(client_udp(61002, 6300, "x").new_session);
+    BOOST_TEST(identifier.classify(udp("198.18.1.3", 61000, kVip, 6200, "x")).new_session);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_symmetric_client_gets_no_latch, IdentifierFixture) {
+    client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "sym", "1 INVITE", sdp_body(kClient, 30000)));
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "sym", "1 INVITE", sdp_body(kVip, 6200)));
+    BOOST_TEST(client_udp(61000, 6200, "rtp").new_session);
+    BOOST_TEST(identifier.counters().flows_latched_total == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(ports_zero_never_hit_partial_flows_or_latches, IdentifierFixture) {
+    const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "z", "1 INVITE",
+                                                           sdp_body(kClient, 30000)))
+                             .session;
+    // A hostile packet to VIP port 0 from the offered port is not the call's media.
+    BOOST_TEST(client_udp(30000, 0, "x").session != id);
+    BOOST_TEST(table.find_flow(udp_key(kClient, 30000, kVip, 0))->session == id);
+}
+
+BOOST_FIXTURE_TEST_CASE(media_in_a_node_range_keeps_no_flow_and_a_stray_answer_is_reported, IdentifierFixture) {
+    identifier.set_media_ports(MediaPortMap({{{20000, 20999}, 1}, {{21000, 21999}, 2}}));
+    std::vector<std::pair<NodeId, uint16_t>> reported;
+    identifier.set_on_media_port_outside_range([&](NodeId n, uint16_t p) { reported.emplace_back(n, p); });
+    for (const char* call : {"r1", "r2"}) {
+        const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", call, "1 INVITE",
+                                                               sdp_body(kClient, 30000)))
+                                 .session;
+        table.session(id).node = 1;
+        // Node 1 answers from node 2's range: a misconfigured media server.
+        node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", call, "1 INVITE", sdp_body(kVip, 21500)));
+    }
+    BOOST_TEST(table.flow_count() == 0u);  // no exact and no partial flow for ranged media
+    BOOST_TEST(identifier.counters().ranged_media_flows_skipped_total == 4u);
+    BOOST_TEST(identifier.counters().media_port_outside_range_total == 4u);
+    BOOST_TEST((reported == std::vector<std::pair<NodeId, uint16_t>>{{1, 21500}}));  // once per node
+}
+
+BOOST_FIXTURE_TEST_CASE(a_new_rtsp_connection_follows_its_clients_live_session, IdentifierFixture) {
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::syn, 0));
+    const Classification setup = identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1,
+        "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=25000-25001\r\n\r\n"));
+    table.session(setup.session).node = 3;
+    // The client reconnects on a new connection: its SYN comes before any Session header.
+    clock.advance(10s);
+    const Classification again = identifier.classify(tcp(kClient, 41001, kVip, 554, tcp_flag::syn, 0));
+    BOOST_TEST(again.new_session);
+    BOOST_TEST(again.affinity_node == 3);
+    BOOST_TEST(identifier.counters().rtsp_affinity_total == 1u);
+    // Another client, or the same one after the window, is scheduled afresh.
+    BOOST_TEST(identifier.classify(tcp("198.18.1.3", 41002, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+    clock.advance(31s);
+    identifier.purge();
+    BOOST_TEST(identifier.classify(tcp(kClient, 41003, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_torn_down_rtsp_session_gives_no_affinity, IdentifierFixture) {
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::syn, 0));
+    const std::string setup = "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nSession: S1\r\n\r\n";
+    const Classification c = identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1, setup));
+    table.session(c.session).node = 3;
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1 + uint32_t(setup.size()),
+                            "TEARDOWN rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 4\r\nSession: S1\r\n\r\n"));
+    BOOST_TEST(identifier.classify(tcp(kClient, 41001, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

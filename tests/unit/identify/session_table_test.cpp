@@ -6,6 +6,7 @@
 
 using namespace sara;
 using namespace std::chrono_literals;
+using sara::test::tcp_key;
 using sara::test::udp_key;
 
 namespace {
@@ -105,15 +106,57 @@ BOOST_FIXTURE_TEST_CASE(ended_session_is_completed_and_freed_when_its_flows_go, 
     table.end_session(s);  // a retransmitted BYE counts once
     BOOST_TEST(table.counters().sessions_completed_total == 1u);
     BOOST_TEST(table.session(s).state == SessionState::completed);
-    // Late media still finds its session until the flow is purged.
-    clock.advance(59s);
+    // Trailing media still finds its session for the media linger (default 2 s)...
+    clock.advance(1900ms);
     table.purge();
     BOOST_TEST(table.find_flow(media)->session == s);
-    clock.advance(1s);
+    BOOST_TEST(table.take_released_media().empty());
+    // ... then the flow is released (its conntrack entry is the owner's to delete), so the
+    // next call from the same client port is decided afresh (issue 14).
+    clock.advance(100ms);
+    table.purge();
+    BOOST_TEST(!table.find_flow(media));
+    BOOST_TEST((table.take_released_media() == std::vector<FlowKey>{media}));
+    BOOST_TEST(table.counters().media_flows_released_total == 1u);
+    BOOST_TEST(table.counters().flows_purged_total == 0u);
+    // The session stays findable (a retransmitted BYE) until idle twice its timeout.
+    BOOST_TEST(table.find_session(ServiceProtocol::sip, "c") == s);
+    clock.advance(58s);
     table.purge();
     BOOST_TEST(table.session_count() == 0u);
     BOOST_TEST(table.counters().sessions_aborted_total == 0u);
     BOOST_TEST(table.find_session(ServiceProtocol::sip, "c") == kNoSession);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_ended_session_keeps_its_signalling_flows_and_the_linger_is_configurable, TableFixture) {
+    table.set_media_linger(0ms);
+    const SessionId s = table.create_session(ServiceProtocol::sip, "c", 1);
+    const FlowKey connection = tcp_key("198.18.1.2", 40000, "198.18.100.10", 5060);
+    const FlowKey partial = udp_key("198.18.1.2", 20000, "198.18.100.10", 0);
+    BOOST_REQUIRE(table.add_flow(connection, s, FlowIdentity::signalling));
+    BOOST_REQUIRE(table.add_flow(partial, s, FlowIdentity::announced));
+    table.end_session(s);
+    table.purge();
+    // The SIP/TCP connection carries the client's next calls: it stays until idle.
+    BOOST_TEST(table.find_flow(connection));
+    BOOST_TEST(!table.find_flow(partial));
+    // A partial flow has no conntrack entry: nothing for the kernel.
+    BOOST_TEST(table.take_released_media().empty());
+    BOOST_TEST(table.counters().media_flows_released_total == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_session_restored_as_ended_lingers_from_its_restore, TableFixture) {
+    const SessionId s = table.create_session(ServiceProtocol::sip, "c", 1);
+    const FlowKey media = udp_key("198.18.1.2", 20000, "198.18.100.10", 6000);
+    BOOST_REQUIRE(table.add_flow(media, s, FlowIdentity::secondary));
+    clock.advance(10s);
+    table.restore_ended(s);
+    BOOST_TEST(table.session(s).state == SessionState::completed);
+    table.purge();
+    BOOST_TEST(table.find_flow(media));
+    clock.advance(2s);
+    table.purge();
+    BOOST_TEST(!table.find_flow(media));
 }
 
 BOOST_FIXTURE_TEST_CASE(session_without_flows_times_out_on_its_own_activity, TableFixture) {

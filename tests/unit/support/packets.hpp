@@ -38,6 +38,10 @@ inline FlowKey udp_key(std::string_view src, uint16_t sport, std::string_view ds
     return FlowKey{ip(src), ip(dst), sport, dport, IpProto::udp};
 }
 
+inline FlowKey tcp_key(std::string_view src, uint16_t sport, std::string_view dst, uint16_t dport) {
+    return FlowKey{ip(src), ip(dst), sport, dport, IpProto::tcp};
+}
+
 // A SIP message with CRLF line ends and a correct Content-Length.
 inline std::string sip_message(std::string_view start_line, std::string_view call_id, std::string_view cseq,
                                std::string_view sdp = {}) {

@@ -1,0 +1,75 @@
+// Deletes conntrack entries whose saved mark no longer names the right node, because the
+// session table gave their flow to another session (a newer call from a reused client port)
+// or released it (its session ended): the kernel fast path would otherwise keep sending the
+// media to the old node and never ask sarad again (issue 14).
+//   - an exact flow (client → VIP, both ports): deleted by its original tuple;
+//   - a claimed client endpoint (client address:port → VIP, any VIP port): the entries are
+//     found with a ctnetlink dump that the kernel filters by that tuple (CTA_FILTER, Linux ≥
+//     5.9; without it the dump is filtered here), then deleted one by one.
+// It runs on its own thread, fed through submit(), so that a dump (linear in the conntrack
+// table in the kernel) never holds the runtime lock or a queue thread. Requests are
+// coalesced and bounded (kMaxPending each; the rest is counted and dropped). IPv4 UDP only.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "common/net/flow_key.hpp"
+#include "common/util/counters.hpp"
+
+struct mnl_socket;
+
+namespace sara {
+
+#define SARA_JANITOR_COUNTERS(X)                                                                   \
+    X(conntrack_forget_flows_total, "Conntrack entries of released or taken-over media flows deleted") \
+    X(conntrack_forget_absent_total, "Flows to forget that had no conntrack entry")                 \
+    X(conntrack_endpoint_dumps_total, "Filtered conntrack dumps for client ports claimed anew")       \
+    X(conntrack_endpoint_entries_deleted_total, "Conntrack entries of claimed client ports deleted")  \
+    X(conntrack_dump_microseconds_total, "Time spent in those dumps and their deletes")              \
+    X(conntrack_forget_dropped_total, "Requests dropped: the janitor's queue was full")              \
+    X(conntrack_forget_failed_total, "Conntrack deletes or dumps the kernel refused")
+SARA_DECLARE_COUNTERS(JanitorCounters, SARA_JANITOR_COUNTERS)
+
+class ConntrackJanitor {
+public:
+    static constexpr size_t kMaxPending = 16384;
+
+    static std::unique_ptr<ConntrackJanitor> start(std::string* error);
+    ~ConntrackJanitor();
+    ConntrackJanitor(const ConntrackJanitor&) = delete;
+    ConntrackJanitor& operator=(const ConntrackJanitor&) = delete;
+
+    // `endpoints`: keys with dst_port 0 (any VIP port). Never blocks on the kernel.
+    void submit(const std::vector<FlowKey>& flows, const std::vector<FlowKey>& endpoints);
+    // Blocks until everything submitted so far has been handled (tests, shutdown order).
+    void wait_idle();
+    JanitorCounters counters() const;
+
+private:
+    explicit ConntrackJanitor(mnl_socket* socket);
+    void run();
+    void forget_flow(const FlowKey& flow);
+    void forget_endpoint(const FlowKey& endpoint);
+    // One ctnetlink request; every reply message goes to `on_entry` (a dump) or none (an
+    // ACK). Returns 0 or the kernel's errno.
+    int exchange(std::vector<char>& request, void* entries);
+
+    mnl_socket* socket_;
+    uint32_t seq_ = 1;
+    bool kernel_filter_ = true;  // false once the kernel refused CTA_FILTER
+    mutable std::mutex mutex_;
+    std::condition_variable wake_, idle_;
+    absl::flat_hash_set<FlowKey> flows_, endpoints_;  // pending, guarded by mutex_
+    bool busy_ = false, stop_ = false;                // guarded by mutex_
+    JanitorCounters counters_;                        // guarded by mutex_
+    std::thread thread_;
+};
+
+}  // namespace sara

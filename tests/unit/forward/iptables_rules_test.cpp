@@ -1,0 +1,74 @@
+// The iptables rules sarad installs (pure text, no kernel): media ranges are marked and left
+// untracked in the raw table, before anything else can queue them (issue 14).
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "daemon/forward/iptables_rules.hpp"
+#include "tests/unit/support/packets.hpp"
+
+using namespace sara;
+using namespace sara::test;
+
+namespace {
+
+KernelSetupSpec spec_with_ranges() {
+    KernelSetupSpec spec;
+    spec.vip = ip("198.18.100.10");
+    spec.lan_interface = "eth1";
+    spec.signalling_ports = {{IpProto::udp, 5060}, {IpProto::tcp, 5060}, {IpProto::tcp, 554}};
+    spec.nodes.push_back(NodeRoute{1, ip("198.18.2.11"), {2, 0, 0, 0, 2, 0x11}, {{20000, 20999}}});
+    spec.nodes.push_back(NodeRoute{2, ip("198.18.2.12"), {2, 0, 0, 0, 2, 0x12}, {{21000, 21999}, {40000, 40001}}});
+    spec.nodes.push_back(NodeRoute{3, ip("198.18.2.13"), {2, 0, 0, 0, 2, 0x13}, {}});
+    return spec;
+}
+
+const IptablesTableRules& table(const std::vector<IptablesTableRules>& all, const std::string& name) {
+    const auto it = std::find_if(all.begin(), all.end(), [&](const auto& t) { return t.table == name; });
+    BOOST_REQUIRE(it != all.end());
+    return *it;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(iptables_rules)
+
+BOOST_AUTO_TEST_CASE(media_ranges_are_marked_and_untracked_in_the_raw_table) {
+    const auto rules = sara_iptables_rules(spec_with_ranges());
+    const std::vector<std::string> want = {
+        "SARA-RAW -p tcp -m tcp --syn -j CT --notrack",
+        "SARA-RAW -p udp -m udp --dport 20000:20999 -j MARK --set-xmark 0x1/0xffff",
+        "SARA-RAW -p udp -m udp --dport 20000:20999 -j CT --notrack",
+        "SARA-RAW -p udp -m udp --dport 21000:21999 -j MARK --set-xmark 0x2/0xffff",
+        "SARA-RAW -p udp -m udp --dport 21000:21999 -j CT --notrack",
+        "SARA-RAW -p udp -m udp --dport 40000:40001 -j MARK --set-xmark 0x2/0xffff",
+        "SARA-RAW -p udp -m udp --dport 40000:40001 -j CT --notrack",
+    };
+    BOOST_TEST(table(rules, "raw").rules == want, boost::test_tools::per_element());
+    // The marked packets take mangle's fast path: the degrade rule, then the mark ACCEPT,
+    // both after the signalling queue rules (which a range never covers).
+    const auto& pre = table(rules, "mangle").rules;
+    BOOST_REQUIRE(pre.size() >= 3u);
+    BOOST_TEST(pre[pre.size() - 2] == "SARA-PRE -j NFQUEUE --queue-num 0 --queue-bypass");
+    BOOST_TEST(pre[pre.size() - 3] == "SARA-PRE -m mark ! --mark 0x0/0xffff -j ACCEPT");
+}
+
+BOOST_AUTO_TEST_CASE(without_ranges_the_raw_table_only_untracks_syns) {
+    KernelSetupSpec spec = spec_with_ranges();
+    for (NodeRoute& n : spec.nodes) n.media_ports.clear();
+    const auto rules = sara_iptables_rules(spec);
+    BOOST_TEST(table(rules, "raw").rules == std::vector<std::string>{"SARA-RAW -p tcp -m tcp --syn -j CT --notrack"},
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(raw_mode_queues_everything_even_ranged_media) {
+    KernelSetupSpec spec = spec_with_ranges();
+    spec.raw_mode = true;
+    const auto rules = sara_iptables_rules(spec);
+    BOOST_TEST(rules.size() == 1u);
+    BOOST_TEST(table(rules, "mangle").rules == std::vector<std::string>{"SARA-PRE -j NFQUEUE --queue-num 0 --queue-bypass"},
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
