@@ -247,7 +247,8 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
                   local_port: int = UAC_SIGNALLING_PORT, timeout: Optional[float] = None,
                   service: str = "service", extra_args: Sequence[str] = (),
                   scenario: Optional[Path] = None, rtp_linger: float = 1.0,
-                  media_ports: Optional[Sequence[int]] = None) -> SipUac:
+                  media_ports: Optional[Sequence[int]] = None,
+                  extra_fields: Optional[Sequence[Sequence]] = None) -> SipUac:
     """SIPp UAC in the client namespace: `calls` calls at `rate` calls/s to VIP:5060, each
     with its own RTP port (port_base + 2k, or media_ports[k]: repeat a port for calls that
     reuse it, as IP phones do) and `media_packets` RTP packets (20 ms apart) sent by the
@@ -255,14 +256,18 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
     packet. transport: u1 (one UDP socket for every call), un (one socket per call;
     -max_socket defaults to calls), t1 (one TCP connection), tn (one TCP connection per
     call). scenario: another scenario file in place of peers/uac_media.xml (same keys and
-    injection file; SIPp takes one -sf only)."""
+    injection file; SIPp takes one -sf only). extra_fields[k]: more injection fields of call k
+    (field1, field2, ... of its scenario)."""
     if transport not in ("u1", "un", "t1", "tn"):
         raise ValueError(transport)
     name = _unique("uac-%s" % transport)
     d = cluster.workdir / name
     (d / "rtp").mkdir(parents=True)
     ports = list(media_ports) if media_ports else [port_base + 2 * k for k in range(calls)]
-    (d / "ports.csv").write_text("SEQUENTIAL\n" + "".join("%d\n" % p for p in ports))
+    rows = ["%d" % p for p in ports]
+    for k, more in enumerate(extra_fields or ()):
+        rows[k] += "".join(";%s" % f for f in more)
+    (d / "ports.csv").write_text("SEQUENTIAL\n" + "".join(r + "\n" for r in rows))
     media_s = media_packets * 0.02
     hold_ms = int(media_s * 1000) + 400            # ACK..BYE: media + a little
     if timeout is None:

@@ -65,7 +65,7 @@ class Call:
         with open(path + ".tmp", "w") as f:
             json.dump({"call_id": self.call_id, "bind": "%s:%d" % self.bind,
                        "to": "%s:%d" % self.to, "sent": self.sent, "received": self.received,
-                       "errors": self.errors}, f)
+                       "errors": self.errors, "ssrc": self.ssrc}, f)
         os.rename(path + ".tmp", path)
 
 
