@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl's command line (DESIGN §10): which request to send to sarad's control socket and how
 // to print the answer. Pure: parse_ctl_args never touches the socket or prints anything.
 #pragma once

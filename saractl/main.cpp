@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl: the operator's view of a running sarad (DESIGN §10). Sends one or two request
 // lines to the control socket and prints tables, or the JSON document with --json.
 #include <iostream>

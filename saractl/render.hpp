@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What saractl prints for people: sarad's JSON documents (control socket, DESIGN §10) turned
 // into aligned tables. Pure functions of the documents, so they are unit-tested with literal
 // JSON; a field sarad does not send is shown as "-" or left out, never an error.

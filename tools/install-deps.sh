@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs every Debian package that the build, the tests and the demo need. Idempotent:
 # it runs apt-get only when something is missing, and `apt-get update` only then.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The services SARA balances (DESIGN §12 `services:`): which VIP ports carry which
 // signalling protocol, and their flow timeouts. Shared by sarad, the gateway and replay.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sarad's control socket (DESIGN §10): a Unix stream socket, mode 0660 (never world
 // writable), one request line per connection ("stats", "nodes", "sessions [LIMIT]"), one JSON
 // document back. saractl and the tests talk to it. A thread of its own polls it; the

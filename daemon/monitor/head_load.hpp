@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's own load (DESIGN §5 step 2: "head load"), the l that admission control
 // compares with the cluster load: the larger of
 //   - the CPU time of sarad's process over the last interval, as a fraction of the cores its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """saractl against a live sarad (issue 8): status, nodes and stats as tables and --json, the
 operator drain (`drain 1`: no new session reaches node 1; `undrain 1`: it gets calls again),
 `role`, and the errors an operator sees when sarad is not there.

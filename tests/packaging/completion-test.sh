@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checks saractl's bash completion (packaging/bash-completion/saractl) without a terminal: it
 # parses (bash -n), registers for saractl, and _saractl answers as bash would call it (COMP_WORDS,
 # COMP_CWORD). Node ids come from a stub saractl that prints a `saractl nodes` table.

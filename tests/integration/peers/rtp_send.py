@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Per-call RTP sender for the SIPp UAC scenario (uac_media.xml runs it through <exec>).
 
     rtp_send.py --bind ADDR:PORT --to ADDR:PORT --packets N [--interval 0.02]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl's command line: table-driven, one description per case; plus the request lines
 // each command sends.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl's tables from literal sarad documents, and the operator's connect errors.
 #include <boost/test/unit_test.hpp>
 
