@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
     }
     case CtlCommand::nodes: text = render_nodes(doc); break;
     case CtlCommand::sessions:
+        if (!args.key.empty() || !args.client.empty()) {
+            text = render_lookup(doc);
+            // Scripts can test for it: a call that is not in the table is not a success.
+            if (doc.value("sessions", nlohmann::json::array()).empty()) exit_code = kExitRefused;
+            break;
+        }
         doc = filter_sessions(doc, args.node, args.limit);
         text = render_sessions(doc);
         break;

@@ -63,6 +63,12 @@ uint8_t ServiceMap::match(IpProto proto, uint16_t port) const {
     return kOther;
 }
 
+bool ServiceMap::is_signalling(IpProto proto, uint16_t port) const {
+    const ServiceProtocol protocol = services_[match(proto, port)].protocol;
+    // RTSP's RTP over UDP is media; SIP is the only signalling carried in UDP datagrams.
+    return proto == IpProto::udp ? protocol == ServiceProtocol::sip : protocol != ServiceProtocol::plain;
+}
+
 std::vector<std::chrono::milliseconds> ServiceMap::timeouts() const {
     std::vector<std::chrono::milliseconds> t;
     for (const auto& s : services_) t.push_back(s.flow_timeout);

@@ -124,3 +124,65 @@ def test_saractl_explains_a_missing_socket_and_bad_arguments(tmp_path):
     r = saractl("drain", check=False)
     assert r.returncode == 2 and "usage: saractl" in r.stderr
     assert "exit codes" in saractl("--help").stdout
+
+
+def conntrack_mark(cluster, client_port: int):
+    """The conntrack mark of the client's UDP flow from `client_port` in the dispatcher's
+    namespace (None if conntrack holds no such flow): what the kernel fast path forwards by."""
+    out = cluster.dispatcher.run("conntrack", "-L", "-p", "udp", "-s", topology.CLIENT_ADDR,
+                                 "--sport", str(client_port), check=False, timeout=10).stdout
+    for line in out.splitlines():
+        for word in line.split():
+            if word.startswith("mark="):
+                return int(word[5:])
+    return None
+
+
+@pytest.mark.cluster(dispatcher="sarad", config_overrides=datapath.LEAST_SESSIONS)
+def test_saractl_finds_one_call_by_call_id_and_by_client(cluster, sip_servers):
+    """Real SIPp calls with RTP: `sessions --key CALL-ID` shows the call's node and its media
+    flows; a flow shown on the kernel fast path has its node's mark in the dispatcher's
+    conntrack; `--client` finds the call by its RTP port; an unknown key exits 1."""
+    sock = datapath.sarad_socket(cluster)
+    datapath.sarad_request(cluster, "stats")
+    uac = peers.start_sip_uac(cluster, calls=3, rate=10, transport="u1", media_packets=250)
+    try:
+        def call_on_fast_path():
+            for listed in datapath.sarad_request(cluster, "sessions")["sessions"]:
+                if listed["protocol"] == "sip" and listed["key"]:
+                    shown = saractl_json(sock, "sessions", "--key", listed["key"])["sessions"]
+                    if shown and shown[0]["fast_path"]:
+                        return listed
+            return None
+
+        assert datapath.wait_until(lambda: call_on_fast_path() is not None, timeout=10), "no media on the fast path"
+        call = call_on_fast_path()
+        found = saractl_json(sock, "sessions", "--key", call["key"])["sessions"]
+        assert len(found) == 1, found
+        s = found[0]
+        assert s["key"] == call["key"] and s["node"] == call["node"] and s["state"] == "active", s
+        assert s["node_name"] == next(n.name for n in cluster.nodes if n.id == s["node"])
+        assert s["flows"] and all(f["client"].startswith(topology.CLIENT_ADDR + ":") for f in s["flows"]), s
+        assert all(f["packets"] is None for f in s["flows"])  # no packet counts are invented
+        kernel = [f for f in s["flows"] if f["path"] == "kernel"]
+        assert kernel, s
+        for f in kernel:
+            port = int(f["client"].rsplit(":", 1)[1])
+            assert conntrack_mark(cluster, port) == s["node"], (f, conntrack_mark(cluster, port))
+
+        text = saractl("--socket", str(sock), "sessions", "--key", call["key"]).stdout
+        print(text)
+        assert text.startswith("sip %s: active, node %d" % (call["key"], s["node"])), text
+        assert "kernel fast path: yes" in text and "PATH" in text, text
+
+        rtp_port = kernel[0]["client"].rsplit(":", 1)[1]
+        by_client = saractl_json(sock, "sessions", "--client", "%s:%s" % (topology.CLIENT_ADDR, rtp_port))
+        assert [x["key"] for x in by_client["sessions"]] == [call["key"]], by_client
+
+        missing = saractl("--socket", str(sock), "sessions", "--key", "no-such-call@x", check=False)
+        assert missing.returncode == 1 and missing.stdout.startswith("no session found"), missing
+        bad = saractl("--socket", str(sock), "sessions", "--client", "not-an-address", check=False)
+        assert bad.returncode == 1 and "is not an address" in bad.stderr, bad
+    finally:
+        r = uac.result()
+    assert r.ok, r.summary()

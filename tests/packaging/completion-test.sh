@@ -53,9 +53,12 @@ COMMANDS="drain nodes role sessions stats status undrain"
 expect "$COMMANDS" ""
 expect "stats status" st
 expect "drain" dr
-expect "--help --json --limit --node --socket" --
-expect "--help --json --limit --node --socket -h" -
-expect "--help --json --limit --node --socket" sessions --
+expect "--client --help --json --key --limit --node --socket" --
+expect "--client --help --json --key --limit --node --socket -h" -
+expect "--client --help --json --key --limit --node --socket" sessions --
+expect "" sessions --key ""
+expect "" sessions --client =
+expect "$COMMANDS" --key c1 ""
 expect "--help --json --socket" nodes --
 expect "--json" stats --j
 expect "--help --json --ready --socket" role --
