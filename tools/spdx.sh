@@ -18,7 +18,7 @@ mode=${1:-}
 # The comment that carries ID in FILE's syntax; empty for files that are not source.
 comment_for() {
     case "$1" in
-    tests/data/* | tests/fuzz/corpus/* | tests/fuzz/regressions/* | *.json | *.png | *.md | .gitignore) ;;
+    COPYING | tests/data/* | tests/fuzz/corpus/* | tests/fuzz/regressions/* | *.json | *.png | *.md | .gitignore) ;;
     packaging/debian/changelog | packaging/debian/control | packaging/debian/copyright) ;;
     packaging/debian/source/* | packaging/debian/*.manpages | packaging/debian/*.lintian-overrides) ;;
     tests/captures/baresip/*) ;;  # baresip's own config files, written by make-captures.sh's peers
