@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SARA — top-level build. `make` builds every binary into build/; see `make help`.
 # Sources are found by folder, so adding a .cpp needs no edit here.
 
@@ -230,7 +231,8 @@ clean:
 # BUILD=$(BUILD)/deb/build (the packaging's hardening flags, so not the objects of `make all`)
 # and installs them, etc/*.yaml, systemd/*.service, packaging/man and packaging/bash-completion.
 # The .debs land in $(BUILD)/deb/.
-# `make package-test` (root; part of `make check`): saractl's completion test, lintian on the
+# `make package-test` (root; part of `make check`): every source file's SPDX licence line
+# (tools/spdx.sh), saractl's completion test, lintian on the
 # .debs and on packaging/debian as a source package (any error or warning fails; justified ones
 # are in packaging/debian/*.lintian-overrides), then the packages in a booted systemd-nspawn
 # container (tests/packaging/run.sh; a cold root filesystem cache needs the Debian mirror: no
@@ -242,6 +244,7 @@ deb:
 	cd $(BUILD)/deb/pkg && SARA_TOP=$(CURDIR) SARA_PKG_BUILD=$(abspath $(BUILD))/deb/build dpkg-buildpackage -us -uc -b
 	ls -l $(BUILD)/deb/*.deb
 package-test: deb
+	tools/spdx.sh --check
 	tests/packaging/completion-test.sh packaging/bash-completion/saractl $(BUILD)/deb/build/saractl
 	tests/packaging/lint.sh $(BUILD)/deb
 	tests/packaging/run.sh $(BUILD)/deb

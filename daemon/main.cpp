@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sarad's composition root: parses the command line and hands over to the mode asked for.
 #include <iostream>
 #include <string>

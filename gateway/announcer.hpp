@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Turns each Announcement into one announce datagram (common/wire/announce_message.hpp) and
 // hands it to every dispatcher. One sequence number per announcement, the same to each
 // dispatcher, so each of them sees one stream from this gateway.

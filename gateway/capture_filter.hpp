@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The capture filter: which packets the gateway asks the kernel for. Only the nodes'
 // signalling from the VIP on the sip and rtsp services' ports, so that media and everything
 // else stay in the kernel and cost the gateway nothing:

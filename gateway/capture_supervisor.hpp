@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Keeps the capture running: opens it, and when it breaks (interface deleted or taken down,
 // a driver reset) or cannot be opened yet, closes it, counts it and tries again every second
 // until it opens. Logs on a change of state only (down with the reason, up again), never per

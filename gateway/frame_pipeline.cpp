@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "gateway/frame_pipeline.hpp"
 
 #include "common/net/packet.hpp"

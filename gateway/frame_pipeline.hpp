@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the gateway does with one captured frame, without the capture: strip the link layer,
 // decode the IP packet, and let the outgoing inspector turn the nodes' SIP messages and RTSP
 // replies into announcements. Every frame is counted once by what became of it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `sara-gatewayd --config FILE`: the gateway's lifecycle (DESIGN §8, KERNEL-NOTES snag 3).
 //
 // One thread and one epoll loop. The capture (capture_supervisor.hpp) hands each frame from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "gateway/gateway_settings.hpp"
 
 #include <pcap/dlt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the gateway's running parts take from its config, in one place, so that the daemon,
 // `--check-config` and a reload agree on it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "gateway/link_layer.hpp"
 
 #include <pcap/dlt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Strips the link-layer header of a captured frame down to its IP packet, for the link types a
 // live capture on Linux hands out: Ethernet (with up to two VLAN tags, which libpcap puts back
 // into the frame), Linux cooked v1 and v2 (the "any" device, some tunnels) and raw IP (tun

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A live libpcap capture on one interface, read from the gateway's epoll loop: immediate mode
 // (each packet is handed over at once, not when a ring block fills), non-blocking, received
 // packets only, the capture filter compiled into the kernel. Passive: a packet socket sees

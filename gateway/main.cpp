@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sara-gatewayd's composition root: parses the command line and hands over to the daemon
 // (gateway.hpp).
 #include <iostream>

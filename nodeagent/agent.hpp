@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `sara-nodeagent --config FILE`: the node agent's lifecycle (DESIGN §7, paper §III-E, §III-G).
 //
 // One thread and one epoll loop: a timerfd every d sends a heartbeat to every dispatcher, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The application check behind heartbeat flags 0 and 1 (AppCheckConfig): a listening socket
 // seen through sock_diag, `systemctl is-active --quiet -- UNIT`, or `/bin/sh -c COMMAND`.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A child process started with posix_spawn (no shell unless the argv asks for one), in a
 // process group of its own so a timeout kills everything it started, with stdin, stdout and
 // stderr on /dev/null and every signal unblocked and at its default action (the agent itself

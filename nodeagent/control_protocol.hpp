@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The agent's control socket protocol: `sara-nodeagent drain|undrain|status` connect to the
 // Unix socket (control.socket), write one request line, read one JSON document back, and the
 // agent closes the connection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The agent's end of the control socket (control_protocol.hpp): a Unix stream socket, mode
 // 0660 (root and the socket's group only), served from the agent's event loop without ever
 // blocking it. The listening socket and each connection are registered in the loop's epoll

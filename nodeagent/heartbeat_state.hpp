@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the next heartbeat says (DESIGN §7, paper §III-E): its sequence number and flag.
 //
 //   flag 0  node and application up          (no drain, application check passing)

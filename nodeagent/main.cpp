@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sara-nodeagent's composition root: parses the command line and hands over to the daemon
 // (agent.hpp) or to a control-socket client command.
 #include <ctime>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `sara-nodeagent status`: the agent's status document (the control socket's reply to
 // "status", built by the agent) printed for people. --json prints the document itself.
 #pragma once

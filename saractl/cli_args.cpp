@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "saractl/cli_args.hpp"
 
 #include <charconv>
@@ -22,6 +23,17 @@ std::optional<CtlCommand> command_named(std::string_view name) {
     if (name == "undrain") return CtlCommand::undrain;
     if (name == "role") return CtlCommand::role;
     return std::nullopt;
+}
+
+// Why a --key/--client value cannot go into sarad's one-line request; empty when it can.
+// Control characters would end or garble the line; sarad refuses lines over 1024 bytes.
+std::string lookup_value_error(std::string_view value) {
+    if (value.empty()) return "needs a value";
+    if (value.size() > kMaxLookupValue)
+        return "is longer than " + std::to_string(kMaxLookupValue) + " bytes";
+    for (const char c : value)
+        if (uint8_t(c) < 0x20 || c == 0x7f) return "may not contain control characters";
+    return "";
 }
 
 }  // namespace
@@ -53,7 +65,7 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
                 value = a.substr(eq + 1);
                 has_value = true;
             }
-            if (name != "--socket" && name != "--node" && name != "--limit") {
+            if (name != "--socket" && name != "--node" && name != "--limit" && name != "--key" && name != "--client") {
                 r.error = "unknown option " + std::string(name);
                 return r;
             }
@@ -77,6 +89,12 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
                     return r;
                 }
                 r.args.node = uint32_t(n);
+            } else if (name == "--key" || name == "--client") {
+                if (const std::string why = lookup_value_error(value); !why.empty()) {
+                    r.error = std::string(name) + " " + why;
+                    return r;
+                }
+                (name == "--key" ? r.args.key : r.args.client) = std::string(value);
             } else {
                 if (!parse_number(value, kAllSessions, &n) || n == 0) {
                     r.error = "--limit wants a number from 1 to " + std::to_string(kAllSessions) + ", not '" +
@@ -84,6 +102,7 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
                     return r;
                 }
                 r.args.limit = size_t(n);
+                r.args.limit_given = true;
             }
             continue;
         }
@@ -134,8 +153,15 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
         r.error = "--ready applies to `role` alone";
         return r;
     }
-    if (*command != CtlCommand::sessions && (r.args.node || r.args.limit != CtlArgs{}.limit))
-        r.error = "--node and --limit apply to `sessions` only";
+    const bool lookup = !r.args.key.empty() || !r.args.client.empty();
+    if (*command != CtlCommand::sessions && (r.args.node || r.args.limit_given || lookup))
+        r.error = "--node, --limit, --key and --client apply to `sessions` only";
+    else if (!r.args.key.empty() && !r.args.client.empty())
+        r.error = "--key and --client: give one";
+    else if (lookup && r.args.node)
+        r.error = "--node lists a node's sessions; --key and --client find a session wherever it is";
+    else if (!r.args.key.empty() && r.args.limit_given)
+        r.error = "--limit does not apply to --key (a key names one session)";
     return r;
 }
 
@@ -143,7 +169,10 @@ std::string request_line(CtlCommand command, const CtlArgs& args, bool second) {
     switch (command) {
     case CtlCommand::status: return second ? "nodes" : "stats";
     case CtlCommand::nodes: return "nodes";
-    case CtlCommand::sessions: return "sessions " + std::to_string(args.node ? kAllSessions : args.limit);
+    case CtlCommand::sessions:
+        if (!args.key.empty()) return "lookup key " + args.key;
+        if (!args.client.empty()) return "lookup client " + args.client + " " + std::to_string(args.limit);
+        return "sessions " + std::to_string(args.node ? kAllSessions : args.limit);
     case CtlCommand::stats: return "stats";
     case CtlCommand::drain: return "drain " + std::to_string(args.target);
     case CtlCommand::undrain: return "undrain " + std::to_string(args.target);
@@ -166,6 +195,11 @@ std::string usage_text() {
            "  nodes                         every node: state, sessions, load, estimate\n"
            "  sessions [--node N] [--limit N]\n"
            "                                sessions in the table (default limit 1000)\n"
+           "  sessions --key CALL-ID        one session by its SIP Call-ID or RTSP Session id: its\n"
+           "                                node, state, age, every flow and whether the kernel\n"
+           "                                fast path carries it\n"
+           "  sessions --client ADDR[:PORT] [--limit N]\n"
+           "                                the same for every session with a flow from ADDR[:PORT]\n"
            "  stats                         every counter sarad keeps\n"
            "  drain NODE                    no new sessions on NODE; established ones continue\n"
            "  undrain NODE                  NODE takes new sessions again (if its health is up)\n"
@@ -180,7 +214,7 @@ std::string usage_text() {
            "\n"
            "exit codes:\n"
            "  0  success\n"
-           "  1  sarad refused the request (e.g. unknown node)\n"
+           "  1  sarad refused the request (e.g. unknown node), or --key/--client found no session\n"
            "  2  bad arguments\n"
            "  3  sarad unreachable (not running, permission denied) or its answer unreadable\n";
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One exchange with sarad's control socket: connect, send one request line, read the JSON
 // document to EOF (control_server.hpp). Errors come back as a sentence for the operator.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl: the operator's view of a running sarad (DESIGN §10). Sends one or two request
 // lines to the control socket and prints tables, or the JSON document with --json.
 #include <iostream>
@@ -64,6 +65,12 @@ int main(int argc, char** argv) {
     }
     case CtlCommand::nodes: text = render_nodes(doc); break;
     case CtlCommand::sessions:
+        if (!args.key.empty() || !args.client.empty()) {
+            text = render_lookup(doc);
+            // Scripts can test for it: a call that is not in the table is not a success.
+            if (doc.value("sessions", nlohmann::json::array()).empty()) exit_code = kExitRefused;
+            break;
+        }
         doc = filter_sessions(doc, args.node, args.limit);
         text = render_sessions(doc);
         break;

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "saractl/render.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace sara::ctl {
@@ -134,6 +136,58 @@ std::string render_role(const nlohmann::json& doc) {
                (doc.value("synced", false) ? " (replica synced)" : " (no replica yet)");
     if (doc.contains("sessions")) out += ", " + field(doc, "sessions") + " sessions";
     return out + "\n";
+}
+
+namespace {
+
+// Milliseconds as people read an age: "850 ms", "12.3 s", "4 min 05 s".
+std::string duration(const nlohmann::json& ms) {
+    if (!ms.is_number()) return "-";
+    const double v = ms.get<double>();
+    char buf[64];
+    if (v < 1000) std::snprintf(buf, sizeof buf, "%.0f ms", v);
+    else if (v < 60000) std::snprintf(buf, sizeof buf, "%.1f s", v / 1000);
+    else std::snprintf(buf, sizeof buf, "%.0f min %02.0f s", std::floor(v / 60000), std::floor(std::fmod(v, 60000) / 1000));
+    return buf;
+}
+
+}  // namespace
+
+std::string render_lookup(const nlohmann::json& doc) {
+    const nlohmann::json& sessions = array_of(doc, "sessions");
+    if (sessions.empty()) return "no session found\n";
+    std::string out;
+    for (const auto& s : sessions) {
+        const std::string key = field(s, "key");
+        out += field(s, "protocol") + " " + (key.empty() ? "(no key)" : key) + ": " + field(s, "state") + ", node " +
+               field(s, "node");
+        if (s.contains("node_name") && s["node_name"].is_string() && !s["node_name"].get<std::string>().empty())
+            out += " (" + field(s, "node_name") + ")";
+        out += ", age " + duration(s.value("age_ms", nlohmann::json())) + ", last packet " +
+               duration(s.value("idle_ms", nlohmann::json())) + " ago, kernel fast path: " +
+               (s.value("fast_path", false) ? "yes" : "no") + "\n";
+        if (s.contains("signalling")) out += "  signalling: " + field(s, "signalling") + "\n";
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& f : array_of(s, "flows"))
+            rows.push_back({field(f, "proto"), field(f, "client"), field(f, "server"), field(f, "identity"),
+                            field(f, "status"), duration(f.value("idle_ms", nlohmann::json())), field(f, "path")});
+        if (rows.empty()) {
+            out += "  no flows\n";
+            continue;
+        }
+        const std::string table = format_table({"PROTO", "CLIENT", "SERVER", "IDENTITY", "STATUS", "IDLE", "PATH"}, rows);
+        for (size_t at = 0; at < table.size();) {
+            const size_t nl = table.find('\n', at);
+            out += "  " + table.substr(at, nl + 1 - at);
+            at = nl + 1;
+        }
+    }
+    if (doc.value("truncated", false)) out += "(more sessions match: raise --limit)\n";
+    out += "STATUS new = one packet seen (none if expected), established = more (sarad keeps no packet\n"
+           "counts). IDLE: since the last packet sarad saw. PATH kernel = the kernel fast path carries it (its mark is saved in\n"
+           "conntrack; sarad no longer sees its packets), queue = every packet through sarad, expected =\n"
+           "announced, no packet yet, none = no node.\n";
+    return out;
 }
 
 std::string render_drain(const nlohmann::json& doc) {

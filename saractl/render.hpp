@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What saractl prints for people: sarad's JSON documents (control socket, DESIGN §10) turned
 // into aligned tables. Pure functions of the documents, so they are unit-tested with literal
 // JSON; a field sarad does not send is shown as "-" or left out, never an error.
@@ -26,6 +27,9 @@ std::string render_sessions(const nlohmann::json& sessions_doc);
 std::string render_stats(const nlohmann::json& stats_doc);
 std::string render_status(const nlohmann::json& stats_doc, const nlohmann::json& nodes_doc);
 std::string render_role(const nlohmann::json& role_doc);
+// `sessions --key/--client` (sarad's `lookup`): each session with its flows, and what the
+// columns mean (the table keeps no packet counts; what "kernel" means).
+std::string render_lookup(const nlohmann::json& lookup_doc);
 std::string render_drain(const nlohmann::json& drain_doc);
 
 // {"sessions":[...]} keeping only `node`'s sessions (all without one), at most `limit`.

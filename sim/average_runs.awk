@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Averages sara-sim --csv rows over seeds: rows with the same admission, scheduler, holding,
 # offered, report_interval_s and window become one row whose numeric columns are the mean over its
 # seeds (an empty cell, e.g. admitted_completed when nothing ended, is left out of its mean);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The simulated nodes and their sessions. A session occupies one unit of its node's capacity
 // from admission until it leaves: at its holding time if it never failed (completed), or at
 // min(holding time, failure + linger) if it failed. Failed sessions are not "healthy": they can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher head's finite capacity: each new-session decision (admitted or rejected; a
 // rejection still parses the packet and answers it) costs `decision_cost_s` of head time. Each
 // admission interval grants the head `interval` seconds of work. A decision starts only while

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What stands at the cluster's entry in each --admission mode. The simulator calls update()
 // every admission interval with the nodes' last reported loads (stale between reports) and the
 // head's utilisation, then asks admit_new() per new session and, every report interval, applies

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sara-sim's composition root: parse the flags, run one simulated point, print it.
 #include <iostream>
 #include <string>

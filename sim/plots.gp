@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sim/report.sh's plots: gnuplot -e "dir='OUT'" sim/plots.gp reads OUT/admission.csv and
 # OUT/staleness.csv (averaged over seeds) and writes OUT/admission.png and OUT/schedulers.png.
 # Columns are taken by name from the CSV header; each curve keeps only its own rows (others NaN).

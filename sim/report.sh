@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `make sim-report`: sweeps sara-sim and writes CSV tables and PNG plots, then prints a summary.
 #   usage: sim/report.sh SARA_SIM OUT_DIR
 #   SIM_SEEDS (default 10): seeds per point, averaged; SIM_JOBS (default: cores): parallel runs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sara-sim's parameters: each field's default, range and meaning in one place (sim/README.md
 // explains the model they drive). parse_sim_options() reports every bad flag, not the first.
 #pragma once

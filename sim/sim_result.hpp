@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What one simulated run measured (inside the measurement window only) and how it is printed.
 // The field list is written once (sim_result.cpp), so --json, --csv and the text form agree.
 #pragma once

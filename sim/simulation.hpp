@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The discrete-event simulation of one run (sim/README.md states the model). Deterministic for
 // a given SimOptions (seed included): simulated time is a ManualClock, randomness three
 // SeededRandom streams (workload, harm, control) derived from the seed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Session arrivals and holding times. Both draw from their own Random stream, so every admission
 // mode and scheduler sees the same sessions for a given seed (common random numbers make the
 // comparisons between modes less noisy).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `make demo` until the live data path lands: replays the project's own captures of real
 # peers (tests/data, made by tests/captures/make-captures.sh) through sarad's session
 # identifier and prints the sessions it finds in each.

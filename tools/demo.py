@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """`make demo`: SARA end to end on this machine. Builds the namespace cluster of DESIGN §11
 (client, dispatcher running build/sarad, gateway, three nodes; 198.18.0.0/15 only), runs real
 SIPp calls with RTP (one UDP socket for many calls, a socket per call, TCP) and RTSP streams

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs every Debian package that the build, the tests and the demo need. Idempotent:
 # it runs apt-get only when something is missing, and `apt-get update` only then.
 set -euo pipefail
@@ -20,6 +21,9 @@ packages=(
   gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg
   # make sim-report: plots
   gnuplot-nox
+  # promtool (`promtool check rules`, `promtool test rules` on monitoring/prometheus); the
+  # prometheus server in the package is not started (policy-rc.d below) nor used
+  prometheus
   # make deb, make package-test: Debian packages, lintian, the systemd-nspawn container test
   debhelper devscripts lintian pkg-config debootstrap systemd-container
 )

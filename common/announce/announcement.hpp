@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the outgoing direction (a node's replies, seen by the gateway or in a capture) tells
 // the dispatcher: a compact summary of one SIP or RTSP message from a node. sarad's session
 // identifier applies it to complete announced flows (DESIGN §8, KERNEL-NOTES snag 3).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Inspects the outgoing direction (packets from the VIP: the nodes' SIP messages and RTSP
 // replies) and summarises each signalling message as an Announcement. The gateway runs it
 // on captured traffic; `sarad replay` runs it on a capture's outgoing packets.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/config/config_errors.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Errors found while loading a config file, each with the file name and a 1-based line and
 // column, printed as `FILE:LINE:COL: error: MESSAGE` (the format editors and CI jump to).
 // Loaders collect every error instead of stopping at the first (STYLE.md, example 6).

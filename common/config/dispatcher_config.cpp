@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/config/dispatcher_config.hpp"
 
 #include "common/config/shared_sections.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The gateway's configuration (/etc/sara/gateway.yaml, DESIGN §8, §12) and its loader.
 //
 // Where things are: each struct below holds a section's defaults; the matching read_* function

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Readers for the parts several SARA config files have in common, so that a field means and
 // accepts the same thing in dispatcher.yaml, nodeagent.yaml and gateway.yaml, with the same
 // error text: an interface name, a list of dispatcher endpoints, `auth`, and `services`.

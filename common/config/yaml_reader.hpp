@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A thin layer over yaml-cpp for config files: parse text into a node tree (syntax errors
 // become one positioned ConfigError instead of an exception) and read typed fields from it.
 // Every reader appends a positioned error for a bad value and returns false, so a loader can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/net/datagram_sender.hpp"
 
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One UDP socket that sends every control datagram (the node agent's heartbeats and load
 // vectors, the gateway's announcements) to every dispatcher. IPv4-only destination lists use
 // an AF_INET socket; a list with an IPv6 dispatcher uses one dual-stack AF_INET6 socket (IPv4

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The flow key: the paper's <IPsrc:Portsrc, IPdst:Portdst, Prot> for IPv4 and IPv6.
 // Keys are always written in the incoming direction (client → VIP): `src` is the client.
 #pragma once

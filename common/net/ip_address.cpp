@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/net/ip_address.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // An IPv4 or IPv6 address held by value in 16 bytes (IPv4 in the first four, network order).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Bounds-checked decoding of an IPv4/IPv6 packet and its TCP/UDP header. Every read is
 // checked against the buffer; a bad packet yields a DecodeError the caller counts, never a
 // read past the end and never an exception.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RTSP message and Transport parsing. One forward pass over the caller's bytes: no
 // allocation, no exceptions, every index checked against the view it reads, and work
 // bounded by max_header_bytes for the header block (the body is only measured, not read).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RTSP (RFC 2326) message and Transport header parsing for the session identifier and the
 // gateway. Zero-copy: every string_view points into the caller's buffer, which must outlive
 // the result. Never throws; malformed or over-bound input yields ParseStatus::error with a

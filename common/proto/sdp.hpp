@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The parts of an SDP body (RFC 4566) that announce media flows: connection addresses
 // (`c=`, session and media level), media lines (`m=`, several, port 0 = disabled) and
 // `a=rtcp:` (RFC 3605); without it RTCP is RTP + 1. Zero-copy and allocation-free.

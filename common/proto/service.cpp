@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/proto/service.hpp"
 
 #include "common/proto/text.hpp"
@@ -60,6 +61,12 @@ uint8_t ServiceMap::match(IpProto proto, uint16_t port) const {
         if (s.port == port && (proto == IpProto::udp ? s.udp : s.tcp)) return static_cast<uint8_t>(i);
     }
     return kOther;
+}
+
+bool ServiceMap::is_signalling(IpProto proto, uint16_t port) const {
+    const ServiceProtocol protocol = services_[match(proto, port)].protocol;
+    // RTSP's RTP over UDP is media; SIP is the only signalling carried in UDP datagrams.
+    return proto == IpProto::udp ? protocol == ServiceProtocol::sip : protocol != ServiceProtocol::plain;
 }
 
 std::vector<std::chrono::milliseconds> ServiceMap::timeouts() const {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The services SARA balances (DESIGN §12 `services:`): which VIP ports carry which
 // signalling protocol, and their flow timeouts. Shared by sarad, the gateway and replay.
 #pragma once
@@ -46,6 +47,10 @@ public:
 
     // Service index for traffic to the VIP on `port`, or kOther.
     uint8_t match(IpProto proto, uint16_t port) const;
+    // Traffic to the VIP on `port` is signalling sarad inspects packet by packet (SIP over UDP
+    // or TCP, RTSP over TCP), whose verdicts never save a mark to conntrack. Everything else
+    // is a data flow: its mark is saved and the kernel carries it (the fast path).
+    bool is_signalling(IpProto proto, uint16_t port) const;
     const Service& service(uint8_t index) const { return services_[index]; }
     std::vector<std::chrono::milliseconds> timeouts() const;
     size_t size() const { return services_.size(); }

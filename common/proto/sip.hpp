@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SIP (RFC 3261) message framing and the few headers the session identifier needs:
 // start line, Call-ID (also compact `i`), CSeq, Content-Length (`l`), Content-Type (`c`).
 // Zero-copy: string_views point into the caller's buffer. Never throws; malformed or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/proto/stream_buffer.hpp"
 
 namespace sara {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reassembles one direction of a TCP connection's signalling bytes for the text parsers:
 // a message split over segments waits here until it is whole; retransmitted bytes are
 // skipped by sequence number; a gap (a segment we never saw) drops what is buffered and

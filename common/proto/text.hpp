@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Small, allocation-free helpers for the line-oriented text protocols (SIP, SDP, RTSP).
 // Every function bounds its reads by the string_view it is given.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Time sources passed into every component that needs "now" (no hidden globals),
 // so the session table, admission control and scheduler run under a fake clock in tests.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Counters are declared once, in an X-macro list of (name, help), and expanded into a plain
 // struct of uint64_t plus a visitor, so the metrics exporter, saractl and the replay tool
 // print every counter without a second list to keep in sync.

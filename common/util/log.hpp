@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Minimal leveled logging to stderr with journald priority prefixes ("<3>"), so that under
 // systemd the journal records the right priority and on a terminal the line stays readable.
 // The logger is an object owned by the composition root; components receive a reference.

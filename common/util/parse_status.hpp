@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The outcome of parsing untrusted bytes (Suricata's habit): the data plane never throws.
 #pragma once
 

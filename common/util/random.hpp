@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Random source passed in (no hidden globals): tests seed it, the daemon seeds it from the OS.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Sequence numbers that start from the clock, for the control channel's senders (the node
 // agent's heartbeats and load vectors, the gateway's announcements).
 #pragma once

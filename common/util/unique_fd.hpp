@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Owns one file descriptor and closes it (no copies).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The gateway's announcement datagram (DESIGN §7, §8): one Announcement (common/announce) from
 // sara-gatewayd to each dispatcher, in the control channel's envelope — 'S' 'A' | version 1 |
 // type 3 (MessageType::announce) | body | HMAC-SHA256 trailer — and checked like every control

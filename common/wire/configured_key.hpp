@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The cluster key a daemon's `auth:` section asks for, loaded at start and at each reload by
 // sarad, sara-nodeagent and sara-gatewayd alike.
 #pragma once

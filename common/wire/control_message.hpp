@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Control messages between the node agents, the gateway and the dispatchers (DESIGN §7):
 // UDP datagrams, network byte order, each with an HMAC-SHA256 trailer over everything before
 // it (a shared cluster key), checked against a per-sender replay window and a timestamp bound.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The receiving end of the control channel (DESIGN §7): one object per listening socket turns
 // datagrams into accepted heartbeats, load vectors and announcements, or a counted reject.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Internal to common/wire: what control_message.cpp and announce_message.cpp share — the
 // network-order field writers and readers, the envelope (header, HMAC trailer) and the hook
 // through which decode() hands an announce datagram to announce_message.cpp — so that there is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/wire/sync_message.hpp"
 
 #include "common/wire/envelope.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The HA state-sync datagram between the two dispatchers (DESIGN §9, daemon/ha): in the
 // control channel's envelope — 'S' 'A' | version 1 | type 4 (MessageType::sync) | body |
 // HMAC-SHA256 trailer — and checked like every control message (known host, timestamp skew,

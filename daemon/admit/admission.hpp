@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Admission control (DESIGN §5, the paper's SA2C). Pure logic: the owner calls update() every
 // admission.interval with the loads and asks per new session; time and randomness come in
 // (Clock, Random), so tests pin every equation with hand-computed values.

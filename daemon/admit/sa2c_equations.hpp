@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The stateless equations of SA2C (DESIGN §5): eq. 2 (drop probabilities) and eq. 4 (moving
 // thresholds); eq. 1 is cluster_load() in admission.hpp. Sa2cAdmission keeps the state and
 // calls these, so tests pin each equation alone, without the forecaster in between.

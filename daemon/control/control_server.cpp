@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/control/control_server.hpp"
 
 #include <cerrno>
@@ -12,7 +13,10 @@
 namespace sara {
 namespace {
 
-constexpr size_t kMaxRequest = 256;
+// Longest request line: `lookup key KEY` with a key at the session table's 256-byte bound
+// fits with room to spare. A longer line is refused whole, never cut and answered as if it
+// were a shorter request (a cut key would look up another session, or none).
+constexpr size_t kMaxRequest = 1024;
 
 void write_all(int fd, std::string_view data) {
     while (!data.empty()) {
@@ -20,6 +24,22 @@ void write_all(int fd, std::string_view data) {
         if (n <= 0) return;
         data.remove_prefix(size_t(n));
     }
+}
+
+// Reads and drops the rest of an over-long request line (to its newline, the client's end, the
+// 1 s receive timeout, or 64 KiB): closing a Unix socket with unread data resets the
+// connection, and the client would get ECONNRESET instead of the answer.
+void discard_line(int fd) {
+    char buf[4096];
+    for (size_t dropped = 0; dropped < 65536;) {
+        const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0 || std::memchr(buf, '\n', size_t(n))) return;
+        dropped += size_t(n);
+    }
+}
+
+std::string too_long_answer() {
+    return "{\"error\":\"request line longer than " + std::to_string(kMaxRequest) + " bytes\"}\n";
 }
 
 }  // namespace
@@ -79,6 +99,12 @@ void ControlServer::serve() {
             request.append(buf, size_t(n));
         }
         const size_t nl = request.find('\n');
+        if (nl == std::string::npos && request.size() >= kMaxRequest) {
+            discard_line(client);
+            write_all(client, too_long_answer());
+            close(client);
+            continue;
+        }
         if (nl != std::string::npos) request.resize(nl);
         if (!request.empty() && request.back() == '\r') request.pop_back();
         write_all(client, handler_(request));

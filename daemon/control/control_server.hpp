@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sarad's control socket (DESIGN §10): a Unix stream socket, mode 0660 (never world
-// writable), one request line per connection ("stats", "nodes", "sessions [LIMIT]"), one JSON
-// document back. saractl and the tests talk to it. A thread of its own polls it; the
+// writable), one request line per connection ("stats", "nodes", "sessions [LIMIT]", ...; at
+// most 1024 bytes, a longer one is answered {"error": ...} without reaching the handler), one
+// JSON document back. saractl and the tests talk to it. A thread of its own polls it; the
 // handler runs on that thread and must take the owner's lock for shared state.
 #pragma once
 

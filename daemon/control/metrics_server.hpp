@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sarad's Prometheus endpoint (metrics.listen, default 127.0.0.1:9740): a minimal HTTP/1.0
 // server on a thread of its own. `GET /metrics` answers 200 with the text the owner's
 // callback builds (under the owner's lock); any other path 404, any other method 405; a

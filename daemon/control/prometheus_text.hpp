@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Prometheus text exposition format 0.0.4 (what `GET /metrics` returns): one HELP and TYPE
 // line per metric family, then its samples. Pure string building; names are sarad's own
 // (sara_ + a counter's X-macro name), label values are escaped as the format requires.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What a SIGHUP reload changes (DESIGN §10: a good config is applied without dropping
 // sessions). Pure: compares the running config with the newly loaded one and says what the
 // daemon applies in place and what waits for a restart.

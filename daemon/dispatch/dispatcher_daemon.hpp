@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `sarad --config FILE`: the dispatcher daemon's lifecycle. Loads the config (every error
 // with file:line:col), installs the kernel setup (cleaning up after a crashed run first),
 // runs one thread per NFQUEUE queue plus the control socket, purges the session table every

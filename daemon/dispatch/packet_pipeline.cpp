@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/dispatch/packet_pipeline.hpp"
 
 #include "common/net/packet.hpp"

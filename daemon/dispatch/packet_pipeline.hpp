@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's per-packet decision (DESIGN §3): decode → session identifier → admission
 // (new sessions) → scheduler (new sessions) → verdict with the node's mark. Signalling
 // verdicts carry kMarkNoSave; data flows are offloaded by saving the mark to conntrack.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Answers the first packet of a new session that admission control refused (DESIGN §5), from
 // the VIP: a SIP request over UDP gets a stateless 503 with Retry-After (a silent drop would
 // be retransmitted for 32 s and add to the overload), a TCP segment a RST when

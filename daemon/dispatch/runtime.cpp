@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/dispatch/runtime.hpp"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "common/wire/sync_message.hpp"
 #include "daemon/control/prometheus_text.hpp"
+#include "daemon/dispatch/session_lookup.hpp"
 
 namespace sara {
 
@@ -201,11 +203,15 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         out = set_operator_drain(request.substr(6), true, log);
     } else if (request.starts_with("undrain ")) {
         out = set_operator_drain(request.substr(8), false, log);
+    } else if (request == "lookup" || request.starts_with("lookup ")) {
+        const LookupContext context{table, services, config.forwarding.mode != ForwardingMode::raw,
+                                    [&](NodeId id) { return pipeline.node(id) ? pipeline.node(id)->name : ""; }};
+        out = lookup_sessions(request.size() > 7 ? request.substr(7) : std::string_view(), context);
     } else if (request == "role" || request.starts_with("role ")) {
         out = role_request(request.size() > 5 ? request.substr(5) : std::string_view(), log);
     } else {
-        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], drain NODE, undrain NODE, "
-                       "role [ready|master|backup|fault]";
+        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], lookup key KEY, "
+                       "lookup client ADDR[:PORT] [LIMIT], drain NODE, undrain NODE, role [ready|master|backup|fault]";
     }
     return out.dump() + "\n";
 }
@@ -214,9 +220,13 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
 // sara_<name> (the X-macro names already end in _total), the table, each node's state, load
 // and sessions, and SA2C's state.
 std::string DispatcherRuntime::metrics_text() {
+    const uint64_t kernel_dropped = head.kernel_dropped();  // a /proc read: not under the lock
     std::lock_guard guard(lock);
     PrometheusText t;
     for_each_counter([&](const std::string& name, const char* help, uint64_t v) { t.counter("sara_" + name, help, v); });
+    t.counter("sara_queue_kernel_dropped_total",
+              "Packets the kernel dropped at sarad's NFQUEUEs (queue full or netlink buffer full); restarts with sarad",
+              kernel_dropped);
     t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
     t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
@@ -252,6 +262,7 @@ std::string DispatcherRuntime::metrics_text() {
         t.gauge("sara_admission_new_session_drop_ratio", "Probability a new session is refused (eq. 2)", a.p_new);
         t.gauge("sara_admission_established_drop_ratio", "Probability an established session's packet is dropped",
                 a.p_established);
+        t.gauge("sara_admission_t1_ratio", "The threshold T1 (eq. 2; configured, never moves)", config.admission.t1);
         t.gauge("sara_admission_t2_ratio", "The moving threshold T2 (eq. 4)", a.t2);
         t.gauge("sara_admission_t3_ratio", "The moving threshold T3 (eq. 4)", a.t3);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The running dispatcher's state (everything run_dispatcher builds, in dispatcher_daemon.cpp)
 // and what the control socket, /metrics, a reload and the HA role change do with it. Internal
 // to daemon/dispatch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/dispatch/sip_reject.hpp"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The stateless `503 Service Unavailable` sarad answers a refused new SIP-over-UDP session with
 // (DESIGN §5): silently dropped INVITEs are retransmitted for 32 s (timer B) and make the
 // overload worse; a 503 with Retry-After ends the transaction at once (RFC 3261 §21.5.4).

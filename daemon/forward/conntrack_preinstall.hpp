@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Pre-installs a completed media flow as a conntrack entry carrying its node's mark
 // (ctnetlink IPCTNL_MSG_CT_NEW over libmnl), so that the flow's first packet already finds a
 // mark to restore and takes the kernel fast path instead of the queue (DESIGN §3, §8: the

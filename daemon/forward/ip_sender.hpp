@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Sends complete IPv4 packets that sarad builds itself (reply_packets.hpp) through the
 // kernel's routing: a raw IPPROTO_RAW socket (IP_HDRINCL implied), so the source address may
 // be the VIP, which the dispatcher does not hold. Used for the 503s and RSTs of admission

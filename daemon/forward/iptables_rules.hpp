@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sarad's iptables rules (DESIGN §3, KERNEL-NOTES) and the one way they reach the kernel:
 // a script fed to `iptables-restore --noflush` on stdin, built from the spec and from what
 // `iptables-save` shows, so that one transaction per table removes the previous run's rules

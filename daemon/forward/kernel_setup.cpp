@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/forward/kernel_setup.hpp"
 
 #include <fcntl.h>

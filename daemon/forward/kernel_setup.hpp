@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's kernel setup (DESIGN §3): its own iptables chains (SARA-*), per-node
 // fwmark ip rules, per-node routing tables and permanent neighbours, and the sysctls the
 // packet path needs. Everything sarad puts into the kernel is installed and removed here, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The packet mark sarad's verdicts carry, shared by the verdict code and the kernel rules:
 // the low 16 bits are the node id (the ip rule's fwmark selects the node's routing table);
 // bit 16 marks signalling, which the FORWARD rule never saves to the conntrack entry, so

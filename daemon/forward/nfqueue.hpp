@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One NFQUEUE queue, bound over a netlink socket with libmnl and libnetfilter_queue's nlmsg
 // helpers. A receive round blocks up to the receive timeout for the first packet, then takes
 // every packet already waiting (up to the batch size) with one recvmmsg, hands each to the

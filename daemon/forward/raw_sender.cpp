@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/forward/raw_sender.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // `forwarding.mode: raw` (DESIGN §3): sarad itself puts a queued IP packet into an Ethernet
 // frame addressed to the node's MAC on the LAN interface (AF_PACKET, SOCK_DGRAM: the kernel
 // writes the Ethernet header from the interface's own MAC), and the queued original is then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Packets sarad sends itself, from the VIP, to refuse a new session (DESIGN §5): the IPv4/UDP
 // datagram that carries a stateless SIP 503, and the TCP RST for a refused connection. Pure
 // builders (no sockets): complete IPv4 packets with both checksums, for IpSender.

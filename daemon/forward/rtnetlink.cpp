@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/forward/rtnetlink.hpp"
 
 #include <libmnl/libmnl.h>

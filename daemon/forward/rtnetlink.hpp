@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The few rtnetlink operations the dispatcher's kernel setup needs (IPv4 only), over libmnl:
 // permanent neighbours, default routes in numbered tables, fwmark rules, and dumps of each so
 // that a previous run's objects can be found and deleted exactly as the kernel shows them.

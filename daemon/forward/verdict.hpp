@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One verdict per queued packet, guaranteed by construction (Suricata's rule): the queue hands
 // each packet to the pipeline as a PacketLease; deciding twice is impossible, and a lease
 // destroyed undecided (a bug, an early return) applies the configured fail policy and is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/ha/state_sync.hpp"
 
 #include "common/wire/sync_message.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // HA state sync between two dispatchers (DESIGN §9, the paper §III-F): the master streams its
 // session table to the backup, which keeps a warm replica and takes over with it when
 // keepalived (VRRP) promotes it. Pure logic: the daemon owns the socket, the listener (which

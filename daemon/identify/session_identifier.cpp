@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/identify/session_identifier.hpp"
 
 #include <algorithm>
@@ -52,10 +53,8 @@ Classification SessionIdentifier::classify(const DecodedPacket& p) {
     }
     const IpProto proto = p.is_tcp() ? IpProto::tcp : IpProto::udp;
     const uint8_t service = services_.match(proto, p.dst_port);
-    const ServiceProtocol protocol = services_.service(service).protocol;
-    if (protocol == ServiceProtocol::sip && proto == IpProto::udp) return classify_sip_datagram(p, service);
-    if (protocol != ServiceProtocol::plain && proto == IpProto::tcp) return classify_tcp_signalling(p, service);
-    return classify_data(p, service);
+    if (!services_.is_signalling(proto, p.dst_port)) return classify_data(p, service);
+    return proto == IpProto::udp ? classify_sip_datagram(p, service) : classify_tcp_signalling(p, service);
 }
 
 // SIP over UDP: one 5-tuple may carry many calls (a proxy, one client socket), so every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The session identifier engine (the paper's Fig. 3, DESIGN §4): associates every incoming
 // packet for the VIP with a session, creating sessions for new signalling, inspecting SIP
 // and RTSP to announce the session's media flows, and applying what the outgoing direction

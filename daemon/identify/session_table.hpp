@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The session table (DESIGN §4, the paper §III-A): sessions keyed by their application key
 // (Call-ID, RTSP Session id) and the flows that belong to them, with status, identity,
 // per-service timeouts and purging. It knows nothing of packets or protocols: the session

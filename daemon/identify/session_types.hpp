@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Vocabulary of the session identifier (DESIGN §4): what a session and a flow are.
 #pragma once
 

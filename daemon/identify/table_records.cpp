@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/identify/table_records.hpp"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The session table as text records: what the disk snapshot (table_snapshot.hpp) and the HA
 // state sync (daemon/ha) carry. One session is a block of lines:
 //   S <protocol> <state> <node> <service> <confirmed> <key>

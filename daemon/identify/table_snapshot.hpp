@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A snapshot of the session table on disk, so that a stopped-and-restarted sarad routes the
 // established sessions' signalling and media to the same nodes (DESIGN §9: kernel marks
 // persist across a restart; the table is reloaded from here). Written at a clean stop,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's end of a control channel: a UDP socket (`health.listen` for the node agents'
 // heartbeats and load vectors, `announce.listen` for the gateways' announcements), a thread
 // that authenticates each datagram (wire::ControlReceiver: HMAC, known host, timestamp skew,

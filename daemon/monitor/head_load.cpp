@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/monitor/head_load.hpp"
 
 #include <unistd.h>
@@ -47,18 +48,39 @@ std::optional<uint64_t> parse_proc_stat_cpu_ticks(std::string_view stat) {
     return *utime + *stime;
 }
 
-uint64_t parse_nfqueue_max_backlog(std::string_view text, uint16_t first, uint16_t count) {
-    uint64_t worst = 0;
+namespace {
+
+// Calls fn(line) for each line of /proc/net/netfilter/nfnetlink_queue whose queue number (its
+// first field) is in [first, first + count); other and malformed lines are skipped.
+template <typename Fn>
+void for_each_queue_line(std::string_view text, uint16_t first, uint16_t count, Fn&& fn) {
     while (!text.empty()) {
         const size_t nl = text.find('\n');
         const std::string_view line = text.substr(0, nl);
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
         const auto queue = text::parse_decimal(field(line, 0), 65535);
-        const auto total = text::parse_decimal(field(line, 2), UINT32_MAX);
-        if (!queue || !total || *queue < first || *queue >= uint64_t(first) + count) continue;
-        worst = std::max(worst, *total);
+        if (queue && *queue >= first && *queue < uint64_t(first) + count) fn(line);
     }
+}
+
+}  // namespace
+
+uint64_t parse_nfqueue_max_backlog(std::string_view text, uint16_t first, uint16_t count) {
+    uint64_t worst = 0;
+    for_each_queue_line(text, first, count, [&](std::string_view line) {
+        if (const auto total = text::parse_decimal(field(line, 2), UINT32_MAX)) worst = std::max(worst, *total);
+    });
     return worst;
+}
+
+uint64_t parse_nfqueue_dropped(std::string_view text, uint16_t first, uint16_t count) {
+    uint64_t dropped = 0;
+    for_each_queue_line(text, first, count, [&](std::string_view line) {
+        const auto queue_dropped = text::parse_decimal(field(line, 5), UINT32_MAX);
+        const auto user_dropped = text::parse_decimal(field(line, 6), UINT32_MAX);
+        if (queue_dropped && user_dropped) dropped += *queue_dropped + *user_dropped;
+    });
+    return dropped;
 }
 
 HeadLoadMeter::HeadLoadMeter(const Clock& clock, uint16_t queue_first, uint16_t queue_count, uint32_t queue_max_len)
@@ -84,6 +106,10 @@ double HeadLoadMeter::sample() {
                                                        queue_first_, queue_count_);
     queue_ = std::clamp(double(backlog) / double(queue_max_len_), 0.0, 1.0);
     return std::max(cpu_, queue_);
+}
+
+uint64_t HeadLoadMeter::kernel_dropped() const {
+    return parse_nfqueue_dropped(read_file("/proc/net/netfilter/nfnetlink_queue"), queue_first_, queue_count_);
 }
 
 }  // namespace sara

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's own load (DESIGN §5 step 2: "head load"), the l that admission control
 // compares with the cluster load: the larger of
 //   - the CPU time of sarad's process over the last interval, as a fraction of the cores its
@@ -23,6 +24,10 @@ std::optional<uint64_t> parse_proc_stat_cpu_ticks(std::string_view stat);
 // /proc/net/netfilter/nfnetlink_queue (one line per bound queue: queue_num peer_portid
 // queue_total ...); 0 when none of them is listed.
 uint64_t parse_nfqueue_max_backlog(std::string_view text, uint16_t first, uint16_t count);
+// The packets the kernel dropped at queues [first, first + count), from the same text: the sum
+// of queue_dropped (the queue was full: queue.max_len) and user_dropped (netlink could not
+// deliver to sarad: its receive buffer was full), fields 5 and 6. 0 when none is listed.
+uint64_t parse_nfqueue_dropped(std::string_view text, uint16_t first, uint16_t count);
 
 class HeadLoadMeter {
 public:
@@ -33,6 +38,9 @@ public:
     double sample();
     double last_cpu() const { return cpu_; }
     double last_queue() const { return queue_; }
+    // The kernel's drops at sarad's queues now (parse_nfqueue_dropped of the /proc file). They
+    // count from the queue's binding, so they restart with sarad, as a Prometheus counter may.
+    uint64_t kernel_dropped() const;
 
 private:
     const Clock& clock_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Availability monitoring and load accounting (the paper's §III-E/§III-G, DESIGN §7): the
 // failure detector and the load manager for every configured node, fed with authenticated
 // heartbeats and load vectors, driven by a Clock (tests use a fake one).

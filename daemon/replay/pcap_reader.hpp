@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reads IP packets from a capture file with libpcap, stripping the link layer of the link
 // types tcpdump produces here (Ethernet with VLAN tags, raw IP, Linux cooked v1/v2, BSD
 // loopback). Frames of other link types or non-IP ethertypes are counted and skipped.

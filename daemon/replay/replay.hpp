@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Offline replay (DESIGN §12): runs a capture through the same session identifier sarad
 // uses — packets to the VIP as the incoming direction, packets from the VIP through the
 // gateway's outgoing inspector — and reports the sessions found and their flows.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The base of the schedulers that choose by the shell estimate (shell, two-choices): load
 // reports feed their LoadEstimates and estimate() reads it, so both keep the same books.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/schedule/least_loaded.hpp"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // "least-loaded": the available node whose latest report is the lowest — no forecast and no
 // assignment-cost correction, so between two reports every new session goes to the same node
 // (the herd effect shell corrects). Kept as the baseline that shows it. A node with no report

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/schedule/node_choice.hpp"
 #include "daemon/schedule/scheduler.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The shell estimate of every node (DESIGN §6), shared by the shell and two-choices schedulers:
 // the blended forecast of the node's reports (eq. 8) plus the expected cost of the sessions
 // assigned to it since its last report.

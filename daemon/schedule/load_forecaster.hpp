@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The short-term load forecast of DESIGN §6 (the paper's eq. 5-8), shared by the "shell"
 // scheduler (one per node) and admission control (one for m, DESIGN §5 step 3).
 //

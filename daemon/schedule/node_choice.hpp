@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Helpers the schedulers share for choosing among a NodeView list (DESIGN §6).
 #pragma once
 

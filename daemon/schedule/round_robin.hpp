@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // "round-robin": the available nodes in turn, in list order, ignoring weights and load.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Scheduler interface (DESIGN §6): picks the node for a new session among the available
 // nodes. Implementations see a snapshot of the nodes and hold no kernel state; time and
 // randomness come in from the owner (Clock, Random), so tests replay exact choice sequences.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/schedule/shell.hpp"
 
 #include "daemon/schedule/node_choice.hpp"

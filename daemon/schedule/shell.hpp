@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // "shell" (DESIGN §6, eq. 9): the available node with the smallest shell estimate — blended
 // forecast plus the cost of the sessions assigned since the node's last report (LoadEstimates).
 // Loads are fractions of each node's own capacity, so estimates compare directly; weight only

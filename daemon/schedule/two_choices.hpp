@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // "two-choices" (power of two random choices): two distinct available nodes drawn uniformly,
 // the one with the lower shell estimate (LoadEstimates: forecast plus assignment cost) takes
 // the session; equal estimates go to the first drawn, which is itself a uniform choice. With

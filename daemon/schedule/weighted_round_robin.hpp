@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // "weighted-round-robin": smooth weighted round robin as nginx does it. Each pick, every
 // available node's `current` grows by its weight; the largest `current` wins (the first in list
 // order on a tie) and gives back the total weight. Over any run of Σw picks with the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // CPU load from /proc/stat: the share of CPU time spent busy between two samples.
 //
 // The aggregate line is `cpu  user nice system idle iowait irq softirq steal guest guest_nice`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // I/O load from /proc/diskstats: block I/Os in flight (issued to the device driver and not
 // yet completed) summed over the node's disks, over a configured saturation
 // (load.io_saturation): a queue that deep counts as a fully loaded disk.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Takes one load sample every δ: the five values of the load vector, each in [0, 1] (DESIGN
 // §7, paper §III-G), from the thin readers of cpu_load, memory_load, net_load, io_load (each
 // beside its pure parser) and the sock_diag socket; this class only calls them and combines. A value whose source cannot be read is sent as 0 and named in `problems`, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Memory load from /proc/meminfo: 1 - MemAvailable/MemTotal, the share of memory the kernel
 // could not hand to a new workload without swapping (MemAvailable already counts reclaimable
 // page cache and slab as available; MemFree alone would report a busy cache as full memory).

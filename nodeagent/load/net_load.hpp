@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Network buffer load: the memory the kernel holds in TCP and UDP socket buffers over the
 // point where it starts refusing TCP memory.
 //

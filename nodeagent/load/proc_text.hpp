@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Helpers shared by the /proc parsers: splitting lines into whitespace-separated fields,
 // strict decimal numbers, and the one reader that loads a /proc or /sys file into memory.
 // The parsers take text (so tests feed them literal file contents); only read_text_file

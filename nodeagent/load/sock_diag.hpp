@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The application's listen backlog from the kernel's socket diagnostics (NETLINK_SOCK_DIAG,
 // inet_diag; sock_diag(7)): the request bytes and the parsing of the reply, both pure so the
 // tests run them on hand-built netlink bytes. SockDiagSocket (sock_diag_socket.hpp) is the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "nodeagent/load/sock_diag_socket.hpp"
 
 #include <linux/netlink.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The netlink side of sock_diag.hpp: one NETLINK_SOCK_DIAG socket, kept open for the agent's
 // lifetime, that dumps the sockets of one port in both address families. Used from the
 // agent's single thread only.

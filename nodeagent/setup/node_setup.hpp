@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Node setup for direct server return (paper §III-D, DESIGN §2), when node_setup is
 // configured, in this order so the node never answers ARP for the VIP:
 //   1. arp_ignore >= 1 and arp_announce >= 2 on `all` and on the interface (raised only: a

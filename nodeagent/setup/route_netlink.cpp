@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "nodeagent/setup/route_netlink.hpp"
 
 #include <libmnl/libmnl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The rtnetlink operations node setup needs (IPv4 only), over libmnl: an address on an
 // interface, and the main table's default routes (dump, add, delete, re-add a dumped one).
 // Every request asks for an ACK and waits for it (5 s at most); errors name the operation and

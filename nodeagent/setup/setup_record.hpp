@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What node setup changed on this node, written to a small file as each change is made
 // (`<control socket without .sock>.setup`, normally /run/sara/nodeagent.setup), so that exactly
 // those changes are undone: on a clean stop, and, after a crash, by the next start before it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Parser throughput (messages per second on one core) with a ratio against a baseline run
 // in the same process: a memchr walk over the same bytes that only finds line ends, the
 // least any line parser must do. Target: SIP INVITE with SDP parsed at >= 1M messages/s.

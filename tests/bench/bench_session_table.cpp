@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Session-table benchmarks (issue: foundation). Every figure is printed as a ratio against a
 // baseline measured in the same run: a bare absl::flat_hash_map<FlowKey, SessionId> holding
 // the same keys, accessed in the same order. Targets on the 2-core machine:

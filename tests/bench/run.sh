@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs every benchmark binary in BUILD_DIR. Each prints its own ratios against a baseline
 # measured in the same process; absolute times on these machines drift.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Derive the expected SARA session grouping of a capture with tshark, check it against what
 the capture scenario configured, and write NAME.expected.json.
 

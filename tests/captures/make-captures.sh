@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make-captures.sh OUTDIR [SCENARIO...]
 #
 # Builds a two-namespace topology (client 198.18.1.2 <-veth-> server 198.18.1.1, VIP

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Small GStreamer RTSP server for the capture corpus (run with Debian's /usr/bin/python3).
 
     rtsp_server.py --address VIP --port 554 --media video|av \

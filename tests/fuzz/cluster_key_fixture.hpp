@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The cluster key and clock the control-channel fuzz targets share: their seed corpora were
 // signed with this key and carry send times at kNow, so both must stay as they are (or the
 // seeds be written again).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What every config loader's errors promise, checked by the three config fuzz targets:
 // bounded count, named file, positions, a message, and file order except for the closing
 // "too many errors" note. A violation traps, so libFuzzer keeps the input.

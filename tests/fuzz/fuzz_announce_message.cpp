@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the gateway's announcement datagram (common/wire/announce_message.hpp)
 // and the receiver's checks for it. Invariants are checked with __builtin_trap so a violation is
 // a crash libFuzzer keeps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the dispatcher config loader: the input is the YAML text of
 // /etc/sara/dispatcher.yaml. The loader must never crash, hang or throw, whatever the text
 // (deep nesting, alias bombs, binary garbage). Invariants on what it returns are checked with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the control-message wire format (common/wire/control_message.hpp) and
 // the receiver's replay/skew/restart logic (control_receiver.hpp). Invariants are checked with
 // __builtin_trap so a violation is a crash libFuzzer keeps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for decode_ip_packet: the input is what NFQUEUE would hand over (a packet
 // starting at the IP header). Invariants are checked with __builtin_trap so a violation is a
 // crash libFuzzer keeps; ASan catches any read outside the input.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the gateway config loader: the input is the YAML text of
 // /etc/sara/gateway.yaml. The loader must never crash, hang or throw, whatever the text; what
 // a config without errors promises the gateway is checked with __builtin_trap so a violation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the RTSP parser: the input is a control connection's byte stream,
 // walked the way the gateway walks it (interleaved '$' frames and messages, each consumed by
 // its length), under the default limits and under tiny ones that put every bound in reach.

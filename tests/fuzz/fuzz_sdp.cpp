@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for parse_sdp: the input is a SIP body. Invariants are checked with
 // __builtin_trap so a violation is a crash libFuzzer keeps.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the SIP parser: the input is parsed as one datagram and walked as a
 // TCP stream (each message consumed by its length), under the default limits and under tiny
 // ones that put every bound in reach. Every body goes through parse_sdp. Invariants are

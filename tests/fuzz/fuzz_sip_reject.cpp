@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the stateless 503 builder (daemon/dispatch/sip_reject): any datagram
 // sarad refuses goes through it. Invariants: it never crashes, and whatever it answers is a
 // complete SIP response that the SIP parser reads back as a 503 for the same Call-ID and CSeq.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for the HA state-sync datagram (common/wire/sync_message.hpp), the receiver's
 // checks for it, and the table records it carries (daemon/identify/table_records.hpp).
 // Invariants are checked with __builtin_trap so a violation is a crash libFuzzer keeps.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the seeds and hostile shapes of fuzz_sync_message.
 
     tests/fuzz/make_sync_seeds.py        (from anywhere; writes next to this script)

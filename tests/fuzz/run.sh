@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs every libFuzzer target in BUILD_DIR: first over its seed corpus and regression cases
 # (tests/fuzz/corpus/NAME, tests/fuzz/regressions/NAME — a crash there fails the run), then
 # fuzzes for SECONDS each with a scratch corpus under build/ so the checkout stays clean.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Node agents in the namespace cluster (issue 4): a shared cluster key, sarad's `health:`
 section, one real `sara-nodeagent` per node, and hand-built control datagrams for the
 hostile-input checks.

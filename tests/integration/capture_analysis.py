@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Which node saw which session: analysis of the per-node captures (peers.NodeCaptures).
 
     calls_by_node({"node1": "a.pcap", "node2": "b.pcap", ...})         -> {Call-ID: Sighting}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """pytest fixtures for the namespace cluster (topology.py) and its real peers (peers.py).
 
 Run as root with Debian's python: /usr/bin/python3 -m pytest -q tests/integration

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers of the data-path tests (test_datapath_*.py): sarad's control socket, its memory,
 the nodes' packet counters, per-flow packet times from the node captures, and the
 tool/daemon checks every data-path test makes first.

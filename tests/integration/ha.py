@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """keepalived (VRRP) on the two dispatchers of the namespace cluster (DESIGN §9), and what a
 takeover looks like from the client: the floating next hop, its neighbour entry, a UDP stream.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Small network-namespace helpers for integration tests that need a namespace or two of their
 own (the full cluster of DESIGN §11 is topology.py's job).
 

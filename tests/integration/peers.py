@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Real peers in the namespace cluster (topology.Cluster): SIPp UAS/UAC with per-call RTP,
 GStreamer RTSP servers, ffmpeg / gst-launch RTSP clients, per-node tcpdump captures.
 

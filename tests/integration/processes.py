@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Processes of the integration tests: short commands, and long-running peers started inside
 network namespaces under `timeout` (so every one of them stops by itself), stopped by PID.
 Used by topology.Cluster (spawn, close); nothing here ever signals a process by name."""

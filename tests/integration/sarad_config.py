@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sarad's YAML config as the tests write it (etc/dispatcher.yaml schema), without PyYAML:
 sarad's loader is strict (true/false only, durations such as 30s, quoted MACs), so the
 output is kept simple: top-level keys in block style, values in flow style."""

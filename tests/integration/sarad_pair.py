@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Two sarads replicating their session tables (issue 7, DESIGN §9): one in each dispatcher
 namespace of Cluster(dispatchers=2, dispatcher="none"), each with `sync:` towards the other
 over the LAN, and a shared cluster key.

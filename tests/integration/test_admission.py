@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SA2C in sarad against real peers: while the nodes report full load, a new SIP call gets a
 stateless 503 with Retry-After from the VIP (SIPp sees it) and a new TCP connection a RST;
 established calls are not touched; once the load falls, calls are admitted again.

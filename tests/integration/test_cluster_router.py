@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The namespace cluster with a plain-router dispatcher (no sarad): the topology, the real-peer
 drivers and the capture analysis work end to end, and teardown leaves nothing behind.
 

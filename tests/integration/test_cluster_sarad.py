@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sarad as the dispatcher of the namespace cluster: every flow of a session reaches one node,
 and sarad leaves no kernel state behind. Skipped until build/sarad runs as a daemon
 (`sarad --config FILE`); SARA_SARAD=/path/to/sarad tests another build.

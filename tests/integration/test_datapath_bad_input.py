@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Broken and hostile input to the VIP while calls run: sarad survives, counts, and the calls
 complete. The packets come from peers/bad_input.py (scapy, client namespace).
 

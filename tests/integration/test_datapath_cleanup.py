@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sarad's kernel state after a clean stop (SIGTERM) and after a crash (SIGKILL, then start):
 no iptables rule or chain, ip rule, route or permanent neighbour of its own is left behind.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A 10-second flood of new flows to the VIP while calls run: sarad's memory and tables stay
 bounded, new sessions are refused once the table is full, established calls complete.
 

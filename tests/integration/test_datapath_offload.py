@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Media offload: once a media flow is decided, its packets never reach sarad's queue.
 
 Run as root:

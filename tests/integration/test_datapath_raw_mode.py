@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sarad in raw-frame forwarding mode (forwarding: {mode: raw}): it sends every queued packet
 itself as an Ethernet frame to the node's MAC; the kernel routes nothing.
 

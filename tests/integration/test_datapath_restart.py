@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sarad restarted (SIGTERM, start) in the middle of calls and streams: every call and
 stream completes on its node.
 

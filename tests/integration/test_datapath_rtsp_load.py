@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """RTSP load through sarad: 12 concurrent ffmpeg and gst-launch clients, UDP and interleaved TCP.
 
 Run as root:

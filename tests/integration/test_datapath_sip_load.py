@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SIP load through sarad: 200 SIPp calls with per-call RTP, three transports at once.
 
 Run as root:

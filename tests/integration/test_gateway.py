@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sara-gatewayd in the namespace cluster (issue 6): the gateway namespace is the nodes' real
 default gateway; sara-gatewayd captures their replies on its LAN interface and announces the
 completed media flows to sarad over the authenticated channel.

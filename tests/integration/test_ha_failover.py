@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Failover of the dispatcher pair with the real keepalived and two sarads replicating their
 session tables (issue 7, DESIGN §9): five failovers, each during 100 SIPp calls with RTP and
 5 RTSP streams, must lose no call and no stream.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """HA state sync between two sarads (issue 7, DESIGN §9), without keepalived: roles are set
 with the control socket as keepalived's notify hook would, and the client's next hop for the
 VIP is moved by hand (what VRRP does to the floating address; test_ha_failover.py does it

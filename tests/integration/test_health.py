@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Availability monitoring with real node agents (issue 4): sarad's failure detector, drain,
 application checks and the authenticated channel, in the namespace cluster with one
 `sara-nodeagent` per node and SIPp calls through sarad.

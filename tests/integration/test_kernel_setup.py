@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The dispatcher's kernel setup (daemon/forward/kernel_setup) against a real kernel.
 
 Each test gets a namespace of its own (sara-ks-<pid>-<n>) with a LAN interface lan0

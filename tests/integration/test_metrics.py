@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sarad's Prometheus endpoint (metrics.listen, 127.0.0.1:9740 in the dispatcher's namespace):
 the exposition parses line by line, every sample belongs to a family with HELP and TYPE, and
 the counters move with real SIPp calls.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """sara-nodeagent's node setup (node_setup:) on a real node namespace: it adds VIP/32 on lo,
 sets arp_ignore/arp_announce and makes the default route `src VIP`; a stop undoes exactly
 that, and a start after SIGKILL first undoes what the dead agent left (its record file).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SIGHUP reload of sarad's config (issue 8, DESIGN §10): a good file is applied as a diff
 without dropping a session, a bad one is reported with file:line:col and changes nothing.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """VRRP between the two dispatchers (DESIGN §9): real keepalived (Debian's 2.2.7) in both
 dispatcher namespaces with the shipped etc/keepalived/keepalived.conf and notify hook, the
 client routing the VIP via the floating next hop 198.18.1.5, both dispatchers plain routers

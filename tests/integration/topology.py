@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The namespace test cluster of DESIGN §11: client, dispatcher(s), gateway, three nodes.
 
     with Cluster(dispatcher="router") as c:       # or the `cluster` pytest fixture

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A node's load as its active calls over its capacity, reported to sarad with the cluster key
 (the node agent's wire format: heartbeats and load vectors, every value = the load).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The real overload run of issue 5: SIPp calls at a multiple of the cluster's capacity through
 sarad, with SA2C on and off, side by side. Run as root (make overload):
 

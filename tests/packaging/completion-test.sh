@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checks saractl's bash completion (packaging/bash-completion/saractl) without a terminal: it
 # parses (bash -n), registers for saractl, and _saractl answers as bash would call it (COMP_WORDS,
 # COMP_CWORD). Node ids come from a stub saractl that prints a `saractl nodes` table.
@@ -52,9 +53,12 @@ COMMANDS="drain nodes role sessions stats status undrain"
 expect "$COMMANDS" ""
 expect "stats status" st
 expect "drain" dr
-expect "--help --json --limit --node --socket" --
-expect "--help --json --limit --node --socket -h" -
-expect "--help --json --limit --node --socket" sessions --
+expect "--client --help --json --key --limit --node --socket" --
+expect "--client --help --json --key --limit --node --socket -h" -
+expect "--client --help --json --key --limit --node --socket" sessions --
+expect "" sessions --key ""
+expect "" sessions --client =
+expect "$COMMANDS" --key c1 ""
 expect "--help --json --socket" nodes --
 expect "--json" stats --j
 expect "--help --json --ready --socket" role --

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lintian on the SARA packages: the built .debs, and a throw-away source package made of
 # packaging/debian alone (`make deb` builds binaries only, so the source-side checks, e.g.
 # debian/copyright's DEP-5 form and debian/control's Build-Depends, would otherwise never run).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Container test of the SARA Debian packages (issue 8; /work/shared/PACKAGING-NOTES.md).
 # Usage (root): tests/packaging/run.sh DEBDIR      (DEBDIR holds sara-*.deb; `make package-test`)
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Offline replay of the capture corpus (tests/data): every capture must group into exactly
 its expected sessions. Run with Debian's pytest: /usr/bin/python3 -m pytest tests/replay."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Smoke tests of build/sara-sim (sim/README.md): JSON shape, determinism per seed, an
 uncongested cluster completes its sessions, and SA2C protects admitted sessions where no
 admission collapses. SARA_BUILD picks the build folder (default build).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Drives daemon/forward/kernel_setup from the command line, for the integration tests
 // (tests/integration/test_kernel_setup.py), which run it inside their own network namespace.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The smallest useful NFQUEUE consumer: accepts every packet, optionally with a mark. It is
 // the baseline the datapath benchmark (tests/bench/datapath/run.sh) holds sarad's queue path
 // against, so it does what any consumer must do and nothing more:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Bounded UDP load for the datapath benchmark (tests/bench/datapath/run.sh), three modes:
 //
 //   udp_blast send --src ADDR --dst ADDR --sport N --dport N --count N --duration SECONDS

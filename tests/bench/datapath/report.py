@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Summarises the datapath benchmark (run.sh): a table of medians, the ratios against their
 targets, and every measurement as JSON.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Datapath benchmark: what sarad's packet path costs against the kernel's own limits.
 #
 #   tests/bench/datapath/run.sh        (root; `make bench-datapath`; about 3.5 minutes)

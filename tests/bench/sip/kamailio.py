@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Kamailio for `make bench-sip`: install Debian's package if it is missing, write the
 dispatcher proxy's config, run it in the dispatcher namespace.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The three ways make bench-sip puts something between the SIPp UAC and the UAS nodes, in one
 namespace cluster (topology.Cluster(dispatcher="none")); each run starts its mode fresh and
 stops it afterwards, so the modes can alternate in the same cluster:

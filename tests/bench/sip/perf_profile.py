@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make bench-sip --perf: where the CPU time goes during one run, by `perf record -a` (every CPU,
 cpu-clock sampling, call graphs) for the length of the run, reported three ways into a text
 file: by process, by process and object (user code against the kernel), and sarad's own

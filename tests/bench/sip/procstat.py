@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """CPU counters for make bench-sip: a balancer's own CPU time (per process, summed over its
 processes: Kamailio forks workers, sarad has threads in one process), the SIPps' and the
 softirq threads'.

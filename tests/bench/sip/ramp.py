@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Which call rate a mode and socket mode runs next in make bench-sip.
 
 Doubling phase: the rates of the list, lowest first, until one fails. Then `refine` bisection

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make bench-sip's output: one line per run as it ends, the summary (highest all-success rate
 per mode and socket mode, CPU per 1000 calls, spread over the nodes, the issue's targets) and
 the final line. Every figure comes from the run's records; nothing here is a constant result."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """make bench-sip (issue 9): SARA against Kamailio's dispatcher module, side by side, on the same
 machine and the same SIP traffic. Run as root:
 

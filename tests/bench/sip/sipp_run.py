@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SIPp for make bench-sip: a UAS per node (uas.xml) and one UAC (uac.xml) placing zero-length
 calls at a fixed rate, each under `timeout` in the cluster's namespaces (Cluster.spawn), and
 what their -trace_stat files say once they are done.

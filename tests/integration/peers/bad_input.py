@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile and broken packets towards the VIP, for the data-path tests (run it in the client
 namespace with Debian's python3 and python3-scapy):
 

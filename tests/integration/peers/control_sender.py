@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Authenticated heartbeats and load vectors for the cases a real sara-nodeagent cannot be
 made to produce: here, a node whose load monitor stops (heartbeats go on, load vectors stop).
 Runs inside a node's namespace for a bounded time; the wire format is written out again here

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Small GStreamer RTSP server for the integration tests (run with Debian's /usr/bin/python3).
 Adapted from tests/captures/rtsp_server.py.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A bounded flood of new UDP flows to the VIP, for the data-path tests (run it in the client
 namespace):
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs inside the package-test container (tests/packaging/run.sh), as root in its own
 # network namespace. Exits non-zero at the first failed check.
 set -euo pipefail

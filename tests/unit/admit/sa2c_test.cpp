@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SA2C (DESIGN §5): every equation pinned with hand-computed values; the arithmetic is in the
 // comments. Eq. 1, 2 and 4 are tested alone (sa2c_equations.hpp), then through Sa2cAdmission
 // with the forecaster, a ManualClock and a scripted Random.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Node agent config loading: the sample file, defaults, valid variants, and every kind of
 // error with its exact file:line:col. Cases are literal YAML with a one-line description each.
 #include <boost/test/unit_test.hpp>

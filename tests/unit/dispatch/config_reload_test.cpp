@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include <boost/test/unit_test.hpp>
 
 #include "daemon/dispatch/config_reload.hpp"

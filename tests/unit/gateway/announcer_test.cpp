@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The send loop: every announcement becomes one datagram, handed to every dispatcher through
 // the sink, with the sequence rule (time-based start, never behind the clock, +1 per message),
 // the send time, the gateway's id and the key. Time is an argument and the sink a recorder.

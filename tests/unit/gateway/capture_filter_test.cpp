@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The capture filter from the config: its exact text for the usual service lists, and that
 // libpcap compiles what it builds (on the link types a capture gets) but not a broken filter.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The frame pipeline with literal frames: link layer stripped, packet decoded, the nodes'
 // signalling turned into announcements, and every other frame counted by what it was.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Link-layer stripping with literal frames: each case is a frame as a capture hands it over,
 // the link type it was captured on, and where the IP packet must start (or why there is none).
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include <boost/test/unit_test.hpp>
 
 #include "daemon/monitor/head_load.hpp"
@@ -26,6 +27,20 @@ BOOST_AUTO_TEST_CASE(fullest_of_our_queues) {
     BOOST_TEST(parse_nfqueue_max_backlog(text, 2, 4) == 0u);   // queue 7 is not ours
     BOOST_TEST(parse_nfqueue_max_backlog(text, 7, 1) == 4000u);
     BOOST_TEST(parse_nfqueue_max_backlog("", 0, 1) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(kernel_drops_at_our_queues) {
+    // queue_number peer_portid queue_total copy_mode copy_range queue_dropped user_dropped id_sequence 1
+    const char* text = "    0  12345    17 2 65531     5     2      900  1\n"
+                       "    1  12346   250 2 65531     3     0     1200  1\n"
+                       "    7  99999  4000 2 65531   100   100       10  1\n"
+                       "    2  12347     0 2 65531     x     1        0  1\n"  // malformed: not counted
+                       "garbage line\n";
+    BOOST_TEST(parse_nfqueue_dropped(text, 0, 1) == 7u);
+    BOOST_TEST(parse_nfqueue_dropped(text, 0, 3) == 10u);
+    BOOST_TEST(parse_nfqueue_dropped(text, 7, 1) == 200u);
+    BOOST_TEST(parse_nfqueue_dropped(text, 3, 4) == 0u);
+    BOOST_TEST(parse_nfqueue_dropped("", 0, 1) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // decode_ip_packet over packets assembled byte by byte: the shapes NFQUEUE hands the
 // balancer (IPv4 with options, IPv6 extension chains, fragments, ICMP errors) and every way
 // a header can lie about its length. The hostile cases are also replayed by the fuzz target

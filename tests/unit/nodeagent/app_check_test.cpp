@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The application check with real child processes (/bin/sh) and a real listening socket seen
 // through sock_diag, on a loopback port the kernel picks. Timing is the heartbeat tick: a
 // command still running at the next tick is killed and counts as failed.

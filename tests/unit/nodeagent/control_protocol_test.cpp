@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The control socket's request lines, `drain --at` times, and the status text printed for
 // people; plus one exchange over a real Unix socket served by an epoll loop as the agent does.
 #include <boost/test/unit_test.hpp>

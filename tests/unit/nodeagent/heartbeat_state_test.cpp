@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The heartbeat flag state machine (drain / undrain), the application verdict with its fall
 // count, and the size of what goes on the wire. Time is a plain argument: no clock needed.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The load sampler over literal /proc files in a scratch directory: two samples give the CPU
 // share between them; a file that cannot be read gives 0 for its value and a named problem.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The /proc parsers of the load sampler, fed literal file contents (as a 6.1 kernel prints
 // them, and the odd shapes older kernels and broken files have). One description per case.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The node setup record: what a later stop (or, after a crash, the next start) undoes. Literal
 // record texts, including the ones that must be refused.
 #include <boost/test/unit_test.hpp>

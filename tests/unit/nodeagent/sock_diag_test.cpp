@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // sock_diag request bytes and reply parsing, with netlink messages built byte by byte at the
 // offsets linux/inet_diag.h fixes (not with the structs the parser itself uses), and the
 // backlog ratio over parsed sockets.

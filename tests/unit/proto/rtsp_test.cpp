@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // RTSP message and Transport parsing. The client requests are the bytes ffmpeg 5.1 (Lavf59)
 // and GStreamer 1.22 rtspsrc send (recorded against a stub server, ports rewritten); the
 // hostile cases are the ones the fuzz regressions in tests/fuzz/regressions/rtsp/ replay.

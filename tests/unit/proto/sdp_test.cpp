@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SDP media extraction: offers and answers as SIPp, baresip and Asterisk write them, then
 // every shape the identifier must survive (no media, disabled media, unknown media, too many
 // m= lines, bad c=/m= lines). The hostile bodies are also in tests/fuzz/regressions/sdp/.

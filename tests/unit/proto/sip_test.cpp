@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // SIP message framing and header extraction. The INVITEs and responses are the messages
 // SIPp 3.6 (uac/uas scenarios) and baresip 3.x send, addresses rewritten to the test ranges;
 // the whitespace torture message is RFC 4475 §3.1.1.1. The hostile cases are the ones the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // TCP reassembly for the signalling parsers: each case is a sequence of SYNs, segments and
 // consumed messages, with what feed() answers and what stays buffered after every step.
 #include <boost/test/unit_test.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl's command line: table-driven, one description per case; plus the request lines
 // each command sends.
 #include <boost/test/unit_test.hpp>
@@ -81,7 +82,18 @@ BOOST_AUTO_TEST_CASE(bad_command_lines_say_why) {
         {"--node not a number", {"sessions", "--node", "x"}, "--node wants a node id (1-65535), not 'x'"},
         {"--limit 0", {"sessions", "--limit", "0"}, "--limit wants a number from 1 to 1000000, not '0'"},
         {"--limit negative", {"sessions", "--limit=-1"}, "--limit wants a number from 1 to 1000000, not '-1'"},
-        {"--node on nodes", {"nodes", "--node", "1"}, "--node and --limit apply to `sessions` only"},
+        {"--node on nodes", {"nodes", "--node", "1"}, "--node, --limit, --key and --client apply to `sessions` only"},
+        {"--key on stats", {"stats", "--key", "c1"}, "--node, --limit, --key and --client apply to `sessions` only"},
+        {"--key and --client", {"sessions", "--key=c1", "--client=198.18.1.2"}, "--key and --client: give one"},
+        {"--key with --node", {"sessions", "--key", "c1", "--node", "1"},
+         "--node lists a node's sessions; --key and --client find a session wherever it is"},
+        {"--key with --limit", {"sessions", "--key", "c1", "--limit", "5"},
+         "--limit does not apply to --key (a key names one session)"},
+        {"--key empty", {"sessions", "--key="}, "--key needs a value"},
+        {"--key without a value", {"sessions", "--key"}, "--key needs a value"},
+        {"--key with a newline (a second request line)", {"sessions", "--key", "c1\nstats"},
+         "--key may not contain control characters"},
+        {"--client with a tab", {"sessions", "--client", "198.18.1.2\t"}, "--client may not contain control characters"},
         {"an unknown role", {"role", "primary"}, "role must be master, backup or fault, not 'primary'"},
         {"--ready with a role", {"role", "master", "--ready"}, "--ready applies to `role` alone"},
         {"--ready on status", {"status", "--ready"}, "--ready applies to `role` alone"},
@@ -104,11 +116,18 @@ BOOST_AUTO_TEST_CASE(request_lines) {
     BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--limit", "20"}).args) == "sessions 20");
     // Filtering by node happens here, so sarad is asked for every session.
     BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--node", "1"}).args) == "sessions 1000000");
+    // Finding one call: sarad looks it up (the table has an index by key; a client needs a scan).
+    BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--key", "a b@x"}).args) == "lookup key a b@x");
+    BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--client=[2001:db8::1]:5060"}).args) ==
+               "lookup client [2001:db8::1]:5060 1000");
+    BOOST_TEST(request_line(CtlCommand::sessions, parse({"sessions", "--client", "198.18.1.2", "--limit", "3"}).args) ==
+               "lookup client 198.18.1.2 3");
 }
 
 BOOST_AUTO_TEST_CASE(usage_lists_every_command_and_exit_code) {
     const std::string u = usage_text();
-    for (const char* word : {"status", "nodes", "sessions", "stats", "drain NODE", "undrain NODE", "role", "--json",
+    for (const char* word : {"status", "nodes", "sessions", "--key CALL-ID", "--client ADDR[:PORT]", "stats",
+                             "drain NODE", "undrain NODE", "role", "--json",
                              "--socket PATH", "exit codes", "  3  sarad unreachable"})
         BOOST_TEST_CONTEXT(word) { BOOST_TEST(u.find(word) != std::string::npos); }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // saractl's tables from literal sarad documents, and the operator's connect errors.
 #include <boost/test/unit_test.hpp>
 
@@ -56,6 +57,34 @@ BOOST_AUTO_TEST_CASE(sessions_filtered_by_node_and_limited) {
                "PROTOCOL  KEY  STATE   NODE  FLOWS\n"
                "rtsp      S1   active     2      2\n"
                "1 session(s)\n");
+}
+
+BOOST_AUTO_TEST_CASE(one_call_with_its_flows_and_path) {
+    const json doc = json::parse(R"({"sessions":[
+        {"protocol":"sip","key":"a@x","state":"active","node":2,"node_name":"node2","age_ms":75500,"idle_ms":850,
+         "fast_path":true,"signalling":"per message by Call-ID",
+         "flows":[{"proto":"udp","client":"198.18.1.2:20000","server":"198.18.100.10:30000","identity":"secondary",
+                   "status":"established","packets":null,"idle_ms":12300,"path":"kernel","fast_path":true},
+                  {"proto":"udp","client":"198.18.1.2:20001","server":"198.18.100.10:*","identity":"announced",
+                   "status":"new","packets":null,"idle_ms":900,"path":"expected","fast_path":false}]}],
+        "truncated":true})");
+    const std::string text = render_lookup(doc);
+    BOOST_TEST(text.starts_with(
+        "sip a@x: active, node 2 (node2), age 1 min 15 s, last packet 850 ms ago, kernel fast path: yes\n"
+        "  signalling: per message by Call-ID\n"
+        "  PROTO  CLIENT            SERVER               IDENTITY   STATUS       IDLE    PATH\n"
+        "  udp    198.18.1.2:20000  198.18.100.10:30000  secondary  established  12.3 s  kernel\n"
+        "  udp    198.18.1.2:20001  198.18.100.10:*      announced  new          900 ms  expected\n"
+        "(more sessions match: raise --limit)\n"));
+    BOOST_TEST(text.find("(sarad keeps no packet\ncounts)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(lookup_of_nothing_or_of_odd_documents) {
+    BOOST_TEST(render_lookup(json::parse(R"({"sessions":[]})")) == "no session found\n");
+    BOOST_TEST(render_lookup(json::parse("[1,2]")) == "no session found\n");
+    // A session without the optional fields still prints (a sarad of another version).
+    const std::string text = render_lookup(json::parse(R"({"sessions":[{"protocol":"plain","key":"","flows":"x"}]})"));
+    BOOST_TEST(text.starts_with("plain (no key): -, node -, age -, last packet - ago, kernel fast path: no\n  no flows\n"));
 }
 
 BOOST_AUTO_TEST_CASE(status_summarises_stats_and_nodes) {

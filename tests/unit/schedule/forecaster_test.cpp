@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // LoadForecaster (DESIGN §6, eq. 5-8) pinned with values worked by hand. Regression over the
 // window: samples at x = 0..n-1, slope = Σ(x−x̄)(y−ȳ)/Σ(x−x̄)², forecast = ȳ + slope·(n − x̄).
 #include <boost/test/unit_test.hpp>

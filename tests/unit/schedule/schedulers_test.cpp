@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The schedulers of DESIGN §6 through make_scheduler: exact choice sequences, the nodes that
 // must never be chosen, the herd effect of least-loaded and how shell's assignment-cost
 // correction spreads the same picks. Loads in the herd tests are multiples of 1/64, so every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What the config loaders' tests share: a table row of YAML and the errors it must produce
 // (position and a part of the message), its check, and finding a sample file in etc/.
 #pragma once

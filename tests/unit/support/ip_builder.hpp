@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Assembles raw IPv4 + UDP/TCP packets for tests of code that takes bytes (the pipeline, the
 // queue handler). Checksums are left zero: nothing under test verifies them.
 #pragma once

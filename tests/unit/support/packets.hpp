@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Builds DecodedPackets for tests that exercise the layers above the decoder (the session
 // identifier, the outgoing inspector) without assembling raw IP bytes. The payload views the
 // caller's string, which must outlive the packet.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // operator<< for the project's enums, so Boost.Test can print them in failed assertions.
 // Found by argument-dependent lookup (namespace sara).
 #pragma once

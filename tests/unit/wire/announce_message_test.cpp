@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The gateway's announcement datagram (common/wire/announce_message.hpp): literal datagrams for
 // an RTSP reply and a SIP response, the HMAC trailer, how decode() finds the end of a
 // variable-length body with and without a key, every truncation, extension and flipped bit,

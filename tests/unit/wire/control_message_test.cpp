@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Control-message wire format (DESIGN §7): literal datagrams, the HMAC trailer checked against
 // an HMAC computed here with OpenSSL's EVP_MAC API (not the HMAC() call the encoder uses),
 // every reject reason, truncation and bit flips, the replay window, the receiver's skew bound

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The HA state-sync datagram (common/wire/sync_message.hpp): literal datagrams for an update, a
 // snapshot chunk and a resync request with and without the HMAC trailer (computed here through
 // EVP_MAC, not the encoder's HMAC() call), the round trip, every truncation, extension and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Shared by the control-channel tests: the test keys, an HMAC computed with OpenSSL's EVP_MAC
 // API (not the HMAC() call the encoders use, so a wrong trailer cannot agree with itself), byte
 // helpers for building hostile datagrams and the receiver table runner.
