@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/net/port_range.hpp"
 
 #include <charconv>

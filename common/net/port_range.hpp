@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A range of UDP/TCP ports, LO..HI inclusive, as dispatcher.yaml writes it ("20000-20999").
 // Used for the nodes' media port ranges (`nodes[].media_ports`): media to VIP:port inside a
 // node's range goes to that node without any per-flow state (docs/architecture.md).

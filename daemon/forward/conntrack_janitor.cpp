@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/forward/conntrack_janitor.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Deletes conntrack entries whose saved mark no longer names the right node, because the
 // session table gave their flow to another session (a newer call from a reused client port)
 // or released it (its session ended): the kernel fast path would otherwise keep sending the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The nodes' media port ranges (dispatcher.yaml `nodes[].media_ports`): which node owns a UDP
 // port of the VIP. Media to a ranged port needs no session state: the kernel steers it
 // (raw-table mark, iptables_rules.cpp) and a queued packet (raw mode) goes to the range's

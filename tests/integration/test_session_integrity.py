@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Sessions stay whole under what real clients do (issue 14): a phone that reuses one RTP
 port call after call, every node's media server answering the same port, a sarad restart in
 between, a client behind NAT. Judged at the nodes: every call's SIP and every RTP packet of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The SIPp scenarios the tests and `make demo` drive behave as real user agents do on a slow
 host (issue 14): the UAS answers a retransmitted INVITE that reaches it after its 200 OK
 with the 200 again, and a retransmitted BYE with its 200, instead of aborting the call.

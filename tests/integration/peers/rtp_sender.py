@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """One RTP sender for every call of a SIPp UAC (uac_media.xml tells it about each call).
 
     rtp_sender.py --fifo PATH --report-dir DIR [--packets 50] [--interval 0.02] [--linger 1.0]

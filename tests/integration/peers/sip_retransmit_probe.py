@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A caller that retransmits as a real UA does when answers are slow, to check that a UAS
 scenario answers retransmissions (RFC 3261 17.2.1) instead of aborting the call.
 

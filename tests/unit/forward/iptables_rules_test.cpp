@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables rules sarad installs (pure text, no kernel): media ranges are marked and left
 // untracked in the raw table, before anything else can queue them (issue 14).
 #include <boost/test/unit_test.hpp>
