@@ -14,6 +14,7 @@ import statistics
 MODES = [
     ("plain", "plain kernel forwarding (no netfilter rules)"),
     ("sarad_fast", "SARA fast path (established media flow, conntrack mark)"),
+    ("sarad_ranged", "SARA media to a node's range (raw mark, untracked)"),
     ("sarad_queue", "SARA queue path (SIP/UDP, every packet queued)"),
     ("nfqmin_queue", "nfq_accept_all, udp/5060 rule (queue-path baseline)"),
     ("nfqsara_queue", "nfq_accept_all under sarad's rules (diagnostic)"),
@@ -25,6 +26,7 @@ MODES = [
 # (name, numerator, denominator, target, text)
 RATIOS = [
     ("fast_path_vs_plain", "sarad_fast", "plain", 0.90, "fast path / plain forwarding"),
+    ("ranged_media_vs_plain", "sarad_ranged", "plain", 0.90, "media to a node range / plain forwarding"),
     ("queue_path_vs_minimal_consumer", "sarad_queue", "nfqmin_queue", 0.90, "queue path / minimal consumer"),
     ("new_flows_vs_minimal_consumer", "sarad_newflow", "nfqmin_newflow", 0.80, "new flows sarad / minimal consumer"),
 ]
@@ -208,7 +210,7 @@ def main():
         print(f"  {text:<48} {value:6.2f}  [{reps}]")
     if "minimal_consumer_added_p99_us" in results:
         print(f"  {'minimal consumer added p99 (us)':<48} {results['minimal_consumer_added_p99_us']:6.1f}")
-    for mode in ("sarad_fast", "sarad_queue", "sarad_newflow"):
+    for mode in ("sarad_fast", "sarad_ranged", "sarad_queue", "sarad_newflow"):
         s = summary.get(mode, {})
         if "sarad_queued_packets" in s:
             print(f"  {mode}: {s['sarad_queued_packets']} packets reached sarad's queue, "

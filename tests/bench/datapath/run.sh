@@ -26,6 +26,8 @@
 #   plain            fixed 5-tuple to udp/30000
 #   sarad_fast       the same through sarad: one established media flow (its first packet was
 #                    queued, the conntrack mark keeps the rest in the kernel)
+#   sarad_ranged     media to udp/61000, inside node 1's media_ports: marked and untracked in
+#                    the raw table, never queued, no conntrack entry (issue 14)
 #   *_queue          SIP OPTIONS to udp/5060 with one Call-ID: every packet queued
 #   *_newflow        every packet a new 5-tuple to non-signalling ports (a new session in sarad);
 #                    conntrack is emptied before each load, which stays below nf_conntrack_max
@@ -249,7 +251,7 @@ lan_interface: d1
 queue: {first: 0, count: 1, max_len: 4096, fail_open: false}
 forwarding: {mode: route}
 nodes:
-  - {id: 1, name: node1, address: $NODE_IP, mac: "$NODE_MAC", weight: 1}
+  - {id: 1, name: node1, address: $NODE_IP, mac: "$NODE_MAC", weight: 1, media_ports: 61000-61999}
 auth: none
 control: {socket: $SOCK, state_file: $WORK/sessions.snapshot}
 limits: {max_sessions: 4000000, max_flows: 8000000}
@@ -298,6 +300,8 @@ start_nfq() {  # LANE MARK
 traffic_args() {  # KIND INDEX
   case $1 in
     media) echo "--sport 40000 --dport 30000 --sport-mode fixed" ;;
+    # Above every new-flow port (20000..59999): only this load meets the node's range.
+    ranged) echo "--sport 40000 --dport 61000 --sport-mode fixed" ;;
     sip) echo "--sport 5060 --dport 5060 --sport-mode fixed" ;;
     # A fresh range of 5-tuples for every load (400 of them before they repeat; a repetition,
     # with its fresh sarad, uses 15): never seen by sarad before.
@@ -453,6 +457,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     [[ " $COMPARE " == *" fast "* ]] || break
     measure plain plain "$rep" "$round" media
     measure sarad sarad_fast "$rep" "$round" media
+    measure sarad sarad_ranged "$rep" "$round" ranged
   done
   for ((round = 1; round <= ROUNDS; round++)); do
     [[ " $COMPARE " == *" queue "* ]] || break
@@ -505,6 +510,7 @@ if [[ $PERF == 1 ]]; then
   stop_consumer sarad; start_sarad; warm_media_flow
   profile plain plain media
   profile sarad sarad_fast media
+  profile sarad sarad_ranged ranged
   profile sarad sarad_queue sip
   profile nfqminq nfqmin_queue sip
   profile nfqsaraq nfqsara_queue sip

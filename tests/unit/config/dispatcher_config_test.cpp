@@ -55,6 +55,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     BOOST_TEST(c.nodes[2].address.to_string() == "198.18.2.13");
     BOOST_TEST(c.nodes[2].mac.to_string() == "02:00:00:00:02:13");
     BOOST_TEST(c.nodes[2].weight == 2);
+    BOOST_TEST((c.nodes[2].media_ports == std::vector<PortRange>{{40000, 44999}, {45000, 49999}}));
     BOOST_TEST_REQUIRE(c.health.has_value());
     BOOST_TEST(c.health->listen.to_string() == "198.18.2.1:7400");
     BOOST_TEST(c.health->heartbeat_interval.count() == 200);
