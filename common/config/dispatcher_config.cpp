@@ -106,8 +106,8 @@ Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingCon
     // 0..60s, default 2s.
     read_duration(errors, map.get("media_linger"), forwarding.media_linger, std::chrono::milliseconds(0),
                   std::chrono::milliseconds(60'000));
-    // rtsp_affinity: a client address's new RTSP connection follows its RTSP session's node
-    // for this long after the session was last seen, 0 (off)..600s, default 30s.
+    // rtsp_affinity: how long an RTSP session that lost its control connection keeps its
+    // client address's next new RTSP connection for its node, 0 (off)..600s, default 30s.
     read_duration(errors, map.get("rtsp_affinity"), forwarding.rtsp_affinity, std::chrono::milliseconds(0),
                   std::chrono::milliseconds(600'000));
     // preinstall: completed media flows become conntrack entries with the node's mark before

@@ -54,9 +54,9 @@ struct ForwardingConfig {
     // trailing packets before they are released (and their conntrack entries deleted), so that
     // the next call from the same client port is decided afresh. 0..60 s.
     std::chrono::milliseconds media_linger{2000};
-    // A new RTSP control connection from a client address whose RTSP session was seen within
-    // this window goes to that session's node (a client reconnecting: its SYN is scheduled
-    // before its Session header can be read). 0 = off; 0..600 s.
+    // An RTSP session whose control connection closed without a TEARDOWN waits this long for
+    // its client: the client address's next new RTSP connection goes to the session's node (a
+    // reconnect's SYN is scheduled before its Session header can be read). 0 = off; 0..600 s.
     std::chrono::milliseconds rtsp_affinity{30'000};
     friend bool operator==(const ForwardingConfig&, const ForwardingConfig&) = default;
 };

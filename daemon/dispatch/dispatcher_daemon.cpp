@@ -296,7 +296,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         if (!rt->raw) return fail(error);
     }
     if (config.forwarding.mode == ForwardingMode::route) {
-        rt->janitor = ConntrackJanitor::start(&error);
+        rt->janitor = ConntrackJanitor::start(config.forwarding.preinstall, &error);
         if (!rt->janitor) return fail(error);
     }
     // A node's media server answering outside the node's ranges: its media is steered by the
@@ -305,21 +305,14 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         log.warning("node " + std::to_string(node) + ": its media server answered port " + std::to_string(port) +
                     ", outside the node's media_ports (counted in media_port_outside_range_total)");
     });
-    if (config.forwarding.preinstall && config.forwarding.mode == ForwardingMode::route) {
-        rt->preinstall = ConntrackPreinstall::open(&error);
-        if (!rt->preinstall) return fail(error);
+    if (rt->janitor && rt->janitor->preinstalls()) {
         DispatcherRuntime* r = rt.get();
         // Runs under rt.lock (inside apply()/classify()); the session's node is known by then
-        // for announced flows (the node answered), else nothing is installed.
+        // for announced flows (the node answered), else nothing is installed. The janitor
+        // creates the entry after any forgetting the same decisions asked for.
         rt->identifier.set_on_flow_completed([r](const FlowKey& flow, SessionId id) {
             const NodeId node = r->table.session(id).node;
-            if (node == kNoNode) return;
-            switch (r->preinstall->create(flow, node, std::chrono::seconds(30))) {
-                case ConntrackPreinstall::Result::created: ++r->preinstall_counters.preinstall_created_total; break;
-                case ConntrackPreinstall::Result::exists: ++r->preinstall_counters.preinstall_exists_total; break;
-                case ConntrackPreinstall::Result::unsupported:
-                case ConntrackPreinstall::Result::failed: ++r->preinstall_counters.preinstall_failed_total; break;
-            }
+            if (node != kNoNode) r->preinstalls.push_back({ConntrackRequest::Kind::install, flow, node});
         });
     }
     if (rt->sa2c) {

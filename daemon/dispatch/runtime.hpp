@@ -26,7 +26,6 @@
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_janitor.hpp"
-#include "daemon/forward/conntrack_preinstall.hpp"
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
@@ -49,12 +48,6 @@ SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
     X(node_state_changes_total, "Node state changes (up, down, app-down, draining, load-unknown)") \
     X(sessions_lost_total, "Active sessions on a node when it went down (crash, not drain)")
 SARA_DECLARE_COUNTERS(HealthCounters, SARA_HEALTH_COUNTERS)
-
-#define SARA_PREINSTALL_COUNTERS(X)                                                              \
-    X(preinstall_created_total, "Completed media flows pre-installed in conntrack with their node's mark") \
-    X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
-    X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")
-SARA_DECLARE_COUNTERS(PreinstallCounters, SARA_PREINSTALL_COUNTERS)
 
 SessionTableLimits table_limits(const LimitsConfig& l);
 IdentifierLimits identifier_limits(const LimitsConfig& l);
@@ -103,11 +96,18 @@ struct DispatcherRuntime {
             for (const PortRange& r : n.media_ports) ranges.push_back({r, n.id});
         return MediaPortMap(std::move(ranges));
     }
-    // Conntrack entries the identifier's last decisions made stale go to the janitor (route
-    // mode; raw mode has no conntrack fast path). Caller holds `lock`.
+    // Conntrack entries the identifier's last decisions made stale, then the completed flows
+    // to pre-install, go to the janitor in that order (route mode; raw mode has no conntrack
+    // fast path). Caller holds `lock`.
     void flush_kernel_forgets() {
         KernelForgets f = identifier.take_kernel_forgets();
-        if (janitor && !f.empty()) janitor->submit(f.flows, f.endpoints);
+        if (!janitor || (f.empty() && preinstalls.empty())) return;
+        std::vector<ConntrackRequest> requests;
+        for (const FlowKey& k : f.endpoints) requests.push_back({ConntrackRequest::Kind::forget_endpoint, k, 0});
+        for (const FlowKey& k : f.flows) requests.push_back({ConntrackRequest::Kind::forget_flow, k, 0});
+        requests.insert(requests.end(), preinstalls.begin(), preinstalls.end());
+        preinstalls.clear();
+        janitor->submit(requests);
     }
     std::vector<NodeEntry> node_entries() const {
         std::vector<NodeEntry> nodes;
@@ -151,7 +151,6 @@ struct DispatcherRuntime {
         all(raw_counters, "");
         all(health_counters, "");
         if (refusals) all(refusals->counters(), "");
-        if (preinstall) all(preinstall_counters, "");
         if (janitor) all(janitor->counters(), "");
         if (listener) all(listener->counters(), "");
         if (announce_listener) all(announce_listener->counters(), "announce_");
@@ -183,9 +182,10 @@ struct DispatcherRuntime {
     PacketPipeline pipeline;
     HeadLoadMeter head;
     std::unique_ptr<RefusalSender> refusals;  // answers refused sessions (503 / RST)
-    std::unique_ptr<ConntrackPreinstall> preinstall;  // forwarding.preinstall
-    std::unique_ptr<ConntrackJanitor> janitor;        // route mode: stale conntrack entries
-    PreinstallCounters preinstall_counters;           // guarded by `lock`
+    // Route mode: deletes stale conntrack entries and (forwarding.preinstall) creates those of
+    // completed flows, in decision order.
+    std::unique_ptr<ConntrackJanitor> janitor;
+    std::vector<ConntrackRequest> preinstalls;  // completed flows not yet submitted; `lock`
     double degrade_installed = 0;             // the kernel rule's probability; main thread only
     std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
     std::vector<std::unique_ptr<NfQueue>> queues;

@@ -100,7 +100,9 @@ int on_entry(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
-std::unique_ptr<ConntrackJanitor> ConntrackJanitor::start(std::string* error) {
+std::unique_ptr<ConntrackJanitor> ConntrackJanitor::start(bool preinstall, std::string* error) {
+    std::unique_ptr<ConntrackPreinstall> installer;
+    if (preinstall && !(installer = ConntrackPreinstall::open(error))) return nullptr;
     mnl_socket* s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (!s || mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
         if (error) *error = std::string("ctnetlink socket for the conntrack janitor: ") + std::strerror(errno);
@@ -110,12 +112,13 @@ std::unique_ptr<ConntrackJanitor> ConntrackJanitor::start(std::string* error) {
     // A reply that never comes must not stall the janitor for ever.
     timeval tv{1, 0};
     setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::unique_ptr<ConntrackJanitor> j(new ConntrackJanitor(s));
+    std::unique_ptr<ConntrackJanitor> j(new ConntrackJanitor(s, std::move(installer)));
     j->thread_ = std::thread([p = j.get()] { p->run(); });
     return j;
 }
 
-ConntrackJanitor::ConntrackJanitor(mnl_socket* socket) : socket_(socket) {}
+ConntrackJanitor::ConntrackJanitor(mnl_socket* socket, std::unique_ptr<ConntrackPreinstall> preinstall)
+    : socket_(socket), preinstall_(std::move(preinstall)) {}
 
 ConntrackJanitor::~ConntrackJanitor() {
     {
@@ -127,27 +130,26 @@ ConntrackJanitor::~ConntrackJanitor() {
     mnl_socket_close(socket_);
 }
 
-void ConntrackJanitor::submit(const std::vector<FlowKey>& flows, const std::vector<FlowKey>& endpoints) {
-    if (flows.empty() && endpoints.empty()) return;
+void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) {
+    if (requests.empty()) return;
     {
         std::lock_guard guard(mutex_);
-        auto add = [&](absl::flat_hash_set<FlowKey>& set, const FlowKey& k) {
-            if (!supported(k)) return;
-            if (set.size() >= kMaxPending && !set.contains(k)) {
+        for (const ConntrackRequest& r : requests) {
+            if (!supported(r.key) || (r.kind == ConntrackRequest::Kind::install && !preinstall_)) continue;
+            if (pending_.size() >= kMaxPending) {
                 ++counters_.conntrack_forget_dropped_total;
-                return;
+                continue;
             }
-            set.insert(k);
-        };
-        for (const FlowKey& k : flows) add(flows_, k);
-        for (const FlowKey& k : endpoints) add(endpoints_, k);
+            pending_.push_back(r);
+            pending_.back().order = next_order_++;
+        }
     }
     wake_.notify_one();
 }
 
 void ConntrackJanitor::wait_idle() {
     std::unique_lock guard(mutex_);
-    idle_.wait(guard, [&] { return stop_ || (!busy_ && flows_.empty() && endpoints_.empty()); });
+    idle_.wait(guard, [&] { return stop_ || (!busy_ && pending_.empty()); });
 }
 
 JanitorCounters ConntrackJanitor::counters() const {
@@ -158,21 +160,40 @@ JanitorCounters ConntrackJanitor::counters() const {
 void ConntrackJanitor::run() {
     std::unique_lock guard(mutex_);
     for (;;) {
-        wake_.wait(guard, [&] { return stop_ || !flows_.empty() || !endpoints_.empty(); });
+        wake_.wait(guard, [&] { return stop_ || !pending_.empty(); });
         if (stop_) break;
-        absl::flat_hash_set<FlowKey> flows, endpoints;
-        flows.swap(flows_);
-        endpoints.swap(endpoints_);
+        std::deque<ConntrackRequest> batch;
+        batch.swap(pending_);
         busy_ = true;
         guard.unlock();
-        for (const FlowKey& k : flows) forget_flow(k);
-        for (const FlowKey& k : endpoints) forget_endpoint(k);
+        Installed installed;
+        for (const ConntrackRequest& r : batch) {
+            if (r.kind != ConntrackRequest::Kind::install) continue;
+            install(r.key, r.mark);
+            installed[r.key] = r.order;
+        }
+        for (const ConntrackRequest& r : batch) {
+            if (r.kind == ConntrackRequest::Kind::forget_flow) forget_flow(r.key, r.order, installed);
+            if (r.kind == ConntrackRequest::Kind::forget_endpoint) forget_endpoint(r.key, r.order, installed);
+        }
         guard.lock();
         busy_ = false;
-        if (flows_.empty() && endpoints_.empty()) idle_.notify_all();
+        if (pending_.empty()) idle_.notify_all();
     }
     busy_ = false;
     idle_.notify_all();
+}
+
+void ConntrackJanitor::install(const FlowKey& flow, uint32_t mark) {
+    // 30 s until its first packet; then the kernel's UDP timeouts apply.
+    const ConntrackPreinstall::Result r = preinstall_->create(flow, mark, std::chrono::seconds(30));
+    std::lock_guard guard(mutex_);
+    switch (r) {
+        case ConntrackPreinstall::Result::created: ++counters_.preinstall_created_total; break;
+        case ConntrackPreinstall::Result::exists: ++counters_.preinstall_exists_total; break;
+        case ConntrackPreinstall::Result::unsupported:
+        case ConntrackPreinstall::Result::failed: ++counters_.preinstall_failed_total; break;
+    }
 }
 
 int ConntrackJanitor::exchange(std::vector<char>& request, void* entries) {
@@ -189,7 +210,8 @@ int ConntrackJanitor::exchange(std::vector<char>& request, void* entries) {
     }
 }
 
-void ConntrackJanitor::forget_flow(const FlowKey& flow) {
+void ConntrackJanitor::forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed) {
+    if (const auto it = installed.find(flow); it != installed.end() && it->second > order) return;
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, ++seq_);
     put_orig_tuple(nlh, flow);
@@ -200,7 +222,7 @@ void ConntrackJanitor::forget_flow(const FlowKey& flow) {
     else ++counters_.conntrack_forget_failed_total;
 }
 
-void ConntrackJanitor::forget_endpoint(const FlowKey& endpoint) {
+void ConntrackJanitor::forget_endpoint(const FlowKey& endpoint, uint64_t order, const Installed& installed) {
     const auto started = std::chrono::steady_clock::now();
     DumpState state{endpoint, {}};
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
@@ -222,6 +244,7 @@ void ConntrackJanitor::forget_endpoint(const FlowKey& endpoint) {
     }
     uint64_t deleted = 0, failed = err != 0;
     for (const FlowKey& k : state.matches) {
+        if (const auto it = installed.find(k); it != installed.end() && it->second > order) continue;
         std::vector<char> del(MNL_SOCKET_BUFFER_SIZE);
         nlmsghdr* d = put_header(del, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, ++seq_);
         put_orig_tuple(d, k);

@@ -7,22 +7,29 @@
 //   - a claimed client endpoint (client address:port → VIP, any VIP port): the entries are
 //     found with a ctnetlink dump that the kernel filters by that tuple (CTA_FILTER, Linux ≥
 //     5.9; without it the dump is filtered here), then deleted one by one.
+// It also pre-installs completed media flows (`forwarding.preinstall`) from the same queue.
+// A batch runs its installs first (a media flow's first packet should find its entry, and a
+// dump takes milliseconds), then its deletes, which spare an entry installed by a request
+// submitted after theirs: the forgetting of a client port a new offer claimed never deletes
+// the entry its answer pre-installed, but does delete an older call's.
 // It runs on its own thread, fed through submit(), so that a dump (linear in the conntrack
-// table in the kernel) never holds the runtime lock or a queue thread. Requests are
-// coalesced and bounded (kMaxPending each; the rest is counted and dropped). IPv4 UDP only.
+// table in the kernel) never holds the runtime lock or a queue thread. The queue is bounded
+// (kMaxPending; the rest is counted and dropped). IPv4 UDP only.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "common/net/flow_key.hpp"
 #include "common/util/counters.hpp"
+#include "daemon/forward/conntrack_preinstall.hpp"
 
 struct mnl_socket;
 
@@ -35,39 +42,58 @@ namespace sara {
     X(conntrack_endpoint_entries_deleted_total, "Conntrack entries of claimed client ports deleted")  \
     X(conntrack_dump_microseconds_total, "Time spent in those dumps and their deletes")              \
     X(conntrack_forget_dropped_total, "Requests dropped: the janitor's queue was full")              \
-    X(conntrack_forget_failed_total, "Conntrack deletes or dumps the kernel refused")
+    X(conntrack_forget_failed_total, "Conntrack deletes or dumps the kernel refused")                \
+    X(preinstall_created_total, "Completed media flows pre-installed in conntrack with their node's mark") \
+    X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
+    X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")
 SARA_DECLARE_COUNTERS(JanitorCounters, SARA_JANITOR_COUNTERS)
+
+// One request, handled in submission order.
+struct ConntrackRequest {
+    enum class Kind : uint8_t { forget_flow, forget_endpoint, install } kind = Kind::forget_flow;
+    FlowKey key;        // forget_endpoint: dst_port 0 (any VIP port)
+    uint32_t mark = 0;  // install: the node's mark
+    uint64_t order = 0; // set by submit(): submission order
+};
 
 class ConntrackJanitor {
 public:
     static constexpr size_t kMaxPending = 16384;
 
-    static std::unique_ptr<ConntrackJanitor> start(std::string* error);
+    // `preinstall`: also create the entries of completed flows (install requests).
+    static std::unique_ptr<ConntrackJanitor> start(bool preinstall, std::string* error);
     ~ConntrackJanitor();
     ConntrackJanitor(const ConntrackJanitor&) = delete;
     ConntrackJanitor& operator=(const ConntrackJanitor&) = delete;
 
-    // `endpoints`: keys with dst_port 0 (any VIP port). Never blocks on the kernel.
-    void submit(const std::vector<FlowKey>& flows, const std::vector<FlowKey>& endpoints);
+    // Never blocks on the kernel.
+    void submit(const std::vector<ConntrackRequest>& requests);
+    bool preinstalls() const { return preinstall_ != nullptr; }
     // Blocks until everything submitted so far has been handled (tests, shutdown order).
     void wait_idle();
     JanitorCounters counters() const;
 
 private:
-    explicit ConntrackJanitor(mnl_socket* socket);
+    ConntrackJanitor(mnl_socket* socket, std::unique_ptr<ConntrackPreinstall> preinstall);
     void run();
-    void forget_flow(const FlowKey& flow);
-    void forget_endpoint(const FlowKey& endpoint);
+    void install(const FlowKey& flow, uint32_t mark);
+    // `installed`: entries this batch installed, by the order of their request; a delete
+    // spares those installed by a later request.
+    using Installed = absl::flat_hash_map<FlowKey, uint64_t>;
+    void forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed);
+    void forget_endpoint(const FlowKey& endpoint, uint64_t order, const Installed& installed);
     // One ctnetlink request; every reply message goes to `on_entry` (a dump) or none (an
     // ACK). Returns 0 or the kernel's errno.
     int exchange(std::vector<char>& request, void* entries);
 
     mnl_socket* socket_;
+    std::unique_ptr<ConntrackPreinstall> preinstall_;  // null without forwarding.preinstall
     uint32_t seq_ = 1;
     bool kernel_filter_ = true;  // false once the kernel refused CTA_FILTER
     mutable std::mutex mutex_;
     std::condition_variable wake_, idle_;
-    absl::flat_hash_set<FlowKey> flows_, endpoints_;  // pending, guarded by mutex_
+    std::deque<ConntrackRequest> pending_;            // guarded by mutex_
+    uint64_t next_order_ = 1;                         // guarded by mutex_
     bool busy_ = false, stop_ = false;                // guarded by mutex_
     JanitorCounters counters_;                        // guarded by mutex_
     std::thread thread_;

@@ -4,7 +4,7 @@
 // mark to restore and takes the kernel fast path instead of the queue (DESIGN §3, §8: the
 // gateway's announcement completes the flow before its media starts). `forwarding.preinstall`.
 // IPv4 UDP only; an entry that already exists (the media was faster) is left alone (EEXIST is
-// not an error). Not thread-safe: the caller serialises (sarad's runtime lock).
+// not an error). Not thread-safe: its one caller is the conntrack janitor's thread.
 #pragma once
 
 #include <chrono>

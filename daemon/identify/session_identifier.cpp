@@ -277,9 +277,16 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
     Stream& stream = it->second;
     if (p.tcp_flags & tcp_flag::syn) stream.buffer.start(p.tcp_seq);
     if (!p.payload.empty() && !stream.broken) inspect_stream(p, key, connection, stream, c);
-    if (p.tcp_flags & (tcp_flag::fin | tcp_flag::rst)) streams_.erase(key);
+    if (p.tcp_flags & (tcp_flag::fin | tcp_flag::rst)) {
+        streams_.erase(key);
+        // A session that set media up (a key, or UDP media flows besides this connection)
+        // and was not torn down: its client may come back for it on a new connection.
+        const Session& s = table_.session(c.session);
+        if (s.protocol == ServiceProtocol::rtsp && s.state == SessionState::active &&
+            (!s.key.empty() || s.flow_count > 1))
+            note_rtsp_orphan(p.src, c.session);
+    }
     if (c.carried_count == 0) c.add_carried(connection);
-    if (table_.session(c.session).protocol == ServiceProtocol::rtsp) note_rtsp_client(p.src, c.session);
     return c;
 }
 
@@ -522,8 +529,8 @@ void SessionIdentifier::purge() {
         else ++it;
     }
     const uint32_t now = table_.now_ms();
-    for (auto it = rtsp_clients_.begin(); it != rtsp_clients_.end();) {
-        if (uint64_t(now - it->second.seen_ms) > rtsp_affinity_ms_) rtsp_clients_.erase(it++);
+    for (auto it = rtsp_orphans_.begin(); it != rtsp_orphans_.end();) {
+        if (uint64_t(now - it->second.since_ms) > rtsp_affinity_ms_) rtsp_orphans_.erase(it++);
         else ++it;
     }
 }
@@ -533,20 +540,24 @@ KernelForgets SessionIdentifier::take_kernel_forgets() {
     return std::exchange(forgets_, {});
 }
 
-// RTSP affinity: a client address's latest RTSP session, refreshed by its control traffic.
-// Bounded by the stream table (one entry per client address with a control connection).
-void SessionIdentifier::note_rtsp_client(const IpAddress& client, SessionId session) {
+// RTSP affinity: an RTSP session whose control connection closed (FIN or RST) without a
+// TEARDOWN waits for its client to reconnect; the client address's next new RTSP connection
+// within the window goes to that session's node. Only such orphans count: many clients
+// behind one address with their connections open are scheduled as usual. One orphan per
+// client address (the newest), used up by the reconnect. Bounded by the stream table.
+void SessionIdentifier::note_rtsp_orphan(const IpAddress& client, SessionId session) {
     if (rtsp_affinity_ms_ == 0) return;
-    if (rtsp_clients_.size() >= limits_.max_streams && !rtsp_clients_.contains(client)) return;
-    rtsp_clients_[client] = RtspClient{session, table_.now_ms()};
+    if (rtsp_orphans_.size() >= limits_.max_streams && !rtsp_orphans_.contains(client)) return;
+    rtsp_orphans_[client] = RtspOrphan{session, table_.now_ms()};
 }
 
 NodeId SessionIdentifier::rtsp_affinity(const IpAddress& client) {
-    if (rtsp_affinity_ms_ == 0) return kNoNode;
-    const auto it = rtsp_clients_.find(client);
-    if (it == rtsp_clients_.end() || uint64_t(table_.now_ms() - it->second.seen_ms) > rtsp_affinity_ms_)
-        return kNoNode;
-    const Session& s = table_.session(it->second.session);
+    const auto it = rtsp_orphans_.find(client);
+    if (it == rtsp_orphans_.end()) return kNoNode;
+    const RtspOrphan orphan = it->second;
+    rtsp_orphans_.erase(it);
+    if (uint64_t(table_.now_ms() - orphan.since_ms) > rtsp_affinity_ms_) return kNoNode;
+    const Session& s = table_.session(orphan.session);
     if (!s.in_use || s.protocol != ServiceProtocol::rtsp || s.state != SessionState::active) return kNoNode;
     return s.node;
 }

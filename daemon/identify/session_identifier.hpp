@@ -79,8 +79,8 @@ struct Classification {
     PacketOutcome outcome = PacketOutcome::classified;
     SessionId session = kNoSession;
     bool new_session = false;  // the session was created by this packet: admit it, pick a node
-    // A new RTSP control connection from a client whose RTSP session (on this node) was seen
-    // within the affinity window: a reconnect, to be kept on that node.
+    // A new RTSP control connection from a client whose RTSP session lost its connection
+    // within the affinity window: a reconnect, to be kept on that session's node.
     NodeId affinity_node = kNoNode;
     bool offload = false;      // a data flow: its conntrack mark may be saved (never signalling)
     FlowIdentity identity = FlowIdentity::signalling;
@@ -115,7 +115,8 @@ public:
     // Nodes' media port ranges: media to a ranged VIP port needs no flow (the kernel steers it).
     void set_media_ports(MediaPortMap ports) { media_ports_ = std::move(ports); }
     const MediaPortMap& media_ports() const { return media_ports_; }
-    // How long a client address's new RTSP connection follows its live RTSP session's node.
+    // How long after its control connection closed an RTSP session waits for its client's
+    // reconnect (the client address's next new RTSP connection goes to the session's node).
     void set_rtsp_affinity(std::chrono::milliseconds window) { rtsp_affinity_ms_ = uint32_t(window.count()); }
     // Called once per node the first time its announced media port lies outside its ranges.
     using MediaPortOutsideRange = std::function<void(NodeId node, uint16_t port)>;
@@ -177,16 +178,16 @@ private:
     // address, any port, to VIP:server_port joins the session (latching).
     void add_latch(SessionId id, const IpAddress& signalling_source, uint16_t server_port);
     bool ranged_port(SessionId id, uint16_t server_port);
-    void note_rtsp_client(const IpAddress& client, SessionId session);
+    void note_rtsp_orphan(const IpAddress& client, SessionId session);
     NodeId rtsp_affinity(const IpAddress& client);
     SessionId new_session(ServiceProtocol protocol, std::string_view key, uint8_t service);
     FlowKey media_key(const IpAddress& client, uint16_t client_port, uint16_t server_port) const {
         return FlowKey{client, vip_, client_port, server_port, IpProto::udp};
     }
-    // A client RTSP address's last session and when it was seen (affinity window).
-    struct RtspClient {
+    // An RTSP session whose control connection closed without a TEARDOWN, by client address.
+    struct RtspOrphan {
         SessionId session = kNoSession;
-        uint32_t seen_ms = 0;
+        uint32_t since_ms = 0;
     };
 
     SessionTable& table_;
@@ -201,7 +202,7 @@ private:
     std::vector<NodeId> outside_range_reported_;
     MediaPortOutsideRange on_outside_range_;
     uint32_t rtsp_affinity_ms_ = 30'000;
-    absl::flat_hash_map<IpAddress, RtspClient> rtsp_clients_;
+    absl::flat_hash_map<IpAddress, RtspOrphan> rtsp_orphans_;
     KernelForgets forgets_;
 };
 

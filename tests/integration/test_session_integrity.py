@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import pytest
 
+import capture_analysis
 import datapath
 import peers
 import topology
@@ -257,3 +258,54 @@ def test_bad_media_ranges_are_config_errors_and_a_reload_keeps_the_running_ones(
     cfg.write_text(reversed_range)
     check = topology.run([str(cluster.sarad_path), "--check-config", str(cfg)], check=False)
     assert re.search(r":\d+:\d+: error: .*6199-6100 is reversed", check.stdout + check.stderr), check.stderr
+
+
+def rtsp_reconnect(cluster, client_port: int) -> dict:
+    import json
+    proc = cluster.spawn(cluster.client, [topology.PYTHON, str(peers.PEERS_DIR / "rtsp_reconnect.py"),
+                                          "--url", "rtsp://%s:%d/test" % (topology.VIP, peers.RTSP_PORT),
+                                          "--client-port", str(client_port), "--seconds", "1.5"],
+                         name="rtsp-reconnect-%d" % client_port, timeout=20)
+    assert proc.wait(20) == 0, proc.output()
+    return json.loads(proc.output().strip().splitlines()[-1])
+
+
+def connection_nodes(pcaps, ports) -> list:
+    """For each client TCP port, the nodes whose captures hold its packets to VIP:554."""
+    flows = {node: capture_analysis.read_flows(path) for node, path in pcaps.items()}
+    return [sorted(node for node, f in flows.items()
+                   if ("tcp", "%s:%d" % (topology.CLIENT_ADDR, port), "%s:554" % topology.VIP) in f)
+            for port in ports]
+
+
+@pytest.mark.cluster(dispatcher="sarad", config_overrides=ROUND_ROBIN)
+def test_rtsp_reconnect_stays_on_its_node(cluster):
+    """A real GStreamer RTSP server on every node; a client that SETUPs on one connection,
+    closes it without a TEARDOWN, and sends PLAY with its Session on a new one. Round-robin
+    would send the new connection to the next node; the affinity keeps it on the session's
+    node (judged at the nodes' captures: both connections on one node). GStreamer's server
+    answers that PLAY 404 (it drops the media of a closed connection's session; other
+    servers keep it), so the PLAY status is not judged. With the affinity off
+    (rtsp_affinity: 0s) the reconnects spread — the check is not vacuous."""
+    datapath.require_peers("gst-launch-1.0")
+    peers.start_rtsp_servers(cluster)
+
+    def reconnects(port_base):
+        with peers.capture_nodes(cluster) as caps:
+            runs = [rtsp_reconnect(cluster, port_base + 10 * k) for k in range(3)]
+            pcaps = caps.stop()
+        for r in runs:
+            assert r["steps"][:2] == [{"DESCRIBE": 200}, {"SETUP": 200}], r
+        return [connection_nodes(pcaps, r["ports"]) for r in runs]
+
+    kept = reconnects(26000)
+    print("with affinity: %s" % kept)
+    for first, second in kept:
+        assert len(first) == 1 and first == second, kept
+    assert len({first[0] for first, _ in kept}) > 1   # the first connections did spread
+    assert datapath.sarad_stats(cluster)["pipeline_affinity_assigned_total"] == 3
+    cluster.stop_sarad()
+    cluster.start_sarad(**ROUND_ROBIN, forwarding={"rtsp_affinity": "0s"})
+    spread = reconnects(26100)
+    print("without affinity: %s" % spread)
+    assert any(first != second for first, second in spread), spread

@@ -211,18 +211,23 @@ BOOST_FIXTURE_TEST_CASE(media_to_a_node_range_goes_to_that_node_without_state, P
 }
 
 BOOST_FIXTURE_TEST_CASE(an_rtsp_reconnect_keeps_its_node_while_the_node_may_take_it, PipelineFixture) {
-    const PipelineDecision first = pipeline.decide(tcp_packet(kClient, 40000, kVip, 554, tcp_flag::syn, 100));
-    BOOST_REQUIRE(first.node != kNoNode);
-    // Least-sessions would pick another node for a new session; the reconnect follows its own.
-    for (uint16_t port : {41000, 41001, 41002}) {
-        const PipelineDecision again = pipeline.decide(tcp_packet(kClient, port, kVip, 554, tcp_flag::syn, 100));
-        BOOST_TEST(again.node == first.node);
-    }
+    const std::string setup = "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nSession: S1\r\n\r\n";
+    auto connect_and_drop = [&](uint16_t port) {
+        const PipelineDecision syn = pipeline.decide(tcp_packet(kClient, port, kVip, 554, tcp_flag::syn, 100));
+        pipeline.decide(tcp_packet(kClient, port, kVip, 554, tcp_flag::ack, 101, setup));
+        pipeline.decide(tcp_packet(kClient, port, kVip, 554, tcp_flag::fin | tcp_flag::ack,
+                                   101 + uint32_t(setup.size())));
+        return syn.node;
+    };
+    const NodeId first = connect_and_drop(40000);
+    BOOST_REQUIRE(first != kNoNode);
+    // Least-sessions would pick another node for a new session; each reconnect follows its own.
+    for (uint16_t port : {41000, 41001, 41002}) BOOST_TEST(connect_and_drop(port) == first);
     BOOST_TEST(pipeline.counters().pipeline_affinity_assigned_total == 3u);
     // A node that went down takes no reconnect: it is scheduled afresh.
-    pipeline.set_available(first.node, false);
+    pipeline.set_available(first, false);
     const PipelineDecision moved = pipeline.decide(tcp_packet(kClient, 42000, kVip, 554, tcp_flag::syn, 100));
-    BOOST_TEST(moved.node != first.node);
+    BOOST_TEST(moved.node != first);
     BOOST_TEST(moved.node != kNoNode);
 }
 

@@ -441,31 +441,47 @@ BOOST_FIXTURE_TEST_CASE(media_in_a_node_range_keeps_no_flow_and_a_stray_answer_i
     BOOST_TEST((reported == std::vector<std::pair<NodeId, uint16_t>>{{1, 21500}}));  // once per node
 }
 
-BOOST_FIXTURE_TEST_CASE(a_new_rtsp_connection_follows_its_clients_live_session, IdentifierFixture) {
+BOOST_FIXTURE_TEST_CASE(an_rtsp_reconnect_follows_its_sessions_node, IdentifierFixture) {
+    // The client SETUPs on one connection and closes it without a TEARDOWN; its next
+    // connection (a SYN: no Session header yet) gets the session's node.
     identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::syn, 0));
-    const Classification setup = identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1,
-        "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=25000-25001\r\n\r\n"));
-    table.session(setup.session).node = 3;
-    // The client reconnects on a new connection: its SYN comes before any Session header.
+    const std::string setup = "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nSession: S1\r\n"
+                              "Transport: RTP/AVP;unicast;client_port=25000-25001\r\n\r\n";
+    const Classification c = identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1, setup));
+    table.session(c.session).node = 3;
+    // Other clients' connections from the same address, open or new, are not reconnects.
+    BOOST_TEST(identifier.classify(tcp(kClient, 41001, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::fin | tcp_flag::ack, 1 + uint32_t(setup.size())));
     clock.advance(10s);
-    const Classification again = identifier.classify(tcp(kClient, 41001, kVip, 554, tcp_flag::syn, 0));
+    const Classification again = identifier.classify(tcp(kClient, 41002, kVip, 554, tcp_flag::syn, 0));
     BOOST_TEST(again.new_session);
     BOOST_TEST(again.affinity_node == 3);
     BOOST_TEST(identifier.counters().rtsp_affinity_total == 1u);
-    // Another client, or the same one after the window, is scheduled afresh.
-    BOOST_TEST(identifier.classify(tcp("198.18.1.3", 41002, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+    // Used up: the next new connection is scheduled afresh; another address never matched.
+    BOOST_TEST(identifier.classify(tcp(kClient, 41003, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+    BOOST_TEST(identifier.classify(tcp("198.18.1.3", 41004, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_rtsp_orphan_waits_only_for_the_affinity_window, IdentifierFixture) {
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::syn, 0));
+    const std::string setup = "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nSession: S1\r\n\r\n";
+    const Classification c = identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1, setup));
+    table.session(c.session).node = 3;
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::rst, 1 + uint32_t(setup.size())));
     clock.advance(31s);
     identifier.purge();
-    BOOST_TEST(identifier.classify(tcp(kClient, 41003, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
+    BOOST_TEST(identifier.classify(tcp(kClient, 41001, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_torn_down_rtsp_session_gives_no_affinity, IdentifierFixture) {
     identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::syn, 0));
     const std::string setup = "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nSession: S1\r\n\r\n";
+    const std::string teardown = "TEARDOWN rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 4\r\nSession: S1\r\n\r\n";
     const Classification c = identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1, setup));
     table.session(c.session).node = 3;
-    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1 + uint32_t(setup.size()),
-                            "TEARDOWN rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 4\r\nSession: S1\r\n\r\n"));
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::ack, 1 + uint32_t(setup.size()), teardown));
+    identifier.classify(tcp(kClient, 41000, kVip, 554, tcp_flag::fin | tcp_flag::ack,
+                            1 + uint32_t(setup.size() + teardown.size())));
     BOOST_TEST(identifier.classify(tcp(kClient, 41001, kVip, 554, tcp_flag::syn, 0)).affinity_node == kNoNode);
 }
 
