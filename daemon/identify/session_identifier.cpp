@@ -213,6 +213,22 @@ void SessionIdentifier::add_latch(SessionId id, const IpAddress& signalling_sour
     // Client port 0 marks a latch (no packet has source port 0: classify_data never looks such
     // a key up as an exact flow).
     const FlowKey latch = media_key(signalling_source, 0, server_port);
+    // The media may have come first (the answer reached us after the client's first RTP
+    // packet): that packet made a session of its own, whose flow this call takes over — and
+    // its conntrack entry, which carries that session's node, is deleted.
+    if (const auto it = recent_flows_.find(latch); it != recent_flows_.end()) {
+        const FlowKey flow = it->second.flow;
+        recent_flows_.erase(it);
+        const FlowEntry* f = table_.find_flow(flow);
+        if (f && f->session != id && table_.session(f->session).protocol == ServiceProtocol::plain) {
+            table_.move_flow(flow, id);
+            if (const FlowEntry* moved = table_.find_flow(flow); moved && moved->session == id) {
+                ++counters_.flows_latched_total;
+                forgets_.flows.push_back(flow);
+                return;
+            }
+        }
+    }
     if (const FlowEntry* f = table_.find_flow(latch); f && f->session != id) table_.remove_flow(latch);
     table_.add_flow(latch, id, FlowIdentity::announced);
 }
@@ -512,6 +528,8 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
         c.outcome = PacketOutcome::refused;
         return c;
     }
+    if (key.proto == IpProto::udp && real && recent_flows_.size() < kMaxRecentFlows)
+        recent_flows_[media_key(key.src, 0, key.dst_port)] = RecentFlow{key, table_.now_ms()};
     c.session = id;
     c.new_session = true;
     return c;
@@ -529,6 +547,10 @@ void SessionIdentifier::purge() {
         else ++it;
     }
     const uint32_t now = table_.now_ms();
+    for (auto it = recent_flows_.begin(); it != recent_flows_.end();) {
+        if (uint64_t(now - it->second.created_ms) > kRecentFlowMs) recent_flows_.erase(it++);
+        else ++it;
+    }
     for (auto it = rtsp_orphans_.begin(); it != rtsp_orphans_.end();) {
         if (uint64_t(now - it->second.since_ms) > rtsp_affinity_ms_) rtsp_orphans_.erase(it++);
         else ++it;

@@ -203,6 +203,16 @@ private:
     MediaPortOutsideRange on_outside_range_;
     uint32_t rtsp_affinity_ms_ = 30'000;
     absl::flat_hash_map<IpAddress, RtspOrphan> rtsp_orphans_;
+    // New UDP flows of no known session, by (client address, VIP port) as a latch key, for a
+    // few seconds: when a NAT'd call's answer comes after its first media packet, the latch
+    // finds the flow the packet made and takes it over. Bounded (kMaxRecentFlows).
+    struct RecentFlow {
+        FlowKey flow;
+        uint32_t created_ms = 0;
+    };
+    static constexpr size_t kMaxRecentFlows = 65536;
+    static constexpr uint32_t kRecentFlowMs = 5000;
+    absl::flat_hash_map<FlowKey, RecentFlow> recent_flows_;
     KernelForgets forgets_;
 };
 

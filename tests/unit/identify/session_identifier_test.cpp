@@ -407,6 +407,31 @@ BOOST_FIXTURE_TEST_CASE(nat_media_from_the_signalling_address_latches_onto_its_c
     BOOST_TEST(identifier.classify(udp("198.18.1.3", 61000, kVip, 6200, "x")).new_session);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_nat_calls_media_that_beat_its_answer_is_taken_over_by_the_latch, IdentifierFixture) {
+    // Regression (test_session_integrity, 1 of 9 calls split): the client's first RTP packet
+    // reached sarad before the gateway's announcement of the answer; it started a session of
+    // its own (another node) and its conntrack mark kept the call's media there.
+    const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "nat", "1 INVITE",
+                                                           sdp_body("198.19.7.7", 30000)))
+                             .session;
+    const Classification early = client_udp(61000, 6200, "rtp");
+    BOOST_TEST(early.new_session);
+    (void)identifier.take_kernel_forgets();
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "nat", "1 INVITE", sdp_body(kVip, 6200)));
+    const FlowKey rtp = udp_key(kClient, 61000, kVip, 6200);
+    BOOST_TEST(table.find_flow(rtp)->session == id);
+    BOOST_TEST(identifier.counters().flows_latched_total == 1u);
+    BOOST_TEST((identifier.take_kernel_forgets().flows == std::vector<FlowKey>{rtp}));
+    BOOST_TEST(!table.session(early.session).in_use);  // the stray session is gone
+    // A call that answers much later (beyond the window) does not take strangers' flows.
+    client_udp(61100, 6300, "x");
+    clock.advance(6s);
+    identifier.purge();
+    client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "late", "1 INVITE", sdp_body("198.19.7.7", 30002)));
+    node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "late", "1 INVITE", sdp_body(kVip, 6300)));
+    BOOST_TEST(table.find_flow(udp_key(kClient, 61100, kVip, 6300))->session != table.find_session(ServiceProtocol::sip, "late"));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_symmetric_client_gets_no_latch, IdentifierFixture) {
     client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "sym", "1 INVITE", sdp_body(kClient, 30000)));
     node_udp(5060, 5070, sip_message("SIP/2.0 200 OK", "sym", "1 INVITE", sdp_body(kVip, 6200)));
