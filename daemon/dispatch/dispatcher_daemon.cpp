@@ -17,6 +17,7 @@
 #include "daemon/control/control_server.hpp"
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
+#include "daemon/ha/role_evidence.hpp"
 #include "daemon/identify/table_snapshot.hpp"
 
 namespace sara {
@@ -171,8 +172,10 @@ void reload(DispatcherRuntime& rt, const KernelSetup& kernel, const std::string&
     (void)notify_systemd("READY=1");
 }
 
-// HA (`sync:`): starts as backup — no new sessions, a resync request to the peer — until
-// keepalived's notify hook says otherwise (`saractl role master`).
+// HA (`sync:`): starts as backup — no new sessions — unless present evidence says master
+// (take_start_role); then the floating address and keepalived's notify hook move the role.
+bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* error);
+
 bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
     const SyncConfig& c = *rt.config.sync;
     rt.sync = std::make_unique<StateSync>(
@@ -201,20 +204,53 @@ bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
     if (!rt.sync_listener) return false;
     log.notice("ha: sync with " + c.peer.to_string() + " (id " + std::to_string(c.id) + ", peer " +
                std::to_string(c.peer_id) + ")");
-    // keepalived tells each state once: a sarad (re)started while keepalived holds the address
-    // takes the role its notify hook last wrote, or it would drop every new session as a
-    // backup until the next transition.
-    std::string last;
-    if (std::ifstream in(c.role_file); in) std::getline(in, last);
-    if (last == "master" || last == "fault") {
-        std::lock_guard guard(rt.lock);
-        (void)rt.role_request(last, log);
-    } else {
-        log.notice("ha: role backup until keepalived says otherwise" +
-                   (last.empty() ? std::string() : " (" + c.role_file + " says '" + last + "')"));
+    return take_start_role(rt, log, error);
+}
+
+// The role a (re)started sarad takes (role_evidence.hpp): master only if the keepalived that
+// wrote sync.role_file still runs, said master, and (with floating_address) the address is
+// held now; else backup, asking the peer for a snapshot. The address watch subscribes before
+// the address is asked for, so a change in between is not lost.
+bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* error) {
+    const SyncConfig& c = *rt.config.sync;
+    StartEvidence evidence;
+    if (c.floating_address) {
+        rt.floating = AddressWatch::open(*c.floating_address, error);
+        if (!rt.floating) return false;
+        evidence.address_held = holds_address(*c.floating_address, error);
+        if (!evidence.address_held) return false;
+    }
+    std::string text;
+    if (std::ifstream in(c.role_file); in) std::getline(in, text);
+    evidence.record = parse_role_record(text);
+    evidence.writer_alive = evidence.record && record_writer_alive(*evidence.record);
+    const HaRole role = start_role(evidence);
+    std::string why = text.empty() ? "no role file" : c.role_file + " says '" + text + "'";
+    if (!text.empty() && !evidence.writer_alive) why += ", written by a keepalived that no longer runs";
+    if (evidence.address_held) why += std::string(", floating address ") + (*evidence.address_held ? "held" : "not held");
+    std::lock_guard guard(rt.lock);
+    if (role == HaRole::backup) {
+        log.notice("ha: starting as backup (" + why + ")");
         rt.send_sync(rt.sync->resync_request(), log);
+    } else {
+        rt.change_role(role, "at start: " + why, log);
     }
     return true;
+}
+
+// sync.floating_address: the role follows the address as soon as the kernel reports it.
+void floating_thread(DispatcherRuntime& rt, const Logger& log) {
+    std::string error;
+    while (!rt.stop) {
+        const std::optional<bool> held = rt.floating->wait_change(std::chrono::milliseconds(200), &error);
+        if (!error.empty()) {
+            log.error("ha: " + error);
+            error.clear();
+        }
+        if (!held) continue;
+        std::lock_guard guard(rt.lock);
+        rt.follow_floating_address(*held, log);
+    }
 }
 
 // The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer.
@@ -370,6 +406,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     std::vector<std::thread> threads;
     for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
     if (rt->sync) threads.emplace_back(sync_thread, std::ref(*rt), std::ref(log));
+    if (rt->floating) threads.emplace_back(floating_thread, std::ref(*rt), std::ref(log));
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");

@@ -28,6 +28,7 @@
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
+#include "daemon/ha/address_watch.hpp"
 #include "daemon/ha/state_sync.hpp"
 #include "daemon/identify/session_identifier.hpp"
 #include "daemon/identify/session_table.hpp"
@@ -188,8 +189,16 @@ struct DispatcherRuntime {
     std::unique_ptr<DatagramSender> sync_sender;
     std::mutex sync_send_lock;  // the sync thread and the listener's resync replies
     uint32_t sync_seq = 0;      // guarded by sync_send_lock
+    // sync.floating_address: notifications of it, read by the address thread.
+    std::unique_ptr<AddressWatch> floating;
     void send_sync(wire::SyncMessage m, const Logger& log);
     nlohmann::json role_request(std::string_view arg, const Logger& log);
+    // Sets the HA role: the replica's journal, whether new sessions are taken, a log line
+    // naming `why`, and a resync request when leaving master. Caller holds `lock`.
+    void change_role(HaRole role, const std::string& why, const Logger& log);
+    // The floating address appeared (held) or went: master, or backup (a fault stays fault).
+    // Caller holds `lock`.
+    void follow_floating_address(bool held, const Logger& log);
     std::atomic<bool> stop{false};
 };
 
