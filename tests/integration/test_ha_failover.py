@@ -149,14 +149,19 @@ def batch(cluster, pair: Pair, action, *, label: str) -> dict:
             "frames": [x.frames for x in stream_results], "calls": r.calls}
 
 
-@pytest.mark.cluster(dispatcher="none", dispatchers=2)
-def test_five_failovers_lose_no_call_and_no_stream(cluster):
+def start_pair_and_servers(cluster, lifetime: float) -> Pair:
+    """SIP (UDP) and RTSP servers on every node living `lifetime` s (the fixtures' live 60 s),
+    and the pair started, dispatcher 1 master."""
     datapath.require_peers("ffmpeg", "gst-launch-1.0")
     datapath.reserve_client_ports(cluster)
-    # The whole run takes about 2 min: servers that outlive it (the fixtures' live 60 s).
-    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=400)
-    peers.start_rtsp_servers(cluster, lifetime=400)
-    pair = Pair(cluster).start()
+    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=lifetime)
+    peers.start_rtsp_servers(cluster, lifetime=lifetime)
+    return Pair(cluster).start()
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=2)
+def test_five_failovers_lose_no_call_and_no_stream(cluster):
+    pair = start_pair_and_servers(cluster, lifetime=400)   # the whole run takes about 2 min
     lost_sessions = 0   # calls and streams that failed, over every failover
     report = []
     for n, (how, expected_master) in enumerate(FAILOVERS, 1):

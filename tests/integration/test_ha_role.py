@@ -21,7 +21,7 @@ import pytest
 import datapath
 import ha
 import peers
-from test_ha_failover import Pair, batch
+from test_ha_failover import Pair, batch, start_pair_and_servers
 from topology import CLIENT_ADDR, PYTHON, VIP
 
 pytestmark = datapath.SARAD_MARKS
@@ -68,11 +68,7 @@ class Watch:
 
 @pytest.mark.cluster(dispatcher="none", dispatchers=2)
 def test_whole_box_crash_returns_out_of_master_until_resynced(cluster):
-    datapath.require_peers("ffmpeg", "gst-launch-1.0")
-    datapath.reserve_client_ports(cluster)
-    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=300)
-    peers.start_rtsp_servers(cluster, lifetime=300)
-    pair = Pair(cluster).start()
+    pair = start_pair_and_servers(cluster, lifetime=300)
     assert pair.master() == 1
     # calls in the table when the box dies, so the returning one has something to miss
     uac = peers.start_sip_uac(cluster, calls=20, rate=20, transport="u1", media_packets=150)
