@@ -305,7 +305,7 @@ void read_announce(ConfigErrorList& errors, const Field& field, std::optional<An
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
     if (!field.present) return;  // single dispatcher
     MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "ready_wait", "role_file",
-                                      "floating_address"});
+                                      "floating_address", "hold_timeout"});
     if (!map.is_map()) return;
     SyncConfig sync;
     // listen: this dispatcher's replication address; peer: the other dispatcher's (required).
@@ -340,6 +340,9 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
         else
             sync.floating_address = address;
     }
+    // hold_timeout: the longest the master holds a new session's first verdict waiting for the
+    // backup's ack of its binding, 0s (never hold)..1s, default 20ms.
+    read_duration(errors, map.get("hold_timeout"), sync.hold_timeout, milliseconds(0), seconds(1));
     out = sync;
 }
 

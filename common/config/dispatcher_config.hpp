@@ -139,6 +139,10 @@ struct SyncConfig {
     // rtnetlink and is master exactly while this host holds it (the notify hook is a second
     // path, checked against it). Unset: the notify hook alone decides.
     std::optional<IpAddress> floating_address;
+    // The master holds the verdict of a packet that gives a new session its node until the
+    // backup acknowledged the binding, at most this long (daemon/ha/held_verdicts.hpp);
+    // 0 = never held (the old window of up to one interval).
+    std::chrono::milliseconds hold_timeout{20};
     friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 

@@ -125,6 +125,17 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
             return;
         }
         if (d.refused && rt.refusals) rt.refusals->refuse(payload);
+        if (d.new_binding && rt.held) {
+            // No replication window: the backup gets the binding before the node gets the
+            // packet — unless no backup is acknowledging (absent, starting): then at once.
+            if (rt.sync->peer_acking()) {
+                const bool first = !rt.held->flush_due();
+                rt.held->hold(queue, lease.hand_over(), d.verdict, rt.sync->next_update(), rt.clock.now());
+                if (first) rt.sync_wake.notify_one();
+                return;
+            }
+            rt.held->count_unheld();
+        }
         lease.decide(d.verdict);
     };
     std::string error;
@@ -183,6 +194,9 @@ bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
     DispatcherRuntime* r = &rt;
     rt.sync->set_on_table_replaced([r] { r->identifier.forget_sessions(); });
     rt.pipeline.set_accept_new_sessions(false);
+    // Raw mode sends its own copy in the receive round: nothing to hold there (not covered).
+    if (c.hold_timeout.count() > 0 && rt.config.forwarding.mode != ForwardingMode::raw)
+        rt.held = std::make_unique<HeldVerdicts>(std::chrono::milliseconds(1), c.hold_timeout);
     rt.sync_sender = DatagramSender::open({c.peer}, error);
     if (!rt.sync_sender) return false;
     // Time-based, so that a restarted sarad is not refused as a replay by its peer.
@@ -193,12 +207,13 @@ bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
         c.listen, rt.key ? &*rt.key : nullptr, {c.peer_id},
         [r, &log](const wire::Decoded& d) {
             if (d.type != wire::MessageType::sync) return;
-            std::optional<wire::SyncMessage> reply;
+            SyncReply reply;
             {
                 std::lock_guard guard(r->lock);
                 reply = r->sync->on_message(d.sync, r->table);
+                if (reply.acked && r->held) r->held->acknowledged(*reply.acked, r->clock.now());
             }
-            if (reply) r->send_sync(*reply, log);
+            if (reply.send) r->send_sync(*reply.send, log);
         },
         error);
     if (!rt.sync_listener) return false;
@@ -253,19 +268,49 @@ void floating_thread(DispatcherRuntime& rt, const Logger& log) {
     }
 }
 
-// The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer.
+std::chrono::steady_clock::time_point steady(MonoTime t) {
+    return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(t));
+}
+
+// The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer;
+// and, with held verdicts, the journal at most one batch after the first held one, and the
+// held verdicts that waited too long released.
 void sync_thread(DispatcherRuntime& rt, const Logger& log) {
-    const auto interval = rt.config.sync->interval;
-    auto next = std::chrono::steady_clock::now();
+    const MonoTime interval = std::chrono::duration_cast<MonoTime>(rt.config.sync->interval);
+    MonoTime next_tick = rt.clock.now() + interval;
+    std::unique_lock guard(rt.lock);
     while (!rt.stop) {
-        next += interval;
-        std::this_thread::sleep_until(next);
+        const MonoTime now = rt.clock.now();
         std::vector<wire::SyncMessage> out;
-        {
-            std::lock_guard guard(rt.lock);
+        if (now >= next_tick) {
             out = rt.sync->tick(rt.table);
+            next_tick += interval;
+            if (next_tick <= now) next_tick = now + interval;  // late (a busy host): no burst
         }
-        for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
+        if (rt.held) {
+            // A snapshot tick dropped the journal without a numbered update: number one now.
+            const bool numbered = !out.empty() && out.back().kind == wire::SyncKind::update;
+            if (rt.held->flush_due() && (numbered || now >= *rt.held->flush_due())) {
+                if (!numbered) {
+                    std::vector<wire::SyncMessage> update = rt.sync->flush(rt.table);
+                    out.insert(out.end(), std::make_move_iterator(update.begin()), std::make_move_iterator(update.end()));
+                }
+                rt.held->sent();
+            }
+            rt.held->expire(now);
+        }
+        if (!out.empty()) {
+            guard.unlock();
+            for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
+            guard.lock();
+            continue;  // look again: a hold may have come meanwhile
+        }
+        MonoTime wake = next_tick;
+        if (rt.held) {
+            if (auto due = rt.held->flush_due()) wake = std::min(wake, *due);
+            if (auto timeout = rt.held->next_timeout()) wake = std::min(wake, *timeout);
+        }
+        rt.sync_wake.wait_until(guard, steady(wake));
     }
 }
 
@@ -475,8 +520,13 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     log.notice("sarad: stopping");
     (void)notify_systemd("STOPPING=1");
-    rt->stop = true;
+    {
+        std::lock_guard guard(rt->lock);
+        rt->stop = true;
+        rt->sync_wake.notify_all();
+    }
     for (auto& t : threads) t.join();
+    if (rt->held) rt->held->release_all(rt->clock.now());  // before the queues close
     rt->listener.reset();
     rt->announce_listener.reset();
     rt->sync_listener.reset();

@@ -92,14 +92,15 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
         return {Verdict::drop(), kNoNode};
     }
     bool refused = false;
-    const NodeId node = session.node != kNoNode ? session.node : assign_node(c.session, &refused);
+    const bool new_binding = session.node == kNoNode;
+    const NodeId node = new_binding ? assign_node(c.session, &refused) : session.node;
     if (node == kNoNode) return {Verdict::drop(), kNoNode, refused};
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
-        return {Verdict::accept_with_mark(node), node};
+        return {Verdict::accept_with_mark(node), node, false, new_binding};
     }
     ++counters_.pipeline_signalling_verdicts_total;
-    return {Verdict::accept_with_mark(node | kMarkNoSave), node};
+    return {Verdict::accept_with_mark(node | kMarkNoSave), node, false, new_binding};
 }
 
 void PacketPipeline::recount_sessions() {

@@ -60,6 +60,8 @@ void DispatcherRuntime::send_sync(wire::SyncMessage m, const Logger& log) {
 
 void DispatcherRuntime::change_role(HaRole role, const std::string& why, const Logger& log) {
     const HaRole before = sync->role();
+    // Only a master holds verdicts; its decisions stand, whoever replicates them now.
+    if (held && role != HaRole::master) held->release_all(clock.now());
     sync->set_role(role, table);
     pipeline.set_accept_new_sessions(role == HaRole::master);
     if (before == role) return;
