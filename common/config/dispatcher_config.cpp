@@ -341,7 +341,7 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
             sync.floating_address = address;
     }
     // hold_timeout: the longest the master holds a new session's first verdict waiting for the
-    // backup's ack of its binding, 0s (never hold)..1s, default 20ms.
+    // backup's ack of its binding, 0s (never hold)..1s, default 50ms.
     read_duration(errors, map.get("hold_timeout"), sync.hold_timeout, milliseconds(0), seconds(1));
     out = sync;
 }

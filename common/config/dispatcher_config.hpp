@@ -142,7 +142,7 @@ struct SyncConfig {
     // The master holds the verdict of a packet that gives a new session its node until the
     // backup acknowledged the binding, at most this long (daemon/ha/held_verdicts.hpp);
     // 0 = never held (the old window of up to one interval).
-    std::chrono::milliseconds hold_timeout{20};
+    std::chrono::milliseconds hold_timeout{50};
     friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 

@@ -297,7 +297,6 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
                 }
                 rt.held->sent();
             }
-            rt.held->expire(now);
         }
         if (!out.empty()) {
             guard.unlock();
@@ -305,6 +304,9 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
             guard.lock();
             continue;  // look again: a hold may have come meanwhile
         }
+        // Only once their update is on the wire: a thread woken late must not release a
+        // verdict before the binding it waited for was even sent.
+        if (rt.held) rt.held->expire(now);
         MonoTime wake = next_tick;
         if (rt.held) {
             if (auto due = rt.held->flush_due()) wake = std::min(wake, *due);

@@ -105,18 +105,20 @@ def forwarded_times(pcap) -> list:
     return sorted(t for ts in datapath.udp_packet_times(pcap).values() for t in ts)
 
 
-def batch(cluster, pair: Pair, action, *, label: str) -> dict:
-    """One batch of calls and streams with `action()` 3 s in; returns what was measured."""
+def batch(cluster, pair: Pair, action, *, label: str, calls: int = CALLS, rate: float = RATE,
+          action_at: float = 3.0, rtsp=RTSP) -> dict:
+    """One batch of `calls` calls at `rate` and the `rtsp` streams, with `action()`
+    `action_at` s in; returns what was measured."""
     caps = {i: peers.start_capture(cluster, cluster.dispatchers[i - 1], "eth1",
                                    cluster.workdir / ("%s-d%d.pcap" % (label, i)),
                                    bpf=["udp", "and", "dst", "host", datapath.VIP])
             for i in (1, 2)}
     with peers.capture_nodes(cluster, name=label) as node_caps:
-        uac = peers.start_sip_uac(cluster, calls=CALLS, rate=RATE, transport="u1", media_packets=PACKETS,
+        uac = peers.start_sip_uac(cluster, calls=calls, rate=rate, transport="u1", media_packets=PACKETS,
                                   scenario=datapath.uac_scenario(cluster))
         streams = [peers.start_rtsp_client(cluster, tool, transport, index=k, duration=8)
-                   for k, (tool, transport) in enumerate(RTSP)]
-        time.sleep(3.0)
+                   for k, (tool, transport) in enumerate(rtsp)]
+        time.sleep(action_at)
         check_replica(pair)
         t_action = time.time()
         action()
@@ -126,15 +128,15 @@ def batch(cluster, pair: Pair, action, *, label: str) -> dict:
     dispatcher_pcaps = {i: c.stop() for i, c in caps.items()}
     # Counted before any assertion, for the summary line of a passing run (0) and the report
     # of a failing one.
-    lost = {"calls": CALLS - r.successful, "streams": sum(not x.ok for x in stream_results)}
+    lost = {"calls": calls - r.successful, "streams": sum(not x.ok for x in stream_results)}
     print("%s: calls failed %d of %d, streams failed %d of %d"
-          % (label, lost["calls"], CALLS, lost["streams"], len(RTSP)))
+          % (label, lost["calls"], calls, lost["streams"], len(rtsp)))
     assert r.ok and not datapath.rtp_short([r]), r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
     assert all(x.ok for x in stream_results), stream_results
     sightings = peers.calls_by_node(pcaps)
     datapath.check_calls(cluster, sightings, [r])
-    rtsp = peers.rtsp_sessions_by_node(pcaps)
-    assert len(rtsp) == len(RTSP) and all(s.on_one_node for s in rtsp.values()), rtsp
+    rtsp_seen = peers.rtsp_sessions_by_node(pcaps)
+    assert len(rtsp_seen) == len(rtsp) and all(s.on_one_node for s in rtsp_seen.values()), rtsp_seen
     times = {}
     for node, pcap in pcaps.items():
         for (client, server), ts in datapath.udp_packet_times(pcap).items():
