@@ -176,7 +176,6 @@ void NfQueue::send_verdict_now(uint32_t packet_id, const Verdict& verdict) {
     nlmsghdr* nlh = nfq_nlmsg_put(buffer, NFQNL_MSG_VERDICT, options_.queue_num);
     nfq_nlmsg_verdict_put(nlh, int(packet_id), verdict.kind == Verdict::Kind::accept ? NF_ACCEPT : NF_DROP);
     if (verdict.set_mark) nfq_nlmsg_verdict_put_mark(nlh, verdict.mark);
-    late_verdicts_.fetch_add(1, std::memory_order_relaxed);
     // sendto on a netlink socket is safe beside the queue thread's own sends.
     if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) late_verdict_errors_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -64,9 +64,9 @@ public:
 
     void add_verdict(uint32_t packet_id, const Verdict& verdict) override;
     // A verdict for a packet handed over earlier, sent at once on its own (any thread: its own
-    // buffer, one sendto; counted in late_verdicts, not in the queue thread's counters).
+    // buffer, one sendto; counted by the caller, and its send errors here, not in the queue
+    // thread's counters).
     void send_verdict_now(uint32_t packet_id, const Verdict& verdict) override;
-    uint64_t late_verdicts() const { return late_verdicts_.load(std::memory_order_relaxed); }
     uint64_t late_verdict_errors() const { return late_verdict_errors_.load(std::memory_order_relaxed); }
 
 private:
@@ -83,7 +83,6 @@ private:
     std::vector<char> verdict_buffer_;
     size_t verdict_bytes_ = 0;
     QueueCounters counters_;
-    std::atomic<uint64_t> late_verdicts_{0};
     std::atomic<uint64_t> late_verdict_errors_{0};
 };
 
