@@ -135,6 +135,10 @@ std::string render_role(const nlohmann::json& doc) {
         out += std::string(doc.value("ready", false) ? ", ready" : ", not ready") +
                (doc.value("synced", false) ? " (replica synced)" : " (no replica yet)");
     if (doc.contains("sessions")) out += ", " + field(doc, "sessions") + " sessions";
+    if (doc.contains("floating_address_held"))
+        out += doc.value("floating_address_held", false) ? ", holds the floating address" : ", floating address elsewhere";
+    // A hook's role the address contradicted (a late notification): say so in its log.
+    if (doc.contains("ignored")) out += "; ignored: " + field(doc, "ignored");
     return out + "\n";
 }
 

@@ -364,7 +364,8 @@ void read_announce(ConfigErrorList& errors, const Field& field, std::optional<An
 
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
     if (!field.present) return;  // single dispatcher
-    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "ready_wait", "role_file"});
+    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "ready_wait", "role_file",
+                                      "floating_address", "hold_timeout"});
     if (!map.is_map()) return;
     SyncConfig sync;
     // listen: this dispatcher's replication address; peer: the other dispatcher's (required).
@@ -388,6 +389,20 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
     // role_file: where keepalived's notify hook writes the role (master, backup, fault);
     // sarad starts in it. Absolute path, default /run/sara-vrrp.state.
     read_absolute_path(errors, map.get("role_file"), sync.role_file, 4096);
+    // floating_address: keepalived's virtual_ipaddress (an IPv4 address, without prefix).
+    // Optional; set, the role follows this host holding it (daemon/ha/address_watch.hpp).
+    const Field floating = map.get("floating_address");
+    IpAddress address;
+    if (floating.present && read_ip(errors, floating, address)) {
+        if (!address.is_v4() || address.is_unspecified())
+            report(errors, floating.mark(), "sync.floating_address: needs a specified IPv4 address (keepalived's "
+                                            "virtual_ipaddress), got " + address.to_string());
+        else
+            sync.floating_address = address;
+    }
+    // hold_timeout: the longest the master holds a new session's first verdict waiting for the
+    // backup's ack of its binding, 0s (never hold)..1s, default 50ms.
+    read_duration(errors, map.get("hold_timeout"), sync.hold_timeout, milliseconds(0), seconds(1));
     out = sync;
 }
 

@@ -146,8 +146,18 @@ struct SyncConfig {
     std::chrono::milliseconds interval{50};             // master → backup updates
     std::chrono::milliseconds snapshot_interval{2000};  // full snapshots
     std::chrono::milliseconds ready_wait{3000};         // see daemon/ha/state_sync.hpp
-    // keepalived's notify hook writes the role here; sarad starts in it (absent: backup).
+    // keepalived's notify hook writes the role here, with the identity of the keepalived
+    // process that decided it; sarad starts as master only if that process still runs (and,
+    // with floating_address, the address is held now). Anything else: backup.
     std::string role_file = "/run/sara-vrrp.state";
+    // keepalived's floating address (its virtual_ipaddress). Set: sarad watches it over
+    // rtnetlink and is master exactly while this host holds it (the notify hook is a second
+    // path, checked against it). Unset: the notify hook alone decides.
+    std::optional<IpAddress> floating_address;
+    // The master holds the verdict of a packet that gives a new session its node until the
+    // backup acknowledged the binding, at most this long (daemon/ha/held_verdicts.hpp);
+    // 0 = never held (the old window of up to one interval).
+    std::chrono::milliseconds hold_timeout{50};
     friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 

@@ -69,13 +69,16 @@ enum class SyncKind : uint8_t {
     update = 1,    // master → backup: changed sessions (table_records blocks), every sync interval
     snapshot = 2,  // master → backup: chunk `index` of `count` of full snapshot `epoch`
     resync = 3,    // backup → master: a gap or a (re)start; send a snapshot now
+    ack = 4,       // backup → master: update `epoch` applied (the master releases held verdicts)
 };
 struct SyncMessage {
     uint16_t host_id = 0;  // the sender's sync.id
     uint32_t seq = 0;
     uint32_t timestamp = 0;  // Unix seconds when sent
     SyncKind kind = SyncKind::update;
-    uint32_t epoch = 0;   // snapshot number (kind snapshot), else 0
+    // snapshot number (kind snapshot); for update, 0 or the number the backup acknowledges
+    // with an ack of that epoch; for ack, the update's number; 0 for resync
+    uint32_t epoch = 0;
     uint16_t index = 0;   // chunk (kind snapshot), else 0
     uint16_t count = 0;   // chunks in the snapshot (kind snapshot, >= 1), else 0
     std::string payload;  // table_records text; empty for resync

@@ -15,8 +15,9 @@ bool valid(const SyncMessage& m) {
     if (m.payload.size() > kMaxSyncPayload) return false;
     switch (m.kind) {
         case SyncKind::snapshot: return m.count >= 1 && m.index < m.count;
-        case SyncKind::update: return m.epoch == 0 && m.index == 0 && m.count == 0;
+        case SyncKind::update: return m.index == 0 && m.count == 0;
         case SyncKind::resync: return m.epoch == 0 && m.index == 0 && m.count == 0 && m.payload.empty();
+        case SyncKind::ack: return m.epoch != 0 && m.index == 0 && m.count == 0 && m.payload.empty();
     }
     return false;
 }
@@ -28,7 +29,7 @@ size_t parse_body(std::span<const uint8_t> bytes, SyncMessage& m) noexcept {
     m.host_id = get_u16(p);
     m.seq = get_u32(p + 2);
     m.timestamp = get_u32(p + 6);
-    if (p[10] < 1 || p[10] > 3) return 0;
+    if (p[10] < 1 || p[10] > 4) return 0;
     m.kind = SyncKind(p[10]);
     m.epoch = get_u32(p + 11);
     m.index = get_u16(p + 15);

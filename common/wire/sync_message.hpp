@@ -5,10 +5,11 @@
 // replay window per host and type) by ControlReceiver.
 //
 // Body (network byte order):
-//   host_id u16 | seq u32 | timestamp u32 | kind u8 (SyncKind 1..3) | epoch u32 | index u16 |
+//   host_id u16 | seq u32 | timestamp u32 | kind u8 (SyncKind 1..4) | epoch u32 | index u16 |
 //   count u16 | payload_len u16 (0..kMaxSyncPayload) | payload bytes
 // Rules (anything else is Reject::malformed): kind snapshot has count >= 1 and index < count;
-// update and resync have epoch, index and count 0; resync has no payload. The payload is text
+// update has index and count 0 (epoch: 0, or the number an ack names); resync has epoch,
+// index and count 0; ack has epoch != 0 and index and count 0; resync and ack have no payload. The payload is text
 // (table_records.hpp) and is parsed by the receiver, not here.
 //
 // The body is self-delimiting (payload_len). With `key` the last 32 bytes are the trailer,

@@ -18,6 +18,7 @@
 #include "daemon/control/control_server.hpp"
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
+#include "daemon/ha/role_evidence.hpp"
 #include "daemon/identify/table_snapshot.hpp"
 
 namespace sara {
@@ -126,6 +127,17 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
         }
         rt.flush_kernel_forgets();
         if (d.refused && rt.refusals) rt.refusals->refuse(payload);
+        if (d.new_binding && rt.held) {
+            // No replication window: the backup gets the binding before the node gets the
+            // packet — unless no backup is acknowledging (absent, starting): then at once.
+            if (rt.sync->peer_acking()) {
+                const bool first = !rt.held->flush_due();
+                rt.held->hold(queue, lease.hand_over(), d.verdict, rt.sync->next_update(), rt.clock.now());
+                if (first) rt.sync_wake.notify_one();
+                return;
+            }
+            rt.held->count_unheld();
+        }
         lease.decide(d.verdict);
     };
     std::string error;
@@ -173,8 +185,10 @@ void reload(DispatcherRuntime& rt, const KernelSetup& kernel, const std::string&
     (void)notify_systemd("READY=1");
 }
 
-// HA (`sync:`): starts as backup — no new sessions, a resync request to the peer — until
-// keepalived's notify hook says otherwise (`saractl role master`).
+// HA (`sync:`): starts as backup — no new sessions — unless present evidence says master
+// (take_start_role); then the floating address and keepalived's notify hook move the role.
+bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* error);
+
 bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
     const SyncConfig& c = *rt.config.sync;
     rt.sync = std::make_unique<StateSync>(
@@ -182,6 +196,9 @@ bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
     DispatcherRuntime* r = &rt;
     rt.sync->set_on_table_replaced([r] { r->identifier.forget_sessions(); });
     rt.pipeline.set_accept_new_sessions(false);
+    // Raw mode sends its own copy in the receive round: nothing to hold there (not covered).
+    if (c.hold_timeout.count() > 0 && rt.config.forwarding.mode != ForwardingMode::raw)
+        rt.held = std::make_unique<HeldVerdicts>(std::chrono::milliseconds(1), c.hold_timeout);
     rt.sync_sender = DatagramSender::open({c.peer}, error);
     if (!rt.sync_sender) return false;
     // Time-based, so that a restarted sarad is not refused as a replay by its peer.
@@ -192,46 +209,112 @@ bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
         c.listen, rt.key ? &*rt.key : nullptr, {c.peer_id},
         [r, &log](const wire::Decoded& d) {
             if (d.type != wire::MessageType::sync) return;
-            std::optional<wire::SyncMessage> reply;
+            SyncReply reply;
             {
                 std::lock_guard guard(r->lock);
                 reply = r->sync->on_message(d.sync, r->table);
+                if (reply.acked && r->held) r->held->acknowledged(*reply.acked, r->clock.now());
             }
-            if (reply) r->send_sync(*reply, log);
+            if (reply.send) r->send_sync(*reply.send, log);
         },
         error);
     if (!rt.sync_listener) return false;
     log.notice("ha: sync with " + c.peer.to_string() + " (id " + std::to_string(c.id) + ", peer " +
                std::to_string(c.peer_id) + ")");
-    // keepalived tells each state once: a sarad (re)started while keepalived holds the address
-    // takes the role its notify hook last wrote, or it would drop every new session as a
-    // backup until the next transition.
-    std::string last;
-    if (std::ifstream in(c.role_file); in) std::getline(in, last);
-    if (last == "master" || last == "fault") {
-        std::lock_guard guard(rt.lock);
-        (void)rt.role_request(last, log);
-    } else {
-        log.notice("ha: role backup until keepalived says otherwise" +
-                   (last.empty() ? std::string() : " (" + c.role_file + " says '" + last + "')"));
+    return take_start_role(rt, log, error);
+}
+
+// The role a (re)started sarad takes (role_evidence.hpp): master only if the keepalived that
+// wrote sync.role_file still runs, said master, and (with floating_address) the address is
+// held now; else backup, asking the peer for a snapshot. The address watch subscribes before
+// the address is asked for, so a change in between is not lost.
+bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* error) {
+    const SyncConfig& c = *rt.config.sync;
+    StartEvidence evidence;
+    if (c.floating_address) {
+        rt.floating = AddressWatch::open(*c.floating_address, error);
+        if (!rt.floating) return false;
+        evidence.address_held = holds_address(*c.floating_address, error);
+        if (!evidence.address_held) return false;
+    }
+    std::string text;
+    if (std::ifstream in(c.role_file); in) std::getline(in, text);
+    evidence.record = parse_role_record(text);
+    evidence.writer_alive = evidence.record && record_writer_alive(*evidence.record);
+    const HaRole role = start_role(evidence);
+    std::string why = text.empty() ? "no role file" : c.role_file + " says '" + text + "'";
+    if (!text.empty() && !evidence.writer_alive) why += ", written by a keepalived that no longer runs";
+    if (evidence.address_held) why += std::string(", floating address ") + (*evidence.address_held ? "held" : "not held");
+    std::lock_guard guard(rt.lock);
+    if (role == HaRole::backup) {
+        log.notice("ha: starting as backup (" + why + ")");
         rt.send_sync(rt.sync->resync_request(), log);
+    } else {
+        rt.change_role(role, "at start: " + why, log);
     }
     return true;
 }
 
-// The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer.
-void sync_thread(DispatcherRuntime& rt, const Logger& log) {
-    const auto interval = rt.config.sync->interval;
-    auto next = std::chrono::steady_clock::now();
+// sync.floating_address: the role follows the address as soon as the kernel reports it.
+void floating_thread(DispatcherRuntime& rt, const Logger& log) {
+    std::string error;
     while (!rt.stop) {
-        next += interval;
-        std::this_thread::sleep_until(next);
-        std::vector<wire::SyncMessage> out;
-        {
-            std::lock_guard guard(rt.lock);
-            out = rt.sync->tick(rt.table);
+        const std::optional<bool> held = rt.floating->wait_change(std::chrono::milliseconds(200), &error);
+        if (!error.empty()) {
+            log.error("ha: " + error);
+            error.clear();
         }
-        for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
+        if (!held) continue;
+        std::lock_guard guard(rt.lock);
+        rt.follow_floating_address(*held, log);
+    }
+}
+
+std::chrono::steady_clock::time_point steady(MonoTime t) {
+    return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(t));
+}
+
+// The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer;
+// and, with held verdicts, the journal at most one batch after the first held one, and the
+// held verdicts that waited too long released.
+void sync_thread(DispatcherRuntime& rt, const Logger& log) {
+    const MonoTime interval = std::chrono::duration_cast<MonoTime>(rt.config.sync->interval);
+    MonoTime next_tick = rt.clock.now() + interval;
+    std::unique_lock guard(rt.lock);
+    while (!rt.stop) {
+        const MonoTime now = rt.clock.now();
+        std::vector<wire::SyncMessage> out;
+        if (now >= next_tick) {
+            out = rt.sync->tick(rt.table);
+            next_tick += interval;
+            if (next_tick <= now) next_tick = now + interval;  // late (a busy host): no burst
+        }
+        if (rt.held) {
+            // A snapshot tick dropped the journal without a numbered update: number one now.
+            const bool numbered = !out.empty() && out.back().kind == wire::SyncKind::update;
+            if (rt.held->flush_due() && (numbered || now >= *rt.held->flush_due())) {
+                if (!numbered) {
+                    std::vector<wire::SyncMessage> update = rt.sync->flush(rt.table);
+                    out.insert(out.end(), std::make_move_iterator(update.begin()), std::make_move_iterator(update.end()));
+                }
+                rt.held->sent();
+            }
+        }
+        if (!out.empty()) {
+            guard.unlock();
+            for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
+            guard.lock();
+            continue;  // look again: a hold may have come meanwhile
+        }
+        // Only once their update is on the wire: a thread woken late must not release a
+        // verdict before the binding it waited for was even sent.
+        if (rt.held) rt.held->expire(now);
+        MonoTime wake = next_tick;
+        if (rt.held) {
+            if (auto due = rt.held->flush_due()) wake = std::min(wake, *due);
+            if (auto timeout = rt.held->next_timeout()) wake = std::min(wake, *timeout);
+        }
+        rt.sync_wake.wait_until(guard, steady(wake));
     }
 }
 
@@ -376,6 +459,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     std::vector<std::thread> threads;
     for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
     if (rt->sync) threads.emplace_back(sync_thread, std::ref(*rt), std::ref(log));
+    if (rt->floating) threads.emplace_back(floating_thread, std::ref(*rt), std::ref(log));
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");
@@ -445,8 +529,13 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     log.notice("sarad: stopping");
     (void)notify_systemd("STOPPING=1");
-    rt->stop = true;
+    {
+        std::lock_guard guard(rt->lock);
+        rt->stop = true;
+        rt->sync_wake.notify_all();
+    }
     for (auto& t : threads) t.join();
+    if (rt->held) rt->held->release_all(rt->clock.now());  // before the queues close
     rt->listener.reset();
     rt->announce_listener.reset();
     rt->sync_listener.reset();

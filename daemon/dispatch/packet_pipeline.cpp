@@ -117,16 +117,19 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
         return {Verdict::drop(), kNoNode};
     }
     bool refused = false;
+    // A new binding (a node given now, by affinity or the scheduler) may be held until the
+    // HA backup has it (PipelineDecision::new_binding).
+    const bool new_binding = session.node == kNoNode;
     NodeId node = session.node;
-    if (node == kNoNode && c.affinity_node != kNoNode) node = assign_affinity(c.session, c.affinity_node);
+    if (new_binding && c.affinity_node != kNoNode) node = assign_affinity(c.session, c.affinity_node);
     if (node == kNoNode) node = assign_node(c.session, &refused);
     if (node == kNoNode) return {Verdict::drop(), kNoNode, refused};
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
-        return {Verdict::accept_with_mark(node), node};
+        return {Verdict::accept_with_mark(node), node, false, new_binding};
     }
     ++counters_.pipeline_signalling_verdicts_total;
-    return {Verdict::accept_with_mark(node | kMarkNoSave), node};
+    return {Verdict::accept_with_mark(node | kMarkNoSave), node, false, new_binding};
 }
 
 void PacketPipeline::recount_sessions() {

@@ -51,6 +51,7 @@ struct PipelineDecision {
     Verdict verdict = Verdict::drop();
     NodeId node = kNoNode;  // set when the packet goes to a node
     bool refused = false;   // admission control refused this new session (the caller answers it)
+    bool new_binding = false;  // this packet gave a new session its node (HA: held until replicated)
 };
 
 class PacketPipeline {

@@ -62,31 +62,61 @@ void DispatcherRuntime::send_sync(wire::SyncMessage m, const Logger& log) {
         log.warning("sync: cannot send to the peer: " + sync_sender->last_error() + " (counted from now on)");
 }
 
+void DispatcherRuntime::change_role(HaRole role, const std::string& why, const Logger& log) {
+    const HaRole before = sync->role();
+    // Only a master holds verdicts; its decisions stand, whoever replicates them now.
+    if (held && role != HaRole::master) held->release_all(clock.now());
+    sync->set_role(role, table);
+    pipeline.set_accept_new_sessions(role == HaRole::master);
+    if (before == role) return;
+    log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" + why + "; " +
+               std::to_string(table.session_count()) + " sessions in the table)");
+    if (role != HaRole::master) send_sync(sync->resync_request(), log);
+}
+
+void DispatcherRuntime::follow_floating_address(bool held, const Logger& log) {
+    const std::string address = config.sync->floating_address->to_string();
+    if (held && sync->role() != HaRole::master) change_role(HaRole::master, "floating address " + address + " added", log);
+    if (!held && sync->role() == HaRole::master) change_role(HaRole::backup, "floating address " + address + " removed", log);
+}
+
 // `role` (show), `role ready`, `role master|backup|fault` (keepalived's notify hook through
-// saractl). Caller holds `lock`.
+// saractl). With sync.floating_address the hook is the second path: the address, asked now,
+// has the last word (a hook that ran late may describe a state keepalived already left).
+// Caller holds `lock`.
 nlohmann::json DispatcherRuntime::role_request(std::string_view arg, const Logger& log) {
     if (!sync) {
         if (arg.empty()) return {{"role", "single"}, {"ready", true}, {"detail", "no sync configured"}};
         return {{"error", "no sync configured: this dispatcher runs alone (role single)"}};
     }
     if (arg == "ready") return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()}};
+    nlohmann::json out;
+    std::optional<bool> held;
+    if (config.sync->floating_address) {
+        std::string error;
+        held = holds_address(*config.sync->floating_address, &error);
+        if (!held) log.warning("ha: " + error);
+        out["floating_address_held"] = held ? nlohmann::json(*held) : nlohmann::json(nullptr);
+    }
     if (!arg.empty()) {
         HaRole role;
         if (arg == "master") role = HaRole::master;
         else if (arg == "backup") role = HaRole::backup;
         else if (arg == "fault") role = HaRole::fault;
         else return {{"error", "unknown role '" + std::string(arg) + "'; try master, backup or fault"}};
-        const HaRole before = sync->role();
-        sync->set_role(role, table);
-        pipeline.set_accept_new_sessions(role == HaRole::master);
-        if (before != role) {
-            log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" +
-                       std::to_string(table.session_count()) + " sessions in the table)");
-            if (role != HaRole::master) send_sync(sync->resync_request(), log);
+        if (held && *held != (role == HaRole::master)) {
+            out["ignored"] = std::string("keepalived's hook says ") + to_string(role) + " but this host " +
+                             (*held ? "holds" : "does not hold") + " the floating address";
+            follow_floating_address(*held, log);
+        } else {
+            change_role(role, "keepalived's notify hook", log);
         }
     }
-    return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()},
-            {"sessions", table.session_count()}};
+    out["role"] = to_string(sync->role());
+    out["ready"] = sync->ready();
+    out["synced"] = sync->synced();
+    out["sessions"] = table.session_count();
+    return out;
 }
 
 // SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,8 @@
 #include "daemon/forward/kernel_setup.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
+#include "daemon/ha/address_watch.hpp"
+#include "daemon/ha/held_verdicts.hpp"
 #include "daemon/ha/state_sync.hpp"
 #include "daemon/identify/session_identifier.hpp"
 #include "daemon/identify/session_table.hpp"
@@ -156,7 +159,11 @@ struct DispatcherRuntime {
         if (announce_listener) all(announce_listener->counters(), "announce_");
         if (sync) all(sync->counters(), "");
         if (sync_listener) all(sync_listener->counters(), "sync_");
+        if (held) all(held->counters(), "");
         all(queue_totals(), "");
+        uint64_t late_errors = 0;
+        for (const auto& q : queues) late_errors += q->late_verdict_errors();
+        fn("queue_late_verdict_errors_total", "Held verdicts the kernel refused when released", late_errors);
     }
     // The queues' counters summed. They are written by their own threads: a snapshot.
     QueueCounters queue_totals() const {
@@ -210,8 +217,21 @@ struct DispatcherRuntime {
     std::unique_ptr<DatagramSender> sync_sender;
     std::mutex sync_send_lock;  // the sync thread and the listener's resync replies
     uint32_t sync_seq = 0;      // guarded by sync_send_lock
+    // sync.floating_address: notifications of it, read by the address thread.
+    std::unique_ptr<AddressWatch> floating;
+    // sync.hold_timeout > 0 (route mode): new sessions' verdicts held until the backup has
+    // their binding. Guarded by `lock`; the sync thread waits on sync_wake (with `lock`) for
+    // the first one of a batch.
+    std::unique_ptr<HeldVerdicts> held;
+    std::condition_variable sync_wake;
     void send_sync(wire::SyncMessage m, const Logger& log);
     nlohmann::json role_request(std::string_view arg, const Logger& log);
+    // Sets the HA role: the replica's journal, whether new sessions are taken, a log line
+    // naming `why`, and a resync request when leaving master. Caller holds `lock`.
+    void change_role(HaRole role, const std::string& why, const Logger& log);
+    // The floating address appeared (held) or went: master, or backup (a fault stays fault).
+    // Caller holds `lock`.
+    void follow_floating_address(bool held, const Logger& log);
     std::atomic<bool> stop{false};
 };
 

@@ -172,6 +172,15 @@ void NfQueue::add_verdict(uint32_t packet_id, const Verdict& verdict) {
     ++counters_.queue_verdicts_total;
 }
 
+void NfQueue::send_verdict_now(uint32_t packet_id, const Verdict& verdict) {
+    alignas(nlmsghdr) char buffer[kVerdictMessageMax];
+    nlmsghdr* nlh = nfq_nlmsg_put(buffer, NFQNL_MSG_VERDICT, options_.queue_num);
+    nfq_nlmsg_verdict_put(nlh, int(packet_id), verdict.kind == Verdict::Kind::accept ? NF_ACCEPT : NF_DROP);
+    if (verdict.set_mark) nfq_nlmsg_verdict_put_mark(nlh, verdict.mark);
+    // sendto on a netlink socket is safe beside the queue thread's own sends.
+    if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) late_verdict_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
 bool NfQueue::flush_verdicts() {
     if (verdict_bytes_ == 0) return true;
     const ssize_t sent = mnl_socket_sendto(socket_, verdict_buffer_.data(), verdict_bytes_);

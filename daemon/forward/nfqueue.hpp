@@ -10,6 +10,7 @@
 // requests. One NfQueue belongs to one thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -46,7 +47,7 @@ struct NfQueueOptions {
     Verdict fail_policy = Verdict::drop();  // for a packet the pipeline leaves undecided
 };
 
-class NfQueue final : public VerdictSink {
+class NfQueue final : public VerdictSink, public DeferredVerdictSink {
 public:
     // Handler contract: decide the lease (accept/drop); `payload` starts at the IP header and
     // is valid only during the call.
@@ -63,6 +64,11 @@ public:
     uint16_t queue_num() const { return options_.queue_num; }
 
     void add_verdict(uint32_t packet_id, const Verdict& verdict) override;
+    // A verdict for a packet handed over earlier, sent at once on its own (any thread: its own
+    // buffer, one sendto; counted by the caller, and its send errors here, not in the queue
+    // thread's counters).
+    void send_verdict_now(uint32_t packet_id, const Verdict& verdict) override;
+    uint64_t late_verdict_errors() const { return late_verdict_errors_.load(std::memory_order_relaxed); }
 
 private:
     explicit NfQueue(const NfQueueOptions& options);
@@ -78,6 +84,7 @@ private:
     std::vector<char> verdict_buffer_;
     size_t verdict_bytes_ = 0;
     QueueCounters counters_;
+    std::atomic<uint64_t> late_verdict_errors_{0};
 };
 
 }  // namespace sara

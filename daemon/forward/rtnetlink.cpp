@@ -84,6 +84,22 @@ IpAddress ipv4_attr(const nlattr* attr) {
 
 }  // namespace
 
+std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh) {
+    if (nlh.nlmsg_type != RTM_NEWADDR && nlh.nlmsg_type != RTM_DELADDR) return std::nullopt;
+    if (nlh.nlmsg_len < mnl_nlmsg_size(sizeof(ifaddrmsg))) return std::nullopt;
+    const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&nlh));
+    if (ifa->ifa_family != AF_INET) return std::nullopt;
+    std::array<const nlattr*, IFA_MAX + 1> tb;
+    parse_attributes(nlh, sizeof(ifaddrmsg), tb);
+    AddressEntry a;
+    a.ifindex = static_cast<int>(ifa->ifa_index);
+    // On a point-to-point link IFA_ADDRESS is the peer's; IFA_LOCAL is always ours.
+    a.address = ipv4_attr(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS]);
+    a.removed = nlh.nlmsg_type == RTM_DELADDR;
+    if (!a.address.is_v4()) return std::nullopt;
+    return a;
+}
+
 std::string interface_name(int ifindex) {
     char name[IF_NAMESIZE] = {};
     if (ifindex > 0 && if_indextoname(static_cast<unsigned>(ifindex), name)) return name;
@@ -268,6 +284,16 @@ std::error_code RtNetlink::dump_neighbours(std::vector<NeighbourEntry>& neighbou
     };
     if (auto ec = dump(RTM_GETNEIGH, AF_INET, "rtnetlink: dump IPv4 neighbours", on_message, error_text)) return ec;
     neighbours = std::move(found);
+    return {};
+}
+
+std::error_code RtNetlink::dump_addresses(std::vector<AddressEntry>& addresses, std::string* error_text) {
+    std::vector<AddressEntry> found;
+    auto on_message = [&found](const nlmsghdr& nlh) {
+        if (auto a = parse_address_message(nlh)) found.push_back(*a);
+    };
+    if (auto ec = dump(RTM_GETADDR, AF_INET, "rtnetlink: dump IPv4 addresses", on_message, error_text)) return ec;
+    addresses = std::move(found);
     return {};
 }
 

@@ -59,6 +59,17 @@ struct NeighbourEntry {
     std::vector<uint8_t> message;
 };
 
+// One IPv4 address of an interface, from a dump or an RTM_NEWADDR/RTM_DELADDR notification.
+struct AddressEntry {
+    int ifindex = 0;
+    IpAddress address;     // IFA_LOCAL (the interface's own address), else IFA_ADDRESS
+    bool removed = false;  // RTM_DELADDR
+};
+
+// The address an RTM_NEWADDR/RTM_DELADDR message carries; nullopt for any other message, a
+// non-IPv4 one, or one too short for its headers (a malformed message is ignored, not trusted).
+std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh);
+
 class RtNetlink {
 public:
     RtNetlink() = default;
@@ -71,6 +82,7 @@ public:
     [[nodiscard]] std::error_code dump_rules(std::vector<RuleEntry>& rules, std::string* error_text);
     [[nodiscard]] std::error_code dump_routes(std::vector<RouteEntry>& routes, std::string* error_text);
     [[nodiscard]] std::error_code dump_neighbours(std::vector<NeighbourEntry>& neighbours, std::string* error_text);
+    [[nodiscard]] std::error_code dump_addresses(std::vector<AddressEntry>& addresses, std::string* error_text);
 
     // RTM_DELRULE / RTM_DELROUTE / RTM_DELNEIGH of a dumped message; `what` names the object.
     [[nodiscard]] std::error_code delete_dumped(const std::vector<uint8_t>& message, uint16_t delete_type,

@@ -27,6 +27,14 @@ public:
     virtual void add_verdict(uint32_t packet_id, const Verdict& verdict) = 0;
 };
 
+// Verdicts given after the packet's receive round, by packet id, in any order (NFQUEUE allows
+// it): for packets whose lease was handed over (PacketLease::hand_over). Any thread.
+class DeferredVerdictSink {
+public:
+    virtual ~DeferredVerdictSink() = default;
+    virtual void send_verdict_now(uint32_t packet_id, const Verdict& verdict) = 0;
+};
+
 class PacketLease {
 public:
     PacketLease(VerdictSink& sink, uint32_t packet_id, Verdict fail_policy, uint64_t* undecided_counter)
@@ -49,6 +57,12 @@ public:
     void decide(const Verdict& verdict) {
         if (!sink_) return;  // already decided: the first verdict stands
         std::exchange(sink_, nullptr)->add_verdict(id_, verdict);
+    }
+    // The caller takes the duty to give this packet its verdict later (a DeferredVerdictSink);
+    // the lease is then decided and its destructor does nothing.
+    uint32_t hand_over() {
+        sink_ = nullptr;
+        return id_;
     }
 
 private:

@@ -101,13 +101,27 @@ std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
         next_snapshot_ = now + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
         return out;
     }
+    return flush(table);
+}
+
+std::vector<wire::SyncMessage> StateSync::flush(SessionTable& table) {
+    std::vector<wire::SyncMessage> out;
+    if (role_ != HaRole::master) return out;
     for (std::string& payload : pack(journal_blocks(table, table.take_journal()), counters_.sync_blocks_split_total)) {
         wire::SyncMessage m = message(wire::SyncKind::update);
         m.payload = std::move(payload);
         out.push_back(std::move(m));
         ++counters_.sync_updates_sent_total;
     }
+    // Only the last datagram is numbered: the backup acknowledges it only when it saw no
+    // sequence gap, so an ack means every datagram of this update (and before) was applied.
+    out.back().epoch = next_update_;
+    if (++next_update_ == 0) next_update_ = 1;
     return out;
+}
+
+bool StateSync::peer_acking() const {
+    return have_ack_ && clock_.now() - last_ack_ < 3 * std::chrono::duration_cast<MonoTime>(settings_.interval);
 }
 
 void StateSync::count_applied(bool ok) {
@@ -138,16 +152,22 @@ void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table) {
     ++counters_.sync_snapshots_applied_total;
 }
 
-std::optional<wire::SyncMessage> StateSync::on_message(const wire::SyncMessage& m, SessionTable& table) {
-    if (role_ == HaRole::master || m.kind == wire::SyncKind::resync) {
-        // A master takes only resync requests; a backup takes none.
+SyncReply StateSync::on_message(const wire::SyncMessage& m, SessionTable& table) {
+    SyncReply reply;
+    if (role_ == HaRole::master || m.kind == wire::SyncKind::resync || m.kind == wire::SyncKind::ack) {
+        // A master takes only resync requests and acks; a backup takes neither.
         if (role_ == HaRole::master && m.kind == wire::SyncKind::resync) {
             const MonoTime soon = clock_.now() + std::chrono::duration_cast<MonoTime>(settings_.interval);
             next_snapshot_ = std::min(next_snapshot_, soon);  // at the next tick, at most one per interval
+        } else if (role_ == HaRole::master && m.kind == wire::SyncKind::ack) {
+            ++counters_.sync_acks_received_total;
+            have_ack_ = true;
+            last_ack_ = clock_.now();
+            reply.acked = m.epoch;
         } else {
             ++counters_.sync_ignored_total;
         }
-        return std::nullopt;
+        return reply;
     }
     heard_peer_ = true;
     last_peer_message_ = clock_.now();
@@ -156,7 +176,6 @@ std::optional<wire::SyncMessage> StateSync::on_message(const wire::SyncMessage& 
     const bool gap = have_seq_ && m.seq != last_seq_ + 1;
     have_seq_ = true;
     last_seq_ = m.seq;
-    std::optional<wire::SyncMessage> reply;
     if (m.kind == wire::SyncKind::snapshot) {
         apply_chunk(m, table);
     } else {
@@ -167,7 +186,12 @@ std::optional<wire::SyncMessage> StateSync::on_message(const wire::SyncMessage& 
         // The master answers with a snapshot at its next tick (at most one per interval).
         ++counters_.sync_gaps_total;
         ++counters_.sync_resyncs_requested_total;
-        reply = resync_request();
+        reply.send = resync_request();
+    } else if (m.kind == wire::SyncKind::update && m.epoch != 0) {
+        wire::SyncMessage ack = message(wire::SyncKind::ack);
+        ack.epoch = m.epoch;
+        reply.send = ack;
+        ++counters_.sync_acks_sent_total;
     }
     return reply;
 }

@@ -43,6 +43,13 @@ struct SyncSettings {
     std::chrono::milliseconds ready_wait{3000};
 };
 
+// What on_message gives back: a message for the peer (a resync request, an ack) and, on the
+// master, the update number the backup acknowledged.
+struct SyncReply {
+    std::optional<wire::SyncMessage> send;
+    std::optional<uint32_t> acked;
+};
+
 #define SARA_SYNC_COUNTERS(X)                                                                      \
     X(sync_updates_sent_total, "Incremental sync updates sent to the backup")                     \
     X(sync_snapshots_sent_total, "Full snapshots sent to the backup")                              \
@@ -53,7 +60,9 @@ struct SyncSettings {
     X(sync_records_malformed_total, "Sync payloads with a malformed record (the rest ignored)")   \
     X(sync_resyncs_requested_total, "Resync requests sent to the master")                          \
     X(sync_ignored_total, "Sync messages ignored for this role (e.g. state sent to the master)")   \
-    X(sync_blocks_split_total, "Session records larger than one sync datagram (sent in parts)")
+    X(sync_blocks_split_total, "Session records larger than one sync datagram (sent in parts)")         \
+    X(sync_acks_sent_total, "Acknowledgements of numbered updates sent to the master")            \
+    X(sync_acks_received_total, "Acknowledgements received from the backup")
 SARA_DECLARE_COUNTERS(SyncCounters, SARA_SYNC_COUNTERS)
 
 class StateSync {
@@ -71,9 +80,16 @@ public:
     // Master, every `interval`: the messages to send now (seq and timestamp are the sender's).
     // Nothing in other roles.
     std::vector<wire::SyncMessage> tick(SessionTable& table);
-    // An authenticated message from the peer. Returns a message to send back (a resync
-    // request) when the replica needs one.
-    std::optional<wire::SyncMessage> on_message(const wire::SyncMessage& m, SessionTable& table);
+    // Master: the journal now, as an update numbered next_update() (its last datagram carries
+    // the number; the backup acknowledges it). tick() sends its updates this way.
+    std::vector<wire::SyncMessage> flush(SessionTable& table);
+    // The number the next flush carries: a change made now is in that update or an earlier one.
+    uint32_t next_update() const { return next_update_; }
+    // Master: the backup acknowledged an update within the last `ack_window` (3 intervals;
+    // it acknowledges every one, so a live backup does at least once per interval).
+    bool peer_acking() const;
+    // An authenticated message from the peer: applied, and what to send back.
+    SyncReply on_message(const wire::SyncMessage& m, SessionTable& table);
     // What a backup sends when it starts or is demoted: a resync request.
     wire::SyncMessage resync_request() const;
     // Called right after a snapshot replaced the table (the owner drops state tied to it).
@@ -96,6 +112,9 @@ private:
     // Master.
     MonoTime next_snapshot_{0};
     uint32_t epoch_ = 0;
+    uint32_t next_update_ = 1;  // never 0 (an update numbered 0 asks for no ack)
+    bool have_ack_ = false;
+    MonoTime last_ack_{0};
     // Backup.
     bool synced_ = false;
     bool heard_peer_ = false;

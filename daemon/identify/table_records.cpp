@@ -147,8 +147,12 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
                  RecordsApplied& applied) {
     if (r.key.empty() && flows.empty()) return false;  // nothing identifies it
     SessionId id = table.find_session(r.protocol, r.key);
+    // By a flow only the same session without its key yet: calls from one SIP socket share
+    // their signalling flow, and a new call's block must not overwrite the previous call
+    // holding it (it takes the flow over below).
     for (size_t i = 0; id == kNoSession && i < flows.size(); ++i)
-        if (const FlowEntry* f = table.find_flow(flows[i].key)) id = f->session;
+        if (const FlowEntry* f = table.find_flow(flows[i].key); f && (r.key.empty() || table.session(f->session).key.empty()))
+            id = f->session;
     if (id == kNoSession) id = table.create_session(r.protocol, r.key, r.service);
     if (id == kNoSession) return false;
     if (!r.key.empty()) (void)table.assign_key(id, r.key);  // a keyless replica learns its key

@@ -4,46 +4,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "common/proto/text.hpp"
+#include "common/util/proc_file.hpp"
 
 namespace sara {
-namespace {
-
-std::string read_file(const char* path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// The n-th whitespace-separated field of `s` (0-based), or empty.
-std::string_view field(std::string_view s, size_t n) {
-    size_t i = 0;
-    for (size_t k = 0;; ++k) {
-        while (i < s.size() && text::is_space(s[i])) ++i;
-        const size_t start = i;
-        while (i < s.size() && !text::is_space(s[i])) ++i;
-        if (start == i) return {};
-        if (k == n) return s.substr(start, i - start);
-    }
-}
-
-}  // namespace
 
 std::optional<uint64_t> parse_proc_stat_cpu_ticks(std::string_view stat) {
-    // "pid (comm) state ppid ..." — comm may hold spaces and ')' so fields count from the
-    // last ')'. After it: state is field 0, utime field 11, stime field 12 (fields 14 and 15
-    // of proc(5)).
-    const size_t close = stat.rfind(')');
-    if (close == std::string_view::npos) return std::nullopt;
-    const std::string_view rest = stat.substr(close + 1);
-    const auto utime = text::parse_decimal(field(rest, 11), UINT64_MAX / 2);
-    const auto stime = text::parse_decimal(field(rest, 12), UINT64_MAX / 2);
+    // utime and stime: fields 14 and 15 of proc(5).
+    const auto utime = text::parse_decimal(proc_stat_field(stat, 11), UINT64_MAX / 2);
+    const auto stime = text::parse_decimal(proc_stat_field(stat, 12), UINT64_MAX / 2);
     if (!utime || !stime) return std::nullopt;
     return *utime + *stime;
 }
@@ -58,7 +30,7 @@ void for_each_queue_line(std::string_view text, uint16_t first, uint16_t count, 
         const size_t nl = text.find('\n');
         const std::string_view line = text.substr(0, nl);
         text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        const auto queue = text::parse_decimal(field(line, 0), 65535);
+        const auto queue = text::parse_decimal(whitespace_field(line, 0), 65535);
         if (queue && *queue >= first && *queue < uint64_t(first) + count) fn(line);
     }
 }
@@ -68,7 +40,8 @@ void for_each_queue_line(std::string_view text, uint16_t first, uint16_t count, 
 uint64_t parse_nfqueue_max_backlog(std::string_view text, uint16_t first, uint16_t count) {
     uint64_t worst = 0;
     for_each_queue_line(text, first, count, [&](std::string_view line) {
-        if (const auto total = text::parse_decimal(field(line, 2), UINT32_MAX)) worst = std::max(worst, *total);
+        if (const auto total = text::parse_decimal(whitespace_field(line, 2), UINT32_MAX))
+            worst = std::max(worst, *total);
     });
     return worst;
 }
@@ -76,8 +49,8 @@ uint64_t parse_nfqueue_max_backlog(std::string_view text, uint16_t first, uint16
 uint64_t parse_nfqueue_dropped(std::string_view text, uint16_t first, uint16_t count) {
     uint64_t dropped = 0;
     for_each_queue_line(text, first, count, [&](std::string_view line) {
-        const auto queue_dropped = text::parse_decimal(field(line, 5), UINT32_MAX);
-        const auto user_dropped = text::parse_decimal(field(line, 6), UINT32_MAX);
+        const auto queue_dropped = text::parse_decimal(whitespace_field(line, 5), UINT32_MAX);
+        const auto user_dropped = text::parse_decimal(whitespace_field(line, 6), UINT32_MAX);
         if (queue_dropped && user_dropped) dropped += *queue_dropped + *user_dropped;
     });
     return dropped;
@@ -92,7 +65,7 @@ HeadLoadMeter::HeadLoadMeter(const Clock& clock, uint16_t queue_first, uint16_t 
 
 double HeadLoadMeter::sample() {
     const MonoTime now = clock_.now();
-    const std::optional<uint64_t> ticks = parse_proc_stat_cpu_ticks(read_file("/proc/self/stat"));
+    const std::optional<uint64_t> ticks = parse_proc_stat_cpu_ticks(read_small_file("/proc/self/stat"));
     if (ticks && last_ticks_ && now > last_time_) {
         const double busy = double(*ticks - std::min(*ticks, *last_ticks_)) / double(ticks_per_second_);
         const double wall = std::chrono::duration<double>(now - last_time_).count();
@@ -102,14 +75,14 @@ double HeadLoadMeter::sample() {
         last_ticks_ = ticks;
         last_time_ = now;
     }
-    const uint64_t backlog = parse_nfqueue_max_backlog(read_file("/proc/net/netfilter/nfnetlink_queue"),
+    const uint64_t backlog = parse_nfqueue_max_backlog(read_small_file("/proc/net/netfilter/nfnetlink_queue"),
                                                        queue_first_, queue_count_);
     queue_ = std::clamp(double(backlog) / double(queue_max_len_), 0.0, 1.0);
     return std::max(cpu_, queue_);
 }
 
 uint64_t HeadLoadMeter::kernel_dropped() const {
-    return parse_nfqueue_dropped(read_file("/proc/net/netfilter/nfnetlink_queue"), queue_first_, queue_count_);
+    return parse_nfqueue_dropped(read_small_file("/proc/net/netfilter/nfnetlink_queue"), queue_first_, queue_count_);
 }
 
 }  // namespace sara

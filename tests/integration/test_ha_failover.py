@@ -42,8 +42,10 @@ class Pair:
 
     def __init__(self, cluster):
         self.cluster = cluster
-        # ready_wait 1 s: a lone first start is ready (and elected) sooner.
-        self.sarads = SaradPair(cluster, sync_overrides={"ready_wait": "1s"})
+        # ready_wait 1 s: a lone first start is ready (and elected) sooner. The floating
+        # address: sarad follows keepalived's address itself (the shipped etc/dispatcher.yaml).
+        self.sarads = SaradPair(cluster, sync_overrides={"ready_wait": "1s",
+                                                         "floating_address": ha.FLOATING_ADDR})
         self.vrrp = {}
 
     def start(self):
@@ -104,18 +106,20 @@ def forwarded_times(pcap) -> list:
     return sorted(t for ts in datapath.udp_packet_times(pcap).values() for t in ts)
 
 
-def batch(cluster, pair: Pair, action, *, label: str) -> dict:
-    """One batch of calls and streams with `action()` 3 s in; returns what was measured."""
+def batch(cluster, pair: Pair, action, *, label: str, calls: int = CALLS, rate: float = RATE,
+          action_at: float = 3.0, rtsp=RTSP) -> dict:
+    """One batch of `calls` calls at `rate` and the `rtsp` streams, with `action()`
+    `action_at` s in; returns what was measured."""
     caps = {i: peers.start_capture(cluster, cluster.dispatchers[i - 1], "eth1",
                                    cluster.workdir / ("%s-d%d.pcap" % (label, i)),
                                    bpf=["udp", "and", "dst", "host", datapath.VIP])
             for i in (1, 2)}
     with peers.capture_nodes(cluster, name=label) as node_caps:
-        uac = peers.start_sip_uac(cluster, calls=CALLS, rate=RATE, transport="u1", media_packets=PACKETS,
+        uac = peers.start_sip_uac(cluster, calls=calls, rate=rate, transport="u1", media_packets=PACKETS,
                                   scenario=datapath.uac_scenario(cluster))
         streams = [peers.start_rtsp_client(cluster, tool, transport, index=k, duration=8)
-                   for k, (tool, transport) in enumerate(RTSP)]
-        time.sleep(3.0)
+                   for k, (tool, transport) in enumerate(rtsp)]
+        time.sleep(action_at)
         check_replica(pair)
         t_action = time.time()
         action()
@@ -125,15 +129,15 @@ def batch(cluster, pair: Pair, action, *, label: str) -> dict:
     dispatcher_pcaps = {i: c.stop() for i, c in caps.items()}
     # Counted before any assertion, for the summary line of a passing run (0) and the report
     # of a failing one.
-    lost = {"calls": CALLS - r.successful, "streams": sum(not x.ok for x in stream_results)}
+    lost = {"calls": calls - r.successful, "streams": sum(not x.ok for x in stream_results)}
     print("%s: calls failed %d of %d, streams failed %d of %d"
-          % (label, lost["calls"], CALLS, lost["streams"], len(RTSP)))
+          % (label, lost["calls"], calls, lost["streams"], len(rtsp)))
     assert r.ok and not datapath.rtp_short([r]), r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
     assert all(x.ok for x in stream_results), stream_results
     sightings = peers.calls_by_node(pcaps)
     datapath.check_calls(cluster, sightings, [r])
-    rtsp = peers.rtsp_sessions_by_node(pcaps)
-    assert len(rtsp) == len(RTSP) and all(s.on_one_node for s in rtsp.values()), rtsp
+    rtsp_seen = peers.rtsp_sessions_by_node(pcaps)
+    assert len(rtsp_seen) == len(rtsp) and all(s.on_one_node for s in rtsp_seen.values()), rtsp_seen
     times = {}
     for node, pcap in pcaps.items():
         for (client, server), ts in datapath.udp_packet_times(pcap).items():
@@ -148,14 +152,19 @@ def batch(cluster, pair: Pair, action, *, label: str) -> dict:
             "frames": [x.frames for x in stream_results], "calls": r.calls}
 
 
-@pytest.mark.cluster(dispatcher="none", dispatchers=2)
-def test_five_failovers_lose_no_call_and_no_stream(cluster):
+def start_pair_and_servers(cluster, lifetime: float) -> Pair:
+    """SIP (UDP) and RTSP servers on every node living `lifetime` s (the fixtures' live 60 s),
+    and the pair started, dispatcher 1 master."""
     datapath.require_peers("ffmpeg", "gst-launch-1.0")
     datapath.reserve_client_ports(cluster)
-    # The whole run takes about 2 min: servers that outlive it (the fixtures' live 60 s).
-    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=400)
-    peers.start_rtsp_servers(cluster, lifetime=400)
-    pair = Pair(cluster).start()
+    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=lifetime)
+    peers.start_rtsp_servers(cluster, lifetime=lifetime)
+    return Pair(cluster).start()
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=2)
+def test_five_failovers_lose_no_call_and_no_stream(cluster):
+    pair = start_pair_and_servers(cluster, lifetime=400)   # the whole run takes about 2 min
     lost_sessions = 0   # calls and streams that failed, over every failover
     report = []
     for n, (how, expected_master) in enumerate(FAILOVERS, 1):
@@ -191,7 +200,8 @@ def test_five_failovers_lose_no_call_and_no_stream(cluster):
     print("backup killed: RTP gap per call max %.3f s, mean %.3f s" % (m["max_gap"], m["mean_gap"]))
 
     # sarad restarted on the master (keepalived stays master and says nothing): it starts as
-    # master from the role its notify hook wrote, and takes new calls.
+    # master (the keepalived that wrote the role file still runs and holds the address), and
+    # takes new calls.
     proc = pair.sarads.procs[master]
     proc.stop(signal.SIGTERM, grace=5)
     pair.sarads.start_one(master)

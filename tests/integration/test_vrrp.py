@@ -97,8 +97,13 @@ def test_notify_hook_maps_states(tmp_path, state, role):
                        timeout=10)
     assert r.returncode == 0
     assert (tmp_path / "roles.log").read_text().split()[1:] == [role]
-    # what a restarted sarad starts in (sync.role_file)
-    assert (tmp_path / "vrrp.state").read_text() == role + "\n"
+    # what a restarted sarad starts in (sync.role_file): the role and who said it, i.e. the
+    # hook's parent (here this test: its pid, start time and the boot id)
+    words = (tmp_path / "vrrp.state").read_text().split()
+    stat = open("/proc/%d/stat" % os.getpid()).read()
+    start = stat[stat.rindex(")") + 2:].split()[19]
+    boot = open("/proc/sys/kernel/random/boot_id").read().strip()
+    assert words == [role, str(os.getpid()), start, boot]
 
 
 def test_notify_hook_ignores_other_events_and_takes_env(tmp_path):

@@ -62,6 +62,11 @@ BOOST_FIXTURE_TEST_CASE(signalling_is_marked_no_save_and_media_is_offloaded_to_t
     BOOST_TEST(rtp.node == sig.node);
     BOOST_TEST(rtp.verdict.mark == uint32_t(sig.node));  // no kMarkNoSave: conntrack saves it
     BOOST_TEST(pipeline.counters().pipeline_sessions_assigned_total == 1u);
+    // HA: only the packet that gave the session its node is a new binding (its verdict is
+    // held until the backup has it); the retransmission and the media are not.
+    BOOST_TEST(sig.new_binding);
+    BOOST_TEST(!rtp.new_binding);
+    BOOST_TEST(!invite("call-1", 20000).new_binding);
 }
 
 BOOST_FIXTURE_TEST_CASE(calls_on_one_socket_spread_over_all_nodes, PipelineFixture) {

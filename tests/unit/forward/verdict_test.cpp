@@ -18,6 +18,19 @@ struct RecordingSink final : VerdictSink {
 
 BOOST_AUTO_TEST_SUITE(packet_lease)
 
+BOOST_AUTO_TEST_CASE(a_handed_over_lease_gives_no_verdict_of_its_own) {
+    RecordingSink sink;
+    uint64_t undecided = 0;
+    {
+        PacketLease lease(sink, 9, Verdict::drop(), &undecided);
+        BOOST_TEST(lease.hand_over() == 9u);  // the caller gives it later, by id
+        BOOST_TEST(lease.decided());
+        lease.decide(Verdict::accept());  // ignored: it is no longer the lease's to give
+    }
+    BOOST_TEST(sink.verdicts.empty());
+    BOOST_TEST(undecided == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(exactly_one_verdict_per_packet) {
     RecordingSink sink;
     uint64_t undecided = 0;

@@ -87,6 +87,31 @@ BOOST_FIXTURE_TEST_CASE(a_keyless_session_is_found_by_its_flow_and_learns_its_ke
     BOOST_TEST(backup.session(b).node == 3);
 }
 
+// Regression (issue 20): SIPp (and any proxy) sends every call from one socket, so a new
+// call's block carries the signalling flow the previous call holds on the backup. It was found
+// by that flow and overwrote the previous call (its node too); the new call was missing from
+// the replica until the next snapshot, and a crash in between lost it.
+BOOST_FIXTURE_TEST_CASE(calls_sharing_a_signalling_flow_stay_separate_sessions, Tables) {
+    master.enable_journal(true);
+    const SessionId a = master.create_session(ServiceProtocol::sip, "call-a", 1);
+    master.add_flow(kSip, a, FlowIdentity::signalling);
+    master.session(a).node = 1;
+    sync();
+    const SessionId b = master.create_session(ServiceProtocol::sip, "call-b", 1);
+    master.move_flow(kSip, b);
+    master.session(b).node = 2;
+    master.mark_changed(b);
+    sync();
+    BOOST_TEST(backup.session_count() == 2u);
+    const SessionId ba = backup.find_session(ServiceProtocol::sip, "call-a");
+    const SessionId bb = backup.find_session(ServiceProtocol::sip, "call-b");
+    BOOST_REQUIRE(ba != kNoSession);
+    BOOST_REQUIRE(bb != kNoSession);
+    BOOST_TEST(backup.session(ba).node == 1);
+    BOOST_TEST(backup.session(bb).node == 2);
+    BOOST_TEST(backup.find_flow(kSip)->session == bb);  // the flow went with the newest call
+}
+
 BOOST_FIXTURE_TEST_CASE(a_keyless_session_without_flows_is_not_created, Tables) {
     const RecordsApplied a = apply_records("S 1 0 3 1 0 -\n", backup);
     BOOST_TEST(a.error == "");

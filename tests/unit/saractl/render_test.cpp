@@ -114,6 +114,9 @@ BOOST_AUTO_TEST_CASE(role_and_drain_lines) {
                "role: backup, not ready (no replica yet), 0 sessions\n");
     BOOST_TEST(render_role(json::parse(R"({"role":"master","ready":true,"synced":true,"sessions":12})")) ==
                "role: master, ready (replica synced), 12 sessions\n");
+    BOOST_TEST(render_role(json::parse(R"({"role":"master","ready":true,"synced":false,"sessions":3,)"
+                                       R"("floating_address_held":true,"ignored":"late backup"})")) ==
+               "role: master, ready (no replica yet), 3 sessions, holds the floating address; ignored: late backup\n");
     BOOST_TEST(render_drain(json::parse(R"({"node":1,"name":"n1","drained":true,"changed":true})")) ==
                "node 1 (n1): drained: no new sessions, established ones continue\n");
     const json undrained = json::parse(R"({"node":1,"name":"n1","drained":false,"changed":true,"available":false})");

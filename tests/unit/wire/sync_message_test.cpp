@@ -112,6 +112,18 @@ const std::vector<SyncCase>& literal_cases() {
                      SyncMessage{.host_id = 3, .seq = 1, .timestamp = kNow, .kind = SyncKind::update, .payload = {}},
                      {'S', 'A', 0x01, 0x04, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x65, 0x53, 0xf1, 0x00,
                       0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}});
+
+        v.push_back({"update 9, to be acknowledged: its number in epoch",
+                     SyncMessage{.host_id = 3, .seq = 2, .timestamp = kNow, .kind = SyncKind::update, .epoch = 9,
+                                 .payload = {}},
+                     {'S', 'A', 0x01, 0x04, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x65, 0x53, 0xf1, 0x00,
+                      0x01, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}});
+
+        v.push_back({"ack of update 0x80000001",
+                     SyncMessage{.host_id = 4, .seq = 3, .timestamp = kNow, .kind = SyncKind::ack,
+                                 .epoch = 0x80000001, .payload = {}},
+                     {'S', 'A', 0x01, 0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x03, 0x65, 0x53, 0xf1, 0x00,
+                      0x04, 0x80, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}});
         return v;
     }();
     return cases;
@@ -234,14 +246,16 @@ BOOST_AUTO_TEST_CASE(each_rule_violation_is_malformed) {
     const Bytes update_1401 = concat(with_u16(u, kLenAt, 1401), Bytes(1401 - kCallBlock.size(), 'x'));
     const std::vector<RejectCase> cases = {
         {"kind 0", with_byte(u, kKindAt, 0)},
-        {"kind 4", with_byte(u, kKindAt, 4)},
+        {"kind 5", with_byte(u, kKindAt, 5)},
         {"kind 255", with_byte(u, kKindAt, 255)},
         {"snapshot with count 0", with_u16(with_u16(snap, kIndexAt, 0), kCountAt, 0)},
         {"snapshot with index == count", with_u16(snap, kIndexAt, 3)},
         {"snapshot with index > count", with_u16(snap, kIndexAt, 0xffff)},
         {"snapshot with index 0xffff of 0xffff", with_u16(with_u16(snap, kIndexAt, 0xffff), kCountAt, 0xffff)},
-        {"update with epoch 1", with_u32(u, kEpochAt, 1)},
-        {"update with epoch 0x80000000", with_u32(u, kEpochAt, 0x80000000)},
+        {"ack with epoch 0", with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 0)},
+        {"ack with index 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kIndexAt, 1)},
+        {"ack with count 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kCountAt, 1)},
+        {"ack with a one-byte payload", with_u32(with_byte(resync_with_payload, kKindAt, 4), kEpochAt, 9)},
         {"update with index 1", with_u16(u, kIndexAt, 1)},
         {"update with count 1", with_u16(u, kCountAt, 1)},
         {"update with index 1 of count 2 (a snapshot's fields)", with_u16(with_u16(u, kIndexAt, 1), kCountAt, 2)},
@@ -327,9 +341,16 @@ struct EncodeCase {
 BOOST_AUTO_TEST_CASE(encode_refuses_what_decode_would_reject) {
     const std::vector<EncodeCase> cases = {
         {"kind 0", [](SyncMessage& m) { m.kind = SyncKind(0); }},
-        {"kind 4", [](SyncMessage& m) { m.kind = SyncKind(4); }},
+        {"kind 5", [](SyncMessage& m) { m.kind = SyncKind(5); }},
         {"kind 255", [](SyncMessage& m) { m.kind = SyncKind(255); }},
-        {"update with epoch 1", [](SyncMessage& m) { m.epoch = 1; }},
+        {"ack with epoch 0", [](SyncMessage& m) {
+             m.kind = SyncKind::ack;
+             m.payload.clear();
+         }},
+        {"ack with a payload", [](SyncMessage& m) {
+             m.kind = SyncKind::ack;
+             m.epoch = 9;
+         }},
         {"update with index 1", [](SyncMessage& m) { m.index = 1; }},
         {"update with count 1", [](SyncMessage& m) { m.count = 1; }},
         {"update with a 1401-byte payload", [](SyncMessage& m) { m.payload.assign(1401, 'x'); }},
