@@ -309,3 +309,25 @@ def test_rtsp_reconnect_stays_on_its_node(cluster):
     spread = reconnects(26100)
     print("without affinity: %s" % spread)
     assert any(first != second for first, second in spread), spread
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=2)
+def test_sequential_calls_from_one_port_across_an_ha_takeover(cluster):
+    """6 calls from one client port through dispatcher 1, its sarad killed, dispatcher 2
+    promoted (its replica holds the ended calls and their flows), 6 more calls from the same
+    port: the replica's old sessions do not keep the port, none split."""
+    from sarad_pair import SaradPair
+    datapath.require_peers()
+    same_port_servers(cluster)
+    pair = SaradPair(cluster, **ROUND_ROBIN).start()
+    pair.set_role(1, "master")
+    pair.route_client_to(1)
+    with peers.capture_nodes(cluster) as caps:
+        first = sequential_calls(cluster, 6)
+        assert pair.wait(lambda: len(pair.sessions(2)) >= 6, timeout=3), pair.sessions(2)
+        pair.procs[1].signal_command(signal.SIGKILL)
+        pair.set_role(2, "master")
+        pair.route_client_to(2)
+        second = sequential_calls(cluster, 6)
+        pcaps = caps.stop()
+    check_whole(pcaps, [first, second], "one port, HA takeover")
