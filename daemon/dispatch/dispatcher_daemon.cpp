@@ -127,6 +127,12 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
         }
         rt.flush_kernel_forgets();
         if (d.refused && rt.refusals) rt.refusals->refuse(payload);
+        // The bound on holding must not hang on the sync thread alone (descheduled on a busy
+        // host, it held one verdict 320 ms): every packet also releases what waited too long.
+        if (rt.held) {
+            const MonoTime now = rt.clock.now();
+            if (auto due = rt.held->next_timeout(); due && now >= *due) rt.held->expire(now);
+        }
         if (d.new_binding && rt.held) {
             // No replication window: the backup gets the binding before the node gets the
             // packet — unless no backup is acknowledging (absent, starting): then at once.

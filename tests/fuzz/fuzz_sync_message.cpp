@@ -59,9 +59,10 @@ bool same_message(const SyncMessage& a, const SyncMessage& b) {
 bool sendable(const SyncMessage& m) {
     if (m.payload.size() > 1400) return false;
     switch (uint8_t(m.kind)) {
-        case 1: return m.epoch == 0 && m.index == 0 && m.count == 0;
+        case 1: return m.index == 0 && m.count == 0;  // epoch: 0 or the number an ack names
         case 2: return m.count >= 1 && m.index < m.count;
         case 3: return m.epoch == 0 && m.index == 0 && m.count == 0 && m.payload.empty();
+        case 4: return m.epoch != 0 && m.index == 0 && m.count == 0 && m.payload.empty();
         default: return false;
     }
 }
@@ -121,7 +122,7 @@ SyncMessage fuzzed_message(FuzzedDataProvider& in) {
     m.host_id = in.ConsumeIntegral<uint16_t>();
     m.seq = in.ConsumeIntegral<uint32_t>();
     m.timestamp = in.ConsumeIntegral<uint32_t>();
-    m.kind = SyncKind(in.ConsumeBool() ? in.ConsumeIntegralInRange<uint8_t>(1, 3) : in.ConsumeIntegral<uint8_t>());
+    m.kind = SyncKind(in.ConsumeBool() ? in.ConsumeIntegralInRange<uint8_t>(1, 4) : in.ConsumeIntegral<uint8_t>());
     // Mostly the small values the rules are about, sometimes anything.
     m.epoch = in.ConsumeBool() ? 0 : in.ConsumeIntegral<uint32_t>();
     m.index = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint16_t>(0, 3) : in.ConsumeIntegral<uint16_t>();

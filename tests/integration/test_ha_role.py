@@ -104,8 +104,10 @@ def test_whole_box_crash_returns_out_of_master_until_resynced(cluster):
     assert "MASTER" not in states and states[-1] == "BACKUP", states
     assert ha.holders(cluster) == [2]
 
-    # the second failover, now to the returned dispatcher: nothing lost
-    m = batch(cluster, pair, lambda: pair.fail("crash", 2), label="second-failover")
+    # the second failover, now to the returned dispatcher: nothing lost (the calls of
+    # test_ha_timed_kill's batches, 3 s of new calls with the crash 2 s in, and two streams)
+    m = batch(cluster, pair, lambda: pair.fail("crash", 2), label="second-failover", calls=60, rate=20,
+              action_at=2.0, rtsp=[("ffmpeg", "udp"), ("gst", "tcp")])
     assert m["lost"] == {"calls": 0, "streams": 0}
     assert pair.sarads.request(1, "role")["role"] == "master"
 
