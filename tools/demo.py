@@ -55,6 +55,11 @@ def print_failure_reasons(cluster, sip_results, rtsp_results):
             print("  call %s: RTP %d sent, %d echoed" % (rep["call_id"], rep["sent"], rep["received"]))
         if len(r.reports) < r.calls:
             print("  -t %s: %d of %d calls started their RTP" % (r.transport, len(r.reports), r.calls))
+        sender_log = cluster.workdir / (r.workdir.name + "-rtp.log")
+        if sender_log.exists():
+            for line in sender_log.read_text(errors="replace").splitlines():
+                if line.startswith("rtp_sender:") and "ready" not in line:
+                    print("  -t %s: %s" % (r.transport, line))
     print("  " + datapath.sipp_diagnostics(cluster, sip_results).replace("\n", "\n  "))
     for r in rtsp_results:
         if not r.ok:

@@ -182,13 +182,6 @@ def uac_result(uac, timeout: Optional[float] = None):
     return uac.result(timeout)
 
 
-def reserve_client_ports(cluster, first: int = 50000, last: int = 60999) -> None:
-    """Keep the client's ephemeral ports (SIPp -t un's per-call sockets, TCP clients) clear
-    of the fixed media ports the peers bind (SIP RTP 40000+, RTSP 21000+): with the default
-    range (32768-60999) a -t un call socket can take a port a later call's RTP sender needs."""
-    cluster.client.sysctl({"net.ipv4.ip_local_port_range": "%d %d" % (first, last)})
-
-
 # ----------------------------------------------------------------------------------------
 # Nodes
 # ----------------------------------------------------------------------------------------

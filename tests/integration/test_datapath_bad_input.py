@@ -94,7 +94,6 @@ def test_bad_input_during_calls(cluster, rtsp_servers, node_captures):
     Run time: about 14 s (cluster and servers 2 s, bad input 6 s, calls 7 s, analysis 2 s)."""
     datapath.require_peers("gst-launch-1.0")
     datapath.require_scapy()
-    datapath.reserve_client_ports(cluster)
     before = datapath.sarad_stats(cluster)
     scenario = datapath.uac_scenario(cluster)
     uacs = [peers.start_sip_uac(cluster, calls=60, rate=10, transport="u1", media_packets=25,

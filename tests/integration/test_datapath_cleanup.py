@@ -51,7 +51,6 @@ def test_sigterm_and_sigkill_leave_nothing_behind(cluster_factory, mode):
     # saves is test_datapath_restart's).
     overrides = dict(datapath.LEAST_SESSIONS, forwarding={"mode": mode}, control={"save_interval": "0s"})
     cluster = cluster_factory(dispatcher="none")
-    datapath.reserve_client_ports(cluster)
     datapath.start_sip_servers(cluster, transports=("udp",))
     sock = datapath.sarad_socket(cluster)
     snapshot = cluster.workdir / "sessions.snapshot"

@@ -70,7 +70,6 @@ def test_flood_of_new_flows_during_calls(cluster, node_captures):
     printed); every call completes (SIPp, RTP echoed) on one node.
     Run time: about 19 s (cluster 1 s, calls 15 s with the 10 s flood, analysis 2 s)."""
     datapath.require_peers()
-    datapath.reserve_client_ports(cluster)
     datapath.start_sip_servers(cluster, transports=("udp",))
     pid = datapath.sarad_pid(cluster)
     rss_idle = datapath.vm_rss_kib(pid)

@@ -30,7 +30,6 @@ def test_media_packets_bypass_the_queue(cluster):
     the nodes by everything (>= 20 x 200 RTP packets).
     Run time: about 8 s (cluster 1 s, calls 5.5 s)."""
     datapath.require_peers()
-    datapath.reserve_client_ports(cluster)
     s0, rx0 = datapath.sarad_stats(cluster), datapath.node_rx_packets(cluster)
     uac = peers.start_sip_uac(cluster, calls=CALLS, rate=20, transport="u1",
                               media_packets=PACKETS, scenario=datapath.uac_scenario(cluster))

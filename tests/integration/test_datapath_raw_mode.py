@@ -29,7 +29,6 @@ def test_raw_mode_sip_and_rtsp(cluster, rtsp_servers, node_captures):
     and out as a raw frame (raw_frames_sent_total), none refused by the kernel.
     Run time: about 8 s (cluster and servers 2 s, calls and stream 3.5 s, analysis 2 s)."""
     datapath.require_peers("ffmpeg", "gst-launch-1.0")
-    datapath.reserve_client_ports(cluster)
     state = cluster.dispatcher_state()
     assert "fwmark" not in state["rules"], state["rules"]
     assert "NFQUEUE" in state["iptables"] and "CONNMARK" not in state["iptables"], state
@@ -113,7 +112,6 @@ def test_sip_invite_larger_than_the_mtu(cluster_factory, mode):
     cluster = cluster_factory(dispatcher="sarad",
                               config_overrides=dict(datapath.LEAST_SESSIONS,
                                                     forwarding={"mode": mode}))
-    datapath.reserve_client_ports(cluster)
     datapath.start_sip_servers(cluster, transports=("udp",))
     before = datapath.sarad_stats(cluster)
     with peers.capture_nodes(cluster) as caps:

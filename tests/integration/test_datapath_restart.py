@@ -41,7 +41,6 @@ def test_restart_keeps_in_flight_calls_on_their_nodes(cluster, node_captures):
     call's RTP at its node) and the packets lost.
     Run time: about 13 s (cluster and servers 2 s, calls 9 s, analysis 2 s)."""
     datapath.require_peers("ffmpeg", "gst-launch-1.0")
-    datapath.reserve_client_ports(cluster)
     scenario = datapath.uac_scenario(cluster)
     s0 = datapath.sarad_stats(cluster)
     t_start = time.monotonic()
@@ -165,7 +164,6 @@ def test_a_crash_keeps_the_calls_saved_before_it_on_their_nodes(cluster, node_ca
     last periodic save, every call completes with its BYE answered by the node that took it,
     and each call's signalling and RTP were seen on one node only."""
     datapath.require_peers()
-    datapath.reserve_client_ports(cluster)
     uac = peers.start_sip_uac(cluster, calls=UDP_CALLS, rate=20, transport="u1", media_packets=PACKETS,
                               scenario=datapath.uac_scenario(cluster))
     assert datapath.wait_until(lambda: datapath.sarad_stats(cluster)["sessions"] >= UDP_CALLS, timeout=5)

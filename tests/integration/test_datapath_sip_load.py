@@ -38,7 +38,6 @@ def test_200_mixed_calls_each_on_one_node(cluster, node_captures):
     Prints the call creation rate SIPp achieved and the calls per node.
     Run time: about 13 s on a quiet host (cluster 1 s, calls 10 s, capture analysis 2 s)."""
     datapath.require_peers()
-    datapath.reserve_client_ports(cluster)
     before = datapath.sarad_stats(cluster)
     scenario = datapath.uac_scenario(cluster)
     t0 = time.monotonic()

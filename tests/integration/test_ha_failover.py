@@ -156,7 +156,6 @@ def start_pair_and_servers(cluster, lifetime: float) -> Pair:
     """SIP (UDP) and RTSP servers on every node living `lifetime` s (the fixtures' live 60 s),
     and the pair started, dispatcher 1 master."""
     datapath.require_peers("ffmpeg", "gst-launch-1.0")
-    datapath.reserve_client_ports(cluster)
     datapath.start_sip_servers(cluster, transports=("udp",), lifetime=lifetime)
     peers.start_rtsp_servers(cluster, lifetime=lifetime)
     return Pair(cluster).start()

@@ -40,7 +40,6 @@ def percentile(values, p):
 @pytest.mark.parametrize("hold", ["50ms", "0s"])
 @pytest.mark.cluster(dispatcher="none", dispatchers=2)
 def test_held_new_session_latency(cluster, hold):
-    datapath.reserve_client_ports(cluster)
     datapath.start_sip_servers(cluster, transports=("udp",), lifetime=120)
     pair = SaradPair(cluster, sync_overrides={"hold_timeout": hold}).start()
     pair.set_role(1, "master")

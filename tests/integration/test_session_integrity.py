@@ -154,7 +154,6 @@ def test_media_ranges_steer_in_the_kernel(cluster):
     for n in cluster.nodes:
         assert "--dport %s -j MARK --set-xmark 0x%x/0xffff" % (node_range(n).replace("-", ":"), n.id) in raw, raw
     peers.start_sip_servers(cluster, ("udp",))
-    datapath.reserve_client_ports(cluster)
     before = datapath.sarad_stats(cluster)
     with peers.capture_nodes(cluster) as caps:
         seq = sequential_calls(cluster, 9)

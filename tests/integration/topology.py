@@ -299,6 +299,11 @@ class Cluster:
         t0 = time.monotonic()
         try:
             self._build()
+            # Keep the client's ephemeral ports (SIPp -t un's per-call sockets, TCP clients)
+            # clear of the fixed media ports the peers bind (SIP RTP 26000-49999, RTSP 21000+):
+            # with the default 32768-60999 a -t un call socket took the RTP port of a later
+            # call of `make demo` (one call of 30 without RTP, its sender could not bind).
+            self.client.sysctl({"net.ipv4.ip_local_port_range": "50000 60999"})
             if self.mode == "router":
                 self.route_vip_to(self.route_to)
             if self.check_connectivity:

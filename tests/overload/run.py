@@ -58,7 +58,6 @@ def run_mode(mode: str, a, workdir: Path) -> dict:
                     name="reporter-%s" % n.name, timeout=a.duration + a.media + 60)
         if not agents.wait_states(c, {n.id: "up" for n in c.nodes}, 5):
             raise RuntimeError("nodes not up: %s" % agents.node_states(c))
-        datapath.reserve_client_ports(c)
         t0 = time.monotonic()
         uac = peers.start_sip_uac(c, calls=calls, rate=rate, transport="u1",
                                   media_packets=int(a.media * 50), timeout=a.duration + a.media + 40,
