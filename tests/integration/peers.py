@@ -421,7 +421,9 @@ def start_rtsp_client(cluster: Cluster, tool: str = "ffmpeg", transport: str = "
                 "port-range=%d-%d" % ports, "latency=200", "!", "rtph264depay", "!", *tail,
                 "!", "fakesink", "silent=false"]
         proc = cluster.spawn(cluster.client, argv, name=name, timeout=duration,
-                             timeout_signal="INT", kill_after=3)
+                             # SIGINT ends the stream; on a starved host gst-launch took
+                             # over 3 s to exit after it (killed: -9, 110 frames decoded).
+                             timeout_signal="INT", kill_after=10)
     else:
         raise ValueError(tool)
     return RtspClient(tool, transport, index, proc, ports if transport == "udp" else (), progress,
