@@ -387,6 +387,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     if (config.forwarding.mode == ForwardingMode::route) {
         rt->janitor = ConntrackJanitor::start(config.forwarding.preinstall, &error);
         if (!rt->janitor) return fail(error);
+        rt->identifier.set_kernel_forgets(true);
     }
     // A node's media server answering outside the node's ranges: its media is steered by the
     // range's owner (or the session table), not by the node. Logged once per node.

@@ -153,7 +153,7 @@ void SessionIdentifier::announce_partial(SessionId id, const IpAddress& client, 
         table_.remove_flow(key);
         ++counters_.partial_flows_superseded_total;
     }
-    if (table_.find_flow(key) == nullptr) forgets_.endpoints.push_back(key);
+    if (table_.find_flow(key) == nullptr) forget_endpoint(key);
     table_.add_flow(key, id, FlowIdentity::announced);
 }
 
@@ -194,7 +194,7 @@ void SessionIdentifier::complete_flow(SessionId id, const IpAddress& client, uin
         table_.move_flow(exact, id);
         if (const FlowEntry* moved = table_.find_flow(exact); moved && moved->session == id) {
             ++counters_.flows_taken_over_total;
-            forgets_.flows.push_back(exact);
+            forget_flow(exact);
         }
         if (const FlowEntry* p = table_.find_flow(partial); p && p->session == id) table_.remove_flow(partial);
         return;
@@ -224,7 +224,7 @@ void SessionIdentifier::add_latch(SessionId id, const IpAddress& signalling_sour
             table_.move_flow(flow, id);
             if (const FlowEntry* moved = table_.find_flow(flow); moved && moved->session == id) {
                 ++counters_.flows_latched_total;
-                forgets_.flows.push_back(flow);
+                forget_flow(flow);
                 return;
             }
         }
@@ -537,7 +537,7 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
 
 void SessionIdentifier::purge() {
     table_.purge();
-    for (FlowKey& k : table_.take_released_media()) forgets_.flows.push_back(k);
+    for (const FlowKey& k : table_.take_released_media()) forget_flow(k);
     for (auto it = streams_.begin(); it != streams_.end();) {
         if (!table_.find_flow(it->first)) streams_.erase(it++);
         else ++it;

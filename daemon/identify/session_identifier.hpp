@@ -122,6 +122,9 @@ public:
     using MediaPortOutsideRange = std::function<void(NodeId node, uint16_t port)>;
     void set_on_media_port_outside_range(MediaPortOutsideRange callback) { on_outside_range_ = std::move(callback); }
     // Conntrack entries to delete since the last call (see KernelForgets); cheap when empty.
+    // Recorded only once enabled (sarad in route mode, whose janitor drains them after every
+    // decision): offline replay and raw mode have no conntrack entries to forget.
+    void set_kernel_forgets(bool on) { forgets_on_ = on; }
     KernelForgets take_kernel_forgets();
 
     const IdentifierCounters& counters() const { return counters_; }
@@ -214,6 +217,13 @@ private:
     static constexpr uint32_t kRecentFlowMs = 5000;
     absl::flat_hash_map<FlowKey, RecentFlow> recent_flows_;
     KernelForgets forgets_;
+    bool forgets_on_ = false;
+    void forget_flow(const FlowKey& k) {
+        if (forgets_on_) forgets_.flows.push_back(k);
+    }
+    void forget_endpoint(const FlowKey& k) {
+        if (forgets_on_) forgets_.endpoints.push_back(k);
+    }
 };
 
 }  // namespace sara
