@@ -51,6 +51,7 @@ help:
 	@echo "make asan|ubsan unit tests under AddressSanitizer / UndefinedBehaviorSanitizer"
 	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
+	@echo "make bench-table the queue path with a million sessions expiring, saved, reloaded (root, ~3 min)"
 	@echo "make bench-sip  SIP call rate: sara vs Kamailio's dispatcher vs direct (root, <15 min)"
 	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
 	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~2 min)"
@@ -157,6 +158,13 @@ bench: $(BENCH_BINS)
 # queue path, new flows and latency against a minimal NFQUEUE consumer.
 bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
 	BUILD=$(BUILD) tests/bench/datapath/run.sh
+
+# sarad with a full session table (issue 16; root, ~3 min): the longest wait of a queued packet
+# for the dispatcher's lock and the latency while a million sessions expire, are saved and a
+# reload happens, against an empty table in the same run; peak RSS.
+.PHONY: bench-table
+bench-table: $(BUILD)/sarad $(BUILD)/saractl $(TOOL_BINS)
+	SARA_BUILD=$(BUILD) $(PYTHON) tests/bench/table/run.py
 
 # SIP calls through SARA against Kamailio's dispatcher module (issue 9; root, under 15 min):
 # direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `sarad --config FILE`: the dispatcher daemon's lifecycle. Loads the config (every error
 // with file:line:col), installs the kernel setup (cleaning up after a crashed run first),
-// runs one thread per NFQUEUE queue plus the control socket, purges the session table every
-// second, reloads on SIGHUP, and on SIGTERM/SIGINT stops and removes everything it installed.
+// runs one thread per NFQUEUE queue plus the control socket, expires the session table a
+// slice at a time, reloads on SIGHUP, and on SIGTERM/SIGINT stops and removes everything it installed.
 #pragma once
 
 #include <string>

@@ -22,7 +22,6 @@ void PacketPipeline::set_nodes(std::vector<NodeEntry> nodes) {
     nodes_ = std::move(nodes);
     views_.clear();
     for (const NodeEntry& n : nodes_) views_.push_back(NodeView{n.id, n.weight, n.available, 0});
-    recount_sessions();
 }
 
 void PacketPipeline::set_available(NodeId id, bool available) {
@@ -38,13 +37,10 @@ bool PacketPipeline::available(NodeId id) const {
 }
 
 uint64_t PacketPipeline::node_sessions(NodeId id) const {
-    for (const NodeView& v : views_)
-        if (v.id == id) return v.sessions;
-    return 0;
+    return node(id) ? identifier_.table().active_sessions(id) : 0;
 }
 
 NodeId PacketPipeline::assign_node(SessionId session_id, bool* refused) {
-    Session& session = identifier_.table().session(session_id);
     if (!accept_new_sessions_) {
         ++counters_.pipeline_standby_dropped_total;
         return kNoNode;
@@ -54,15 +50,14 @@ NodeId PacketPipeline::assign_node(SessionId session_id, bool* refused) {
         *refused = true;
         return kNoNode;
     }
+    for (NodeView& v : views_) v.sessions = identifier_.table().active_sessions(v.id);
     const NodeId id = scheduler_->pick(views_);
     if (id == kNoNode) {
         ++counters_.pipeline_no_node_total;
         return kNoNode;
     }
-    session.node = id;
+    identifier_.table().set_node(session_id, id);
     identifier_.table().mark_changed(session_id);  // the HA backup learns the node
-    for (NodeView& v : views_)
-        if (v.id == id) ++v.sessions;
     ++counters_.pipeline_sessions_assigned_total;
     return id;
 }
@@ -71,10 +66,8 @@ NodeId PacketPipeline::assign_affinity(SessionId session_id, NodeId node) {
     // The reconnect continues an admitted session: no admission decision, but only to a node
     // that may still take sessions (a down or drained node's client is scheduled afresh).
     if (!accept_new_sessions_ || !available(node)) return kNoNode;
-    identifier_.table().session(session_id).node = node;
+    identifier_.table().set_node(session_id, node);
     identifier_.table().mark_changed(session_id);
-    for (NodeView& v : views_)
-        if (v.id == node) ++v.sessions;
     ++counters_.pipeline_affinity_assigned_total;
     return node;
 }
@@ -132,18 +125,6 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
     return {Verdict::accept_with_mark(node | kMarkNoSave), node, false, new_binding};
 }
 
-void PacketPipeline::recount_sessions() {
-    for (NodeView& v : views_) v.sessions = 0;
-    identifier_.table().for_each_session([&](SessionId, const Session& s) {
-        if (s.state != SessionState::active || s.node == kNoNode) return;
-        for (NodeView& v : views_)
-            if (v.id == s.node) ++v.sessions;
-    });
-}
-
-void PacketPipeline::maintain() {
-    identifier_.purge();
-    recount_sessions();
-}
+bool PacketPipeline::expire_step(size_t budget) { return identifier_.expire_step(budget); }
 
 }  // namespace sara

@@ -60,8 +60,9 @@ public:
                    std::vector<NodeEntry> nodes, const IpAddress& vip);
 
     PipelineDecision decide(std::span<const uint8_t> ip_packet);
-    // Purges the session table and recounts each node's active sessions. Call every second.
-    void maintain();
+    // A slice of the session table's expiry (SessionIdentifier::expire_step); true when a
+    // round over the whole table is complete.
+    bool expire_step(size_t budget);
 
     // Health changes: an unavailable node gets no new sessions; its established sessions
     // keep their node (drain) — the caller counts them lost when the node crashed.
@@ -87,13 +88,12 @@ private:
     NodeId assign_node(SessionId session, bool* refused);
     // A reconnect of a live RTSP session's client: the session's node if it may still take it.
     NodeId assign_affinity(SessionId session, NodeId node);
-    void recount_sessions();
 
     SessionIdentifier& identifier_;
     AdmissionControl& admission_;
     Scheduler* scheduler_;
     std::vector<NodeEntry> nodes_;
-    std::vector<NodeView> views_;  // parallel to nodes_
+    std::vector<NodeView> views_;  // parallel to nodes_; sessions filled from the table at each pick
     IpAddress vip_;
     PipelineCounters counters_;
     bool accept_new_sessions_ = true;

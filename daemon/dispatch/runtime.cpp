@@ -207,6 +207,8 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         }
         out["sessions"] = table.session_count();
         out["flows"] = table.flow_count();
+        out["queue_lock_wait_max_us"] = queue_lock_wait_max_us;
+        out["main_lock_hold_max_us"] = main_lock_hold_max_us;
     } else if (request == "nodes") {
         out["nodes"] = nlohmann::json::array();
         for (const NodeEntry& n : pipeline.nodes())
@@ -224,11 +226,13 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         size_t limit = 1000;
         if (request.size() > 9) limit = size_t(std::strtoull(std::string(request.substr(9)).c_str(), nullptr, 10));
         out["sessions"] = nlohmann::json::array();
-        table.for_each_session([&](SessionId, const Session& s) {
-            if (out["sessions"].size() >= limit) return;
+        // Stops at `limit`: a walk over a million slots would hold the queues' lock.
+        for (SessionId id = 0; id < table.session_slots() && out["sessions"].size() < limit; ++id) {
+            const Session& s = table.session(id);
+            if (!s.in_use) continue;
             out["sessions"].push_back({{"protocol", to_string(s.protocol)}, {"key", s.key},
                                        {"state", to_string(s.state)}, {"node", s.node}, {"flows", s.flow_count}});
-        });
+        }
     } else if (request.starts_with("drain ")) {
         out = set_operator_drain(request.substr(6), true, log);
     } else if (request.starts_with("undrain ")) {
@@ -259,6 +263,10 @@ std::string DispatcherRuntime::metrics_text() {
               kernel_dropped);
     t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
     t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
+    t.gauge("sara_queue_lock_wait_max_seconds", "Longest wait of a queued packet for the dispatcher's lock since start",
+            double(queue_lock_wait_max_us) / 1e6);
+    t.gauge("sara_main_lock_hold_max_seconds", "Longest hold of the dispatcher's lock by its periodic work since start",
+            double(main_lock_hold_max_us) / 1e6);
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
     for (const NodeEntry& n : pipeline.nodes())
         t.sample("sara_node_up", n.available ? 1 : 0, {{"node", std::to_string(n.id)}, {"name", n.name}});

@@ -4,7 +4,9 @@
 // to daemon/dispatch.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -51,6 +53,13 @@ SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
     X(node_state_changes_total, "Node state changes (up, down, app-down, draining, load-unknown)") \
     X(sessions_lost_total, "Active sessions on a node when it went down (crash, not drain)")
 SARA_DECLARE_COUNTERS(HealthCounters, SARA_HEALTH_COUNTERS)
+
+// How long the queues wait for `lock` (issue 16: a queue stalled behind an O(table) step
+// stalls every session's signalling). Written under the lock, after taking it.
+#define SARA_LOCK_COUNTERS(X)                                                                     \
+    X(queue_lock_waits_over_100us_total, "Queued packets that waited over 100 us for the dispatcher's lock") \
+    X(queue_lock_waits_over_1ms_total, "Queued packets that waited over 1 ms for the dispatcher's lock")
+SARA_DECLARE_COUNTERS(LockCounters, SARA_LOCK_COUNTERS)
 
 SessionTableLimits table_limits(const LimitsConfig& l);
 IdentifierLimits identifier_limits(const LimitsConfig& l);
@@ -153,6 +162,7 @@ struct DispatcherRuntime {
         all(table.counters(), "");
         all(raw_counters, "");
         all(health_counters, "");
+        all(lock_counters, "");
         if (refusals) all(refusals->counters(), "");
         if (janitor) all(janitor->counters(), "");
         if (listener) all(listener->counters(), "");
@@ -198,6 +208,23 @@ struct DispatcherRuntime {
     std::vector<std::unique_ptr<NfQueue>> queues;
     std::unique_ptr<RawSender> raw;
     RawCounters raw_counters;  // guarded by `lock`
+    LockCounters lock_counters;  // guarded by `lock`
+    // The longest wait of a queued packet for `lock` and the longest hold of it by the main
+    // thread's periodic work since start, in µs (gauges). Guarded by `lock`.
+    uint64_t queue_lock_wait_max_us = 0;
+    uint64_t main_lock_hold_max_us = 0;
+    // A queue thread took `lock` after waiting `waited`. Caller holds `lock`.
+    void note_queue_wait(std::chrono::steady_clock::duration waited) {
+        const auto us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
+        lock_counters.queue_lock_waits_over_100us_total += us > 100;
+        lock_counters.queue_lock_waits_over_1ms_total += us > 1000;
+        queue_lock_wait_max_us = std::max(queue_lock_wait_max_us, us);
+    }
+    // The main thread held `lock` for `held`. Caller holds `lock`.
+    void note_main_hold(std::chrono::steady_clock::duration held) {
+        const auto us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(held).count());
+        main_lock_hold_max_us = std::max(main_lock_hold_max_us, us);
+    }
     std::optional<wire::ClusterKey> key;
     std::unique_ptr<HealthMonitor> health;  // null without `health:` (every node up); guarded by `lock`
     std::unique_ptr<ControlListener> listener;           // health.listen: heartbeats, load vectors

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/net/flow_key.hpp"
 #include "daemon/identify/session_types.hpp"
+#include "daemon/identify/sweep_cursor.hpp"
 
 namespace sara {
 
@@ -60,6 +61,14 @@ public:
         return erased;
     }
 
+    // A place in a bounded walk over the index (step()).
+    class Cursor;
+    // Visits up to `budget` flows from `cursor` (decremented per flow) and erases those for
+    // which fn(key, entry) returns true. Returns true when the walk went through the whole
+    // index (the cursor then starts from the beginning).
+    template <typename Fn>
+    bool step(Cursor& cursor, size_t& budget, Fn&& fn);
+
     template <typename Fn>
     void for_each(Fn&& fn) const {
         for (const auto& [k, e] : v4_) fn(unpack(k), e);
@@ -100,9 +109,35 @@ private:
     }
     static const FlowKey& unpack(const FlowKey& k) { return k; }
 
-    absl::flat_hash_map<V4Key, FlowEntry> v4_;
-    absl::flat_hash_map<FlowKey, FlowEntry> v6_;
+    using V4Map = absl::flat_hash_map<V4Key, FlowEntry>;
+    using V6Map = absl::flat_hash_map<FlowKey, FlowEntry>;
+    V4Map v4_;
+    V6Map v6_;
+
+public:
+    class Cursor {
+    public:
+        size_t restarts() const { return v4_.restarts() + v6_.restarts(); }
+
+    private:
+        friend class FlowIndex;
+        SweepCursor<V4Map> v4_;
+        SweepCursor<V6Map> v6_;
+        bool in_v6_ = false;
+    };
 };
+
+template <typename Fn>
+bool FlowIndex::step(Cursor& cursor, size_t& budget, Fn&& fn) {
+    if (!cursor.in_v6_) {
+        if (!cursor.v4_.step(v4_, budget, [&](const V4Key& k, FlowEntry& e) { return fn(unpack(k), e); }))
+            return false;
+        cursor.in_v6_ = true;
+    }
+    if (!cursor.v6_.step(v6_, budget, [&](const FlowKey& k, FlowEntry& e) { return fn(k, e); })) return false;
+    cursor.in_v6_ = false;
+    return true;
+}
 
 inline FlowEntry* FlowIndex::find(const FlowKey& key) {
     if (key.is_v4()) {

@@ -99,7 +99,7 @@ SessionId SessionIdentifier::on_client_sip(const DecodedPacket& p, const SipMess
         } else {
             const uint8_t service = table_.session(connection).service;
             id = new_session(ServiceProtocol::sip, m.call_id, service);
-            if (id != kNoSession) table_.session(id).node = table_.session(connection).node;
+            if (id != kNoSession) table_.set_node(id, table_.session(connection).node);
         }
     } else if (id == kNoSession) {
         const uint8_t service = services_.match(IpProto::udp, p.dst_port);
@@ -535,26 +535,23 @@ Classification SessionIdentifier::classify_data(const DecodedPacket& p, uint8_t 
     return c;
 }
 
-void SessionIdentifier::purge() {
-    table_.purge();
+bool SessionIdentifier::expire_step(size_t budget) {
+    const bool round = table_.expire_step(budget);
     for (const FlowKey& k : table_.take_released_media()) forget_flow(k);
-    for (auto it = streams_.begin(); it != streams_.end();) {
-        if (!table_.find_flow(it->first)) streams_.erase(it++);
-        else ++it;
-    }
-    for (auto it = negotiations_.begin(); it != negotiations_.end();) {
-        if (!table_.session(it->first).in_use) negotiations_.erase(it++);
-        else ++it;
-    }
     const uint32_t now = table_.now_ms();
-    for (auto it = recent_flows_.begin(); it != recent_flows_.end();) {
-        if (uint64_t(now - it->second.created_ms) > kRecentFlowMs) recent_flows_.erase(it++);
-        else ++it;
-    }
-    for (auto it = rtsp_orphans_.begin(); it != rtsp_orphans_.end();) {
-        if (uint64_t(now - it->second.since_ms) > rtsp_affinity_ms_) rtsp_orphans_.erase(it++);
-        else ++it;
-    }
+    size_t left = budget;
+    streams_cursor_.step(streams_, left, [&](const FlowKey& k, const Stream&) { return !table_.find_flow(k); });
+    left = budget;
+    negotiations_cursor_.step(negotiations_, left,
+                              [&](SessionId id, const Negotiation&) { return !table_.session(id).in_use; });
+    left = budget;
+    recent_cursor_.step(recent_flows_, left,
+                        [&](const FlowKey&, const RecentFlow& r) { return uint64_t(now - r.created_ms) > kRecentFlowMs; });
+    left = budget;
+    orphans_cursor_.step(rtsp_orphans_, left, [&](const IpAddress&, const RtspOrphan& o) {
+        return uint64_t(now - o.since_ms) > rtsp_affinity_ms_;
+    });
+    return round;
 }
 
 KernelForgets SessionIdentifier::take_kernel_forgets() {

@@ -23,6 +23,7 @@
 #include "common/proto/service.hpp"
 #include "common/proto/sip.hpp"
 #include "common/proto/stream_buffer.hpp"
+#include "daemon/identify/sweep_cursor.hpp"
 #include "daemon/identify/media_port_map.hpp"
 #include "daemon/identify/session_table.hpp"
 
@@ -109,8 +110,15 @@ public:
     // e.g. to pre-install it in conntrack. Runs inside classify()/apply().
     using FlowCompleted = std::function<void(const FlowKey& flow, SessionId session)>;
     void set_on_flow_completed(FlowCompleted callback) { on_flow_completed_ = std::move(callback); }
-    // Purges the table and the per-connection state of purged connections.
-    void purge();
+    // A slice of expiry: SessionTable::expire_step(budget), then up to `budget` entries of
+    // each per-connection and per-session map whose connection or session is gone. True when
+    // the table's round is complete.
+    bool expire_step(size_t budget);
+    // A whole round at once (tests, offline replay).
+    void purge() {
+        while (!expire_step(SIZE_MAX)) {
+        }
+    }
 
     // Nodes' media port ranges: media to a ranged VIP port needs no flow (the kernel steers it).
     void set_media_ports(MediaPortMap ports) { media_ports_ = std::move(ports); }
@@ -218,6 +226,11 @@ private:
     absl::flat_hash_map<FlowKey, RecentFlow> recent_flows_;
     KernelForgets forgets_;
     bool forgets_on_ = false;
+    // Expiry's places in the maps above.
+    SweepCursor<decltype(streams_)> streams_cursor_;
+    SweepCursor<decltype(negotiations_)> negotiations_cursor_;
+    SweepCursor<decltype(rtsp_orphans_)> orphans_cursor_;
+    SweepCursor<decltype(recent_flows_)> recent_cursor_;
     void forget_flow(const FlowKey& k) {
         if (forgets_on_) forgets_.flows.push_back(k);
     }

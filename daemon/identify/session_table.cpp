@@ -78,9 +78,24 @@ bool SessionTable::assign_key(SessionId id, std::string_view key) {
     return true;
 }
 
+void SessionTable::set_node(SessionId id, NodeId node) {
+    Session& s = sessions_[id];
+    count(s, -1);
+    s.node = node;
+    count(s, +1);
+}
+
+void SessionTable::set_state(SessionId id, SessionState state) {
+    Session& s = sessions_[id];
+    count(s, -1);
+    s.state = state;
+    count(s, +1);
+}
+
 void SessionTable::end_session(SessionId id) {
     Session& s = sessions_[id];
     if (s.state != SessionState::active) return;
+    count(s, -1);
     s.state = SessionState::completed;
     s.last_seen_ms = s.ended_ms = now_ms();
     ++counters_.sessions_completed_total;
@@ -90,6 +105,7 @@ void SessionTable::end_session(SessionId id) {
 void SessionTable::restore_ended(SessionId id) {
     Session& s = sessions_[id];
     if (s.state == SessionState::completed) return;
+    count(s, -1);
     s.state = SessionState::completed;
     s.ended_ms = now_ms();
 }
@@ -181,34 +197,45 @@ void SessionTable::release_flow_reference(SessionId id, FlowIdentity identity) {
     if (identity == FlowIdentity::announced) --s.announced_count;
 }
 
-void SessionTable::purge() {
+bool SessionTable::expire_flow(const FlowKey& key, FlowEntry& flow, uint32_t now) {
+    if (media_linger_over(flow, now)) {
+        release_flow_reference(flow.session, flow.identity);
+        if (key.src_port != 0 && key.dst_port != 0) released_media_.push_back(key);
+        ++counters_.media_flows_released_total;
+        return true;
+    }
+    if (idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
+        release_flow_reference(flow.session, flow.identity);
+        ++counters_.flows_purged_total;
+        return true;
+    }
+    if (uint64_t(now - flow.last_seen_ms) >= uint64_t(timeout(flow.service).count()))
+        flow.status = FlowStatus::inactive;
+    return false;
+}
+
+bool SessionTable::expire_step(size_t budget) {
     const uint32_t now = now_ms();
-    size_t released = 0;
-    const size_t removed = flows_.erase_if([&](const FlowKey& key, FlowEntry& flow) {
-        if (media_linger_over(flow, now)) {
-            release_flow_reference(flow.session, flow.identity);
-            if (key.src_port != 0 && key.dst_port != 0) released_media_.push_back(key);
-            ++released;
-            return true;
-        }
-        if (idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
-            release_flow_reference(flow.session, flow.identity);
-            return true;
-        }
-        if (uint64_t(now - flow.last_seen_ms) >= uint64_t(timeout(flow.service).count()))
-            flow.status = FlowStatus::inactive;
-        return false;
-    });
-    counters_.flows_purged_total += removed - released;
-    counters_.media_flows_released_total += released;
-    for (SessionId id = 0; id < sessions_.size(); ++id)
-        if (sessions_[id].in_use) maybe_free_session(id, now);
+    if (!sweeping_sessions_) {
+        if (!flows_.step(flow_cursor_, budget, [&](const FlowKey& k, FlowEntry& f) { return expire_flow(k, f, now); }))
+            return false;
+        sweeping_sessions_ = true;
+        session_cursor_ = 0;
+    }
+    // Sessions after flows: one whose last flow went in this round is freed in it too.
+    for (; session_cursor_ < sessions_.size() && budget > 0; ++session_cursor_, --budget)
+        if (sessions_[session_cursor_].in_use) maybe_free_session(session_cursor_, now);
+    if (session_cursor_ < sessions_.size()) return false;
+    sweeping_sessions_ = false;
+    ++expiry_rounds_;
+    return true;
 }
 
 void SessionTable::maybe_free_session(SessionId id, uint32_t now) {
     Session& s = sessions_[id];
     if (s.flow_count != 0 || !idle_for_twice_timeout(s.last_seen_ms, s.service, now)) return;
     if (s.state == SessionState::active) {
+        count(s, -1);
         s.state = SessionState::aborted;
         ++counters_.sessions_aborted_total;
     }
@@ -232,10 +259,14 @@ void SessionTable::clear() {
             free_session(id);
         }
     journal_ = TableJournal{};
+    flow_cursor_ = FlowIndex::Cursor{};
+    sweeping_sessions_ = false;
+    session_cursor_ = 0;
 }
 
 void SessionTable::free_session(SessionId id) {
     Session& s = sessions_[id];
+    count(s, -1);
     s.journaled = false;
     if (!s.key.empty()) by_key_.erase(id);
     s.in_use = false;

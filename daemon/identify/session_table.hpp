@@ -6,7 +6,11 @@
 //
 // Lifetimes: a flow is purged when idle for twice its service's timeout. A session ends
 // *completed* when signalling ends it (end_session) and *aborted* when it has been idle for
-// twice its timeout without that; its slot is freed once no flow refers to it.
+// twice its timeout without that; its slot is freed once no flow refers to it. Expiry walks
+// the table a bounded slice at a time (expire_step), so no call is O(table).
+//
+// Each node's count of active sessions is kept up to date as sessions get a node, end, abort
+// or go (active_sessions): schedulers and `saractl nodes` read it without a recount.
 //
 // Bounds (each with a counter, never unbounded growth): sessions, flows, flows per session,
 // announced flows per session, key length.
@@ -57,11 +61,11 @@ struct Session {
     uint32_t created_ms = 0;
     uint32_t last_seen_ms = 0;
     uint32_t ended_ms = 0;       // when signalling ended it (state completed): its media linger starts
-    NodeId node = kNoNode;
+    NodeId node = kNoNode;       // set with SessionTable::set_node (it keeps per-node counts)
     uint16_t flow_count = 0;     // flows in the index that refer to this session
     uint16_t announced_count = 0;
     ServiceProtocol protocol = ServiceProtocol::plain;
-    SessionState state = SessionState::active;
+    SessionState state = SessionState::active;  // changed only by SessionTable (per-node counts)
     uint8_t service = 0;
     bool in_use = false;
     bool confirmed = false;      // SIP: a 2xx to the INVITE was seen (a later final error
@@ -109,6 +113,13 @@ public:
     void restore_ended(SessionId id);
     void set_media_linger(std::chrono::milliseconds linger) { media_linger_ms_ = uint32_t(linger.count()); }
     size_t session_count() const { return live_sessions_; }
+    // Gives the session its node (or kNoNode), keeping the per-node counts.
+    void set_node(SessionId id, NodeId node);
+    // Sets an active session's state as a replica record says (active or aborted; completed
+    // goes through restore_ended, which starts the media linger).
+    void set_state(SessionId id, SessionState state);
+    // Active sessions with this node: O(1), kept up to date.
+    uint64_t active_sessions(NodeId node) const { return node < active_per_node_.size() ? active_per_node_[node] : 0; }
 
     // --- flows ------------------------------------------------------------------------------
     FlowEntry* find_flow(const FlowKey& key) { return flows_.find(key); }
@@ -127,10 +138,21 @@ public:
     void move_flow(const FlowKey& key, SessionId to);
     size_t flow_count() const { return flows_.size(); }
 
-    // Purges flows idle for twice their timeout, releases the media flows of sessions ended
-    // longer than the media linger ago, and frees sessions that have ended or idled out and
-    // hold no flows. Cost is linear in the table; call it every second or so.
-    void purge();
+    // Expiry, a slice at a time: visits up to `budget` flows, then (once a walk over the
+    // flows is complete) sessions; purges flows idle for twice their timeout, releases the
+    // media flows of sessions ended longer than the media linger ago, and frees sessions that
+    // have ended or idled out and hold no flows. Returns true when a round (every flow, then
+    // every session) is complete. The owner calls it often with a small budget: an entry
+    // expires at most one round late.
+    bool expire_step(size_t budget);
+    // A whole round at once (tests, offline replay): O(table).
+    void purge() {
+        while (!expire_step(SIZE_MAX)) {
+        }
+    }
+    // Rounds completed and walks that lost their place (counted, see sweep_cursor.hpp).
+    uint64_t expiry_rounds() const { return expiry_rounds_; }
+    size_t expiry_restarts() const { return flow_cursor_.restarts(); }
     // The exact media flows (client → VIP, both ports) released since the last call: the
     // kernel may still hold a conntrack entry with their node's mark, which the owner deletes.
     std::vector<FlowKey> take_released_media() { return std::exchange(released_media_, {}); }
@@ -141,6 +163,16 @@ public:
     void for_each_session(Fn&& fn) const {
         for (SessionId id = 0; id < sessions_.size(); ++id)
             if (sessions_[id].in_use) fn(id, sessions_[id]);
+    }
+    // Slots (in use or free) a walk by SessionId goes through: ids are below this.
+    SessionId session_slots() const { return SessionId(sessions_.size()); }
+    // Visits up to `budget` flows from `cursor` (a bounded slice of a walk; true at its end).
+    template <typename Fn>
+    bool visit_flows(FlowIndex::Cursor& cursor, size_t& budget, Fn&& fn) {
+        return flows_.step(cursor, budget, [&](const FlowKey& k, FlowEntry& e) {
+            fn(k, static_cast<const FlowEntry&>(e));
+            return false;
+        });
     }
 
     // --- replication journal (HA sync, daemon/ha) --------------------------------------------
@@ -191,6 +223,13 @@ private:
     };
 
     bool idle_for_twice_timeout(uint32_t last_seen_ms, uint8_t service, uint32_t now) const;
+    bool expire_flow(const FlowKey& key, FlowEntry& flow, uint32_t now);
+    // The per-node count of active sessions: a session counts while in use, active, with a node.
+    void count(const Session& s, int delta) {
+        if (!s.in_use || s.state != SessionState::active || s.node == kNoNode) return;
+        if (s.node >= active_per_node_.size()) active_per_node_.resize(size_t(s.node) + 1, 0);
+        active_per_node_[s.node] += delta;
+    }
     void release_flow_reference(SessionId id, FlowIdentity identity);
     void maybe_free_session(SessionId id, uint32_t now);
     void free_session(SessionId id);
@@ -208,6 +247,12 @@ private:
     TableJournal journal_;
     uint32_t media_linger_ms_ = 2000;
     std::vector<FlowKey> released_media_;
+    std::vector<uint64_t> active_per_node_;  // by NodeId
+    // Expiry's place: the flows' walk, then the sessions' (by id).
+    FlowIndex::Cursor flow_cursor_;
+    bool sweeping_sessions_ = false;
+    SessionId session_cursor_ = 0;
+    uint64_t expiry_rounds_ = 0;
     bool media_linger_over(const FlowEntry& flow, uint32_t now) const;
     void mark_flow_changed(const FlowKey& key, FlowEntry& flow) {
         if (journal_on_ && !flow.journaled) {

@@ -51,18 +51,6 @@ std::optional<std::string> decode_key(std::string_view field) {
     return encode_key(out) == field ? std::optional<std::string>(out) : std::nullopt;
 }
 
-std::string session_line(const Session& s) {
-    return "S " + std::to_string(int(s.protocol)) + ' ' + std::to_string(int(s.state)) + ' ' + std::to_string(s.node) +
-           ' ' + std::to_string(int(s.service)) + ' ' + std::to_string(int(s.confirmed)) + ' ' + encode_key(s.key) +
-           "\n";
-}
-
-std::string flow_line(const FlowKey& k, const FlowEntry& e) {
-    return "F " + std::to_string(int(k.proto)) + ' ' + k.src.to_string() + ' ' + std::to_string(k.src_port) + ' ' +
-           k.dst.to_string() + ' ' + std::to_string(k.dst_port) + ' ' + std::to_string(int(e.identity)) + ' ' +
-           std::to_string(int(e.status)) + "\n";
-}
-
 // Whitespace-separated fields of one line, read strictly.
 class Fields {
 public:
@@ -156,13 +144,12 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
     if (id == kNoSession) id = table.create_session(r.protocol, r.key, r.service);
     if (id == kNoSession) return false;
     if (!r.key.empty()) (void)table.assign_key(id, r.key);  // a keyless replica learns its key
-    Session& s = table.session(id);
     if (r.state == SessionState::completed)
         table.restore_ended(id);  // its media linger starts now
     else
-        s.state = r.state;
-    s.node = r.node;
-    s.confirmed = r.confirmed;
+        table.set_state(id, r.state);
+    table.set_node(id, r.node);
+    table.session(id).confirmed = r.confirmed;
     table.touch_session(id);
     ++applied.sessions;
     for (const FlowRecord& fr : flows) {
@@ -180,6 +167,19 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
 }
 
 }  // namespace
+
+std::string session_line(const Session& s) {
+    return "S " + std::to_string(int(s.protocol)) + ' ' + std::to_string(int(s.state)) + ' ' + std::to_string(s.node) +
+           ' ' + std::to_string(int(s.service)) + ' ' + std::to_string(int(s.confirmed)) + ' ' + encode_key(s.key) +
+           "\n";
+}
+
+std::string flow_line(const FlowKey& k, const FlowEntry& e) {
+    return "F " + std::to_string(int(k.proto)) + ' ' + k.src.to_string() + ' ' + std::to_string(k.src_port) + ' ' +
+           k.dst.to_string() + ' ' + std::to_string(k.dst_port) + ' ' + std::to_string(int(e.identity)) + ' ' +
+           std::to_string(int(e.status)) + "\n";
+}
+
 
 std::vector<std::string> session_blocks(const SessionTable& table) {
     std::unordered_map<SessionId, std::string> blocks;

@@ -22,6 +22,10 @@
 
 namespace sara {
 
+// One S or F line (with its newline), as a block holds them.
+std::string session_line(const Session& s);
+std::string flow_line(const FlowKey& k, const FlowEntry& e);
+
 // A block per session: its S line and all its flows (one pass over the flow index).
 std::vector<std::string> session_blocks(const SessionTable& table);
 // The blocks of a journal: each changed session with its changed flows (a changed flow's

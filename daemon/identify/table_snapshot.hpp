@@ -1,26 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // A snapshot of the session table on disk, so that a stopped-and-restarted sarad routes the
 // established sessions' signalling and media to the same nodes (DESIGN §9: kernel marks
-// persist across a restart; the table is reloaded from here). Written at a clean stop,
-// read at start. Text, versioned: the line "sara-snapshot 2", then the table as the records of
-// table_records.hpp (one S line per session, each followed by its F lines).
-// Loading is strict: a malformed line stops loading and is reported; the sessions before its
-// block stay.
+// persist across a restart; the table is reloaded from here). Written periodically and at a
+// clean stop, read at start.
+//
+// Version 3 is written a bounded slice at a time (SnapshotWriter), so a periodic save holds
+// the lock the queues share for one slice, never for the whole table (issue 16): the line
+// "sara-snapshot 3", then one line per session, then one per flow, each naming its session
+// by a tag "<slot>:<created_ms>":
+//   s <tag> <the S fields of table_records.hpp>
+//   f <tag> <the F fields>
+// The walk is not one instant: a session that ends during it may be missing or stale (it
+// expires again after the restart), and a flow whose tag names no session line (its session
+// came after the walk passed, or its slot was reused: another creation time) is skipped and
+// counted. Version 2 (S blocks each followed by its F lines, the HA sync's records) is read
+// too. Loading is strict: a malformed line stops loading and is reported; what came before
+// stays.
 #pragma once
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "daemon/identify/session_table.hpp"
 
 namespace sara {
 
-void write_snapshot(const SessionTable& table, std::ostream& out);
+class SnapshotWriter {
+public:
+    explicit SnapshotWriter(std::ostream& out);
+    // The caller holds the table's lock: copies up to `budget` sessions or flows. True once
+    // every session and flow was copied.
+    bool step(SessionTable& table, size_t budget);
+    // Without the lock: writes what step() copied.
+    void flush();
+    size_t sessions() const { return sessions_written_; }
+
+private:
+    struct SessionCopy {
+        SessionId id;
+        Session session;
+    };
+    struct FlowCopy {
+        FlowKey key;
+        FlowEntry entry;
+        uint32_t session_created_ms;
+    };
+    std::ostream& out_;
+    bool in_flows_ = false;
+    SessionId next_slot_ = 0;
+    FlowIndex::Cursor cursor_;
+    std::vector<SessionCopy> sessions_;
+    std::vector<FlowCopy> flows_;
+    size_t sessions_written_ = 0;
+};
+
+// The whole table at once (a clean stop, tests).
+void write_snapshot(SessionTable& table, std::ostream& out);
 
 struct SnapshotLoad {
     size_t sessions = 0;
     size_t flows = 0;
-    std::string error;  // empty when the whole snapshot was read
+    size_t orphan_flows = 0;  // version 3: flows whose session line is not in the file
+    std::string error;        // empty when the whole snapshot was read
 };
 // Adds the snapshot's sessions and flows to `table` (times restart from now).
 SnapshotLoad read_snapshot(std::istream& in, SessionTable& table);

@@ -50,6 +50,25 @@ def delta(after, before, key):
     return after.get(key, 0) - before.get(key, 0)
 
 
+def table_growth(records):
+    """sarad's queue and new-flow lanes grow its session table load after load: the last
+    load's delivered rate over the first's, with the session counts, next to the same ratio
+    of the nfq_accept_all lane under sarad's rules (no table: what the machine's drift alone
+    does to a lane)."""
+    out = {}
+    for mode, baseline in (("sarad_queue", "nfqsara_queue"), ("sarad_newflow", "nfqsara_newflow")):
+        runs = sorted((r for r in records if r["mode"] == mode), key=lambda r: (r["rep"], r["round"]))
+        base = sorted((r for r in records if r["mode"] == baseline), key=lambda r: (r["rep"], r["round"]))
+        if len(runs) < 2 or len(base) < 2 or not runs[0]["sample"]["rate"] or not base[0]["sample"]["rate"]:
+            continue
+        sessions = [(r.get("stats_after") or {}).get("sessions", 0) for r in (runs[0], runs[-1])]
+        out[mode] = {"first_pps": runs[0]["sample"]["rate"], "last_pps": runs[-1]["sample"]["rate"],
+                     "first_sessions": sessions[0], "last_sessions": sessions[1],
+                     "ratio": round(runs[-1]["sample"]["rate"] / runs[0]["sample"]["rate"], 3),
+                     "baseline_ratio": round(base[-1]["sample"]["rate"] / base[0]["sample"]["rate"], 3)}
+    return out
+
+
 def summarise(records):
     by_mode = {}
     for r in records:
@@ -199,6 +218,15 @@ def main():
         if "nfqminq" in target_latency:
             results["minimal_consumer_added_p99_us"] = round(
                 target_latency["nfqminq"]["p99_us"] - target_latency["plain"]["p99_us"], 1)
+    growth = table_growth(records)
+    if growth:
+        print("as the table grows (issue 16: last load / first load, chronological; baseline the same "
+              "for the consumer beside it, which keeps no table):")
+        for mode, g in growth.items():
+            print(f"  {mode:<16} {g['first_pps']:>9.0f} pps at {g['first_sessions']:>8} sessions -> "
+                  f"{g['last_pps']:>9.0f} pps at {g['last_sessions']:>8}: {g['ratio']:.2f} "
+                  f"(baseline {g['baseline_ratio']:.2f}; last/first >= 0.90 {'met' if g['ratio'] >= 0.9 else 'NOT met'})")
+        results["table_growth"] = growth
     diagnostics = {}
     print("diagnostics:")
     for name, num, den, text in DIAGNOSTIC_RATIOS:
