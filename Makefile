@@ -169,8 +169,9 @@ bench: $(BENCH_BINS)
 bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
 	BUILD=$(BUILD) tests/bench/datapath/run.sh
 
-# SIP calls through SARA against Kamailio's dispatcher module (issue 9; root, under 15 min):
-# direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail.
+# SIP calls through SARA against Kamailio's dispatcher module (issues 9, 16; root, under 15 min):
+# direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail,
+# placed by sip-loadgen (the results and the targets) and then by SIPp (for comparison).
 # Installs Debian's kamailio if it is missing (not a project dependency). Table and the line
 # `sara N cps, kamailio N cps, direct N cps` on stdout; every run in $(BUILD)/bench/sip.json.
 .PHONY: bench-sip
