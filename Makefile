@@ -107,6 +107,17 @@ $(BUILD)/saractl: $(call obj,saractl/main.cpp) $(BUILD)/libsara-ctl.a
 	$(CXX) $(LDFLAGS) $^ -o $@
 $(UNIT_BIN): $(BUILD)/libsara-ctl.a
 
+# --- sip-loadgen: the SIP load generator of make bench-sip (tests/loadgen; issue 16). Everything
+# but main.cpp is a library, linked into the unit tests (tests/unit/loadgen) and the fuzz target.
+LOADGEN_LIB_SRC := $(filter-out tests/loadgen/main.cpp,$(sort $(wildcard tests/loadgen/*.cpp)))
+all: $(BUILD)/sip-loadgen
+$(BUILD)/libsara-loadgen.a: $(call obj,$(LOADGEN_LIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/sip-loadgen: $(call obj,tests/loadgen/main.cpp) $(BUILD)/libsara-loadgen.a $(BUILD)/libsara-common.a
+	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(UNIT_BIN): $(BUILD)/libsara-loadgen.a
+
 $(UNIT_BIN): $(UNIT_OBJ) $(BUILD)/libsara-gateway.a $(BUILD)/libsara-nodeagent.a $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -lboost_unit_test_framework -o $@
 
@@ -127,7 +138,7 @@ ubsan:
 FUZZ_SECONDS ?= 20
 FUZZ_BUILD := build/fuzz
 FUZZ_BINS := $(patsubst tests/fuzz/%.cpp,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(DAEMON_LIB_SRC))
+FUZZ_LIB_OBJ := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(COMMON_SRC) $(DAEMON_LIB_SRC) $(LOADGEN_LIB_SRC))
 FUZZ_FLAGS := -std=c++20 -O1 -g -I. $(PKG_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 $(FUZZ_BUILD)/obj/%.o: %.cpp
@@ -166,14 +177,15 @@ bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
 bench-table: $(BUILD)/sarad $(BUILD)/saractl $(TOOL_BINS)
 	SARA_BUILD=$(BUILD) $(PYTHON) tests/bench/table/run.py
 
-# SIP calls through SARA against Kamailio's dispatcher module (issue 9; root, under 15 min):
-# direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail.
+# SIP calls through SARA against Kamailio's dispatcher module (issues 9, 16; root, under 15 min):
+# direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail,
+# placed by sip-loadgen (the results and the targets) and then by SIPp (for comparison).
 # Installs Debian's kamailio if it is missing (not a project dependency). Table and the line
 # `sara N cps, kamailio N cps, direct N cps` on stdout; every run in $(BUILD)/bench/sip.json.
 .PHONY: bench-sip
 bench-sip: deps
-	$(MAKE) $(BUILD)/sarad
-	$(PYTHON) tests/bench/sip/run.py --sarad $(BUILD)/sarad --out $(BUILD)/bench/sip.json
+	$(MAKE) $(BUILD)/sarad $(BUILD)/sip-loadgen
+	$(PYTHON) tests/bench/sip/run.py --sarad $(BUILD)/sarad --loadgen $(BUILD)/sip-loadgen --out $(BUILD)/bench/sip.json
 
 # --- test tools: small programs the integration tests drive (tests/tools/NAME.cpp -> build/tools/NAME)
 $(BUILD)/tools/%: $(call obj,tests/tools/%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a
@@ -203,7 +215,7 @@ replay-test: $(BUILD)/sarad
 	$(PYTHON) -m pytest -q tests/replay
 
 # Namespace cluster with real peers (root). SARA_STRICT=1: a skipped test fails.
-integration: $(BUILD)/sarad $(BUILD)/sara-nodeagent $(BUILD)/sara-gatewayd $(TOOL_BINS)
+integration: $(BUILD)/sarad $(BUILD)/sara-nodeagent $(BUILD)/sara-gatewayd $(TOOL_BINS) $(BUILD)/sip-loadgen
 	SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs tests/integration
 
 captures: $(BUILD)/sarad

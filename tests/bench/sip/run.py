@@ -1,20 +1,27 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""make bench-sip (issue 9): SARA against Kamailio's dispatcher module, side by side, on the same
-machine and the same SIP traffic. Run as root:
+"""make bench-sip (issues 9 and 16): SARA against Kamailio's dispatcher module, side by side, on
+the same machine and the same SIP traffic. Run as root:
 
-    /usr/bin/python3 tests/bench/sip/run.py [--sarad build/sarad] [--out build/bench/sip.json]
+    /usr/bin/python3 tests/bench/sip/run.py [--sarad build/sarad] [--loadgen build/sip-loadgen]
+                                            [--out build/bench/sip.json]
 
 One namespace cluster (tests/integration/topology.py: client, dispatcher, gateway, three nodes;
-198.18.0.0/15 only), one SIPp UAC in the client namespace, a SIPp UAS on each node, and in
-turn (modes.py): direct (the UAC calls one UAS through a plain router: the generator's own
-limit), kamailio (Debian's kamailio as a transaction-stateful round-robin dispatcher proxy with
+198.18.0.0/15 only), one UAC in the client namespace, a UAS on each node, and in turn
+(modes.py): direct (the UAC calls one UAS through a plain router: the generator's own limit),
+kamailio (Debian's kamailio as a transaction-stateful round-robin dispatcher proxy with
 record-route, installed here if missing), sara (sarad, default config).
 
-The call rate ramps (ramp.py): 400, 800, ... 12800 calls/s until a rate fails, then --refine
+Two generators (--generators), one after the other: first sip-loadgen (tests/loadgen,
+loadgen_run.py: a C++ UAC with sendmmsg/recvmmsg and a stateless UAS, issue 16), whose figures
+are the results and the targets; then SIPp (sipp_run.py, uac.xml, uas.xml), kept for comparison
+with a shorter ramp of its own (--sipp-rates, --sipp-reps, --sipp-refine) in the time left
+(--budget; the loadgen ramp stops --sipp-budget s before it).
+
+The call rate ramps (ramp.py): the rates of the list until a rate fails, then --refine
 bisection steps between the last rate passed and the first failed. A run places max(--min-calls,
-rate x --seconds) zero-length calls (uac.xml, uas.xml), over UDP with one socket (-t u1) and
-with a socket per call (-t un). A run succeeds when every call succeeded and SIPp placed them
+rate x --seconds) zero-length calls, over UDP with one socket (-t u1) and
+with a socket per call (-t un). A run succeeds when every call succeeded and the generator placed them
 at >= --placed-fraction of the rate (else the rate was not offered); a rate passes for a mode
 and socket mode when --reps repetitions in a row succeed. Modes and socket modes alternate run
 by run, in an order that rotates, so that the drifts of a shared machine hit all of them alike;
@@ -24,8 +31,9 @@ retransmissions (UAC + UASes), the balancer's CPU seconds per 1000 calls (utime 
 the calls per node, and what the balancer reports (sarad's counters and queue drops, errors
 in Kamailio's log).
 
-Output: a table, the targets, and the line `sara N cps, kamailio N cps, direct N cps` (the
-highest rate at which every call succeeded with both socket modes); everything in --out (JSON).
+Output: a table, per generator the summary, the targets (from sip-loadgen's runs), and the
+line `sara N cps, kamailio N cps, direct N cps` (sip-loadgen: the highest rate at which every
+call succeeded with both socket modes; SIPp's in brackets); everything in --out (JSON).
 Bounded: every process runs under `timeout` in our namespaces, every run has a time limit, the
 ramp stops when --budget seconds are used up, and the namespaces are removed at the end, also on
 failure or Ctrl-C (topology.Cluster).
@@ -50,6 +58,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "integration"))
 
 import kamailio   # noqa: E402
+import loadgen    # noqa: E402
+import loadgen_run  # noqa: E402
 import modes      # noqa: E402
 import procstat   # noqa: E402
 import perf_profile  # noqa: E402
@@ -59,11 +69,17 @@ import sipp_run   # noqa: E402
 import topology   # noqa: E402
 
 UAS_SETTLE = 0.3         # s for the UASes to write a statistics row after the UAC is done
+GENERATOR_TITLES = {"loadgen": "sip-loadgen (the results)", "sipp": "SIPp (for comparison)"}
 RUN_OVERHEAD = 6.0       # s a run costs besides placing and draining its calls (budget check)
 
 
-def run_point(c, mode, transport, rate, calls, rep, index, work: Path, drain: float) -> dict:
-    run_dir = work / ("%03d-%s-%s-%d-%d" % (index, mode.name, transport, rate, rep))
+GENERATORS = {"loadgen": loadgen_run, "sipp": sipp_run}
+
+
+def run_point(gen, c, mode, transport, rate, calls, rep, index, work: Path, drain: float) -> dict:
+    """One run: `gen` (loadgen_run or sipp_run) places `calls` calls at `rate` through `mode`."""
+    gen_name = "sipp" if gen is sipp_run else "loadgen"
+    run_dir = work / ("%03d-%s-%s-%s-%d-%d" % (index, gen_name, mode.name, transport, rate, rep))
     run_dir.mkdir(parents=True)
     t0 = time.monotonic()
     servers = []
@@ -71,14 +87,14 @@ def run_point(c, mode, transport, rate, calls, rep, index, work: Path, drain: fl
     try:
         bind = (lambda n: topology.VIP) if mode.uas_on_vip else (lambda n: n.address)
         lifetime = calls / rate + drain + 60
-        servers = [sipp_run.start_uas(c, n, bind(n), run_dir, lifetime) for n in mode.nodes]
-        sipp_run.wait_uas(c, servers, bind)
+        servers = [gen.start_uas(c, n, bind(n), run_dir, lifetime) for n in mode.nodes]
+        gen.wait_uas(c, servers, bind)
         pids = mode.balancer_pids()
         soft = procstat.ksoftirqd_pids()
         bal0, soft0 = procstat.process_cpu_seconds(pids), procstat.process_cpu_seconds(soft)
         uas0 = sum(s.cpu_seconds() for s in servers)
-        uac = sipp_run.run_uac(c, mode.target, run_dir, calls=calls, rate=rate,
-                               transport=transport, drain=drain)
+        uac = gen.run_uac(c, mode.target, run_dir, calls=calls, rate=rate,
+                          transport=transport, drain=drain)
         bal1, soft1 = procstat.process_cpu_seconds(pids), procstat.process_cpu_seconds(soft)
         uas1 = sum(s.cpu_seconds() for s in servers)
         alive = all(procstat.pid_alive(p) for p in pids)
@@ -95,7 +111,7 @@ def run_point(c, mode, transport, rate, calls, rep, index, work: Path, drain: fl
     balancer = bal1 - bal0 if pids else None
     ours = (balancer or 0) + (uas1 - uas0) + (soft1 - soft0) + (uac.cpu_seconds or 0)
     rec = {
-        "mode": mode.name, "transport": transport, "rate": rate, "rep": rep, "calls": calls,
+        "generator": gen_name, "mode": mode.name, "transport": transport, "rate": rate, "rep": rep, "calls": calls,
         "successful": uac.successful, "failed": uac.failed, "sipp_rc": uac.returncode,
         "placed_in_s": uac.placed_in, "placed_rate": uac.placed_rate,
         "uac_seconds": round(uac.seconds, 3),
@@ -122,7 +138,7 @@ def profile_sara(c, mode, rp, a, transport, work: Path, out: Path) -> dict:
     calls = max(a.min_calls, int(rate * a.seconds))
     data = work / "perf.data"
     with perf_profile.record(data, calls / rate + a.drain + 60):
-        rec = run_point(c, mode, transport, rate, calls, 1, 999, work, a.drain)
+        rec = run_point(loadgen_run, c, mode, transport, rate, calls, 1, 999, work, a.drain)
     rec["why"] = run_verdict(rec, a.placed_fraction)
     text_out = out.with_name(out.stem + "-perf.txt")
     title = ("perf record -a -g during one sara run, -t %s, %d calls/s, %d calls: %s"
@@ -133,8 +149,8 @@ def profile_sara(c, mode, rp, a, transport, work: Path, out: Path) -> dict:
 
 
 def run_verdict(rec: dict, placed_fraction: float) -> str:
-    """"" when the run succeeded, else why not: calls that did not succeed, or a rate SIPp
-    could not place its calls at (then the point was not measured at its rate)."""
+    """"" when the run succeeded, else why not: calls that did not succeed, or a rate the
+    generator could not place its calls at (then the point was not measured at its rate)."""
     why = []
     if rec["failed"] or rec["successful"] != rec["calls"]:
         why.append("%d calls failed" % (rec["calls"] - rec["successful"]))
@@ -184,8 +200,18 @@ def in_own_session(nice: int) -> Optional[int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sarad", default=str(topology.ROOT / "build" / "sarad"))
+    ap.add_argument("--loadgen", default=str(loadgen.LOADGEN), help="the sip-loadgen binary")
+    ap.add_argument("--generators", default="loadgen,sipp",
+                    help="loadgen (the results) and/or sipp (for comparison), run in this order")
     ap.add_argument("--out", default=str(topology.ROOT / "build" / "bench" / "sip.json"))
-    ap.add_argument("--rates", default="400,800,1600,3200,6400,12800,25600")
+    # sip-loadgen outruns the balancers: its ramp starts where SIPp's old one was half way.
+    ap.add_argument("--rates", default="1600,3200,6400,12800,25600,51200,102400",
+                    help="sip-loadgen's rates (calls/s)")
+    ap.add_argument("--sipp-rates", default="1600,3200,6400,12800,25600")
+    ap.add_argument("--sipp-reps", type=int, default=1)
+    ap.add_argument("--sipp-refine", type=int, default=1)
+    ap.add_argument("--sipp-budget", type=float, default=270,
+                    help="s of --budget kept for the SIPp ramp after sip-loadgen's")
     ap.add_argument("--modes", default="direct,kamailio,sara")
     ap.add_argument("--transports", default="u1,un")
     ap.add_argument("--reps", type=int, default=2)
@@ -202,7 +228,9 @@ def main() -> int:
     # 2 against 4500 with 4; 8 was no better than 4), and Kamailio is measured at its best.
     ap.add_argument("--kamailio-children", type=int, default=2,
                     help="Kamailio's UDP workers per listening socket")
-    ap.add_argument("--budget", type=float, default=660, help="s for the whole ramp, at most")
+    ap.add_argument("--sara-admission", choices=("off", "on"), default="off",
+                    help="sarad's admission control (SA2C); off by default, see modes.py")
+    ap.add_argument("--budget", type=float, default=780, help="s for both ramps, at most")
     ap.add_argument("--perf", action="store_true",
                     help="after the ramp, one more sara run under `perf record -a` (OUT-perf.txt)")
     ap.add_argument("--perf-rate", type=int, help="its rate (default: sara's first failing rate)")
@@ -217,6 +245,11 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench-sip: needs root (network namespaces)", file=sys.stderr)
         return 2
+    generators = a.generators.split(",")
+    loadgen.LOADGEN = Path(a.loadgen).resolve()
+    if "loadgen" in generators and not loadgen.LOADGEN.exists():
+        print("bench-sip: %s is missing (make %s)" % (loadgen.LOADGEN, a.loadgen), file=sys.stderr)
+        return 2
     for tool in ("sipp", "ip", "conntrack", "ss", "timeout"):
         if not shutil.which(tool):
             print("bench-sip: %s is missing (make deps)" % tool, file=sys.stderr)
@@ -225,7 +258,12 @@ def main() -> int:
     if not sarad.exists():
         print("bench-sip: %s is missing (make %s)" % (sarad, a.sarad), file=sys.stderr)
         return 2
-    rates = [int(x) for x in a.rates.split(",")]
+    rates = {"loadgen": [int(x) for x in a.rates.split(",")],
+             "sipp": [int(x) for x in a.sipp_rates.split(",")]}
+    reps = {"loadgen": a.reps, "sipp": a.sipp_reps}
+    refine = {"loadgen": a.refine, "sipp": a.sipp_refine}
+    # Where each generator's ramp must stop: sip-loadgen's leaves --sipp-budget for SIPp's.
+    budget_end = {"loadgen": a.budget - (a.sipp_budget if "sipp" in generators else 0), "sipp": a.budget}
     mode_names = a.modes.split(",")
     transports = a.transports.split(",")
     t_start = time.monotonic()
@@ -236,50 +274,57 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="sara-bench-sip-"))
     records, perf = [], None
-    ramps = {(m, t): ramp.Ramp(rates, a.reps, a.refine) for m in mode_names for t in transports}
+    ramps = {(g, m, t): ramp.Ramp(rates[g], reps[g], refine[g])
+             for g in generators for m in mode_names for t in transports}
     stopped_by_budget = False
-    print("bench-sip: %s; rates %s calls/s, %d refinement steps; %d reps; work dir %s"
-          % (kam_version or "no kamailio", a.rates, a.refine, a.reps, work), flush=True)
+    print("bench-sip: %s; generators %s; sip-loadgen rates %s calls/s, %d refinement steps, %d reps; "
+          "SIPp rates %s, %d refinement steps, %d reps; work dir %s"
+          % (kam_version or "no kamailio", a.generators, a.rates, a.refine, a.reps, a.sipp_rates,
+             a.sipp_refine, a.sipp_reps, work), flush=True)
     print(report.run_header(), flush=True)
     try:
         with topology.Cluster("none", sarad=sarad, workdir=work / "cluster") as c:
-            all_modes = {"direct": modes.Direct(c), "sara": modes.Sara(c),
+            all_modes = {"direct": modes.Direct(c), "sara": modes.Sara(c, a.sara_admission == "on"),
                          "kamailio": modes.Kamailio(c, a.kamailio_children, kam_version or "")}
             index = 0
-            # Rounds: every mode and socket mode still ramping runs once per round, in an
-            # order that rotates from round to round.
-            for round_no in range(10000):
-                keys = [k for k, r in ramps.items() if not r.done]
-                if not keys:
-                    break
-                shift = round_no % len(keys)
-                for key in keys[shift:] + keys[:shift]:
-                    rp = ramps[key]
-                    rate = rp.current
-                    calls = max(a.min_calls, int(rate * a.seconds))
-                    if time.monotonic() - t_start + calls / rate + RUN_OVERHEAD + a.drain > a.budget:
-                        rp.stop("time budget used up")
-                        stopped_by_budget = True
-                        continue
-                    index += 1
-                    rec = run_point(c, all_modes[key[0]], key[1], rate, calls, rp.reps_done + 1,
-                                    index, work, a.drain)
-                    rec["why"] = run_verdict(rec, a.placed_fraction)
-                    rec["ok"] = not rec["why"]
-                    records.append(rec)
-                    print(report.run_line(rec), flush=True)
-                    rp.record(rec["ok"])
-            if a.perf and "sara" in mode_names:
-                perf = profile_sara(c, all_modes["sara"], ramps[("sara", transports[0])], a,
+            for g in generators:
+                # Rounds: every mode and socket mode still ramping runs once per round, in an
+                # order that rotates from round to round.
+                for round_no in range(10000):
+                    keys = [k for k, r in ramps.items() if k[0] == g and not r.done]
+                    if not keys:
+                        break
+                    shift = round_no % len(keys)
+                    for key in keys[shift:] + keys[:shift]:
+                        rp = ramps[key]
+                        rate = rp.current
+                        calls = max(a.min_calls, int(rate * a.seconds))
+                        if time.monotonic() - t_start + calls / rate + RUN_OVERHEAD + a.drain > budget_end[g]:
+                            rp.stop("time budget used up")
+                            stopped_by_budget = True
+                            continue
+                        index += 1
+                        rec = run_point(GENERATORS[g], c, all_modes[key[1]], key[2], rate, calls,
+                                        rp.reps_done + 1, index, work, a.drain)
+                        rec["why"] = run_verdict(rec, a.placed_fraction)
+                        rec["ok"] = not rec["why"]
+                        records.append(rec)
+                        print(report.run_line(rec), flush=True)
+                        rp.record(rec["ok"])
+            if a.perf and "sara" in mode_names and "loadgen" in generators:
+                perf = profile_sara(c, all_modes["sara"], ramps[("loadgen", "sara", transports[0])], a,
                                     transports[0], work, out)
             descriptions = {m: all_modes[m].describe() for m in mode_names}
     finally:
         if not a.keep_work:
             shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - t_start
-    best = {k: r.passed for k, r in ramps.items()}
-    verdicts = {k: r.how_it_ended for k, r in ramps.items()}
-    summary = report.summarize(records, best, verdicts, mode_names, transports)
+    summary = {}
+    for g in generators:
+        best = {k[1:]: r.passed for k, r in ramps.items() if k[0] == g}
+        verdicts = {k[1:]: r.how_it_ended for k, r in ramps.items() if k[0] == g}
+        summary[g] = report.summarize([r for r in records if r["generator"] == g], best, verdicts,
+                                      mode_names, transports)
     doc = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": "make bench-sip",
@@ -287,9 +332,10 @@ def main() -> int:
                     "cpu_model": report.cpu_model()},
         "versions": {"kamailio": kam_version, "sipp": report.sipp_version(),
                      "sarad": str(sarad), "git": report.git_rev(topology.ROOT)},
-        "parameters": {k: getattr(a, k) for k in ("rates", "modes", "transports", "reps", "refine", "min_calls",
-                                                   "seconds", "drain", "placed_fraction",
-                                                   "kamailio_children", "budget")},
+        "parameters": {k: getattr(a, k) for k in ("generators", "rates", "modes", "transports", "reps", "refine",
+                                                   "sipp_rates", "sipp_reps", "sipp_refine", "sipp_budget",
+                                                   "min_calls", "seconds", "drain", "placed_fraction",
+                                                   "kamailio_children", "sara_admission", "budget")},
         "modes": descriptions,
         "stopped_by_time_budget": stopped_by_budget,
         "perf": perf,
@@ -298,11 +344,14 @@ def main() -> int:
         "summary": summary,
     }
     out.write_text(json.dumps(doc, indent=1) + "\n")
-    print(report.render_summary(summary, mode_names, transports))
+    for g in generators:
+        print(report.render_summary(summary[g], mode_names, transports, GENERATOR_TITLES[g],
+                                    targets=(g == generators[0])))
     if stopped_by_budget:
-        print("NOTE: the time budget (%.0f s) stopped the ramp before every rate was run" % a.budget)
+        print("NOTE: the time budget (%.0f s) stopped a ramp before every rate was run" % a.budget)
     print("written: %s (%.0f s)" % (out, elapsed))
-    print(report.final_line(summary))
+    print(report.final_line(summary[generators[0]])
+          + "".join("  (%s: %s)" % (g, report.final_line(summary[g])) for g in generators[1:]))
     return 0
 
 
