@@ -26,6 +26,7 @@ IdentifierLimits identifier_limits(const LimitsConfig& l) {
     IdentifierLimits i;
     i.sip.max_header_bytes = l.max_header_bytes;
     i.rtsp.max_header_bytes = l.max_header_bytes;
+    i.stream_buffer_bytes = l.stream_buffer_bytes;
     return i;
 }
 
