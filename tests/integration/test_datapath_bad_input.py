@@ -141,20 +141,14 @@ def test_bad_input_during_calls(cluster, rtsp_servers, node_captures):
     assert total.get("queue_receive_errors_total", 0) == 0, total
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sarad bug: an IPv4 datagram of total length 65532..65535 is dropped as a decode error. "
-    "NFQUEUE copies at most 65531 bytes (NFQNL_MAX_COPY_RANGE = 0xffff - NLA_HDRLEN) and "
-    "decode_v4 (common/net/packet.cpp) rejects total_length > captured bytes "
-    "(bad_total_length), so e.g. a 65507-byte UDP datagram (the largest legal one, "
-    "reassembled by conntrack) to a new data flow never reaches a node while a 65000-byte one "
-    "does. Fix: decode from a truncated copy (the headers are there; NFQA_CAP_LEN gives the "
-    "real length) and decide on the headers."))
 @pytest.mark.cluster(dispatcher="sarad", config_overrides=datapath.LEAST_SESSIONS)
 def test_largest_udp_datagram_is_forwarded(cluster):
     """A 65000-byte and a 65507-byte UDP datagram (fragmented by the client, reassembled by
     the dispatcher's conntrack) to a data port of the VIP, each a new flow: both must be
     decided (data verdict) and reach a node (reassembled there: IpReasmOKs), none may be a
-    decode error. Run time: about 2 s."""
+    decode error. The 65,535-byte IP packet is longer than NFQUEUE's copy range (65,531
+    bytes): sarad decides on the headers of its truncated copy (regression, issue 16).
+    Run time: about 2 s."""
     before = datapath.sarad_stats(cluster)
     sent = {}
     script = ("import socket,sys\n"
