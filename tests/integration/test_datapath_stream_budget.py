@@ -43,10 +43,7 @@ def test_partial_messages_on_spoofed_connections_stay_within_the_budget(cluster,
     s0 = datapath.sarad_stats(cluster)
     uac = peers.start_sip_uac(cluster, calls=20, rate=20, transport="u1", media_packets=500,
                               scenario=datapath.uac_scenario(cluster))
-    assert datapath.wait_until(
-        lambda: datapath.sarad_stats(cluster)["pipeline_data_verdicts_total"]
-        - s0["pipeline_data_verdicts_total"] >= 20, timeout=5), "calls not established"
-    s_established = datapath.sarad_stats(cluster)
+    s_established = datapath.wait_for_calls_established(cluster, s0, 20)
 
     sampler = Sampler(cluster, pid)
     sampler.start()
