@@ -208,6 +208,7 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         }
         out["sessions"] = table.session_count();
         out["flows"] = table.flow_count();
+        out["stream_buffer_bytes"] = identifier.stream_budget().bytes();
     } else if (request == "nodes") {
         out["nodes"] = nlohmann::json::array();
         for (const NodeEntry& n : pipeline.nodes())
@@ -260,6 +261,8 @@ std::string DispatcherRuntime::metrics_text() {
               kernel_dropped);
     t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
     t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
+    t.gauge("sara_stream_buffer_bytes", "Memory held by TCP signalling stream buffers (limits.stream_buffer_bytes bounds it)",
+            double(identifier.stream_budget().bytes()));
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
     for (const NodeEntry& n : pipeline.nodes())
         t.sample("sara_node_up", n.available ? 1 : 0, {{"node", std::to_string(n.id)}, {"name", n.name}});

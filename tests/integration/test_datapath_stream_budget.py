@@ -86,6 +86,7 @@ def test_partial_messages_on_spoofed_connections_stay_within_the_budget(cluster,
     assert CONNECTIONS * SEGMENTS * SEGMENT_SIZE > 4 * BUDGET
     assert delta.get("stream_evictions_total", 0) >= CONNECTIONS // 2, delta
     assert delta.get("stream_overflow_total", 0) == 0, delta
+    assert 0 < s_flood_end["stream_buffer_bytes"] <= BUDGET, s_flood_end["stream_buffer_bytes"]
     assert delta.get("sip_malformed_total", 0) == 0, delta
     assert max(rss) - rss_idle <= (BUDGET >> 10) + CONSTANT_KIB, (rss_idle, max(rss))
     # The real calls went on.
