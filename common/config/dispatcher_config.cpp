@@ -430,7 +430,7 @@ void read_metrics(ConfigErrorList& errors, const Field& field, MetricsConfig& me
 
 void read_limits(ConfigErrorList& errors, const Field& field, LimitsConfig& limits) {
     MapReader map(errors, field, {"max_sessions", "max_flows", "max_flows_per_session",
-                                  "max_announced_per_session", "max_header_bytes"});
+                                  "max_announced_per_session", "max_header_bytes", "stream_buffer_bytes"});
     const Field sessions = map.get("max_sessions");
     const Field flows = map.get("max_flows");
     const Field per_session = map.get("max_flows_per_session");
@@ -453,6 +453,11 @@ void read_limits(ConfigErrorList& errors, const Field& field, LimitsConfig& limi
     });
     // max_header_bytes: largest SIP/RTSP header block parsed, 512..1048576, default 16384.
     read_integer<uint32_t>(errors, map.get("max_header_bytes"), limits.max_header_bytes, 512, 1 << 20);
+    // stream_buffer_bytes: memory of all TCP signalling stream buffers together (partial
+    // SIP/RTSP messages), 65536..68719476736 (64 GiB), default 33554432 (32 MiB); over it
+    // the oldest partial streams are evicted (counted: stream_evictions_total).
+    if (int64_t budget = 0; read_int64(errors, map.get("stream_buffer_bytes"), budget, 65536, int64_t(1) << 36))
+        limits.stream_buffer_bytes = uint64_t(budget);
 
     check_order(errors, sessions, limits.max_sessions, sessions_ok, flows, limits.max_flows, flows_ok);
     if (announced_ok && per_session_ok && limits.max_announced_per_session >= limits.max_flows_per_session) {

@@ -181,6 +181,9 @@ struct LimitsConfig {
     uint32_t max_flows_per_session = 16;
     uint32_t max_announced_per_session = 8;  // announced-but-unseen flows per session
     uint32_t max_header_bytes = 16 * 1024;   // SIP/RTSP header block, bytes
+    // All TCP signalling stream buffers together, bytes; over it the oldest partial
+    // messages are evicted (docs/architecture.md, "Bounded stream memory").
+    uint64_t stream_buffer_bytes = 32ull << 20;
     friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/net/packet.hpp"
 
+#include <algorithm>
+
 namespace sara {
 namespace {
 
@@ -11,16 +13,17 @@ uint32_t read_u32(const uint8_t* p) {
 
 constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
 
-// Decodes the transport header in `l4` (already cut to the IP payload) into `out`.
-DecodeError decode_transport(std::span<const uint8_t> l4, DecodedPacket& out) {
+// Decodes the transport header in `l4` (already cut to the IP payload, or to the end of a
+// truncated copy) into `out`; `l4_length` is the IP payload's real length.
+DecodeError decode_transport(std::span<const uint8_t> l4, size_t l4_length, DecodedPacket& out) {
     if (out.ip_proto == kProtoUdp) {
         if (l4.size() < 8) return DecodeError::truncated_transport;
         const uint16_t udp_len = read_u16(l4.data() + 4);
         // A fragmented datagram's UDP length covers all fragments; only check whole packets.
-        if (!out.fragment && (udp_len < 8 || udp_len > l4.size())) return DecodeError::bad_transport_length;
+        if (!out.fragment && (udp_len < 8 || udp_len > l4_length)) return DecodeError::bad_transport_length;
         out.src_port = read_u16(l4.data());
         out.dst_port = read_u16(l4.data() + 2);
-        out.payload = out.fragment ? l4.subspan(8) : l4.subspan(8, udp_len - 8);
+        out.payload = out.fragment ? l4.subspan(8) : l4.subspan(8, std::min<size_t>(udp_len, l4.size()) - 8);
         out.has_ports = true;
         return DecodeError::none;
     }
@@ -41,14 +44,21 @@ DecodeError decode_transport(std::span<const uint8_t> l4, DecodedPacket& out) {
     return DecodeError::none;  // other protocols: addresses only
 }
 
-DecodeResult decode_v4(std::span<const uint8_t> b) {
+// A copy shorter than the IP length is a decodable truncated copy only when the kernel said
+// the packet was exactly that long.
+bool length_fits(size_t ip_length, size_t copied, size_t packet_length) {
+    return ip_length <= copied || (packet_length > copied && ip_length == packet_length);
+}
+
+DecodeResult decode_v4(std::span<const uint8_t> b, size_t packet_length) {
     DecodeResult r;
     if (b.size() < 20) return {DecodeError::truncated_ip, {}};
     const size_t ihl = size_t(b[0] & 0x0f) * 4;
     if (ihl < 20 || ihl > b.size()) return {DecodeError::bad_header_length, {}};
     const size_t total = read_u16(b.data() + 2);
-    if (total < ihl || total > b.size()) return {DecodeError::bad_total_length, {}};
+    if (total < ihl || !length_fits(total, b.size(), packet_length)) return {DecodeError::bad_total_length, {}};
     DecodedPacket& p = r.packet;
+    p.truncated = total > b.size();
     p.src = IpAddress::v4(b.data() + 12);
     p.dst = IpAddress::v4(b.data() + 16);
     p.ip_proto = b[9];
@@ -58,7 +68,7 @@ DecodeResult decode_v4(std::span<const uint8_t> b) {
     p.fragment = more_fragments || offset != 0;
     p.later_fragment = offset != 0;
     if (p.later_fragment) return r;
-    r.error = decode_transport(b.subspan(ihl, total - ihl), p);
+    r.error = decode_transport(b.subspan(ihl, std::min(total, b.size()) - ihl), total - ihl, p);
     return r;
 }
 
@@ -66,15 +76,18 @@ bool is_v6_extension(uint8_t next) {
     return next == 0 || next == 43 || next == 44 || next == 60;  // hop-by-hop, routing, fragment, dst opts
 }
 
-DecodeResult decode_v6(std::span<const uint8_t> b) {
+DecodeResult decode_v6(std::span<const uint8_t> b, size_t packet_length) {
     DecodeResult r;
     if (b.size() < 40) return {DecodeError::truncated_ip, {}};
     const size_t payload_len = read_u16(b.data() + 4);
-    if (40 + payload_len > b.size()) return {DecodeError::bad_total_length, {}};
+    if (!length_fits(40 + payload_len, b.size(), packet_length)) return {DecodeError::bad_total_length, {}};
     DecodedPacket& p = r.packet;
+    p.truncated = 40 + payload_len > b.size();
     p.src = IpAddress::v6(b.data() + 8);
     p.dst = IpAddress::v6(b.data() + 24);
-    std::span<const uint8_t> rest = b.subspan(40, payload_len);
+    std::span<const uint8_t> rest = b.subspan(40, std::min(payload_len, b.size() - 40));
+    // The real length of what is left of the IP payload (more than `rest` holds when truncated).
+    size_t rest_length = payload_len;
     uint8_t next = b[6];
     // Bounded walk: each step consumes at least 8 bytes of a buffer we already bounded.
     while (is_v6_extension(next)) {
@@ -85,6 +98,7 @@ DecodeResult decode_v6(std::span<const uint8_t> b) {
             p.later_fragment = (frag & 0xfff8) != 0;
             next = rest[0];
             rest = rest.subspan(8);
+            rest_length -= 8;
             if (p.later_fragment) {
                 p.ip_proto = next;
                 return r;
@@ -95,9 +109,10 @@ DecodeResult decode_v6(std::span<const uint8_t> b) {
         if (len > rest.size()) return {DecodeError::bad_extension_header, {}};
         next = rest[0];
         rest = rest.subspan(len);
+        rest_length -= len;
     }
     p.ip_proto = next;
-    r.error = decode_transport(rest, p);
+    r.error = decode_transport(rest, rest_length, p);
     return r;
 }
 
@@ -117,11 +132,11 @@ const char* to_string(DecodeError e) {
     return "unknown";
 }
 
-DecodeResult decode_ip_packet(std::span<const uint8_t> bytes) {
+DecodeResult decode_ip_packet(std::span<const uint8_t> bytes, size_t packet_length) {
     if (bytes.empty()) return {DecodeError::truncated_ip, {}};
     switch (bytes[0] >> 4) {
-        case 4: return decode_v4(bytes);
-        case 6: return decode_v6(bytes);
+        case 4: return decode_v4(bytes, packet_length);
+        case 6: return decode_v6(bytes, packet_length);
         default: return {DecodeError::bad_version, {}};
     }
 }

@@ -30,6 +30,9 @@ struct DecodedPacket {
     bool fragment = false;       // part of a fragmented datagram (any fragment)
     bool later_fragment = false; // not the first fragment: no transport header present
     bool has_ports = false;      // TCP or UDP header decoded (first fragment or whole packet)
+    // The copy ends before the packet does (NFQUEUE copies at most 65,531 bytes): the headers
+    // are whole, `payload` is only the part of the transport payload that was copied.
+    bool truncated = false;
     uint16_t src_port = 0;
     uint16_t dst_port = 0;
     uint8_t tcp_flags = 0;       // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
@@ -58,6 +61,9 @@ struct DecodeResult {
 // Decodes a packet starting at the IP header (what NFQUEUE and a DLT_RAW capture hand us).
 // Trailing bytes beyond the IP total length (Ethernet padding) are ignored. ICMP and other
 // protocols decode with has_ports = false: an ICMP error that quotes a UDP header is not a flow.
-DecodeResult decode_ip_packet(std::span<const uint8_t> bytes);
+// `packet_length`: the packet's real length when `bytes` is a truncated copy of it (NFQUEUE's
+// NFQA_CAP_LEN), else 0. A copy shorter than its IP length decodes (truncated = true) only
+// when that length is exactly `packet_length`: the kernel vouches for it.
+DecodeResult decode_ip_packet(std::span<const uint8_t> bytes, size_t packet_length = 0);
 
 }  // namespace sara

@@ -13,7 +13,7 @@ StreamBuffer::Feed StreamBuffer::feed(uint32_t seq, std::span<const uint8_t> pay
     // Signed distance handles sequence wrap-around.
     const int32_t ahead = static_cast<int32_t>(seq - next_seq_);
     if (ahead > 0) {
-        data_.clear();
+        clear();
         next_seq_ = seq;
         result = Feed::gap_resync;
     } else if (ahead < 0) {
@@ -23,7 +23,7 @@ StreamBuffer::Feed StreamBuffer::feed(uint32_t seq, std::span<const uint8_t> pay
         result = Feed::retransmission;
     }
     if (data_.size() + payload.size() > max_bytes_) {
-        data_.clear();
+        clear();
         next_seq_ += static_cast<uint32_t>(payload.size());
         return Feed::overflow;
     }

@@ -130,17 +130,30 @@ double admission_tick(DispatcherRuntime& rt, Logger& log) {
     return std::round(a.p_established * 20) / 20;
 }
 
+// Raw mode: our copy goes to the node, counted by outcome. A truncated copy (the kernel's
+// copy range ends at 65,531 bytes) cannot be sent.
+void send_raw(DispatcherRuntime& rt, NodeId node_id, std::span<const uint8_t> payload, size_t packet_length) {
+    const NodeEntry* node = rt.pipeline.node(node_id);
+    const RawSender::Sent sent = !node ? RawSender::Sent::error
+                                 : packet_length > payload.size() ? RawSender::Sent::unsendable
+                                                                  : rt.raw->send(payload, node->mac);
+    switch (sent) {
+        case RawSender::Sent::fragmented: ++rt.raw_counters.raw_fragmented_total; [[fallthrough]];
+        case RawSender::Sent::whole: ++rt.raw_counters.raw_frames_sent_total; break;
+        case RawSender::Sent::unsendable: ++rt.raw_counters.raw_unsendable_dropped_total; break;
+        case RawSender::Sent::error: ++rt.raw_counters.raw_send_errors_total; break;
+    }
+}
+
 void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
     const bool raw_mode = rt.raw != nullptr;
-    const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload) {
+    const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload, size_t packet_length) {
         const auto asked = std::chrono::steady_clock::now();
         std::lock_guard guard(rt.lock);
         rt.note_queue_wait(std::chrono::steady_clock::now() - asked);
-        const PipelineDecision d = rt.pipeline.decide(payload);
+        const PipelineDecision d = rt.pipeline.decide(payload, packet_length);
         if (raw_mode && d.node != kNoNode && d.verdict.kind == Verdict::Kind::accept) {
-            const NodeEntry* node = rt.pipeline.node(d.node);
-            if (node && rt.raw->send(payload, node->mac)) ++rt.raw_counters.raw_frames_sent_total;
-            else ++rt.raw_counters.raw_send_errors_total;
+            send_raw(rt, d.node, payload, packet_length);
             lease.decide(Verdict::drop());  // the node got our copy; the kernel must not route it
             return;
         }

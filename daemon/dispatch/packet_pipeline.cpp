@@ -72,9 +72,9 @@ NodeId PacketPipeline::assign_affinity(SessionId session_id, NodeId node) {
     return node;
 }
 
-PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet) {
+PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t packet_length) {
     ++counters_.pipeline_packets_total;
-    const DecodeResult decoded = decode_ip_packet(ip_packet);
+    const DecodeResult decoded = decode_ip_packet(ip_packet, packet_length);
     if (!decoded.ok()) {
         ++counters_.pipeline_decode_errors_total;
         return {Verdict::drop(), kNoNode};

@@ -59,7 +59,9 @@ public:
     PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
                    std::vector<NodeEntry> nodes, const IpAddress& vip);
 
-    PipelineDecision decide(std::span<const uint8_t> ip_packet);
+    // `packet_length`: the packet's real length when `ip_packet` is a truncated copy (see
+    // decode_ip_packet), else 0.
+    PipelineDecision decide(std::span<const uint8_t> ip_packet, size_t packet_length = 0);
     // A slice of the session table's expiry (SessionIdentifier::expire_step); true when a
     // round over the whole table is complete.
     bool expire_step(size_t budget);

@@ -26,6 +26,7 @@ IdentifierLimits identifier_limits(const LimitsConfig& l) {
     IdentifierLimits i;
     i.sip.max_header_bytes = l.max_header_bytes;
     i.rtsp.max_header_bytes = l.max_header_bytes;
+    i.stream_buffer_bytes = l.stream_buffer_bytes;
     return i;
 }
 
@@ -209,6 +210,7 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         out["flows"] = table.flow_count();
         out["queue_lock_wait_max_us"] = queue_lock_wait_max_us;
         out["main_lock_hold_max_us"] = main_lock_hold_max_us;
+        out["stream_buffer_bytes"] = identifier.stream_budget().bytes();
     } else if (request == "nodes") {
         out["nodes"] = nlohmann::json::array();
         for (const NodeEntry& n : pipeline.nodes())
@@ -267,6 +269,8 @@ std::string DispatcherRuntime::metrics_text() {
             double(queue_lock_wait_max_us) / 1e6);
     t.gauge("sara_main_lock_hold_max_seconds", "Longest hold of the dispatcher's lock by its periodic work since start",
             double(main_lock_hold_max_us) / 1e6);
+    t.gauge("sara_stream_buffer_bytes", "Memory held by TCP signalling stream buffers (limits.stream_buffer_bytes bounds it)",
+            double(identifier.stream_budget().bytes()));
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
     for (const NodeEntry& n : pipeline.nodes())
         t.sample("sara_node_up", n.available ? 1 : 0, {{"node", std::to_string(n.id)}, {"name", n.name}});

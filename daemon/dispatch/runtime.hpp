@@ -46,7 +46,9 @@ namespace sara {
 
 #define SARA_RAW_COUNTERS(X)                                        \
     X(raw_frames_sent_total, "Packets sent to a node as raw Ethernet frames") \
-    X(raw_send_errors_total, "Raw frames the kernel refused (packet dropped)")
+    X(raw_send_errors_total, "Raw frames the kernel refused (packet dropped)") \
+    X(raw_fragmented_total, "Packets over the LAN MTU sent to a node as IPv4 fragments") \
+    X(raw_unsendable_dropped_total, "Packets raw mode cannot send: a truncated queue copy (over 65,531 bytes), or over the MTU with DF set or IPv6 (dropped)")
 SARA_DECLARE_COUNTERS(RawCounters, SARA_RAW_COUNTERS)
 
 #define SARA_HEALTH_COUNTERS(X)                                                                   \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/forward/nfqueue.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -26,6 +27,7 @@ struct PacketFields {
     bool have_id = false;
     uint32_t id = 0;
     std::span<const uint8_t> payload;
+    size_t packet_length = 0;  // the packet's real length when the copy is cut short (NFQA_CAP_LEN)
 };
 
 int parse_packet(const nlmsghdr* nlh, PacketFields& out) {
@@ -39,6 +41,10 @@ int parse_packet(const nlmsghdr* nlh, PacketFields& out) {
     if (attr[NFQA_PAYLOAD])
         out.payload = {static_cast<const uint8_t*>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
                        mnl_attr_get_payload_len(attr[NFQA_PAYLOAD])};
+    // The copy range stops at 65,531 bytes (0xffff less a netlink attribute header): a longer
+    // packet comes truncated, with its real length here.
+    if (attr[NFQA_CAP_LEN] && mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= sizeof(uint32_t))
+        out.packet_length = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
     return MNL_CB_OK;
 }
 
@@ -59,7 +65,7 @@ int on_message(const nlmsghdr* nlh, void* data) {
     }
     ++ctx.counters->queue_packets_total;
     PacketLease lease(*ctx.queue, fields.id, ctx.options->fail_policy, &ctx.counters->queue_undecided_total);
-    if (rc == MNL_CB_OK && ctx.handler) (*ctx.handler)(lease, fields.payload);
+    if (rc == MNL_CB_OK && ctx.handler) (*ctx.handler)(lease, fields.payload, std::max(fields.packet_length, fields.payload.size()));
     else if (rc != MNL_CB_OK) ++ctx.counters->queue_malformed_messages_total;
     return MNL_CB_OK;  // an undecided lease applies the fail policy here
 }

@@ -50,8 +50,9 @@ struct NfQueueOptions {
 class NfQueue final : public VerdictSink, public DeferredVerdictSink {
 public:
     // Handler contract: decide the lease (accept/drop); `payload` starts at the IP header and
-    // is valid only during the call.
-    using Handler = std::function<void(PacketLease&, std::span<const uint8_t> payload)>;
+    // is valid only during the call. `packet_length` is the packet's real length: more than
+    // payload.size() when the kernel's copy was cut short (packets over 65,531 bytes).
+    using Handler = std::function<void(PacketLease&, std::span<const uint8_t> payload, size_t packet_length)>;
 
     static std::unique_ptr<NfQueue> open(const NfQueueOptions& options, std::string* error);
     ~NfQueue() override;

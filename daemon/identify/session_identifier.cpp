@@ -36,7 +36,7 @@ const char* to_string(PacketOutcome o) {
 
 SessionIdentifier::SessionIdentifier(SessionTable& table, const ServiceMap& services, const IpAddress& vip,
                                      const IdentifierLimits& limits)
-    : table_(table), services_(services), vip_(vip), limits_(limits) {}
+    : table_(table), services_(services), vip_(vip), limits_(limits), stream_budget_(limits.stream_buffer_bytes) {}
 
 SessionId SessionIdentifier::new_session(ServiceProtocol protocol, std::string_view key, uint8_t service) {
     const SessionId id = table_.create_session(protocol, key, service);
@@ -54,6 +54,11 @@ Classification SessionIdentifier::classify(const DecodedPacket& p) {
     const IpProto proto = p.is_tcp() ? IpProto::tcp : IpProto::udp;
     const uint8_t service = services_.match(proto, p.dst_port);
     if (!services_.is_signalling(proto, p.dst_port)) return classify_data(p, service);
+    if (p.truncated) {
+        // Half a message cannot be parsed, and in a TCP stream it would desynchronise the buffer.
+        ++counters_.signalling_truncated_total;
+        return Classification{.outcome = PacketOutcome::malformed};
+    }
     return proto == IpProto::udp ? classify_sip_datagram(p, service) : classify_tcp_signalling(p, service);
 }
 
@@ -293,8 +298,9 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
     Stream& stream = it->second;
     if (p.tcp_flags & tcp_flag::syn) stream.buffer.start(p.tcp_seq);
     if (!p.payload.empty() && !stream.broken) inspect_stream(p, key, connection, stream, c);
+    account_stream(key, stream);
     if (p.tcp_flags & (tcp_flag::fin | tcp_flag::rst)) {
-        streams_.erase(key);
+        erase_stream(streams_.find(key));
         // A session that set media up (a key, or UDP media flows besides this connection)
         // and was not torn down: its client may come back for it on a new connection.
         const Session& s = table_.session(c.session);
@@ -304,6 +310,26 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
     }
     if (c.carried_count == 0) c.add_carried(connection);
     return c;
+}
+
+void SessionIdentifier::account_stream(const FlowKey& key, Stream& stream) {
+    stream_budget_.update(key, stream.account, stream.buffer.memory());
+    while (const FlowKey* oldest = stream_budget_.over_budget()) {
+        const FlowKey victim_key = *oldest;  // the list entry goes with the update below
+        Stream& victim = streams_.find(victim_key)->second;  // every account belongs to a stream
+        // Its partial message is lost: what follows would parse from mid-message, so the
+        // connection is no longer inspected (its packets still go to its node).
+        victim.buffer.clear();
+        victim.broken = true;
+        ++counters_.stream_evictions_total;
+        stream_budget_.update(victim_key, victim.account, 0);
+    }
+}
+
+void SessionIdentifier::erase_stream(Streams::iterator it) {
+    if (it == streams_.end()) return;
+    stream_budget_.update(it->first, it->second.account, 0);
+    streams_.erase(it);
 }
 
 void SessionIdentifier::inspect_stream(const DecodedPacket& p, const FlowKey& key, SessionId connection,
@@ -540,7 +566,11 @@ bool SessionIdentifier::expire_step(size_t budget) {
     for (const FlowKey& k : table_.take_released_media()) forget_flow(k);
     const uint32_t now = table_.now_ms();
     size_t left = budget;
-    streams_cursor_.step(streams_, left, [&](const FlowKey& k, const Stream&) { return !table_.find_flow(k); });
+    streams_cursor_.step(streams_, left, [&](const FlowKey& k, Stream& stream) {
+        if (table_.find_flow(k)) return false;
+        stream_budget_.update(k, stream.account, 0);  // what erase_stream does; the cursor erases
+        return true;
+    });
     left = budget;
     negotiations_cursor_.step(negotiations_, left,
                               [&](SessionId id, const Negotiation&) { return !table_.session(id).in_use; });

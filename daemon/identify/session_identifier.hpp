@@ -26,6 +26,7 @@
 #include "daemon/identify/sweep_cursor.hpp"
 #include "daemon/identify/media_port_map.hpp"
 #include "daemon/identify/session_table.hpp"
+#include "daemon/identify/stream_budget.hpp"
 
 namespace sara {
 
@@ -44,13 +45,15 @@ struct KernelForgets {
     X(sip_messages_total, "SIP messages parsed in the incoming direction")                           \
     X(sip_malformed_total, "SIP datagrams or stream data that failed to parse")                      \
     X(sip_without_call_id_total, "SIP messages without a Call-ID")                                   \
+    X(signalling_truncated_total, "Signalling packets over 65,531 bytes: the queue's copy is cut short, nothing to parse (dropped)") \
     X(rtsp_messages_total, "RTSP messages parsed in the incoming direction")                         \
     X(rtsp_malformed_total, "RTSP stream data that failed to parse")                                 \
     X(sdp_malformed_total, "SDP bodies that failed to parse")                                        \
     X(transport_malformed_total, "RTSP Transport headers with a malformed spec")                     \
     X(stream_gaps_total, "TCP signalling streams resynchronised after a gap")                        \
     X(stream_overflow_total, "TCP signalling streams that buffered more than the header+body bound") \
-    X(streams_untracked_total, "TCP signalling connections not inspected: stream table full")        \
+    X(streams_untracked_total, "TCP signalling connections not inspected: stream table full") \
+    X(stream_evictions_total, "TCP signalling streams whose partial message was dropped (oldest first) to keep all stream buffers within limits.stream_buffer_bytes; no longer inspected") \
     X(announcements_applied_total, "Announcements from the outgoing direction applied")              \
     X(announcements_unknown_session_total, "Announcements for a session the table does not hold")    \
     X(flows_completed_total, "Partial flows completed with the node's port")                         \
@@ -66,6 +69,7 @@ struct IdentifierLimits {
     SipLimits sip;
     RtspLimits rtsp;
     size_t max_streams = 65536;  // TCP signalling connections inspected at once
+    size_t stream_buffer_bytes = size_t(32) << 20;  // all stream buffers together (StreamBudget)
 };
 
 enum class PacketOutcome : uint8_t {
@@ -137,10 +141,13 @@ public:
 
     const IdentifierCounters& counters() const { return counters_; }
     SessionTable& table() { return table_; }
+    // Memory held by TCP signalling stream buffers, all streams together.
+    const StreamBudget& stream_budget() const { return stream_budget_; }
     // The table was replaced (an HA backup applied a snapshot): per-session and per-stream
     // state refers to sessions that are gone.
     void forget_sessions() {
         streams_.clear();
+        stream_budget_.clear();
         negotiations_.clear();
     }
 
@@ -167,13 +174,20 @@ private:
         bool broken = false;  // unparsable data seen: stop inspecting, keep forwarding
         std::array<PendingSetup, 4> setups{};
         uint8_t next_setup = 0;
+        StreamBudget::Account account;
     };
+    using Streams = absl::flat_hash_map<FlowKey, Stream>;
 
     Classification classify_sip_datagram(const DecodedPacket& p, uint8_t service);
     Classification classify_tcp_signalling(const DecodedPacket& p, uint8_t service);
     Classification classify_data(const DecodedPacket& p, uint8_t service);
     void inspect_stream(const DecodedPacket& p, const FlowKey& key, SessionId connection, Stream& stream,
                         Classification& c);
+    // Accounts a stream's buffer after it changed, then evicts the oldest partial streams
+    // while all buffers together are over the budget.
+    void account_stream(const FlowKey& key, Stream& stream);
+    // Drops a stream and its account.
+    void erase_stream(Streams::iterator it);
     // One SIP message from the client; returns its session (kNoSession if refused).
     SessionId on_client_sip(const DecodedPacket& p, const SipMessage& m, SessionId connection,
                             bool* created);
@@ -205,7 +219,8 @@ private:
     const ServiceMap& services_;
     IpAddress vip_;
     IdentifierLimits limits_;
-    absl::flat_hash_map<FlowKey, Stream> streams_;
+    Streams streams_;
+    StreamBudget stream_budget_;
     absl::flat_hash_map<SessionId, Negotiation> negotiations_;
     IdentifierCounters counters_;
     FlowCompleted on_flow_completed_;

@@ -65,12 +65,53 @@ bool same_packet(const DecodeResult& a, std::span<const uint8_t> a_input, const 
     return x.payload.data() - a_input.data() == y.payload.data() - b_input.data();
 }
 
+// The IP header's own length (IPv4 total length, IPv6 40 + payload length), 0 if none.
+size_t stated_length(std::span<const uint8_t> input) {
+    if (input.size() >= 4 && input[0] >> 4 == 4) return size_t(input[2]) << 8 | input[3];
+    if (input.size() >= 6 && input[0] >> 4 == 6) return 40 + (size_t(input[4]) << 8 | input[5]);
+    return 0;
+}
+
+// A truncated copy (NFQUEUE's copy range): the kernel's length is trusted only as far as the
+// header states the same; what decodes is marked truncated and stays within the copy.
+void check_truncated_copy(std::span<const uint8_t> input) {
+    const size_t stated = stated_length(input);
+    if (stated <= input.size()) return;
+    const DecodeResult t = sara::decode_ip_packet(input, stated);
+    check_result(input, t);
+    if (t.ok()) check(t.packet.truncated);
+    // Any other claimed length is a lie the decoder refuses.
+    const DecodeResult lie = sara::decode_ip_packet(input, stated + 1);
+    check(lie.error == DecodeError::bad_total_length || lie.error == DecodeError::bad_version ||
+          lie.error == DecodeError::truncated_ip || lie.error == DecodeError::bad_header_length);
+}
+
+// A decoded packet cut short with the kernel's word for its length decides the same on its
+// headers: same ports, a payload that is a prefix of the whole one.
+void check_cut(std::span<const uint8_t> input, const DecodeResult& whole) {
+    const DecodedPacket& w = whole.packet;
+    if (!whole.ok() || !w.has_ports || w.payload.empty() || w.fragment) return;
+    const size_t stated = stated_length(input);
+    if (stated != input.size()) return;  // padded: the kernel would not truncate that
+    const size_t cut = input.size() - (w.payload.size() + 1) / 2;
+    std::vector<uint8_t> copy(input.begin(), input.begin() + long(cut));
+    const DecodeResult t = sara::decode_ip_packet(copy, input.size());
+    check_result(copy, t);
+    check(t.ok() && t.packet.truncated && t.packet.has_ports);
+    check(t.packet.src_port == w.src_port && t.packet.dst_port == w.dst_port && t.packet.tcp_seq == w.tcp_seq);
+    check(t.packet.payload.size() <= w.payload.size());
+    check(t.packet.payload.data() - copy.data() == w.payload.data() - input.data());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> input(data, size);
     const DecodeResult r = sara::decode_ip_packet(input);
     check_result(input, r);
+    check(!r.packet.truncated);
+    check_truncated_copy(input);
+    check_cut(input, r);
 
     // Ethernet padding: bytes after a decoded datagram must not change anything.
     if (r.ok()) {

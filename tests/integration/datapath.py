@@ -270,6 +270,15 @@ def wait_until(cond: Callable[[], bool], timeout: float, interval: float = 0.05)
     return cond()
 
 
+def wait_for_calls_established(cluster, before: dict, calls: int, timeout: float = 5) -> dict:
+    """Waits until `calls` more data verdicts than in `before` (sarad stats): each call's
+    first RTP packet is one. Fails the test otherwise; returns the stats at that moment."""
+    assert wait_until(lambda: sarad_stats(cluster)["pipeline_data_verdicts_total"]
+                      - before["pipeline_data_verdicts_total"] >= calls, timeout), \
+        "calls not established"
+    return sarad_stats(cluster)
+
+
 def require_peers(*tools: str) -> None:
     require_tools("sipp", "tcpdump", "tshark", *tools)
 

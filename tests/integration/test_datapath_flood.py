@@ -80,10 +80,7 @@ def test_flood_of_new_flows_during_calls(cluster, node_captures):
     long = peers.start_sip_uac(cluster, calls=10, rate=20, transport="u1", media_packets=650,
                                port_base=41000, local_port=5072, extra_args=["-cp", "8889"],
                                scenario=scenario)
-    assert datapath.wait_until(
-        lambda: datapath.sarad_stats(cluster)["pipeline_data_verdicts_total"]
-        - s0["pipeline_data_verdicts_total"] >= 20, timeout=5), "calls not established"
-    s_established = datapath.sarad_stats(cluster)
+    s_established = datapath.wait_for_calls_established(cluster, s0, 20)
 
     sampler = Sampler(cluster, pid)
     sampler.start()

@@ -5,11 +5,15 @@ itself as an Ethernet frame to the node's MAC; the kernel routes nothing.
 Run as root:
     SARA_STRICT=1 /usr/bin/python3 -m pytest -q tests/integration/test_datapath_raw_mode.py
 """
+import json
+import time
+
 import pytest
 
 import datapath
 from datapath import tolerant_sip_servers  # noqa: F401 (a fixture, used by name)
 import peers
+import topology
 
 pytestmark = datapath.SARAD_MARKS
 
@@ -94,20 +98,14 @@ def _scenario_with_big_invite(cluster, pad: int = 2500):
 
 @pytest.mark.parametrize("mode", [
     "route",
-    pytest.param("raw", marks=pytest.mark.xfail(strict=True, reason=(
-        "sarad bug (raw mode): a SIP/UDP message larger than the MTU never reaches a node. "
-        "In raw mode the dispatcher has no conntrack, hence no defragmentation: sarad "
-        "gets the fragments one by one, the first is an incomplete SIP message "
-        "(sip_malformed_total, dropped) and the others have no ports "
-        "(pipeline_no_ports_dropped_total, dropped); so every call whose INVITE exceeds "
-        "1500 bytes fails. Route mode reassembles (conntrack defrag) and works. A fix "
-        "needs reassembly (e.g. load nf_defrag via a raw-table CT rule, or reassemble in "
-        "sarad) and fragmenting the frame RawSender sends (AF_PACKET does not fragment)."))),
+    "raw",
 ])
 def test_sip_invite_larger_than_the_mtu(cluster_factory, mode):
     """10 calls (-t u1) whose INVITE is ~3 kB (an X-Pad header; fragmented on the wire), in
-    route mode and in raw mode: every call completes with its RTP echoed, on one node.
-    Run time: about 5 s in route mode, 10 s in raw mode (its calls time out after 6 s)."""
+    route mode and in raw mode: every call completes with its RTP echoed, on one node. Raw
+    mode has no conntrack: the kernel's IPv4 defrag (enabled by sarad's SARA-DEFRAG rule)
+    reassembles the INVITE and sarad sends it to the node in fragments (raw_fragmented_total).
+    Run time: about 5 s in each mode."""
     datapath.require_peers()
     cluster = cluster_factory(dispatcher="sarad",
                               config_overrides=dict(datapath.LEAST_SESSIONS,
@@ -123,3 +121,44 @@ def test_sip_invite_larger_than_the_mtu(cluster_factory, mode):
     print("sarad counters:", delta)
     assert r.ok and not datapath.rtp_short([r]), (r.summary(), delta)
     datapath.check_calls(cluster, peers.calls_by_node(caps.pcaps), [r])
+    if mode == "raw":
+        assert delta.get("raw_fragmented_total", 0) >= 10, delta  # at least one INVITE per call
+
+
+def _ip_stats(ns) -> dict:
+    """The namespace's Ip: line of /proc/net/snmp (ReasmOKs, ReasmFails, ...)."""
+    rows = [line.split() for line in ns.run("cat", "/proc/net/snmp").stdout.splitlines()
+            if line.startswith("Ip:")]
+    return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])}
+
+
+@pytest.mark.cluster(dispatcher="sarad", config_overrides=RAW)
+def test_raw_mode_reassembles_fragments_like_the_kernel(cluster):
+    """Raw mode leaves IPv4 reassembly to the kernel's defrag (sarad's SARA-DEFRAG rule): five
+    ~3 kB SIP datagrams in three fragments each (peers/fragment_cases.py): in order, reversed,
+    with a duplicate fragment, with an overlapping fragment, and without its last fragment.
+    The first three reach sarad whole (one SIP message each, sent on in fragments:
+    raw_fragmented_total); the overlapping one is discarded by the kernel (ReasmFails) and
+    the incomplete one waits for ipfrag_time; sarad never sees a fragment (no packet without
+    ports, nothing malformed). Run time: about 3 s."""
+    before = datapath.sarad_stats(cluster)
+    ip0 = _ip_stats(cluster.dispatcher)
+    r = cluster.client.run(topology.PYTHON, str(peers.PEERS_DIR / "fragment_cases.py"),
+                           "--vip", topology.VIP, "--src", topology.CLIENT_ADDR,
+                           "in-order", "reversed", "duplicate", "overlap", "missing-last")
+    assert json.loads(r.stdout.strip().splitlines()[-1])["sent"] == 15, r.stdout
+    assert datapath.wait_until(lambda: datapath.sarad_stats(cluster)["sip_messages_total"]
+                               - before["sip_messages_total"] >= 3, timeout=3)
+    time.sleep(0.3)
+    delta = datapath.counter_deltas(before, datapath.sarad_stats(cluster))
+    ip = {k: v - ip0[k] for k, v in _ip_stats(cluster.dispatcher).items()}
+    print("sarad counters:", delta)
+    print("dispatcher reassembly: ReasmReqds %d, ReasmOKs %d, ReasmFails %d"
+          % (ip["ReasmReqds"], ip["ReasmOKs"], ip["ReasmFails"]))
+    assert delta.get("sip_messages_total", 0) == 3, delta
+    assert delta.get("raw_fragmented_total", 0) == 3, delta
+    assert delta.get("sessions_created_total", 0) == 3, delta
+    for bad in ("pipeline_no_ports_dropped_total", "sip_malformed_total",
+                "pipeline_decode_errors_total", "raw_unsendable_dropped_total"):
+        assert delta.get(bad, 0) == 0, (bad, delta)
+    assert ip["ReasmOKs"] == 3 and ip["ReasmFails"] >= 1, ip

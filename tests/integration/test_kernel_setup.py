@@ -441,9 +441,12 @@ def test_raw_mode_queues_everything_and_routes_nothing(ns):
     install(ns)
     driver(ns, "install", "--vip", VIP_A, *node_args(1, 2), "--queues", "0,1", "--raw-mode")
     assert iptables_state(ns).get("raw", []) == []
+    # SARA-DEFRAG is never jumped to: its socket match turns the kernel's IPv4 defrag on.
     assert sara_lines(ns, "mangle") == [
+        ":SARA-DEFRAG -",
         ":SARA-PRE -",
         "-A PREROUTING -d %s/32 -j SARA-PRE" % VIP_A,
+        "-A SARA-DEFRAG -m socket -j RETURN",
         "-A SARA-PRE -j NFQUEUE --queue-num 0 --queue-bypass",
     ]
     assert_routing(ns, set())

@@ -111,6 +111,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_gets_defaults) {
     BOOST_TEST(c.limits.max_flows_per_session == 16u);
     BOOST_TEST(c.limits.max_announced_per_session == 8u);
     BOOST_TEST(c.limits.max_header_bytes == 16384u);
+    BOOST_TEST(c.limits.stream_buffer_bytes == 33554432u);
     BOOST_TEST(c.admission.t1 == 0.80);
     BOOST_TEST(c.admission.t2 == 0.90);
     BOOST_TEST(c.scheduler.window == 4u);
@@ -461,6 +462,8 @@ BOOST_AUTO_TEST_CASE(thresholds_out_of_order) {
           {3, 35, "admission.t3 (0.6) must be >= admission.t2 (0.7)"}}},
         {"an invalid threshold is not compared", minimal + "admission: {t1: 2, t2: 0.1}\n",
          {{3, 17, "admission.t1: 2 is out of range 0..1"}}},
+        {"stream buffer budget below 64 KiB", minimal + "limits: {stream_buffer_bytes: 65535}\n",
+         {{3, 31, "limits.stream_buffer_bytes: 65535 is out of range 65536..68719476736"}}},
         {"max_flows below max_sessions", minimal + "limits: {max_sessions: 10, max_flows: 5}\n",
          {{3, 39, "limits.max_flows (5) must be >= limits.max_sessions (10)"}}},
         {"announced flows not below flows per session", minimal + "limits: {max_flows_per_session: 4, max_announced_per_session: 4}\n",

@@ -68,7 +68,12 @@ BOOST_AUTO_TEST_CASE(raw_mode_queues_everything_even_ranged_media) {
     spec.raw_mode = true;
     const auto rules = sara_iptables_rules(spec);
     BOOST_TEST(rules.size() == 1u);
-    BOOST_TEST(table(rules, "mangle").rules == std::vector<std::string>{"SARA-PRE -j NFQUEUE --queue-num 0 --queue-bypass"},
+    BOOST_TEST(table(rules, "mangle").rules ==
+                   std::vector<std::string>({"SARA-PRE -j NFQUEUE --queue-num 0 --queue-bypass",
+                                             "SARA-DEFRAG -m socket -j RETURN"}),
+               boost::test_tools::per_element());
+    // The defrag chain is never jumped to: its rule only turns the kernel's IPv4 defrag on.
+    BOOST_TEST(table(rules, "mangle").jumps == std::vector<std::string>{"PREROUTING -d 198.18.100.10/32 -j SARA-PRE"},
                boost::test_tools::per_element());
 }
 

@@ -474,6 +474,53 @@ BOOST_AUTO_TEST_CASE(flow_key_follows_the_transport) {
     BOOST_TEST(u.packet.flow_key().to_string() == "udp [2001:db8::2]:6000 > [2001:db8::100:10]:20000");
 }
 
+// NFQUEUE copies at most 65,531 bytes: a 65,535-byte datagram arrives cut short, with the
+// kernel's word (NFQA_CAP_LEN) for its real length. The headers decide; the payload is the
+// copied part only, and the packet says it is truncated.
+BOOST_AUTO_TEST_CASE(truncated_copy_decodes_when_the_kernel_vouches_for_the_length) {
+    const Bytes whole = ipv4({}, udp({.src_port = 31002, .dst_port = 20999, .payload = Bytes(65535 - 28, 'x')}));
+    BOOST_REQUIRE(whole.size() == 65535u);
+    const Bytes copy = first_bytes(whole, 65531);
+    // Without the kernel's length the copy lies about its length (the old behaviour).
+    BOOST_TEST((decode_ip_packet(copy).error == DecodeError::bad_total_length));
+    const DecodeResult r = decode_ip_packet(copy, whole.size());
+    BOOST_REQUIRE(r.ok());
+    BOOST_TEST(r.packet.truncated);
+    BOOST_TEST(r.packet.has_ports);
+    BOOST_TEST(r.packet.dst_port == 20999);
+    BOOST_TEST(r.packet.payload.size() == 65531u - 28u);
+    BOOST_TEST(lies_within(r.packet.payload, copy));
+    // The whole packet is not truncated, with or without a length given.
+    BOOST_TEST(!decode_ip_packet(whole).packet.truncated);
+    BOOST_TEST(!decode_ip_packet(whole, whole.size()).packet.truncated);
+    // A length the header does not state is a lie, whoever tells it.
+    BOOST_TEST((decode_ip_packet(copy, whole.size() - 1).error == DecodeError::bad_total_length));
+    BOOST_TEST((decode_ip_packet(copy, whole.size() + 1).error == DecodeError::bad_total_length));
+    // The UDP length is checked against the real IP length, not the copy.
+    Bytes bad_udp = whole;
+    bad_udp[20 + 4] = 0xff;
+    bad_udp[20 + 5] = 0xff;  // 65535 > 65515 bytes of IP payload
+    BOOST_TEST((decode_ip_packet(first_bytes(bad_udp, 65531), whole.size()).error ==
+                DecodeError::bad_transport_length));
+}
+
+BOOST_AUTO_TEST_CASE(truncated_copy_decodes_tcp_and_ipv6) {
+    const Bytes tcp_whole = ipv4({.proto = 6}, tcp({.seq = 7, .payload = Bytes(3000, 'y')}));
+    const DecodeResult t = decode_ip_packet(first_bytes(tcp_whole, 100), tcp_whole.size());
+    BOOST_REQUIRE(t.ok());
+    BOOST_TEST(t.packet.truncated);
+    BOOST_TEST(t.packet.tcp_seq == 7u);
+    BOOST_TEST(t.packet.payload.size() == 60u);
+    // Headers cut by the copy are still an error: nothing to decide on.
+    BOOST_TEST((decode_ip_packet(first_bytes(tcp_whole, 30), tcp_whole.size()).error ==
+                DecodeError::truncated_transport));
+    const Bytes v6_whole = ipv6({}, udp({.payload = Bytes(3000, 'z')}));
+    const DecodeResult v = decode_ip_packet(first_bytes(v6_whole, 200), v6_whole.size());
+    BOOST_REQUIRE(v.ok());
+    BOOST_TEST(v.packet.truncated);
+    BOOST_TEST(v.packet.payload.size() == 200u - 48u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
