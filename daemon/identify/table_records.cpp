@@ -84,20 +84,6 @@ private:
     std::string_view rest_;
 };
 
-struct SessionRecord {
-    ServiceProtocol protocol{};
-    SessionState state{};
-    NodeId node = kNoNode;
-    uint8_t service = 0;
-    bool confirmed = false;
-    std::string key;
-};
-struct FlowRecord {
-    FlowKey key;
-    FlowIdentity identity{};
-    FlowStatus status{};
-};
-
 std::optional<SessionRecord> parse_session(Fields f) {
     SessionRecord r;
     const auto protocol = f.number(2), state = f.number(2), node = f.number(0xffff), service = f.number(0xff),
@@ -143,6 +129,18 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
             id = f->session;
     if (id == kNoSession) id = table.create_session(r.protocol, r.key, r.service);
     if (id == kNoSession) return false;
+    set_session_fields(id, r, table);
+    ++applied.sessions;
+    for (const FlowRecord& fr : flows) applied.flows += apply_flow_record(fr, id, table);
+    return true;
+}
+
+}  // namespace
+
+std::optional<SessionRecord> parse_session_record(std::string_view fields) { return parse_session(Fields(fields)); }
+std::optional<FlowRecord> parse_flow_record(std::string_view fields) { return parse_flow(Fields(fields)); }
+
+void set_session_fields(SessionId id, const SessionRecord& r, SessionTable& table) {
     if (!r.key.empty()) (void)table.assign_key(id, r.key);  // a keyless replica learns its key
     if (r.state == SessionState::completed)
         table.restore_ended(id);  // its media linger starts now
@@ -151,22 +149,25 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
     table.set_node(id, r.node);
     table.session(id).confirmed = r.confirmed;
     table.touch_session(id);
-    ++applied.sessions;
-    for (const FlowRecord& fr : flows) {
-        FlowEntry* f = table.find_flow(fr.key);
-        if (f && f->session != id) table.move_flow(fr.key, id);
-        if (!f) f = table.add_flow(fr.key, id, fr.identity);
-        if (!f || f->session != id) continue;  // a bound (counted by the table): not this session's
-        // Confirmed on the master since: promote it here too (the session's announced count).
-        if (f->identity == FlowIdentity::announced && fr.identity != FlowIdentity::announced)
-            table.touch_flow(fr.key, *f);
-        f->status = fr.status;
-        ++applied.flows;
-    }
-    return true;
 }
 
-}  // namespace
+SessionId apply_session_record(const SessionRecord& r, SessionTable& table) {
+    SessionId id = table.find_session(r.protocol, r.key);
+    if (id == kNoSession) id = table.create_session(r.protocol, r.key, r.service);
+    if (id != kNoSession) set_session_fields(id, r, table);
+    return id;
+}
+
+bool apply_flow_record(const FlowRecord& fr, SessionId id, SessionTable& table) {
+    FlowEntry* f = table.find_flow(fr.key);
+    if (f && f->session != id) table.move_flow(fr.key, id);
+    if (!f) f = table.add_flow(fr.key, id, fr.identity);
+    if (!f || f->session != id) return false;  // a bound (counted by the table): not this session's
+    // Confirmed on the master since: promote it here too (the session's announced count).
+    if (f->identity == FlowIdentity::announced && fr.identity != FlowIdentity::announced) table.touch_flow(fr.key, *f);
+    f->status = fr.status;
+    return true;
+}
 
 std::string session_line(const Session& s) {
     return "S " + std::to_string(int(s.protocol)) + ' ' + std::to_string(int(s.state)) + ' ' + std::to_string(s.node) +

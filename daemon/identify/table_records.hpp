@@ -14,6 +14,7 @@
 // what came before it stays.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,31 @@ std::vector<std::string> journal_blocks(SessionTable& table, const TableJournal&
 // block's first F line, by which a keyless session is found. A block that fits is returned as
 // is. `max_bytes` must hold an S line and two F lines (1400, a sync payload, always does).
 std::vector<std::string> split_block(const std::string& block, size_t max_bytes);
+
+// One record's fields (the line after "S " or "F "), read strictly: nullopt when malformed.
+struct SessionRecord {
+    ServiceProtocol protocol{};
+    SessionState state{};
+    NodeId node = kNoNode;
+    uint8_t service = 0;
+    bool confirmed = false;
+    std::string key;
+};
+struct FlowRecord {
+    FlowKey key;
+    FlowIdentity identity{};
+    FlowStatus status{};
+};
+
+std::optional<SessionRecord> parse_session_record(std::string_view fields);
+std::optional<FlowRecord> parse_flow_record(std::string_view fields);
+// A session record's fields onto session `id` (key if it has none, state, node, confirmed).
+void set_session_fields(SessionId id, const SessionRecord& r, SessionTable& table);
+// The session of `r`, found by its key or created (a keyless one always: the caller knows which
+// flows name it and creates it only for them); kNoSession when the table refused it.
+SessionId apply_session_record(const SessionRecord& r, SessionTable& table);
+// Adds the flow to session `id` or moves it there; false when a bound refused it.
+bool apply_flow_record(const FlowRecord& f, SessionId id, SessionTable& table);
 
 struct RecordsApplied {
     size_t sessions = 0;

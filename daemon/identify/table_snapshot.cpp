@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/identify/table_snapshot.hpp"
 
+#include <charconv>
 #include <istream>
+#include <optional>
 #include <iterator>
 #include <ostream>
 #include <string_view>
@@ -19,50 +21,75 @@ std::string tag(SessionId slot, uint32_t created_ms) {
     return std::to_string(slot) + ':' + std::to_string(created_ms);
 }
 
-// Version 3: the session and flow lines regrouped as version-2 blocks (S then its F lines),
-// applied with the sync's own record code.
-SnapshotLoad read_version3(std::string_view text, SessionTable& table) {
+// "<slot>:<created_ms>" as one number; nullopt when it is not two decimal u32s.
+std::optional<uint64_t> parse_tag(std::string_view tag) {
+    const size_t colon = tag.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    uint32_t slot = 0, created = 0;
+    const auto [p1, e1] = std::from_chars(tag.data(), tag.data() + colon, slot);
+    const auto [p2, e2] = std::from_chars(tag.data() + colon + 1, tag.data() + tag.size(), created);
+    if (e1 != std::errc() || p1 != tag.data() + colon || e2 != std::errc() || p2 != tag.data() + tag.size())
+        return std::nullopt;
+    return (uint64_t(slot) << 32) | created;
+}
+
+// Version 3, applied line by line as it is read: a session line upserts its session (a
+// keyless one waits for its first flow, as in version 2 nothing else could find it), a flow
+// line joins the session its tag named. Memory beyond the
+// table is one line and the tags seen (16 bytes a session), not the file.
+SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
     SnapshotLoad result;
-    struct Block {
-        std::string text;
-        size_t line = 0;
-    };
-    std::vector<Block> blocks;
-    absl::flat_hash_map<std::string, size_t> by_tag;
-    size_t line_number = 1;
-    while (!text.empty()) {
-        const size_t end = std::min(text.find('\n'), text.size());
-        std::string_view line = text.substr(0, end);
+    absl::flat_hash_map<uint64_t, SessionId> by_tag;
+    absl::flat_hash_map<uint64_t, SessionRecord> keyless;  // not created until a flow names it
+    std::string text;
+    for (size_t line_number = 2; std::getline(in, text); ++line_number) {
+        std::string_view line = text;
         if (line.ends_with('\r')) line.remove_suffix(1);
-        text.remove_prefix(std::min(end + 1, text.size()));
-        ++line_number;
+        auto fail = [&](const std::string& why) { result.error = "line " + std::to_string(line_number) + ": " + why; };
         const bool session = line.starts_with("s "), flow = line.starts_with("f ");
         const size_t tag_end = line.find(' ', 2);
-        if ((!session && !flow) || tag_end == std::string_view::npos || tag_end == 2) {
-            result.error = "line " + std::to_string(line_number) + ": malformed record";
+        const std::optional<uint64_t> tag =
+            tag_end == std::string_view::npos ? std::nullopt : parse_tag(line.substr(2, tag_end - 2));
+        if ((!session && !flow) || !tag) {
+            fail("malformed record");
             break;
         }
-        const std::string key(line.substr(2, tag_end - 2));
-        const std::string record = std::string(session ? "S" : "F") + std::string(line.substr(tag_end)) + "\n";
+        const std::string_view fields = line.substr(tag_end + 1);
         if (session) {
-            if (!by_tag.emplace(key, blocks.size()).second) {
-                result.error = "line " + std::to_string(line_number) + ": a second session tagged " + key;
+            const auto record = parse_session_record(fields);
+            if (!record) {
+                fail("malformed record");
                 break;
             }
-            blocks.push_back({record, line_number});
-        } else if (const auto it = by_tag.find(key); it != by_tag.end()) {
-            blocks[it->second].text += record;
-        } else {
-            ++result.orphan_flows;
+            if (by_tag.contains(*tag) || keyless.contains(*tag)) {
+                fail("a second session with the tag " + std::string(line.substr(2, tag_end - 2)));
+                break;
+            }
+            if (record->key.empty()) {
+                keyless.emplace(*tag, *record);  // created by its first flow: nothing else names it
+                continue;
+            }
+            const SessionId id = apply_session_record(*record, table);
+            by_tag.emplace(*tag, id);  // kNoSession (the table refused it): its flows are skipped
+            result.sessions += id != kNoSession;
+            continue;
         }
-    }
-    for (const Block& b : blocks) {
-        const RecordsApplied applied = apply_records(b.text, table, b.line);
-        result.sessions += applied.sessions;
-        result.flows += applied.flows;
-        if (!applied.error.empty()) {
-            result.error = applied.error;  // the block's S line number: its own or one of its flows'
+        const auto record = parse_flow_record(fields);
+        if (!record) {
+            fail("malformed record");
             break;
+        }
+        if (const auto pending = keyless.find(*tag); pending != keyless.end()) {
+            const SessionId id = apply_session_record(pending->second, table);
+            by_tag.emplace(*tag, id);
+            result.sessions += id != kNoSession;
+            keyless.erase(pending);
+        }
+        const auto it = by_tag.find(*tag);
+        if (it == by_tag.end()) {
+            ++result.orphan_flows;
+        } else if (it->second != kNoSession) {
+            result.flows += apply_flow_record(*record, it->second, table);
         }
     }
     return result;
@@ -108,8 +135,8 @@ SnapshotLoad read_snapshot(std::istream& in, SessionTable& table) {
         result.error = "not a sarad snapshot (version 2 or 3)";
         return result;
     }
+    if (line == kMagic3) return read_version3(in, table);
     const std::string text(std::istreambuf_iterator<char>(in), {});
-    if (line == kMagic3) return read_version3(text, table);
     const RecordsApplied applied = apply_records(text, table, 2);
     result.sessions = applied.sessions;
     result.flows = applied.flows;

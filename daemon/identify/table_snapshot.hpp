@@ -13,9 +13,10 @@
 // The walk is not one instant: a session that ends during it may be missing or stale (it
 // expires again after the restart), and a flow whose tag names no session line (its session
 // came after the walk passed, or its slot was reused: another creation time) is skipped and
-// counted. Version 2 (S blocks each followed by its F lines, the HA sync's records) is read
-// too. Loading is strict: a malformed line stops loading and is reported; what came before
-// stays.
+// counted. Version 3 is applied line by line as it is read (beyond the table, memory is one
+// line and 16 bytes a session). Version 2 (S blocks each followed by its F lines, the HA
+// sync's records) is read too. Loading is strict: a malformed line stops loading and is
+// reported; what came before stays.
 #pragma once
 
 #include <iosfwd>

@@ -65,7 +65,8 @@ BOOST_AUTO_TEST_CASE(malformed_snapshots_are_reported_not_trusted) {
         {"version 3: an unknown record", "sara-snapshot 3\nx 1:2 0 0 1 0 0 key\n", 0},
         {"version 3: an empty tag", "sara-snapshot 3\ns  0 0 1 0 0 key\n", 0},
         {"version 3: a tag used twice (the first stays)", "sara-snapshot 3\ns 1:5 0 0 1 0 0 a\ns 1:5 0 0 1 0 0 b\n", 1},
-        {"version 3: a bad flow drops its session", "sara-snapshot 3\ns 1:5 0 0 1 0 0 a\nf 1:5 17 198.18.1.2 1 x 2 2 1\n", 0},
+        {"version 3: a tag that is not slot:created", "sara-snapshot 3\ns 1-5 0 0 1 0 0 a\n", 0},
+        {"version 3: a bad flow stops loading (its session, before it, stays)", "sara-snapshot 3\ns 1:5 0 0 1 0 0 a\nf 1:5 17 198.18.1.2 1 x 2 2 1\n", 1},
         {"version 3: an uppercase (version 2) record", "sara-snapshot 3\nS 0 0 1 0 0 key\n", 0},
     };
     for (const Case& c : cases) {
