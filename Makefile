@@ -137,7 +137,7 @@ tsan:
 	$(MAKE) $(BUILD)/sarad $(BUILD)/sara-nodeagent $(BUILD)/saractl $(TOOL_BINS)
 	rm -rf $(TSAN_BUILD)/reports && mkdir -p $(TSAN_BUILD)/reports
 	TSAN_OPTIONS="log_path=$(abspath $(TSAN_BUILD))/reports/sarad second_deadlock_stack=1" \
-	    SARA_SARAD=$(TSAN_BUILD)/sarad SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs $(TSAN_INTEGRATION); \
+	    SARA_SARAD=$(abspath $(TSAN_BUILD))/sarad SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs $(TSAN_INTEGRATION); \
 	rc=$$?; if ls $(TSAN_BUILD)/reports/* >/dev/null 2>&1; then cat $(TSAN_BUILD)/reports/*; \
 	    echo "ThreadSanitizer reports from sarad (above)"; exit 1; fi; exit $$rc
 
