@@ -121,12 +121,16 @@ test: $(UNIT_BIN)
 # control-listener, janitor and metrics threads with SIPp calls and /metrics scrapes); any
 # report a TSan-built sarad writes (log_path) fails the step. Root, like `make integration`.
 SAN_BUILD := build/sanitize
+# GCC 12 with both sanitizers at -O2 warns of a memset of 2^64-9 bytes inside std::vector (stringop-overflow, array-bounds)
+# (tests/unit/ha/address_watch_test.cpp): a false positive of the instrumented code that
+# -Werror would turn into a failed build; neither sanitizer alone shows it.
+SAN_NO_FALSE_WARNINGS := -Wno-stringop-overflow -Wno-array-bounds
 TSAN_BUILD := build/tsan
 TSAN_INTEGRATION ?= tests/integration/test_metrics.py
 .PHONY: sanitize tsan
 sanitize:
 	$(MAKE) BUILD=$(SAN_BUILD) \
-	    EXTRA_CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    EXTRA_CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $(SAN_NO_FALSE_WARNINGS)" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" $(SAN_BUILD)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(SAN_BUILD)/unit-tests --report_level=short
 asan ubsan: sanitize
