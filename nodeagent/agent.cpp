@@ -451,13 +451,10 @@ int check_config(const std::string& config_path) {
         std::cerr << format_config_errors(load.errors) << config_path << ": " << load.errors.size() << " error(s)\n";
         return 1;
     }
-    // The key file is looked at too, as a warning only: the file is valid as a config (a
-    // build machine checks the sample without a key), but the agent would not start here.
-    if (load.config.auth.enabled) {
-        std::string error;
-        if (!wire::ClusterKey::load_file(load.config.auth.key_file, &error))
-            std::cerr << config_path << ": warning: auth.key_file: " << error
-                      << " (the agent does not start without a readable key)\n";
+    // The key file too: start refuses without a readable key, so check-config does.
+    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth)) {
+        std::cerr << format_config_errors({*key_error}) << config_path << ": 1 error(s)\n";
+        return 1;
     }
     std::cout << config_path << ": ok\n";
     return 0;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "common/net/unix_listener.hpp"
 #include "nodeagent/control_protocol.hpp"
 
 namespace sara::nodeagent {
@@ -41,57 +42,9 @@ void write_all(int fd, std::string_view text) {
 
 std::unique_ptr<ControlServer> ControlServer::open(const std::string& path, int epoll_fd, Handler handler,
                                                    const Clock& clock, std::string* error) {
-    const std::optional<sockaddr_un> address = unix_address(path);
-    if (!address) {
-        if (error) *error = "control socket " + path + ": path too long";
-        return nullptr;
-    }
-    std::error_code ec;
-    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-    if (!dir.empty() && !std::filesystem::exists(dir, ec)) {
-        std::filesystem::create_directories(dir, ec);
-        if (ec) {
-            if (error) *error = "control socket directory " + dir.string() + ": " + ec.message();
-            return nullptr;
-        }
-    }
-    struct stat st{};
-    if (::lstat(path.c_str(), &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            if (error) *error = "control socket " + path + ": exists and is not a socket; not removing it";
-            return nullptr;
-        }
-        // Stale only if nobody listens (ECONNREFUSED): a live agent, even a slow one, keeps it.
-        const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const int connected = probe < 0 ? -1 : ::connect(probe, reinterpret_cast<const sockaddr*>(&*address),
-                                                         sizeof(*address));
-        const int probe_errno = errno;
-        if (probe >= 0) ::close(probe);
-        if (connected == 0) {
-            if (error) *error = "control socket " + path + ": another sara-nodeagent listens on it";
-            return nullptr;
-        }
-        if (probe_errno != ECONNREFUSED) {
-            if (error) *error = "control socket " + path + ": " + std::strerror(probe_errno);
-            return nullptr;
-        }
-        ::unlink(path.c_str());  // stale: left by an agent that did not stop cleanly
-    }
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        if (error) *error = std::string("control socket: ") + std::strerror(errno);
-        return nullptr;
-    }
-    // Created 0660 from the start: no moment where the socket is more open than that.
-    const mode_t old_mask = ::umask(0117);
-    const int bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&*address), sizeof(*address));
-    const int bind_errno = errno;
-    ::umask(old_mask);
-    if (bound != 0 || ::listen(fd, 8) != 0) {
-        if (error) *error = "control socket " + path + ": " + std::strerror(bound != 0 ? bind_errno : errno);
-        ::close(fd);
-        return nullptr;
-    }
+    UniqueFd listener = listen_unix(path, "sara-nodeagent", 8, SOCK_NONBLOCK, error);
+    if (!listener) return nullptr;
+    const int fd = listener.release();
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = fd;

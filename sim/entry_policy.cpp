@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "daemon/admit/admission.hpp"
+#include "daemon/admit/sa2c.hpp"
 #include "daemon/admit/sa2c_equations.hpp"
 
 namespace sara::sim {

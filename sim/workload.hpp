@@ -14,7 +14,6 @@ public:
     // `random` must outlive the Workload.
     Workload(const SimOptions& options, Random& random);
 
-    double arrival_rate_per_s() const { return rate_; }
     // Time to the next arrival: exponential with mean 1/rate (Poisson arrivals); +inf at rate 0.
     double next_interarrival_s();
     // Exponential with the configured mean, or Pareto with the same mean:

@@ -155,7 +155,7 @@ bool check_media_ranges(ConfigErrorList& errors, const std::vector<std::pair<Por
 }
 
 void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vip, const std::vector<Service>& services,
-                std::vector<NodeConfig>& out) {
+                DispatcherChecks checks, std::vector<NodeConfig>& out) {
     if (!field.present) return;  // top level reports it as missing
     const std::vector<Field> items = list_items(errors, field);
     if (!field.value.IsSequence()) return;
@@ -199,6 +199,12 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         if (address_ok && (node.address.is_unspecified() || (vip != nullptr && node.address == *vip))) {
             report(errors, address.mark(), address.path + ": " + node.address.to_string() +
                                                (node.address.is_unspecified() ? " is unspecified" : " is the VIP"));
+            address_ok = false;
+        }
+        if (address_ok && checks == DispatcherChecks::start && !node.address.is_v4()) {
+            report(errors, address.mark(), address.path + ": " + node.address.to_string() +
+                                               ": IPv6 node addresses are not supported by the kernel setup yet "
+                                               "(routes and static neighbours are installed for IPv4 only)");
             address_ok = false;
         }
         // mac: the node's MAC on lan_interface, unique; frames/neighbour entries use it.
@@ -469,7 +475,7 @@ void read_limits(ConfigErrorList& errors, const Field& field, LimitsConfig& limi
     }
 }
 
-void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, DispatcherConfig& config) {
+void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, DispatcherChecks checks, DispatcherConfig& config) {
     MapReader top(errors, root_field(root),
                   {"vip", "lan_interface", "queue", "forwarding", "services", "nodes", "health", "admission",
                    "scheduler", "auth", "announce", "sync", "control", "metrics", "limits"});
@@ -481,19 +487,23 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
         report(errors, vip.mark(), "vip: " + config.vip.to_string() + " is unspecified");
         vip_ok = false;
     }
-    // lan_interface: interface towards the nodes; required for forwarding.mode raw.
-    const Field lan_interface = top.get("lan_interface");
+    if (vip_ok && checks == DispatcherChecks::start && !config.vip.is_v4())
+        report(errors, vip.mark(), "vip: " + config.vip.to_string() + ": IPv6 VIPs are not supported by the kernel "
+                                   "setup yet (iptables rules and ip rules are installed for IPv4 only)");
+    // lan_interface: interface towards the nodes; required to start (the per-node routes and
+    // static neighbours are bound to it), and for forwarding.mode raw.
+    const Field lan_interface = checks == DispatcherChecks::start ? top.require("lan_interface") : top.get("lan_interface");
     read_interface_name(errors, lan_interface, config.lan_interface);
     read_queue(errors, top.get("queue"), config.queue);
     const Field mode = read_forwarding(errors, top.get("forwarding"), config.forwarding);
-    if (config.forwarding.mode == ForwardingMode::raw && !lan_interface.present)
+    if (config.forwarding.mode == ForwardingMode::raw && !lan_interface.present && checks == DispatcherChecks::format)
         report(errors, mode.mark(), "forwarding.mode: raw needs lan_interface");
     read_services(errors, top.get("services"), config.services);
-    read_nodes(errors, top.require("nodes"), vip_ok ? &config.vip : nullptr, config.services, config.nodes);
+    read_nodes(errors, top.require("nodes"), vip_ok ? &config.vip : nullptr, config.services, checks, config.nodes);
     read_health(errors, top.get("health"), config.health);
     read_admission(errors, top.get("admission"), config.admission);
     read_scheduler(errors, top.get("scheduler"), config.scheduler);
-    read_auth(errors, top.get("auth"), config.auth.enabled, config.auth.key_file);
+    read_auth(errors, top.get("auth"), config.auth);
     read_announce(errors, top.get("announce"), config.announce);
     read_sync(errors, top.get("sync"), config.sync);
     read_control(errors, top.get("control"), config.control);
@@ -501,13 +511,13 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
     read_limits(errors, top.get("limits"), config.limits);
 }
 
-DispatcherConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root) {
+DispatcherConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root, DispatcherChecks checks) {
     DispatcherConfigLoad load;
     if (root) {
         // The readers only call yaml-cpp's non-throwing accessors; this catch keeps the
         // "never throws" contract should a yaml-cpp version disagree.
         try {
-            read_dispatcher(errors, *root, load.config);
+            read_dispatcher(errors, *root, checks, load.config);
         } catch (const std::exception& e) {
             errors.add(0, 0, std::string("internal error while reading the config: ") + e.what());
         }
@@ -518,16 +528,17 @@ DispatcherConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::N
 
 }  // namespace
 
-DispatcherConfigLoad load_dispatcher_config(const std::string& path) {
+DispatcherConfigLoad load_dispatcher_config(const std::string& path, DispatcherChecks checks) {
     ConfigErrorList errors(path);
     const std::optional<YAML::Node> root = load_yaml_file(errors);
-    return finish(errors, root);
+    return finish(errors, root, checks);
 }
 
-DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text, const std::string& file_name) {
+DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text, const std::string& file_name,
+                                                        DispatcherChecks checks) {
     ConfigErrorList errors(file_name);
     const std::optional<YAML::Node> root = parse_yaml_text(errors, yaml_text);
-    return finish(errors, root);
+    return finish(errors, root, checks);
 }
 
 }  // namespace sara

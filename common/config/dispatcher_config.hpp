@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config/auth_config.hpp"
 #include "common/config/config_errors.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/net/ip_address.hpp"
@@ -121,12 +122,6 @@ struct SchedulerConfig {
     friend bool operator==(const SchedulerConfig&, const SchedulerConfig&) = default;
 };
 
-// `auth: none` (lab use only) sets enabled = false.
-struct AuthConfig {
-    bool enabled = true;
-    std::string key_file = "/etc/sara/cluster.key";
-    friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
-};
 
 // Gateway "expected flow" announcements; absent = no gateway.
 struct AnnounceConfig {
@@ -214,11 +209,20 @@ struct DispatcherConfigLoad {
     bool ok() const { return errors.empty(); }
 };
 
-// Reads and validates a dispatcher config file; error positions name `path`.
-DispatcherConfigLoad load_dispatcher_config(const std::string& path);
+// What a load checks. `format`: the file's schema, ranges and consistency (IPv6 addresses
+// are valid there). `start`: also what this sarad's kernel setup supports (an IPv4 VIP and
+// node addresses, lan_interface set), so `sarad --check-config` refuses, with file:line:col,
+// every file that start (and a reload) would refuse — the same checks as
+// validate_kernel_setup_spec, made where the positions are known.
+enum class DispatcherChecks { format, start };
+
+// Reads and validates a dispatcher config file; error positions name `path`. sarad's start,
+// reload and --check-config use it as is (`start`).
+DispatcherConfigLoad load_dispatcher_config(const std::string& path, DispatcherChecks checks = DispatcherChecks::start);
 
 // The same for YAML text in memory (tests, fuzzing); errors name `file_name`.
 DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text,
-                                                        const std::string& file_name = "<string>");
+                                                        const std::string& file_name = "<string>",
+                                                        DispatcherChecks checks = DispatcherChecks::format);
 
 }  // namespace sara

@@ -81,7 +81,7 @@ void read_gateway(ConfigErrorList& errors, const YAML::Node& root, GatewayConfig
     // services: as in dispatcher.yaml; the sip and rtsp ones are captured and inspected.
     read_gateway_services(errors, top.get("services"), config.services);
     // auth: {key_file: PATH} (default /etc/sara/cluster.key) or none (lab use only).
-    read_auth(errors, top.get("auth"), config.auth.enabled, config.auth.key_file);
+    read_auth(errors, top.get("auth"), config.auth);
     read_limits(errors, top.get("limits"), config.limits);
 }
 

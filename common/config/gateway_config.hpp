@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config/auth_config.hpp"
 #include "common/config/config_errors.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/net/ip_address.hpp"
@@ -28,12 +29,6 @@ namespace sara {
 // sender it is, and dispatcher.yaml's announce.senders lists the gateways it accepts.
 inline constexpr uint16_t kFirstGatewayId = 251;
 
-// `auth: none` (lab use only) sets enabled = false.
-struct GatewayAuthConfig {
-    bool enabled = true;
-    std::string key_file = "/etc/sara/cluster.key";
-    friend bool operator==(const GatewayAuthConfig&, const GatewayAuthConfig&) = default;
-};
 
 // What bounds the gateway's memory: the TCP streams the outgoing inspector buffers (each at
 // most max_header_bytes + max_body_bytes) and the capture's snapshot length and ring buffer.
@@ -55,7 +50,7 @@ struct GatewayConfig {
     std::string interface;                   // required: faces the nodes (their replies arrive here)
     std::vector<Endpoint> dispatchers;       // required, 1..16, unique: each sarad's announce.listen
     std::vector<Service> services = default_gateway_services();  // at least one sip or rtsp service
-    GatewayAuthConfig auth;
+    AuthConfig auth;
     GatewayLimitsConfig limits;
 };
 

@@ -226,7 +226,7 @@ void read_nodeagent(ConfigErrorList& errors, const YAML::Node& root, NodeAgentCo
     read_application(errors, top.require("application"), config.application);
     read_load(errors, top.get("load"), config.load);
     read_node_setup(errors, top.get("node_setup"), config.node_setup);
-    read_auth(errors, top.get("auth"), config.auth.enabled, config.auth.key_file);
+    read_auth(errors, top.get("auth"), config.auth);
     read_control(errors, top.get("control"), config.control);
 }
 

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/config/auth_config.hpp"
 #include "common/config/config_errors.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/net/ip_address.hpp"
@@ -80,12 +81,6 @@ struct NodeSetupConfig {
     friend bool operator==(const NodeSetupConfig&, const NodeSetupConfig&) = default;
 };
 
-// `auth: none` (lab use only) sets enabled = false.
-struct AgentAuthConfig {
-    bool enabled = true;
-    std::string key_file = "/etc/sara/cluster.key";
-    friend bool operator==(const AgentAuthConfig&, const AgentAuthConfig&) = default;
-};
 
 struct AgentControlConfig {
     std::string socket = "/run/sara/nodeagent.sock";  // drain, undrain, status
@@ -100,7 +95,7 @@ struct NodeAgentConfig {
     AppCheckConfig application;           // required
     AgentLoadConfig load;
     std::optional<NodeSetupConfig> node_setup;
-    AgentAuthConfig auth;
+    AuthConfig auth;
     AgentControlConfig control;
 };
 

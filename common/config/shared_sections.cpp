@@ -226,13 +226,13 @@ void read_endpoint_list(ConfigErrorList& errors, const Field& field, std::vector
     if (ok) out = std::move(endpoints);
 }
 
-void read_auth(ConfigErrorList& errors, const Field& field, bool& enabled, std::string& key_file) {
+void read_auth(ConfigErrorList& errors, const Field& field, AuthConfig& auth) {
     if (!field.present) return;
     // `auth: none` turns message authentication off (lab use only; each daemon warns).
     if (field.value.IsScalar()) {
         if (field.value.Scalar() == "none") {
-            enabled = false;
-            key_file.clear();
+            auth.enabled = false;
+            auth.key_file.clear();
         } else {
             report(errors, field.mark(), "auth: expected 'none' or {key_file: PATH}, got " + quoted(field.value.Scalar()));
         }
@@ -240,7 +240,11 @@ void read_auth(ConfigErrorList& errors, const Field& field, bool& enabled, std::
     }
     MapReader map(errors, field, {"key_file"});
     // key_file: the shared cluster key (HMAC-SHA256), absolute path, default /etc/sara/cluster.key.
-    read_absolute_path(errors, map.require("key_file"), key_file);
+    const Field key_file = map.require("key_file");
+    if (read_absolute_path(errors, key_file, auth.key_file)) {
+        auth.key_file_line = int(key_file.mark().line) + 1;
+        auth.key_file_column = int(key_file.mark().column) + 1;
+    }
 }
 
 }  // namespace sara

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/auth_config.hpp"
 #include "common/config/yaml_reader.hpp"
 #include "common/proto/service.hpp"
 
@@ -25,7 +26,7 @@ void read_endpoint_list(ConfigErrorList& errors, const Field& field, std::vector
 
 // `auth: none` (enabled = false, key_file cleared; lab use only) or `auth: {key_file: PATH}`
 // with an absolute PATH (enabled stays true).
-void read_auth(ConfigErrorList& errors, const Field& field, bool& enabled, std::string& key_file);
+void read_auth(ConfigErrorList& errors, const Field& field, AuthConfig& auth);
 
 // A `services` list: items {name, protocol: sip|rtsp|tcp|udp, transport: udp|tcp|[udp, tcp],
 // port, flow_timeout}; protocol tcp and udp become ServiceProtocol::plain. Names are unique and

@@ -16,7 +16,6 @@ public:
     explicit Logger(LogLevel threshold = LogLevel::info, std::FILE* out = stderr)
         : threshold_(threshold), out_(out) {}
 
-    void set_threshold(LogLevel level) { threshold_ = level; }
     bool enabled(LogLevel level) const { return static_cast<int>(level) <= static_cast<int>(threshold_); }
 
     void log(LogLevel level, std::string_view message) const;
@@ -24,7 +23,6 @@ public:
     void warning(std::string_view m) const { log(LogLevel::warning, m); }
     void notice(std::string_view m) const { log(LogLevel::notice, m); }
     void info(std::string_view m) const { log(LogLevel::info, m); }
-    void debug(std::string_view m) const { log(LogLevel::debug, m); }
 
 private:
     LogLevel threshold_;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "common/config/auth_config.hpp"
+#include "common/config/config_errors.hpp"
 #include "common/util/log.hpp"
 #include "common/wire/control_message.hpp"
 
@@ -16,5 +18,10 @@ namespace sara::wire {
 // leaves `key` empty and returns false.
 bool load_configured_key(bool enabled, const std::string& key_file, std::optional<ClusterKey>& key,
                          const Logger& log);
+
+// `--check-config`: the key file read as start reads it. A problem is an error at
+// auth.key_file's position in `config_path` (no position when the file uses the default);
+// nothing with `auth: none`.
+std::optional<ConfigError> check_configured_key(const std::string& config_path, const AuthConfig& auth);
 
 }  // namespace sara::wire

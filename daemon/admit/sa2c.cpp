@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "daemon/admit/admission.hpp"
+#include "daemon/admit/sa2c.hpp"
 
 #include <algorithm>
 #include <chrono>

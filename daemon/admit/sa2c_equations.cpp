@@ -5,7 +5,6 @@
 #include <cmath>
 #include <span>
 
-#include "daemon/admit/admission.hpp"
 
 namespace sara {
 

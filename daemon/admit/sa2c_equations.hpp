@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The stateless equations of SA2C (DESIGN §5): eq. 2 (drop probabilities) and eq. 4 (moving
-// thresholds); eq. 1 is cluster_load() in admission.hpp. Sa2cAdmission keeps the state and
+// thresholds); eq. 1 is cluster_load() below. Sa2cAdmission keeps the state and
 // calls these, so tests pin each equation alone, without the forecaster in between.
 #pragma once
+
+#include <span>
 
 namespace sara {
 
@@ -21,6 +23,9 @@ struct DropProbabilities {
 // A load sample as eq. 1 and the head load take it: NaN reads as 0 (a malformed report must not
 // turn every comparison false), the rest is clamped to [0, 1] (loads are fractions; +inf is 1).
 double sanitize_load(double load);
+
+// eq. 1: α·mean + (1 − α)·variance (population variance) of `loads`; 1 when empty.
+double cluster_load(std::span<const double> loads, double alpha);
 
 // eq. 2, monotone form (DESIGN §5 table), at the forecast load m. NaN m reads as 0.
 // Rows are tested in this order, which settles every tie between coinciding thresholds:

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/net/unix_listener.hpp"
+
 namespace sara {
 namespace {
 
@@ -45,30 +47,11 @@ std::string too_long_answer() {
 }  // namespace
 
 std::unique_ptr<ControlServer> ControlServer::start(const std::string& path, Handler handler, std::string* error) {
-    sockaddr_un addr{};
-    if (path.size() >= sizeof(addr.sun_path)) {
-        *error = "control socket path too long: " + path;
-        return nullptr;
-    }
-    std::error_code ec;
-    const auto parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *error = std::string("control socket: ") + std::strerror(errno);
-        return nullptr;
-    }
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    unlink(path.c_str());  // a socket file left by a crashed run
-    const mode_t old_mask = umask(0117);  // socket created 0660
-    const int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    umask(old_mask);
-    if (rc < 0 || listen(fd, 16) < 0) {
-        *error = "control socket " + path + ": " + std::strerror(errno);
-        close(fd);
-        return nullptr;
-    }
+    // Never another sarad's socket: a second sarad refuses to start instead (a stale file is
+    // replaced).
+    UniqueFd listener = listen_unix(path, "sarad", 16, 0, error);
+    if (!listener) return nullptr;
+    const int fd = listener.release();
     return std::unique_ptr<ControlServer>(new ControlServer(fd, path, std::move(handler)));
 }
 

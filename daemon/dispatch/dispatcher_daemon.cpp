@@ -365,6 +365,12 @@ int check_config(const std::string& config_path) {
         std::cerr << config_path << ": " << load.errors.size() << " error(s)\n";
         return 1;
     }
+    // The key file too: start refuses without a readable key, so check-config does.
+    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth)) {
+        print_errors({*key_error}, std::cerr);
+        std::cerr << config_path << ": 1 error(s)\n";
+        return 1;
+    }
     std::cout << config_path << ": ok\n";
     return 0;
 }

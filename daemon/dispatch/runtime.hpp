@@ -25,6 +25,7 @@
 #include "common/util/random.hpp"
 #include "common/wire/control_message.hpp"
 #include "daemon/admit/admission.hpp"
+#include "daemon/admit/sa2c.hpp"
 #include "daemon/dispatch/config_reload.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"

@@ -36,7 +36,8 @@ namespace sara {
     X(queue_receive_errors_total, "Netlink receive errors (ENOBUFS: the kernel dropped packets)") \
     X(queue_send_errors_total, "Verdict sendto errors")                                     \
     X(queue_malformed_messages_total, "Netlink messages from the queue that could not be parsed")
-SARA_DECLARE_COUNTERS(QueueCounters, SARA_QUEUE_COUNTERS)
+// Written by the queue's thread, read by the metrics and control threads.
+SARA_DECLARE_SHARED_COUNTERS(QueueCounters, SARA_QUEUE_COUNTERS)
 
 struct NfQueueOptions {
     uint16_t queue_num = 0;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/util/counters.hpp"
+
 namespace sara {
 
 struct Verdict {
@@ -37,7 +39,7 @@ public:
 
 class PacketLease {
 public:
-    PacketLease(VerdictSink& sink, uint32_t packet_id, Verdict fail_policy, uint64_t* undecided_counter)
+    PacketLease(VerdictSink& sink, uint32_t packet_id, Verdict fail_policy, SharedCounter* undecided_counter)
         : sink_(&sink), id_(packet_id), fail_policy_(fail_policy), undecided_(undecided_counter) {}
     PacketLease(const PacketLease&) = delete;
     PacketLease& operator=(const PacketLease&) = delete;
@@ -69,7 +71,7 @@ private:
     VerdictSink* sink_;
     uint32_t id_;
     Verdict fail_policy_;
-    uint64_t* undecided_;
+    SharedCounter* undecided_;
 };
 
 }  // namespace sara

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import netns
+import topology
 
 ROOT = Path(__file__).resolve().parents[2]
 _BUILD = Path(os.environ.get("SARA_BUILD", "build"))
@@ -54,8 +54,8 @@ def ns(request):
     if missing:
         pytest.skip("missing tools: " + " ".join(missing))
     assert DRIVER.exists(), "%s is missing: make BUILD=%s %s/tools/kernel_setup_driver" % (DRIVER, _BUILD, _BUILD)
-    netns.cleanup_stale(NS_PREFIX)
-    n = netns.Netns.create(NS_PREFIX)
+    topology.cleanup_stale(NS_PREFIX)
+    n = topology.Namespace.create(NS_PREFIX)
     request.addfinalizer(n.delete)
     if n.run("ip", "link", "add", LAN, "type", "dummy", check=False).returncode != 0:
         n.run("ip", "link", "add", LAN, "type", "veth", "peer", "name", LAN + "p")
@@ -69,9 +69,9 @@ def ns(request):
 def line(request, ns):
     """client (198.18.1.2) -- cli0 [ns = dispatcher] lan0 -- node 1 (198.18.2.11, VIP on lo):
     just enough to push packets through the installed setup. Replaces the fixture's lan0."""
-    client = netns.Netns.create(NS_PREFIX)
+    client = topology.Namespace.create(NS_PREFIX)
     request.addfinalizer(client.delete)
-    node = netns.Netns.create(NS_PREFIX)
+    node = topology.Namespace.create(NS_PREFIX)
     request.addfinalizer(node.delete)
     ns.run("ip", "link", "del", LAN)
     ns.run("ip", "link", "add", LAN, "type", "veth", "peer", "name", "eth0", "netns", node.name)

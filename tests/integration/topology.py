@@ -132,6 +132,29 @@ class Namespace:
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def create(cls, prefix: str, role: str = "standalone") -> "Namespace":
+        """A namespace of its own for a test that needs no cluster (named PREFIX<pid>-<n>,
+        loopback up, so cleanup_stale(PREFIX) finds it after a killed run). The caller
+        deletes it (delete(), e.g. in a finalizer)."""
+        global _counter
+        with _lock:
+            _counter += 1
+            k = _counter
+        ns = cls("%s%d-%d" % (prefix, os.getpid(), k), role)
+        run(["ip", "netns", "add", ns.name])
+        try:
+            ns.run("ip", "link", "set", "lo", "up")
+        except Exception:
+            ns.delete()
+            raise
+        return ns
+
+    def delete(self) -> None:
+        """Delete the namespace (its interfaces go with it); no-op if it is gone."""
+        if self.exists():
+            run(["ip", "netns", "del", self.name], check=False)
+
 
 @dataclass(eq=False)
 class Node:

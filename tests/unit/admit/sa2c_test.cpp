@@ -10,7 +10,7 @@
 #include <limits>
 #include <vector>
 
-#include "daemon/admit/admission.hpp"
+#include "daemon/admit/sa2c.hpp"
 #include "daemon/admit/sa2c_equations.hpp"
 
 using namespace sara;

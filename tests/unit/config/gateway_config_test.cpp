@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(defaults_of_a_minimal_config) {
     BOOST_TEST_REQUIRE(c.services.size() == 2u);  // ServiceMap::defaults(): sip (udp+tcp), rtsp
     BOOST_TEST((c.services[0].protocol == ServiceProtocol::sip));
     BOOST_TEST((c.services[1].protocol == ServiceProtocol::rtsp));
-    BOOST_TEST((c.auth == GatewayAuthConfig{}));
+    BOOST_TEST((c.auth == AuthConfig{}));
     BOOST_TEST(c.limits.max_streams == 4096u);
     BOOST_TEST(c.limits.snaplen == 262144u);
 }

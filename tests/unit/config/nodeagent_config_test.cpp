@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     BOOST_TEST(c.node_setup->interface == "eth0");
     BOOST_TEST_REQUIRE(c.node_setup->gateway.has_value());
     BOOST_TEST(c.node_setup->gateway->to_string() == "198.18.2.254");
-    BOOST_TEST((c.auth == AgentAuthConfig{}));
+    BOOST_TEST((c.auth == AuthConfig{}));
     BOOST_TEST((c.control == AgentControlConfig{}));
 }
 

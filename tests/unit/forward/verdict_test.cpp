@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_SUITE(packet_lease)
 
 BOOST_AUTO_TEST_CASE(a_handed_over_lease_gives_no_verdict_of_its_own) {
     RecordingSink sink;
-    uint64_t undecided = 0;
+    SharedCounter undecided;
     {
         PacketLease lease(sink, 9, Verdict::drop(), &undecided);
         BOOST_TEST(lease.hand_over() == 9u);  // the caller gives it later, by id
@@ -28,12 +28,12 @@ BOOST_AUTO_TEST_CASE(a_handed_over_lease_gives_no_verdict_of_its_own) {
         lease.decide(Verdict::accept());  // ignored: it is no longer the lease's to give
     }
     BOOST_TEST(sink.verdicts.empty());
-    BOOST_TEST(undecided == 0u);
+    BOOST_TEST(undecided.load() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(exactly_one_verdict_per_packet) {
     RecordingSink sink;
-    uint64_t undecided = 0;
+    SharedCounter undecided;
     {
         PacketLease decided(sink, 1, Verdict::drop(), &undecided);
         decided.decide(Verdict::accept_with_mark(7));
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(exactly_one_verdict_per_packet) {
     BOOST_TEST(sink.verdicts[1].first == 3u);
     BOOST_TEST(sink.verdicts[2].first == 2u);  // the fail policy, at destruction
     BOOST_TEST((sink.verdicts[2].second.kind == Verdict::Kind::drop));
-    BOOST_TEST(undecided == 1u);
+    BOOST_TEST(undecided.load() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
