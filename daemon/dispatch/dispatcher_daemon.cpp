@@ -403,9 +403,17 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         // Every node waits for its agent's heartbeats (hysteresis) and load before sessions.
         rt->pipeline.set_nodes(rt->node_entries());
     }
+    std::string error;
+    // The control socket first: a second sarad started by mistake finds the running one's
+    // socket live and stops here, before it could replace (and at exit remove) its rules.
+    auto control = ControlServer::start(
+        config.control.socket, [&](std::string_view r) { return rt->control_request(r, log); }, &error);
+    if (!control) {
+        log.error(error);
+        return 1;
+    }
     KernelSetup kernel;
     const KernelSetupSpec& spec = rt->kernel_spec;  // main thread only; a reload may change it
-    std::string error;
     if (kernel.install(spec, &error)) {
         log.error("kernel setup: " + error);
         (void)kernel.remove(spec, &error);
@@ -497,9 +505,6 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         log.warning(error + "; running without the Prometheus endpoint");
         error.clear();
     }
-    auto control = ControlServer::start(
-        config.control.socket, [&](std::string_view r) { return rt->control_request(r, log); }, &error);
-    if (!control) return fail(error);
 
     std::vector<std::thread> threads;
     for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));

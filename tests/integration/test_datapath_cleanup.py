@@ -130,3 +130,25 @@ def test_start_after_a_crash_with_another_config(cluster_factory):
                     problems.append("%s: %s: %s differs:\n%s\nwanted:\n%s"
                                     % (name, what, k, got[k], want[k]))
     assert not problems, "\n".join(problems)
+
+
+def test_a_second_sarad_leaves_the_running_one_alone(cluster_factory):
+    """Regression (issue 15): a second sarad started with the same config (a mistake an
+    operator can make) found its control socket taken only after it had replaced the running
+    sarad's rules, and at its exit removed them: the running one's calls lost their kernel
+    state. Now the second one stops at the live socket, before touching the kernel: it exits
+    1 naming the socket, the dispatcher's kernel state is exactly as before, and the first
+    sarad still answers and forwards calls. Run time: about 3 s."""
+    cluster = cluster_factory(dispatcher="sarad", config_overrides=datapath.LEAST_SESSIONS)
+    before = cluster.dispatcher_state()
+    config = cluster.write_dispatcher_config(cluster.workdir / "second.yaml",
+                                             **dict(cluster.config_overrides))
+    second = cluster.spawn(cluster.dispatcher, [str(cluster.sarad_path), "--config", str(config)],
+                           name="second-sarad", timeout=20)
+    rc = second.wait(20)
+    assert rc == 1, second.output()[-2000:]
+    assert "socket" in second.output(), second.output()[-2000:]
+    assert cluster.dispatcher_state() == before
+    assert "sessions" in datapath.sarad_stats(cluster)
+    peers.start_sip_servers(cluster, ("udp",))
+    _calls(cluster)
