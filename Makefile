@@ -193,7 +193,7 @@ bench: $(BENCH_BINS)
 bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
 	BUILD=$(BUILD) tests/bench/datapath/run.sh
 
-# sarad with a full session table (issue 16; root, ~3 min): the longest wait of a queued packet
+# sarad with a full session table (issue 16; root, ~4 min): the longest wait of a queued packet
 # for the dispatcher's lock and the latency while a million sessions expire, are saved and a
 # reload happens, against an empty table in the same run; peak RSS.
 .PHONY: bench-table

@@ -550,7 +550,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                 degrade = admission_tick(*rt, log);
                 next_admission = now + rt->config.admission.interval;
             }
-            rt->pipeline.expire_step(kExpirySlice);
+            rt->identifier.expire_step(kExpirySlice);
             rt->flush_kernel_forgets();
             if (now >= next_retire) {
                 rt->retire_idle_nodes(log);

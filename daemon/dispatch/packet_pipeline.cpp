@@ -125,6 +125,4 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet, size
     return {Verdict::accept_with_mark(node | kMarkNoSave), node, false, new_binding};
 }
 
-bool PacketPipeline::expire_step(size_t budget) { return identifier_.expire_step(budget); }
-
 }  // namespace sara

@@ -62,9 +62,6 @@ public:
     // `packet_length`: the packet's real length when `ip_packet` is a truncated copy (see
     // decode_ip_packet), else 0.
     PipelineDecision decide(std::span<const uint8_t> ip_packet, size_t packet_length = 0);
-    // A slice of the session table's expiry (SessionIdentifier::expire_step); true when a
-    // round over the whole table is complete.
-    bool expire_step(size_t budget);
 
     // Health changes: an unavailable node gets no new sessions; its established sessions
     // keep their node (drain) — the caller counts them lost when the node crashed.

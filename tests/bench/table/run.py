@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The dispatcher with a full session table (issue 16): does the queue path stall while the
-table expires, is saved and reloaded? Run as root (make bench-table, about 3 minutes):
+table expires, is saved and reloaded? Run as root (make bench-table, about 4 minutes):
 
     /usr/bin/python3 tests/bench/table/run.py [--sessions 1000000] [--seconds 60] [--rate 20000]
 
