@@ -76,6 +76,11 @@ FragmentResult fragment_ipv4(std::span<const uint8_t> packet, size_t mtu, const 
     if (total <= mtu) return emit(packet.first(total)) ? FragmentResult::fragmented : FragmentResult::emit_failed;
 
     const std::span<const uint8_t> payload = packet.subspan(ihl, total - ihl);
+    // A fragment whose offset puts its end past the largest datagram (65,535 bytes with a
+    // 20-byte header) has no valid split: refuse it before emitting anything, since a refusal
+    // after the first fragments went out would leave the receiver a datagram it can never
+    // complete. Inside this bound every offset fits the 13-bit field.
+    if (original_offset + payload.size() > 65535 - 20) return FragmentResult::malformed;
     std::vector<uint8_t> fragment(mtu);
     for (size_t done = 0; done < payload.size();) {
         const bool first = done == 0;
@@ -84,7 +89,6 @@ FragmentResult fragment_ipv4(std::span<const uint8_t> packet, size_t mtu, const 
         const bool last = header + chunk <= mtu;
         if (!last) chunk = (mtu - header) / 8 * 8;
         const size_t offset = original_offset + done;
-        if (offset / 8 > 0x1fff) return FragmentResult::malformed;  // beyond what the field holds
         std::memcpy(fragment.data(), packet.data(), 20);
         if (first) std::memcpy(fragment.data() + 20, packet.data() + 20, ihl - 20);
         else std::copy(later_options.begin(), later_options.end(), fragment.begin() + 20);

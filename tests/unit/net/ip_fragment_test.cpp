@@ -157,6 +157,16 @@ BOOST_AUTO_TEST_CASE(the_largest_datagram_fragments_within_the_offset_field) {
     BOOST_TEST((reassemble(frags) == Bytes(largest.begin() + 20, largest.end())));
 }
 
+// Found by fuzz_ip_fragment in CI: a fragment at offset 8184 × 8 with 3 kB of payload used to
+// emit its first pieces and then stop at an offset the field cannot hold.
+BOOST_AUTO_TEST_CASE(a_fragment_ending_past_the_largest_datagram_is_refused_before_any_emit) {
+    const Bytes late = datagram(3000, {}, 0x2000 | 8184);
+    BOOST_TEST(fragment(late, 1500, FragmentResult::malformed).empty());
+    // The last offset that still fits: its end is exactly at 65,515 payload bytes.
+    const Bytes last_fit = datagram(65515 - 8 * 8000 - 8, {}, 8000);
+    BOOST_TEST(fragment(last_fit, 1500).size() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace sara
