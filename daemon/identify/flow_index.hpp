@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The flow half of the session table: FlowKey → FlowEntry, in two open-addressing maps
-// (absl::flat_hash_map), one for IPv4 keys packed into 16 bytes (the paper's 13-byte tuple)
-// and one for IPv6. Splitting by family halves the memory of the common IPv4 case
+// (absl::flat_hash_map, each split into shards), one for IPv4 keys packed into 16 bytes (the
+// paper's 13-byte tuple) and one for IPv6. Splitting by family halves the memory of the common IPv4 case
 // (measured in tests/bench/bench_session_table.cpp).
 //
 // Pointers returned by find()/emplace() stay valid only until the next emplace (a rehash
@@ -15,7 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/net/flow_key.hpp"
 #include "daemon/identify/session_types.hpp"
-#include "daemon/identify/sweep_cursor.hpp"
+#include "daemon/identify/sharded_hash_table.hpp"
 
 namespace sara {
 
@@ -31,34 +31,21 @@ static_assert(sizeof(FlowEntry) == 12, "FlowEntry is in every table slot: keep i
 
 class FlowIndex {
 public:
+    // Sized for at most `max_flows` flows of each family (ShardedHashTable::shard_bits_for).
+    explicit FlowIndex(size_t max_flows)
+        : v4_(V4Map::shard_bits_for(max_flows)), v6_(V6Map::shard_bits_for(max_flows)) {}
+
     FlowEntry* find(const FlowKey& key);
     // Inserts `entry` under `key` unless present; returns the entry and whether it was inserted.
     std::pair<FlowEntry*, bool> emplace(const FlowKey& key, const FlowEntry& entry);
     bool erase(const FlowKey& key);
     size_t size() const { return v4_.size() + v6_.size(); }
-    void reserve(size_t v4_flows) { v4_.reserve(v4_flows); }
 
     // Calls fn(key, entry) for every flow; erases the flows for which it returns true.
     template <typename Fn>
     size_t erase_if(Fn&& fn) {
-        size_t erased = 0;
-        for (auto it = v4_.begin(); it != v4_.end();) {
-            if (fn(unpack(it->first), it->second)) {
-                v4_.erase(it++);
-                ++erased;
-            } else {
-                ++it;
-            }
-        }
-        for (auto it = v6_.begin(); it != v6_.end();) {
-            if (fn(unpack(it->first), it->second)) {
-                v6_.erase(it++);
-                ++erased;
-            } else {
-                ++it;
-            }
-        }
-        return erased;
+        return v4_.erase_if([&](auto& kv) { return fn(unpack(kv.first), kv.second); }) +
+               v6_.erase_if([&](auto& kv) { return fn(unpack(kv.first), kv.second); });
     }
 
     // A place in a bounded walk over the index (step()).
@@ -71,8 +58,8 @@ public:
 
     template <typename Fn>
     void for_each(Fn&& fn) const {
-        for (const auto& [k, e] : v4_) fn(unpack(k), e);
-        for (const auto& [k, e] : v6_) fn(unpack(k), e);
+        v4_.for_each([&](const auto& kv) { fn(unpack(kv.first), kv.second); });
+        v6_.for_each([&](const auto& kv) { fn(unpack(kv.first), kv.second); });
     }
 
 private:
@@ -109,8 +96,9 @@ private:
     }
     static const FlowKey& unpack(const FlowKey& k) { return k; }
 
-    using V4Map = absl::flat_hash_map<V4Key, FlowEntry>;
-    using V6Map = absl::flat_hash_map<FlowKey, FlowEntry>;
+    // Sharded so that no insert rehashes more than a sliver of the index (sharded_hash_table.hpp).
+    using V4Map = ShardedHashTable<absl::flat_hash_map<V4Key, FlowEntry>>;
+    using V6Map = ShardedHashTable<absl::flat_hash_map<FlowKey, FlowEntry>>;
     V4Map v4_;
     V6Map v6_;
 
@@ -121,8 +109,8 @@ public:
 
     private:
         friend class FlowIndex;
-        SweepCursor<V4Map> v4_;
-        SweepCursor<V6Map> v6_;
+        V4Map::Cursor v4_;
+        V6Map::Cursor v6_;
         bool in_v6_ = false;
     };
 };
@@ -130,31 +118,31 @@ public:
 template <typename Fn>
 bool FlowIndex::step(Cursor& cursor, size_t& budget, Fn&& fn) {
     if (!cursor.in_v6_) {
-        if (!cursor.v4_.step(v4_, budget, [&](const V4Key& k, FlowEntry& e) { return fn(unpack(k), e); }))
+        if (!v4_.step(cursor.v4_, budget, [&](const V4Key& k, FlowEntry& e) { return fn(unpack(k), e); }))
             return false;
         cursor.in_v6_ = true;
     }
-    if (!cursor.v6_.step(v6_, budget, [&](const FlowKey& k, FlowEntry& e) { return fn(k, e); })) return false;
+    if (!v6_.step(cursor.v6_, budget, [&](const FlowKey& k, FlowEntry& e) { return fn(k, e); })) return false;
     cursor.in_v6_ = false;
     return true;
 }
 
 inline FlowEntry* FlowIndex::find(const FlowKey& key) {
     if (key.is_v4()) {
-        auto it = v4_.find(pack_v4(key));
-        return it == v4_.end() ? nullptr : &it->second;
+        auto* kv = v4_.find(pack_v4(key));
+        return kv ? &kv->second : nullptr;
     }
-    auto it = v6_.find(key);
-    return it == v6_.end() ? nullptr : &it->second;
+    auto* kv = v6_.find(key);
+    return kv ? &kv->second : nullptr;
 }
 
 inline std::pair<FlowEntry*, bool> FlowIndex::emplace(const FlowKey& key, const FlowEntry& entry) {
     if (key.is_v4()) {
-        auto [it, inserted] = v4_.try_emplace(pack_v4(key), entry);
-        return {&it->second, inserted};
+        auto [kv, inserted] = v4_.try_emplace(pack_v4(key), entry);
+        return {&kv->second, inserted};
     }
-    auto [it, inserted] = v6_.try_emplace(key, entry);
-    return {&it->second, inserted};
+    auto [kv, inserted] = v6_.try_emplace(key, entry);
+    return {&kv->second, inserted};
 }
 
 inline bool FlowIndex::erase(const FlowKey& key) {

@@ -8,7 +8,8 @@ SessionTable::SessionTable(const SessionTableLimits& limits, std::vector<std::ch
     : limits_(limits),
       timeouts_(std::move(timeouts)),
       clock_(clock),
-      by_key_(0, KeyHash{&sessions_}, KeyEq{&sessions_}) {
+      by_key_(decltype(by_key_)::shard_bits_for(limits.max_sessions), KeySet(0, KeyHash{&sessions_}, KeyEq{&sessions_})),
+      flows_(limits.max_flows) {
     if (timeouts_.empty()) timeouts_.push_back(std::chrono::seconds(30));
 }
 
@@ -27,8 +28,8 @@ bool SessionTable::idle_for_twice_timeout(uint32_t last_seen_ms, uint8_t service
 
 SessionId SessionTable::find_session(ServiceProtocol protocol, std::string_view key) const {
     if (key.empty()) return kNoSession;
-    auto it = by_key_.find(KeyRef{protocol, key});
-    return it == by_key_.end() ? kNoSession : *it;
+    const SessionId* id = by_key_.find(KeyRef{protocol, key});
+    return id ? *id : kNoSession;
 }
 
 SessionId SessionTable::create_session(ServiceProtocol protocol, std::string_view key, uint8_t service,

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/util/chunked_vector.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
 #include "daemon/identify/flow_index.hpp"
@@ -203,7 +204,7 @@ private:
     // sessions_ (4 bytes per slot instead of a second copy of every key).
     struct KeyHash {
         using is_transparent = void;
-        const std::vector<Session>* sessions;
+        const ChunkedVector<Session>* sessions;
         size_t operator()(SessionId id) const {
             const Session& s = (*sessions)[id];
             return (*this)(KeyRef{s.protocol, s.key});
@@ -212,7 +213,7 @@ private:
     };
     struct KeyEq {
         using is_transparent = void;
-        const std::vector<Session>* sessions;
+        const ChunkedVector<Session>* sessions;
         KeyRef ref(SessionId id) const { return {(*sessions)[id].protocol, (*sessions)[id].key}; }
         KeyRef ref(const KeyRef& k) const { return k; }
         template <typename A, typename B>
@@ -237,10 +238,13 @@ private:
     SessionTableLimits limits_;
     std::vector<std::chrono::milliseconds> timeouts_;
     const Clock& clock_;
-    std::vector<Session> sessions_;
+    // Neither container moves its contents as the table grows: no insert copies O(table)
+    // under the queues' lock (issue 16).
+    ChunkedVector<Session> sessions_;
     std::vector<SessionId> free_ids_;
     size_t live_sessions_ = 0;
-    absl::flat_hash_set<SessionId, KeyHash, KeyEq> by_key_;
+    using KeySet = absl::flat_hash_set<SessionId, KeyHash, KeyEq>;
+    ShardedHashTable<KeySet> by_key_;
     FlowIndex flows_;
     SessionTableCounters counters_;
     bool journal_on_ = false;

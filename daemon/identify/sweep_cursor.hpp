@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 
 namespace sara {
 
@@ -25,8 +24,8 @@ public:
     template <typename Fn>
     bool step(Map& map, size_t& budget, Fn&& fn) {
         auto it = map.begin();
-        if (resume_) {
-            it = map.find(*resume_);
+        if (resuming_) {
+            it = map.find(resume_);
             if (it == map.end()) {
                 ++restarts_;
                 it = map.begin();
@@ -41,19 +40,22 @@ public:
             }
         }
         if (it == map.end()) {
-            resume_.reset();
+            resuming_ = false;
             return true;
         }
         resume_ = it->first;
+        resuming_ = true;
         return false;
     }
-    void reset() { resume_.reset(); }
+    void reset() { resuming_ = false; }
     // Walks that lost their place (the kept key was erased) and started over.
     size_t restarts() const { return restarts_; }
     size_t erased() const { return erased_; }
 
 private:
-    std::optional<typename Map::key_type> resume_;
+    // Not a std::optional: GCC 12 warns that its payload "may be used uninitialized".
+    bool resuming_ = false;
+    typename Map::key_type resume_{};
     size_t restarts_ = 0;
     size_t erased_ = 0;
 };

@@ -10,7 +10,10 @@
 #   gen (g0 198.18.1.2) ── (d0 198.18.1.1) dispatcher (d1 198.18.2.1) ── (n0 198.18.2.11) node
 #                                                                          VIP 198.18.100.10/32 on lo
 #   plain      the dispatcher has no netfilter rules: a main-table route and a static neighbour
-#   sarad      build/sarad runs there (its own chains, ip rules, routes, neighbours)
+#   sarad      build/sarad runs there (its own chains, ip rules, routes, neighbours), admission
+#              control off (SARAD_ADMISSION=true turns SA2C on): the loads here are more than
+#              sarad takes, so SA2C would refuse most new sessions and the lanes would measure
+#              its policy, not the data path
 #   nfqminq    build/tools/nfq_accept_all (mark 0x10001) behind one rule, udp/5060 -> NFQUEUE,
 #              and sarad's fwmark rule and table to the node: the baseline of the queue path
 #   nfqminn    the same with every UDP packet to the VIP queued (mark 1): the baseline of new flows
@@ -45,7 +48,7 @@
 #
 # Output: table and ratios (met / NOT met) on stdout; every measurement in
 # $BUILD/bench/datapath.json. Knobs: COMPARE (fast queue newflow) REPS ROUNDS LOAD_WINDOW
-# LOAD_WARMUP LAT_ROUNDS LAT_SECONDS LAT_FRACTIONS LAT_FIFO GEN_CPU CONSUMER_CPU NICE
+# LOAD_WARMUP LAT_ROUNDS LAT_SECONDS LAT_FRACTIONS LAT_FIFO GEN_CPU CONSUMER_CPU NICE SARAD_ADMISSION
 # NODE (drop|stack) BUILD KEEP_WORK=1, PERF=1 (one more load per mode under `perf record -a`;
 # top symbols per CPU; PERF_CALLGRAPH=1 adds call graphs).
 set -euo pipefail
@@ -255,6 +258,7 @@ nodes:
 auth: none
 control: {socket: $SOCK, state_file: $WORK/sessions.snapshot}
 limits: {max_sessions: 4000000, max_flows: 8000000}
+admission: {enabled: ${SARAD_ADMISSION:-false}}
 EOF
 
 start_sarad() {  # a fresh sarad in the sarad lane: empty session table, empty conntrack table
