@@ -114,6 +114,7 @@ public:
     void restore_ended(SessionId id);
     void set_media_linger(std::chrono::milliseconds linger) { media_linger_ms_ = uint32_t(linger.count()); }
     size_t session_count() const { return live_sessions_; }
+    const SessionTableLimits& limits() const { return limits_; }
     // Gives the session its node (or kNoNode), keeping the per-node counts.
     void set_node(SessionId id, NodeId node);
     // Sets an active session's state as a replica record says (active or aborted; completed

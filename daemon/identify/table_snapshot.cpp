@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/util/chunked_vector.hpp"
 #include "daemon/identify/table_records.hpp"
 
 namespace sara {
@@ -33,13 +34,53 @@ std::optional<uint64_t> parse_tag(std::string_view tag) {
     return (uint64_t(slot) << 32) | created;
 }
 
+// The sessions read so far, by tag. SnapshotWriter writes one session per slot, so an array
+// indexed by slot holds them in 12 bytes a session: a hash map of tags took 34 MiB at 1M
+// sessions (51 MiB while it grew), the peak RSS of a start with a full table (issue 16's
+// 256 MiB goal). Slots beyond the table's bound, and a second session in one slot (another
+// writer, a hand-edited file), go to a hash map.
+class SessionsByTag {
+public:
+    explicit SessionsByTag(size_t dense_slots) : dense_slots_(dense_slots) {}
+    // The session of `tag` (kNoSession when the table refused it), or nullptr if not read.
+    const SessionId* find(uint64_t tag) const {
+        const uint64_t slot = tag >> 32;
+        if (slot < dense_.size() && dense_[slot].present && dense_[slot].created_ms == uint32_t(tag))
+            return &dense_[slot].id;
+        const auto it = sparse_.find(tag);
+        return it == sparse_.end() ? nullptr : &it->second;
+    }
+    void add(uint64_t tag, SessionId id) {
+        const uint64_t slot = tag >> 32;
+        if (slot < dense_slots_) {
+            while (dense_.size() <= slot) dense_.emplace_back();
+            Entry& e = dense_[slot];
+            if (!e.present) {
+                e = Entry{uint32_t(tag), id, true};
+                return;
+            }
+        }
+        sparse_.emplace(tag, id);
+    }
+
+private:
+    struct Entry {
+        uint32_t created_ms = 0;
+        SessionId id = kNoSession;
+        bool present = false;
+    };
+    size_t dense_slots_;
+    ChunkedVector<Entry, 14> dense_;  // chunks of 192 KiB: mmapped, so given back after the load
+    absl::flat_hash_map<uint64_t, SessionId> sparse_;
+};
+
 // Version 3, applied line by line as it is read: a session line upserts its session (a
 // keyless one waits for its first flow, as in version 2 nothing else could find it), a flow
 // line joins the session its tag named. Memory beyond the
-// table is one line and the tags seen (16 bytes a session), not the file.
+// table is one line and the tags seen (12 bytes a session), not the file.
 SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
     SnapshotLoad result;
-    absl::flat_hash_map<uint64_t, SessionId> by_tag;
+    SessionsByTag by_tag(table.limits().max_sessions);
     absl::flat_hash_map<uint64_t, SessionRecord> keyless;  // not created until a flow names it
     std::string text;
     for (size_t line_number = 2; std::getline(in, text); ++line_number) {
@@ -61,7 +102,7 @@ SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
                 fail("malformed record");
                 break;
             }
-            if (by_tag.contains(*tag) || keyless.contains(*tag)) {
+            if (by_tag.find(*tag) || keyless.contains(*tag)) {
                 fail("a second session with the tag " + std::string(line.substr(2, tag_end - 2)));
                 break;
             }
@@ -70,7 +111,7 @@ SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
                 continue;
             }
             const SessionId id = apply_session_record(*record, table);
-            by_tag.emplace(*tag, id);  // kNoSession (the table refused it): its flows are skipped
+            by_tag.add(*tag, id);  // kNoSession (the table refused it): its flows are skipped
             result.sessions += id != kNoSession;
             continue;
         }
@@ -81,15 +122,15 @@ SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
         }
         if (const auto pending = keyless.find(*tag); pending != keyless.end()) {
             const SessionId id = apply_session_record(pending->second, table);
-            by_tag.emplace(*tag, id);
+            by_tag.add(*tag, id);
             result.sessions += id != kNoSession;
             keyless.erase(pending);
         }
-        const auto it = by_tag.find(*tag);
-        if (it == by_tag.end()) {
+        const SessionId* id = by_tag.find(*tag);
+        if (!id) {
             ++result.orphan_flows;
-        } else if (it->second != kNoSession) {
-            result.flows += apply_flow_record(*record, it->second, table);
+        } else if (*id != kNoSession) {
+            result.flows += apply_flow_record(*record, *id, table);
         }
     }
     return result;

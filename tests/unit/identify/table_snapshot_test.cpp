@@ -137,4 +137,37 @@ BOOST_AUTO_TEST_CASE(a_save_in_slices_survives_changes_between_slices) {
     BOOST_TEST(load.orphan_flows + load.flows <= 100u);
 }
 
+// The loader finds a flow's session by its tag in an array indexed by slot (12 bytes a
+// session, for the peak RSS of a start with 1M sessions); what does not fit it — a slot past
+// the table's bound, a second session in one slot — still loads, through a hash map.
+BOOST_AUTO_TEST_CASE(tags_outside_the_slot_array_still_find_their_sessions) {
+    ManualClock clock;
+    SessionTableLimits limits;
+    limits.max_sessions = 10;
+    SessionTable table(limits, {30s}, clock);
+    std::istringstream in("sara-snapshot 3\n"
+                          "s 3:100 0 0 1 0 1 call-a\n"
+                          "s 3:200 0 0 2 0 1 call-b\n"         // the same slot, another session
+                          "s 4000000000:7 0 0 3 0 1 call-c\n"  // far past max_sessions
+                          "f 3:200 17 198.18.1.2 20002 198.18.100.10 6000 2 1\n"
+                          "f 3:100 17 198.18.1.2 20000 198.18.100.10 6000 2 1\n"
+                          "f 4000000000:7 17 198.18.1.2 20004 198.18.100.10 6000 2 1\n"
+                          "f 3:300 17 198.18.1.2 20006 198.18.100.10 6000 2 1\n");  // no such session
+    const SnapshotLoad load = read_snapshot(in, table);
+    BOOST_TEST(load.error == "");
+    BOOST_TEST(load.sessions == 3u);
+    BOOST_TEST(load.flows == 3u);
+    BOOST_TEST(load.orphan_flows == 1u);
+    auto node_of = [&](uint16_t port) {
+        const FlowEntry* f = table.find_flow(test::udp_key("198.18.1.2", port, "198.18.100.10", 6000));
+        return f ? table.session(f->session).node : kNoNode;
+    };
+    BOOST_TEST(node_of(20000) == 1);
+    BOOST_TEST(node_of(20002) == 2);
+    BOOST_TEST(node_of(20004) == 3);
+    std::istringstream twice("sara-snapshot 3\ns 3:100 0 0 1 0 1 x\ns 3:100 0 0 1 0 1 y\n");
+    SessionTable other(limits, {30s}, clock);
+    BOOST_TEST(read_snapshot(twice, other).error == "line 3: a second session with the tag 3:100");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
