@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The flow half of the session table: FlowKey → FlowEntry, in two open-addressing maps
 // (absl::flat_hash_map, each split into shards), one for IPv4 keys packed into 16 bytes (the
-// paper's 13-byte tuple) and one for IPv6. Splitting by family halves the memory of the common IPv4 case
-// (measured in tests/bench/bench_session_table.cpp).
+// paper's 13-byte tuple) and one for IPv6. Splitting by family halves the memory of the
+// common IPv4 case (measured in tests/bench/bench_session_table.cpp).
 //
 // Pointers returned by find()/emplace() stay valid only until the next emplace (a rehash
 // moves entries). Not thread-safe: one owner thread.

@@ -4,13 +4,13 @@
 //
 // Why: an open-addressing table grows by rehashing every entry at once, and rehashes in place
 // when erasures have left it full of tombstones. At a million flows that one insert took
-// 188 ms under the lock the queues share (issue 16; `bench_session_table`'s growth lane).
+// 550-770 ms, under the lock the queues share (issue 16; `bench_session_table`'s growth lane).
 // The owner sizes the shards for the table's bound (shard_bits_for): with about a thousand
 // entries per shard at most, a rehash touches a few dozen kilobytes — no fresh pages from the
 // kernel, whose faults cost ~10 µs each on these VMs — and the shards reach their thresholds
 // at different inserts. Lookups pay one more hash of the key (the shard's own table hashes it
-// again). Measured in bench_session_table's growth lane: the longest insert on the way to 1M
-// sessions went from 550 ms to under 1 ms.
+// again). Measured there: the longest insert on the way to 1M sessions × 2 flows went from
+// 620 ms to under 0.7 ms.
 //
 // Not thread-safe: one owner thread.
 #pragma once
