@@ -137,12 +137,15 @@ SAN_BUILD := build/sanitize
 # (tests/unit/ha/address_watch_test.cpp): a false positive of the instrumented code that
 # -Werror would turn into a failed build; neither sanitizer alone shows it.
 SAN_NO_FALSE_WARNINGS := -Wno-stringop-overflow -Wno-array-bounds
+# -O1 (the later -O wins over CXXFLAGS' -O2), as ASan's documentation suggests: GCC compiles
+# this build 25-35 % faster than at -O2 (measured per file: dispatcher_daemon.cpp 25.6 -> 16.5 s,
+# session_identifier_test.cpp 29.8 -> 22.5 s), the longest step of `make check` (13.8 min at -O2).
 TSAN_BUILD := build/tsan
 TSAN_INTEGRATION ?= tests/integration/test_metrics.py
 .PHONY: sanitize tsan
 sanitize:
 	$(MAKE) BUILD=$(SAN_BUILD) \
-	    EXTRA_CXXFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $(SAN_NO_FALSE_WARNINGS)" \
+	    EXTRA_CXXFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $(SAN_NO_FALSE_WARNINGS)" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" $(SAN_BUILD)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(SAN_BUILD)/unit-tests --report_level=short
 asan ubsan: sanitize
