@@ -166,36 +166,30 @@ class Vrrp:
     def running(self) -> bool:
         return self.proc.running()
 
-    def pids(self) -> list:
-        """keepalived's parent and its children (the VRRP process, running scripts)."""
+    def daemon_pids(self) -> list:
+        """keepalived's parent and its direct children (the VRRP process). Scripts are the VRRP
+        process's children: keepalived forks them as "keepalived" and moves them into a process
+        group of their own before the exec, so they are not counted here."""
         parent = self.proc.command_pid()
         if parent is None:
             return []
-        out, todo = [], [parent]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            try:
-                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-                    todo += [int(x) for x in f.read().split()]
-            except FileNotFoundError:
-                pass
-        return out
+        try:
+            with open("/proc/%d/task/%d/children" % (parent, parent)) as f:
+                return [parent] + [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            return [parent]
 
     def crash(self) -> None:
         """SIGKILL keepalived and its VRRP child at the same instant: no priority-0 advert, no
         address removal, no STOP notification (a crash, or `kill -9`). One killpg on the
         group `timeout` leads (keepalived -n stays in it), so the child cannot see its parent
         die first and shut down cleanly (its parent-death signal is SIGTERM)."""
-        pids = self.pids()
         pgid = self.proc.pid
-        for pid in pids:
+        for pid in self.daemon_pids():
             try:
                 # A script keepalived is running (the ready check, the notify hook with its
-                # own `timeout`) may sit in a group of its own; keepalived's processes may not.
-                with open("/proc/%d/comm" % pid) as f:
-                    if f.read().strip() != "keepalived":
-                        continue
+                # own `timeout`) sits in a group of its own and outlives the crash, as it would
+                # on a real one; keepalived's own processes may not leave the group.
                 if os.getpgid(pid) != pgid:
                     raise RuntimeError("keepalived pid %d left its process group" % pid)
             except ProcessLookupError:
