@@ -139,7 +139,8 @@ struct SyncConfig {
     uint16_t id = 0;        // this dispatcher's host id on the sync channel (required)
     uint16_t peer_id = 0;   // the peer's (required, != id)
     std::chrono::milliseconds interval{50};             // master → backup updates
-    std::chrono::milliseconds snapshot_interval{2000};  // full snapshots
+    std::chrono::milliseconds snapshot_interval{2000};  // from the end of one full snapshot to the next
+    uint32_t snapshot_rate = 100'000;  // sessions + flows a second a snapshot is streamed at
     std::chrono::milliseconds ready_wait{3000};         // see daemon/ha/state_sync.hpp
     // keepalived's notify hook writes the role here, with the identity of the keepalived
     // process that decided it; sarad starts as master only if that process still runs (and,

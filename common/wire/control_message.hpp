@@ -67,7 +67,7 @@ struct AnnounceMessage {
 // here, beside the other messages, because Decoded holds one.
 enum class SyncKind : uint8_t {
     update = 1,    // master → backup: changed sessions (table_records blocks), every sync interval
-    snapshot = 2,  // master → backup: chunk `index` of `count` of full snapshot `epoch`
+    snapshot = 2,  // master → backup: chunk `index` (mod 65536) of full snapshot `epoch`, in order
     resync = 3,    // backup → master: a gap or a (re)start; send a snapshot now
     ack = 4,       // backup → master: update `epoch` applied (the master releases held verdicts)
 };
@@ -79,8 +79,8 @@ struct SyncMessage {
     // snapshot number (kind snapshot); for update, 0 or the number the backup acknowledges
     // with an ack of that epoch; for ack, the update's number; 0 for resync
     uint32_t epoch = 0;
-    uint16_t index = 0;   // chunk (kind snapshot), else 0
-    uint16_t count = 0;   // chunks in the snapshot (kind snapshot, >= 1), else 0
+    uint16_t index = 0;       // chunk number mod 65536 (kind snapshot), else 0
+    uint16_t last_chunk = 0;  // 1 on a snapshot's final chunk, else 0
     std::string payload;  // table_records text; empty for resync
 };
 

@@ -14,10 +14,10 @@ using detail::put_u32;
 bool valid(const SyncMessage& m) {
     if (m.payload.size() > kMaxSyncPayload) return false;
     switch (m.kind) {
-        case SyncKind::snapshot: return m.count >= 1 && m.index < m.count;
-        case SyncKind::update: return m.index == 0 && m.count == 0;
-        case SyncKind::resync: return m.epoch == 0 && m.index == 0 && m.count == 0 && m.payload.empty();
-        case SyncKind::ack: return m.epoch != 0 && m.index == 0 && m.count == 0 && m.payload.empty();
+        case SyncKind::snapshot: return m.last_chunk <= 1;
+        case SyncKind::update: return m.index == 0 && m.last_chunk == 0;
+        case SyncKind::resync: return m.epoch == 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
+        case SyncKind::ack: return m.epoch != 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
     }
     return false;
 }
@@ -33,7 +33,7 @@ size_t parse_body(std::span<const uint8_t> bytes, SyncMessage& m) noexcept {
     m.kind = SyncKind(p[10]);
     m.epoch = get_u32(p + 11);
     m.index = get_u16(p + 15);
-    m.count = get_u16(p + 17);
+    m.last_chunk = get_u16(p + 17);
     const size_t payload = get_u16(p + 19);
     if (payload > kMaxSyncPayload || bytes.size() < kSyncFixedBody + payload) return 0;
     m.payload.assign(reinterpret_cast<const char*>(p + kSyncFixedBody), payload);
@@ -51,7 +51,7 @@ std::vector<uint8_t> encode(const SyncMessage& m, const ClusterKey* key) {
     out.push_back(uint8_t(m.kind));
     put_u32(out, m.epoch);
     put_u16(out, m.index);
-    put_u16(out, m.count);
+    put_u16(out, m.last_chunk);
     put_u16(out, uint16_t(m.payload.size()));
     out.insert(out.end(), m.payload.begin(), m.payload.end());
     return detail::finish_datagram(std::move(out), key);

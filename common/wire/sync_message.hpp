@@ -6,11 +6,14 @@
 //
 // Body (network byte order):
 //   host_id u16 | seq u32 | timestamp u32 | kind u8 (SyncKind 1..4) | epoch u32 | index u16 |
-//   count u16 | payload_len u16 (0..kMaxSyncPayload) | payload bytes
-// Rules (anything else is Reject::malformed): kind snapshot has count >= 1 and index < count;
-// update has index and count 0 (epoch: 0, or the number an ack names); resync has epoch,
-// index and count 0; ack has epoch != 0 and index and count 0; resync and ack have no payload. The payload is text
-// (table_records.hpp) and is parsed by the receiver, not here.
+//   last_chunk u16 | payload_len u16 (0..kMaxSyncPayload) | payload bytes
+// Rules (anything else is Reject::malformed): kind snapshot has last_chunk 0 or 1 (1 on the
+// snapshot's final chunk) and any index (its chunk number mod 65536: a snapshot is streamed
+// in order, a slice of the table at a time, and may run past 65,536 chunks; a lost chunk shows
+// as a gap in seq); update has index and last_chunk 0 (epoch: 0, or the number an ack names);
+// resync has epoch, index and last_chunk 0; ack has epoch != 0 and index and last_chunk 0;
+// resync and ack have no payload. The payload is text (update: table_records.hpp blocks;
+// snapshot: table_snapshot.hpp version-3 lines) and is parsed by the receiver, not here.
 //
 // The body is self-delimiting (payload_len). With `key` the last 32 bytes are the trailer,
 // checked before any field is read (no trailer or a wrong one: Reject::auth), and the body must
@@ -30,7 +33,7 @@ inline constexpr size_t kSyncFixedBody = 21;
 inline constexpr size_t kMaxSyncPayload = 1400;
 
 // A complete datagram; empty when the message breaks a rule above (payload too long, a
-// snapshot chunk outside its count, ...). With `key` null, no trailer.
+// snapshot chunk with last_chunk 2, ...). With `key` null, no trailer.
 std::vector<uint8_t> encode(const SyncMessage& message, const ClusterKey* key);
 
 }  // namespace sara::wire

@@ -230,7 +230,7 @@ bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* erro
 bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
     const SyncConfig& c = *rt.config.sync;
     rt.sync = std::make_unique<StateSync>(
-        SyncSettings{c.id, c.peer_id, c.interval, c.snapshot_interval, c.ready_wait}, rt.clock);
+        SyncSettings{c.id, c.peer_id, c.interval, c.snapshot_interval, c.ready_wait, c.snapshot_rate}, rt.clock);
     DispatcherRuntime* r = &rt;
     rt.sync->set_on_table_replaced([r] { r->identifier.forget_sessions(); });
     rt.pipeline.set_accept_new_sessions(false);
@@ -312,9 +312,10 @@ std::chrono::steady_clock::time_point steady(MonoTime t) {
     return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(t));
 }
 
-// The master's stream: every sync.interval, the table's changes (or a snapshot) to the peer;
-// and, with held verdicts, the journal at most one batch after the first held one, and the
-// held verdicts that waited too long released.
+// The master's stream: every sync.interval, the table's changes to the peer, and between
+// them the slices of a snapshot, paced (the lock is held for one slice at a time); and, with
+// held verdicts, the journal at most one batch after the first held one, and the held verdicts
+// that waited too long released.
 void sync_thread(DispatcherRuntime& rt, const Logger& log) {
     const MonoTime interval = std::chrono::duration_cast<MonoTime>(rt.config.sync->interval);
     MonoTime next_tick = rt.clock.now() + interval;
@@ -328,7 +329,7 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
             if (next_tick <= now) next_tick = now + interval;  // late (a busy host): no burst
         }
         if (rt.held) {
-            // A snapshot tick dropped the journal without a numbered update: number one now.
+            // Between ticks: number an update now (a tick's output ends with one).
             const bool numbered = !out.empty() && out.back().kind == wire::SyncKind::update;
             if (rt.held->flush_due() && (numbered || now >= *rt.held->flush_due())) {
                 if (!numbered) {
@@ -338,6 +339,7 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
                 rt.held->sent();
             }
         }
+        if (out.empty()) out = rt.sync->snapshot_slice(rt.table);  // empty until its time
         if (!out.empty()) {
             guard.unlock();
             for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
@@ -348,6 +350,7 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
         // verdict before the binding it waited for was even sent.
         if (rt.held) rt.held->expire(now);
         MonoTime wake = next_tick;
+        if (auto slice = rt.sync->next_slice()) wake = std::min(wake, *slice);
         if (rt.held) {
             if (auto due = rt.held->flush_due()) wake = std::min(wake, *due);
             if (auto timeout = rt.held->next_timeout()) wake = std::min(wake, *timeout);

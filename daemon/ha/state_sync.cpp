@@ -41,6 +41,8 @@ void StateSync::set_role(HaRole role, SessionTable& table) {
     if (role == role_) return;
     const bool was_master = role_ == HaRole::master;
     role_ = role;
+    snapshot_.reset();
+    drop_pending_snapshot();
     if (role == HaRole::master) {
         table.enable_journal(true);
         (void)table.take_journal();  // the snapshot below carries everything
@@ -74,34 +76,54 @@ wire::SyncMessage StateSync::message(wire::SyncKind kind) const {
 
 wire::SyncMessage StateSync::resync_request() const { return message(wire::SyncKind::resync); }
 
-std::vector<wire::SyncMessage> StateSync::snapshot(SessionTable& table) {
-    const std::vector<std::string> payloads = pack(session_blocks(table), counters_.sync_blocks_split_total);
-    std::vector<wire::SyncMessage> out;
-    const size_t count = std::min<size_t>(payloads.size(), UINT16_MAX);
-    ++epoch_;
-    for (size_t i = 0; i < count; ++i) {
-        wire::SyncMessage m = message(wire::SyncKind::snapshot);
-        m.epoch = epoch_;
-        m.index = uint16_t(i);
-        m.count = uint16_t(count);
-        m.payload = payloads[i];
-        out.push_back(std::move(m));
-    }
-    ++counters_.sync_snapshots_sent_total;
-    return out;
-}
-
 std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
-    std::vector<wire::SyncMessage> out;
-    if (role_ != HaRole::master) return out;
+    if (role_ != HaRole::master) return {};
     const MonoTime now = clock_.now();
-    if (now >= next_snapshot_) {
-        out = snapshot(table);
-        (void)table.take_journal();  // the snapshot has it
-        next_snapshot_ = now + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
-        return out;
+    if (restart_snapshot_ && snapshot_) {
+        snapshot_.reset();
+        ++counters_.sync_snapshots_restarted_total;
+    }
+    restart_snapshot_ = false;
+    if (!snapshot_ && now >= next_snapshot_) {
+        snapshot_ = std::make_unique<SnapshotStream>(wire::kMaxSyncPayload);
+        ++epoch_;
+        next_chunk_ = 0;
+        next_slice_ = now;
     }
     return flush(table);
+}
+
+std::optional<MonoTime> StateSync::next_slice() const {
+    if (role_ != HaRole::master || !snapshot_) return std::nullopt;
+    return next_slice_;
+}
+
+std::vector<wire::SyncMessage> StateSync::snapshot_slice(SessionTable& table) {
+    std::vector<wire::SyncMessage> out;
+    if (role_ != HaRole::master || !snapshot_) return out;
+    const MonoTime now = clock_.now();
+    if (now < next_slice_) return out;
+    const std::vector<std::string> payloads = snapshot_->step(table, kSliceRecords);
+    for (const std::string& payload : payloads) {
+        wire::SyncMessage m = message(wire::SyncKind::snapshot);
+        m.epoch = epoch_;
+        m.index = next_chunk_++;  // wraps: the backup follows the chunks in order
+        m.payload = payload;
+        out.push_back(std::move(m));
+    }
+    counters_.sync_snapshot_chunks_sent_total += out.size();
+    // Paced: the next slice when this one's records are due at snapshot_rate (a late thread
+    // does not catch up in a burst).
+    const auto pace = std::chrono::duration_cast<MonoTime>(std::chrono::duration<double>(
+        double(kSliceRecords) / double(std::max<uint32_t>(settings_.snapshot_rate, 1))));
+    next_slice_ = std::max(next_slice_ + pace, now);
+    if (snapshot_->done()) {
+        out.back().last_chunk = 1;
+        snapshot_.reset();
+        next_snapshot_ = now + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
+        ++counters_.sync_snapshots_sent_total;
+    }
+    return out;
 }
 
 std::vector<wire::SyncMessage> StateSync::flush(SessionTable& table) {
@@ -128,26 +150,38 @@ void StateSync::count_applied(bool ok) {
     if (!ok) ++counters_.sync_records_malformed_total;
 }
 
+void StateSync::drop_pending_snapshot() {
+    if (pending_) ++counters_.sync_snapshots_incomplete_total;
+    pending_ = false;
+    std::string().swap(pending_text_);  // give the memory back: it may be a whole table
+    pending_updates_.clear();
+    pending_updates_.shrink_to_fit();
+    pending_update_bytes_ = 0;
+}
+
 void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table) {
-    if (m.epoch != pending_epoch_ || pending_chunks_.size() != m.count) {
-        if (pending_received_ > 0 && pending_received_ < pending_chunks_.size())
-            ++counters_.sync_snapshots_incomplete_total;
+    const bool continues = pending_ && m.epoch == pending_epoch_ && m.index == pending_next_chunk_;
+    if (!continues) {
+        drop_pending_snapshot();
+        // Joined in the middle (a restart, a lost chunk: the sequence gap asked for a resync):
+        // wait for the next snapshot's first chunk.
+        if (m.index != 0) return;
+        pending_ = true;
         pending_epoch_ = m.epoch;
-        pending_chunks_.assign(m.count, std::nullopt);
-        pending_received_ = 0;
+        pending_next_chunk_ = 0;
     }
-    if (!pending_chunks_[m.index]) {
-        pending_chunks_[m.index] = m.payload;
-        ++pending_received_;
-    }
-    if (pending_received_ < pending_chunks_.size()) return;
+    ++pending_next_chunk_;
+    pending_text_ += m.payload;
+    if (!m.last_chunk) return;
     table.clear();
     if (on_table_replaced_) on_table_replaced_();
-    bool ok = true;
-    for (const auto& chunk : pending_chunks_) ok = apply_records(*chunk, table).error.empty() && ok;
+    SnapshotLoader loader(table);
+    bool ok = loader.add_lines(pending_text_, 1);
+    // The updates sent while the snapshot streamed are newer than the slices before them.
+    for (const std::string& update : pending_updates_) ok = apply_records(update, table).error.empty() && ok;
     count_applied(ok);
-    pending_chunks_.clear();
-    pending_received_ = 0;
+    pending_ = false;  // complete: not counted as dropped
+    drop_pending_snapshot();
     synced_ = true;
     ++counters_.sync_snapshots_applied_total;
 }
@@ -157,8 +191,10 @@ SyncReply StateSync::on_message(const wire::SyncMessage& m, SessionTable& table)
     if (role_ == HaRole::master || m.kind == wire::SyncKind::resync || m.kind == wire::SyncKind::ack) {
         // A master takes only resync requests and acks; a backup takes neither.
         if (role_ == HaRole::master && m.kind == wire::SyncKind::resync) {
-            const MonoTime soon = clock_.now() + std::chrono::duration_cast<MonoTime>(settings_.interval);
-            next_snapshot_ = std::min(next_snapshot_, soon);  // at the next tick, at most one per interval
+            // A new snapshot at the next tick (at most one start per interval); one in
+            // progress is useless to a backup that lost a datagram of it.
+            next_snapshot_ = MonoTime{0};
+            restart_snapshot_ = true;
         } else if (role_ == HaRole::master && m.kind == wire::SyncKind::ack) {
             ++counters_.sync_acks_received_total;
             have_ack_ = true;
@@ -176,11 +212,20 @@ SyncReply StateSync::on_message(const wire::SyncMessage& m, SessionTable& table)
     const bool gap = have_seq_ && m.seq != last_seq_ + 1;
     have_seq_ = true;
     last_seq_ = m.seq;
+    // A gap: whatever is missing may be a chunk of the snapshot streaming in.
+    if (gap) drop_pending_snapshot();
     if (m.kind == wire::SyncKind::snapshot) {
         apply_chunk(m, table);
     } else {
         count_applied(apply_records(m.payload, table).error.empty());
         ++counters_.sync_updates_applied_total;
+        if (pending_) {
+            pending_update_bytes_ += m.payload.size();
+            if (pending_update_bytes_ > kMaxHeldUpdateBytes)
+                drop_pending_snapshot();
+            else
+                pending_updates_.push_back(m.payload);
+        }
     }
     if (gap) {
         // The master answers with a snapshot at its next tick (at most one per interval).

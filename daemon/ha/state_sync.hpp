@@ -6,10 +6,13 @@
 //
 // Master: every `interval` an update with the table's journal (sessions and flows changed
 // since the last one; table_records blocks) — sent even when empty, so the backup sees a
-// sequence gap at once — and every `snapshot_interval`, or when the backup asks (resync), a
-// full snapshot in chunks. Backup: applies updates; applies a snapshot once all its chunks
-// arrived, replacing the replica; on a sequence gap or an incomplete snapshot it asks for a
-// resync. A backup answers no new session (the pipeline drops them unanswered).
+// sequence gap at once — and a full snapshot streamed in between, `snapshot_rate` records a
+// second a slice at a time (snapshot_stream.hpp), starting `snapshot_interval` after the last
+// one ended or when the backup asks (resync). Backup: applies updates; keeps a snapshot's
+// chunks, and the updates that came while it streamed, until its last chunk; then replaces
+// the replica with it and applies those updates again on top (they are newer than the slices
+// before them); on a sequence gap it drops the snapshot in progress and asks for a resync. A
+// backup answers no new session (the pipeline drops them unanswered).
 //
 // Ready (`saractl role --ready`, keepalived's track script): a dispatcher that is not master
 // may take over only once it holds a replica — a complete snapshot since it started or was
@@ -21,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +32,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
 #include "common/wire/control_message.hpp"
+#include "daemon/ha/snapshot_stream.hpp"
 #include "daemon/identify/session_table.hpp"
 
 namespace sara {
@@ -41,6 +46,7 @@ struct SyncSettings {
     std::chrono::milliseconds interval{50};
     std::chrono::milliseconds snapshot_interval{2000};
     std::chrono::milliseconds ready_wait{3000};
+    uint32_t snapshot_rate = 100'000;  // records (sessions + flows) a second
 };
 
 // What on_message gives back: a message for the peer (a resync request, an ack) and, on the
@@ -56,7 +62,9 @@ struct SyncReply {
     X(sync_updates_applied_total, "Sync updates applied to the replica")                          \
     X(sync_snapshots_applied_total, "Full snapshots applied (the replica replaced)")              \
     X(sync_gaps_total, "Sync sequence gaps seen by the backup (a resync request follows)")         \
-    X(sync_snapshots_incomplete_total, "Snapshots abandoned with a chunk missing")                 \
+    X(sync_snapshots_incomplete_total, "Snapshots abandoned with a chunk missing (or too many updates while one streamed)") \
+    X(sync_snapshots_restarted_total, "Snapshots the master started over for a resync request")          \
+    X(sync_snapshot_chunks_sent_total, "Snapshot datagrams sent to the backup")                    \
     X(sync_records_malformed_total, "Sync payloads with a malformed record (the rest ignored)")   \
     X(sync_resyncs_requested_total, "Resync requests sent to the master")                          \
     X(sync_ignored_total, "Sync messages ignored for this role (e.g. state sent to the master)")   \
@@ -77,9 +85,19 @@ public:
     bool ready() const;
     bool synced() const { return synced_; }
 
-    // Master, every `interval`: the messages to send now (seq and timestamp are the sender's).
-    // Nothing in other roles.
+    // Master, every `interval`: the messages to send now (seq and timestamp are the sender's):
+    // the journal as a numbered update; starts a snapshot when one is due. Nothing in other roles.
     std::vector<wire::SyncMessage> tick(SessionTable& table);
+    // Master: when the snapshot in progress wants its next slice (nullopt: none in progress).
+    std::optional<MonoTime> next_slice() const;
+    // Master, at or after next_slice(), holding the table's lock: the snapshot's next slice
+    // (kSliceRecords records) as datagrams; its last one has last_chunk set.
+    std::vector<wire::SyncMessage> snapshot_slice(SessionTable& table);
+    // Records a slice copies: one lock hold (tens of microseconds; a flow shard more at most).
+    static constexpr size_t kSliceRecords = 256;
+    // A backup keeps at most this many bytes of updates while a snapshot streams (they are
+    // applied again on top of it); past it the snapshot is dropped (counted incomplete).
+    static constexpr size_t kMaxHeldUpdateBytes = 64 << 20;
     // Master: the journal now, as an update numbered next_update() (its last datagram carries
     // the number; the backup acknowledges it). tick() sends its updates this way.
     std::vector<wire::SyncMessage> flush(SessionTable& table);
@@ -99,8 +117,8 @@ public:
     const SyncSettings& settings() const { return settings_; }
 
 private:
-    std::vector<wire::SyncMessage> snapshot(SessionTable& table);
     void apply_chunk(const wire::SyncMessage& m, SessionTable& table);
+    void drop_pending_snapshot();
     wire::SyncMessage message(wire::SyncKind kind) const;
     void count_applied(bool ok);
 
@@ -112,6 +130,10 @@ private:
     // Master.
     MonoTime next_snapshot_{0};
     uint32_t epoch_ = 0;
+    std::unique_ptr<SnapshotStream> snapshot_;  // in progress
+    uint16_t next_chunk_ = 0;
+    MonoTime next_slice_{0};
+    bool restart_snapshot_ = false;
     uint32_t next_update_ = 1;  // never 0 (an update numbered 0 asks for no ack)
     bool have_ack_ = false;
     MonoTime last_ack_{0};
@@ -121,9 +143,12 @@ private:
     MonoTime last_peer_message_{0};
     bool have_seq_ = false;
     uint32_t last_seq_ = 0;
+    bool pending_ = false;  // a snapshot is streaming in
     uint32_t pending_epoch_ = 0;
-    std::vector<std::optional<std::string>> pending_chunks_;  // of pending_epoch_
-    size_t pending_received_ = 0;
+    uint16_t pending_next_chunk_ = 0;
+    std::string pending_text_;                  // its chunks so far
+    std::vector<std::string> pending_updates_;  // the updates applied since its first chunk
+    size_t pending_update_bytes_ = 0;
     std::function<void()> on_table_replaced_;
 };
 

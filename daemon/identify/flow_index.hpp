@@ -62,6 +62,28 @@ public:
         v6_.for_each([&](const auto& kv) { fn(unpack(kv.first), kv.second); });
     }
 
+    // A walk in whole shards (ShardedHashTable::visit_shards): what a snapshot taken a slice at
+    // a time uses, since it must not skip a flow that was there all along.
+    struct ShardCursor {
+        bool in_v6 = false;
+        sara::ShardCursor v4;
+        sara::ShardCursor v6;
+    };
+    // Calls fn(key, entry) for the flows of whole shards until `budget` is spent; true when
+    // the walk went through the whole index (the cursor then starts from the beginning).
+    template <typename Fn>
+    bool visit_shards(ShardCursor& cursor, size_t& budget, Fn&& fn) const {
+        if (!cursor.in_v6) {
+            if (!v4_.visit_shards(cursor.v4, budget, [&](const auto& kv) { fn(unpack(kv.first), kv.second); }))
+                return false;
+            cursor.in_v6 = true;
+        }
+        if (!v6_.visit_shards(cursor.v6, budget, [&](const auto& kv) { fn(unpack(kv.first), kv.second); }))
+            return false;
+        cursor.in_v6 = false;
+        return true;
+    }
+
 private:
     struct V4Key {
         uint32_t src, dst;  // network order

@@ -168,13 +168,11 @@ public:
     }
     // Slots (in use or free) a walk by SessionId goes through: ids are below this.
     SessionId session_slots() const { return SessionId(sessions_.size()); }
-    // Visits up to `budget` flows from `cursor` (a bounded slice of a walk; true at its end).
+    // Visits the flows of whole shards from `cursor` until `budget` is spent (a bounded slice
+    // of a walk that skips no flow present throughout; true at its end).
     template <typename Fn>
-    bool visit_flows(FlowIndex::Cursor& cursor, size_t& budget, Fn&& fn) {
-        return flows_.step(cursor, budget, [&](const FlowKey& k, FlowEntry& e) {
-            fn(k, static_cast<const FlowEntry&>(e));
-            return false;
-        });
+    bool visit_flows(FlowIndex::ShardCursor& cursor, size_t& budget, Fn&& fn) const {
+        return flows_.visit_shards(cursor, budget, fn);
     }
 
     // --- replication journal (HA sync, daemon/ha) --------------------------------------------

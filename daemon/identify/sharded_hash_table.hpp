@@ -25,6 +25,11 @@
 
 namespace sara {
 
+// A walk that never stops inside a shard (ShardedHashTable::visit_shards).
+struct ShardCursor {
+    size_t next_shard = 0;
+};
+
 template <typename Table>
 class ShardedHashTable {
 public:
@@ -130,6 +135,24 @@ public:
             }
         }
         return false;
+    }
+
+    // Calls fn(element) for every element of whole shards from `cursor`, until `budget` is
+    // spent (decremented per element, saturating) or the last shard is done (true; the cursor
+    // starts over). A shard is visited in one call, never cut: an insert between two calls may
+    // rehash a shard, and a walk resumed inside it could skip entries (sweep_cursor.hpp), which a
+    // snapshot must not. Inserted and erased elements of shards not yet visited are seen or not
+    // as they are when visited; every element present for the whole walk is visited once.
+    template <typename Fn>
+    bool visit_shards(ShardCursor& cursor, size_t& budget, Fn&& fn) const {
+        while (budget > 0 && cursor.next_shard < shards_.size()) {
+            const Table& t = shards_[cursor.next_shard++];
+            for (const value_type& v : t) fn(v);
+            budget -= std::min(budget, t.size());
+        }
+        if (cursor.next_shard < shards_.size()) return false;
+        cursor.next_shard = 0;
+        return true;
     }
 
 private:

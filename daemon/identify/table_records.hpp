@@ -27,7 +27,8 @@ namespace sara {
 std::string session_line(const Session& s);
 std::string flow_line(const FlowKey& k, const FlowEntry& e);
 
-// A block per session: its S line and all its flows (one pass over the flow index).
+// A block per session: its S line and all its flows (one pass over the flow index), the whole
+// table at once (tests, fuzzing; the HA sync streams snapshot_stream.hpp's slices instead).
 std::vector<std::string> session_blocks(const SessionTable& table);
 // The blocks of a journal: each changed session with its changed flows (a changed flow's
 // session is included even if the session itself did not change). Freed sessions and removed

@@ -34,6 +34,18 @@ std::optional<uint64_t> parse_tag(std::string_view tag) {
     return (uint64_t(slot) << 32) | created;
 }
 
+// Version 3, applied line by line as it is read: memory beyond the table is one line and
+// the tags seen, not the file.
+SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
+    SnapshotLoader loader(table);
+    std::string text;
+    for (size_t line_number = 2; std::getline(in, text); ++line_number)
+        if (!loader.add_line(text, line_number)) break;
+    return loader.result();
+}
+
+}  // namespace
+
 // The sessions read so far, by tag. SnapshotWriter writes one session per slot, so an array
 // indexed by slot holds them in 12 bytes a session: a hash map of tags took 34 MiB at 1M
 // sessions (51 MiB while it grew), the peak RSS of a start with a full table (issue 16's
@@ -74,71 +86,67 @@ private:
     absl::flat_hash_map<uint64_t, SessionId> sparse_;
 };
 
-// Version 3, applied line by line as it is read: a session line upserts its session (a
-// keyless one waits for its first flow, as in version 2 nothing else could find it), a flow
-// line joins the session its tag named. Memory beyond the
-// table is one line and the tags seen (12 bytes a session), not the file.
-SnapshotLoad read_version3(std::istream& in, SessionTable& table) {
-    SnapshotLoad result;
-    SessionsByTag by_tag(table.limits().max_sessions);
-    absl::flat_hash_map<uint64_t, SessionRecord> keyless;  // not created until a flow names it
-    std::string text;
-    for (size_t line_number = 2; std::getline(in, text); ++line_number) {
-        std::string_view line = text;
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        auto fail = [&](const std::string& why) { result.error = "line " + std::to_string(line_number) + ": " + why; };
-        const bool session = line.starts_with("s "), flow = line.starts_with("f ");
-        const size_t tag_end = line.find(' ', 2);
-        const std::optional<uint64_t> tag =
-            tag_end == std::string_view::npos ? std::nullopt : parse_tag(line.substr(2, tag_end - 2));
-        if ((!session && !flow) || !tag) {
-            fail("malformed record");
-            break;
+SnapshotLoader::SnapshotLoader(SessionTable& table)
+    : table_(table), by_tag_(std::make_unique<SessionsByTag>(table.limits().max_sessions)) {}
+
+SnapshotLoader::~SnapshotLoader() = default;
+
+bool SnapshotLoader::add_line(std::string_view line, size_t line_number) {
+    if (!result_.error.empty()) return false;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    auto fail = [&](const std::string& why) {
+        result_.error = "line " + std::to_string(line_number) + ": " + why;
+        return false;
+    };
+    const bool session = line.starts_with("s "), flow = line.starts_with("f ");
+    const size_t tag_end = line.find(' ', 2);
+    const std::optional<uint64_t> tag =
+        tag_end == std::string_view::npos ? std::nullopt : parse_tag(line.substr(2, tag_end - 2));
+    if ((!session && !flow) || !tag) return fail("malformed record");
+    const std::string_view fields = line.substr(tag_end + 1);
+    if (session) {
+        const auto record = parse_session_record(fields);
+        if (!record) return fail("malformed record");
+        if (by_tag_->find(*tag) || keyless_.contains(*tag))
+            return fail("a second session with the tag " + std::string(line.substr(2, tag_end - 2)));
+        if (record->key.empty()) {
+            keyless_.emplace(*tag, *record);  // created by its first flow: nothing else names it
+            return true;
         }
-        const std::string_view fields = line.substr(tag_end + 1);
-        if (session) {
-            const auto record = parse_session_record(fields);
-            if (!record) {
-                fail("malformed record");
-                break;
-            }
-            if (by_tag.find(*tag) || keyless.contains(*tag)) {
-                fail("a second session with the tag " + std::string(line.substr(2, tag_end - 2)));
-                break;
-            }
-            if (record->key.empty()) {
-                keyless.emplace(*tag, *record);  // created by its first flow: nothing else names it
-                continue;
-            }
-            const SessionId id = apply_session_record(*record, table);
-            by_tag.add(*tag, id);  // kNoSession (the table refused it): its flows are skipped
-            result.sessions += id != kNoSession;
-            continue;
-        }
-        const auto record = parse_flow_record(fields);
-        if (!record) {
-            fail("malformed record");
-            break;
-        }
-        if (const auto pending = keyless.find(*tag); pending != keyless.end()) {
-            const SessionId id = apply_session_record(pending->second, table);
-            by_tag.add(*tag, id);
-            result.sessions += id != kNoSession;
-            keyless.erase(pending);
-        }
-        const SessionId* id = by_tag.find(*tag);
-        if (!id) {
-            ++result.orphan_flows;
-        } else if (*id != kNoSession) {
-            result.flows += apply_flow_record(*record, *id, table);
-        }
+        const SessionId id = apply_session_record(*record, table_);
+        by_tag_->add(*tag, id);  // kNoSession (the table refused it): its flows are skipped
+        result_.sessions += id != kNoSession;
+        return true;
     }
-    return result;
+    const auto record = parse_flow_record(fields);
+    if (!record) return fail("malformed record");
+    if (const auto pending = keyless_.find(*tag); pending != keyless_.end()) {
+        const SessionId id = apply_session_record(pending->second, table_);
+        by_tag_->add(*tag, id);
+        result_.sessions += id != kNoSession;
+        keyless_.erase(pending);
+    }
+    const SessionId* id = by_tag_->find(*tag);
+    if (!id) {
+        ++result_.orphan_flows;
+    } else if (*id != kNoSession) {
+        result_.flows += apply_flow_record(*record, *id, table_);
+    }
+    return true;
 }
 
-}  // namespace
+bool SnapshotLoader::add_lines(std::string_view text, size_t first_line) {
+    for (size_t n = first_line; !text.empty(); ++n) {
+        const size_t end = text.find('\n');
+        if (!add_line(text.substr(0, end), n)) return false;
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    }
+    return true;
+}
 
-SnapshotWriter::SnapshotWriter(std::ostream& out) : out_(out) { out_ << kMagic3 << '\n'; }
+SnapshotWriter::SnapshotWriter(std::ostream& out, bool header) : out_(out) {
+    if (header) out_ << kMagic3 << '\n';
+}
 
 bool SnapshotWriter::step(SessionTable& table, size_t budget) {
     if (!in_flows_) {

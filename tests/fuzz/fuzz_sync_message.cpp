@@ -58,17 +58,17 @@ void check(bool ok) {
 
 bool same_message(const SyncMessage& a, const SyncMessage& b) {
     return a.host_id == b.host_id && a.seq == b.seq && a.timestamp == b.timestamp && a.kind == b.kind &&
-           a.epoch == b.epoch && a.index == b.index && a.count == b.count && a.payload == b.payload;
+           a.epoch == b.epoch && a.index == b.index && a.last_chunk == b.last_chunk && a.payload == b.payload;
 }
 
 // The layout's rules, written out again here as the oracle for encode()'s refusals.
 bool sendable(const SyncMessage& m) {
     if (m.payload.size() > 1400) return false;
     switch (uint8_t(m.kind)) {
-        case 1: return m.index == 0 && m.count == 0;  // epoch: 0 or the number an ack names
-        case 2: return m.count >= 1 && m.index < m.count;
-        case 3: return m.epoch == 0 && m.index == 0 && m.count == 0 && m.payload.empty();
-        case 4: return m.epoch != 0 && m.index == 0 && m.count == 0 && m.payload.empty();
+        case 1: return m.index == 0 && m.last_chunk == 0;  // epoch: 0 or the number an ack names
+        case 2: return m.last_chunk <= 1;                   // any index: chunks count mod 65536
+        case 3: return m.epoch == 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
+        case 4: return m.epoch != 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
         default: return false;
     }
 }
@@ -132,7 +132,7 @@ SyncMessage fuzzed_message(FuzzedDataProvider& in) {
     // Mostly the small values the rules are about, sometimes anything.
     m.epoch = in.ConsumeBool() ? 0 : in.ConsumeIntegral<uint32_t>();
     m.index = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint16_t>(0, 3) : in.ConsumeIntegral<uint16_t>();
-    m.count = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint16_t>(0, 3) : in.ConsumeIntegral<uint16_t>();
+    m.last_chunk = in.ConsumeBool() ? in.ConsumeIntegralInRange<uint16_t>(0, 3) : in.ConsumeIntegral<uint16_t>();
     const size_t length = in.ConsumeBool() ? in.ConsumeIntegralInRange<size_t>(1395, 1405)
                                            : in.ConsumeIntegralInRange<size_t>(0, 64);
     m.payload = in.ConsumeBytesAsString(length);

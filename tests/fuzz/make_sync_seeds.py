@@ -30,10 +30,10 @@ UPDATE, SNAPSHOT, RESYNC = 1, 2, 3
 MAX_PAYLOAD = 1400
 
 
-def datagram(host, seq, kind, payload=b"", epoch=0, index=0, count=0, timestamp=NOW, payload_len=None):
+def datagram(host, seq, kind, payload=b"", epoch=0, index=0, last_chunk=0, timestamp=NOW, payload_len=None):
     """Header + body, unsigned. payload_len overrides the length field (for hostile shapes)."""
     n = len(payload) if payload_len is None else payload_len
-    return (b"SA\x01\x04" + struct.pack(">HIIBIHHH", host, seq, timestamp, kind, epoch, index, count, n) + payload)
+    return (b"SA\x01\x04" + struct.pack(">HIIBIHHH", host, seq, timestamp, kind, epoch, index, last_chunk, n) + payload)
 
 
 def signed(d):
@@ -62,13 +62,19 @@ SIP_V6 = block(0, 1, 4, 0, 1, "v6-call@2001:db8::2", [
 PLAIN = block(2, 0, 1, 2, 0, "-", [(6, "198.18.1.4", 50000, "198.18.100.10", 8080, 0, 1)])
 
 
+def tagged(text, slot):
+    """A table_records block as the version-3 lines a snapshot chunk carries (table_snapshot.hpp):
+    each S/F line as s/f with its session's tag "<slot>:<created_ms>"."""
+    return "".join(line[0].lower() + f" {slot}:1000 " + line[2:] for line in text.splitlines(keepends=True))
+
+
 def full_snapshot_chunk():
-    """Whole blocks up to the payload bound, as StateSync packs them: more sessions than the
+    """Whole lines up to the payload bound, as StateSync packs them: more sessions than the
     fuzz target's table holds (64) would need several chunks, so this one fills one chunk."""
     text = ""
     for i in range(200):
-        b = block(0, 0, 1 + i % 4, 0, i % 2, f"c{i}", [(17, f"198.18.{1 + i // 250}.{1 + i % 250}", 5070,
-                                                         "198.18.100.10", 5060, 0, 1)])
+        b = tagged(block(0, 0, 1 + i % 4, 0, i % 2, f"c{i}", [(17, f"198.18.{1 + i // 250}.{1 + i % 250}", 5070,
+                                                                "198.18.100.10", 5060, 0, 1)]), i)
         if len(text) + len(b) > MAX_PAYLOAD:
             break
         text += b
@@ -77,8 +83,9 @@ def full_snapshot_chunk():
 
 def seeds():
     call = SIP_CALL.encode()
-    two_blocks = (SIP_CALL_MEDIA + RTSP_SESSION).encode()
-    mixed = (RTSP_KEYLESS + SIP_V6 + PLAIN).encode()
+    two_blocks = (tagged(SIP_CALL_MEDIA, 0) + tagged(RTSP_SESSION, 1)).encode()
+    mixed_records = (RTSP_KEYLESS + SIP_V6 + PLAIN).encode()
+    mixed = (tagged(RTSP_KEYLESS, 2) + tagged(SIP_V6, 3) + tagged(PLAIN, 70000)).encode()
     full = full_snapshot_chunk()
     assert len(full) <= MAX_PAYLOAD
     update = datagram(1, 1, UPDATE, call)
@@ -88,11 +95,12 @@ def seeds():
         "update-plain": update,
         "update-ignored-trailer": update + b"\xee" * 32,
         "update-empty-signed": signed(datagram(1, 2, UPDATE)),
-        "update-mixed-signed": signed(datagram(2, 3, UPDATE, mixed)),
-        "snapshot-chunk-0-of-2-signed": signed(datagram(2, 10, SNAPSHOT, two_blocks, epoch=7, index=0, count=2)),
-        "snapshot-chunk-1-of-2-plain": datagram(2, 11, SNAPSHOT, mixed, epoch=7, index=1, count=2),
-        "snapshot-empty-table-signed": signed(datagram(1, 4, SNAPSHOT, epoch=1, index=0, count=1)),
-        "snapshot-full-chunk-signed": signed(datagram(1, 5, SNAPSHOT, full, epoch=2, index=0, count=1)),
+        "update-mixed-signed": signed(datagram(2, 3, UPDATE, mixed_records)),
+        "snapshot-first-chunk-signed": signed(datagram(2, 10, SNAPSHOT, two_blocks, epoch=7, index=0)),
+        "snapshot-last-chunk-plain": datagram(2, 11, SNAPSHOT, mixed, epoch=7, index=1, last_chunk=1),
+        "snapshot-chunk-65535-signed": signed(datagram(2, 12, SNAPSHOT, mixed, epoch=7, index=0xffff)),
+        "snapshot-empty-table-signed": signed(datagram(1, 4, SNAPSHOT, epoch=1, index=0, last_chunk=1)),
+        "snapshot-full-chunk-signed": signed(datagram(1, 5, SNAPSHOT, full, epoch=2, index=0, last_chunk=1)),
         "resync-signed": signed(resync),
         "resync-plain": resync,
         # Not a datagram: the target reads every input as records too.
@@ -138,10 +146,10 @@ def regressions():
     out = {
         "kind-0-valid-mac": signed(datagram(1, 1, 0, call)),
         "kind-4-valid-mac": signed(datagram(1, 1, 4, call)),
-        "snapshot-count-0-valid-mac": signed(datagram(1, 1, SNAPSHOT, call, epoch=1, index=0, count=0)),
-        "snapshot-index-equals-count-valid-mac": signed(datagram(1, 1, SNAPSHOT, call, epoch=1, index=2, count=2)),
+        "snapshot-last-chunk-2-valid-mac": signed(datagram(1, 1, SNAPSHOT, call, epoch=1, index=0, last_chunk=2)),
+        "snapshot-last-chunk-0xffff-valid-mac": signed(datagram(1, 1, SNAPSHOT, call, epoch=1, index=2, last_chunk=0xffff)),
         "update-epoch-1-valid-mac": signed(datagram(1, 1, UPDATE, call, epoch=1)),
-        "update-count-1-valid-mac": signed(datagram(1, 1, UPDATE, call, count=1)),
+        "update-last-chunk-1-valid-mac": signed(datagram(1, 1, UPDATE, call, last_chunk=1)),
         "resync-with-payload-valid-mac": signed(datagram(1, 1, RESYNC, b"x")),
         "payload-len-one-short-valid-mac": signed(datagram(1, 1, UPDATE, call, payload_len=len(call) - 1)),
         "payload-len-one-long-valid-mac": signed(datagram(1, 1, UPDATE, call, payload_len=len(call) + 1)),

@@ -64,6 +64,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     BOOST_TEST(c.sync->id == 1001);
     BOOST_TEST(c.sync->peer_id == 1002);
     BOOST_TEST((c.sync->interval == milliseconds(50)));
+    BOOST_TEST(c.sync->snapshot_rate == 100000u);
     BOOST_TEST(c.sync->floating_address.value().to_string() == "198.18.1.5");
     BOOST_TEST_REQUIRE(c.announce.has_value());
     BOOST_TEST(c.announce->listen.port == 7402);
@@ -239,6 +240,9 @@ BOOST_AUTO_TEST_CASE(required_fields) {
                    "       floating_address: '2001:db8::5'}\n",
          {{4, 26, "sync.floating_address: needs a specified IPv4 address (keepalived's virtual_ipaddress), "
                   "got 2001:db8::5"}}},
+        {"a snapshot rate below a thousand records a second",
+         minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 8, snapshot_rate: 999}\n",
+         {{3, 94, "sync.snapshot_rate: 999 is out of range 1000..10000000"}}},
         {"a floating address that is no address",
          minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 8, floating_address: x}\n",
          {{3, 97, "sync.floating_address: expected an IPv4 or IPv6 address, got 'x'"}}},

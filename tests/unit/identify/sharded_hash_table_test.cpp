@@ -92,6 +92,26 @@ BOOST_AUTO_TEST_CASE(a_bounded_walk_visits_every_entry_once_per_round_and_erases
     BOOST_TEST(second == 666u);
 }
 
+// A snapshot's walk (issue 16): inserts between slices rehash shards, and a walk resumed
+// inside a rehashed shard could skip entries; whole shards never do.
+BOOST_AUTO_TEST_CASE(a_walk_in_whole_shards_sees_every_entry_present_throughout_while_others_are_inserted) {
+    Map map(2);  // 4 shards of ~250 to start, growing (rehashing) several times during the walk
+    for (int i = 0; i < 1000; ++i) map.try_emplace(i, i);
+    ShardCursor cursor;
+    std::multiset<int> visited;
+    int next_new = 1000, slices = 0;
+    bool done = false;
+    while (!done) {
+        size_t budget = 1;  // one shard a slice
+        done = map.visit_shards(cursor, budget, [&](const auto& kv) { visited.insert(kv.first); });
+        for (int i = 0; i < 3000; ++i) map.try_emplace(next_new++, 0);
+        BOOST_REQUIRE(++slices <= 4);
+    }
+    BOOST_TEST(slices == 4);
+    for (int i = 0; i < 1000; ++i) BOOST_TEST(visited.count(i) == 1u, "entry " << i);
+    BOOST_TEST(cursor.next_shard == 0u);  // the next walk starts over
+}
+
 BOOST_AUTO_TEST_CASE(a_set_with_a_stateful_hasher_finds_by_another_key_type) {
     std::vector<std::string> names{"alpha", "beta", "gamma"};
     ShardedHashTable<Set> set(3, Set(0, Hash{&names}, Eq{&names}));

@@ -28,13 +28,13 @@ Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
 std::string describe(const SyncMessage& m) {
     std::ostringstream o;
     o << "host " << m.host_id << " seq " << m.seq << " ts " << m.timestamp << " kind " << int(m.kind) << " epoch "
-      << m.epoch << " index " << m.index << " count " << m.count << " payload[" << m.payload.size() << "] '"
+      << m.epoch << " index " << m.index << " last_chunk " << m.last_chunk << " payload[" << m.payload.size() << "] '"
       << m.payload << "'";
     return o.str();
 }
 
 // Datagram offsets of the fields (header is 4 bytes), for the rule-violation table.
-constexpr size_t kKindAt = 14, kEpochAt = 15, kIndexAt = 19, kCountAt = 21, kLenAt = 23, kPayloadAt = 25;
+constexpr size_t kKindAt = 14, kEpochAt = 15, kIndexAt = 19, kLastChunkAt = 21, kLenAt = 23, kPayloadAt = 25;
 
 Bytes with_u16(Bytes b, size_t at, uint16_t v) {
     b.at(at) = uint8_t(v >> 8);
@@ -77,7 +77,7 @@ const Bytes kUpdateBytes = concat(
      0x65, 0x53, 0xf1, 0x00,    // timestamp 1700000000
      0x01,                      // kind update
      0x00, 0x00, 0x00, 0x00,    // epoch 0
-     0x00, 0x00, 0x00, 0x00,    // index 0, count 0
+     0x00, 0x00, 0x00, 0x00,    // index 0, last_chunk 0
      0x00, 0x4a},               // payload_len 74
     text(kCallBlock));
 
@@ -86,19 +86,19 @@ const std::vector<SyncCase>& literal_cases() {
         std::vector<SyncCase> v;
         v.push_back({"update: one SIP call", update(), kUpdateBytes});
 
-        v.push_back({"snapshot chunk 2 of 3 of epoch 7: an RTSP session",
+        v.push_back({"snapshot chunk 2 of epoch 7, its last: an RTSP session",
                      SyncMessage{.host_id = 1, .seq = 0x01020304, .timestamp = kNow + 1, .kind = SyncKind::snapshot,
-                                 .epoch = 7, .index = 2, .count = 3, .payload = kRtspBlock},
+                                 .epoch = 7, .index = 2, .last_chunk = 1, .payload = kRtspBlock},
                      concat({'S', 'A', 0x01, 0x04, 0x00, 0x01, 0x01, 0x02, 0x03, 0x04, 0x65, 0x53, 0xf1, 0x01,
                              0x02,                    // kind snapshot
                              0x00, 0x00, 0x00, 0x07,  // epoch 7
-                             0x00, 0x02, 0x00, 0x03,  // index 2, count 3
+                             0x00, 0x02, 0x00, 0x01,  // index 2, last_chunk 1
                              0x00, 0x6a},             // payload_len 106
                             text(kRtspBlock))});
 
-        v.push_back({"snapshot of an empty table: chunk 0 of 1, no payload, widest epoch",
+        v.push_back({"snapshot of an empty table: chunk 0, the last, no payload, widest epoch",
                      SyncMessage{.host_id = 2, .seq = 0, .timestamp = 0, .kind = SyncKind::snapshot,
-                                 .epoch = 0xffffffff, .index = 0, .count = 1, .payload = {}},
+                                 .epoch = 0xffffffff, .index = 0, .last_chunk = 1, .payload = {}},
                      {'S', 'A', 0x01, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                       0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00}});
 
@@ -132,7 +132,7 @@ const std::vector<SyncCase>& literal_cases() {
 // A full payload: the most a datagram may carry.
 SyncMessage largest() {
     SyncMessage m{.host_id = 1, .seq = 9, .timestamp = kNow, .kind = SyncKind::snapshot, .epoch = 1,
-                  .index = 0xfffe, .count = 0xffff, .payload = {}};
+                  .index = 0xffff, .last_chunk = 0, .payload = {}};
     while (m.payload.size() + kCallBlock.size() <= kMaxSyncPayload) m.payload += kCallBlock;
     m.payload.resize(kMaxSyncPayload, '#');
     return m;
@@ -240,7 +240,7 @@ struct RejectCase {
 // it, not that it is well-formed.
 BOOST_AUTO_TEST_CASE(each_rule_violation_is_malformed) {
     const Bytes& u = kUpdateBytes;
-    const Bytes& snap = literal_cases()[1].bytes;    // epoch 7, chunk 2 of 3
+    const Bytes& snap = literal_cases()[1].bytes;    // epoch 7, chunk 2, the last
     const Bytes& resync = literal_cases()[3].bytes;  // no payload
     const Bytes resync_with_payload = concat(with_u16(resync, kLenAt, 1), {'x'});
     const Bytes update_1401 = concat(with_u16(u, kLenAt, 1401), Bytes(1401 - kCallBlock.size(), 'x'));
@@ -248,20 +248,18 @@ BOOST_AUTO_TEST_CASE(each_rule_violation_is_malformed) {
         {"kind 0", with_byte(u, kKindAt, 0)},
         {"kind 5", with_byte(u, kKindAt, 5)},
         {"kind 255", with_byte(u, kKindAt, 255)},
-        {"snapshot with count 0", with_u16(with_u16(snap, kIndexAt, 0), kCountAt, 0)},
-        {"snapshot with index == count", with_u16(snap, kIndexAt, 3)},
-        {"snapshot with index > count", with_u16(snap, kIndexAt, 0xffff)},
-        {"snapshot with index 0xffff of 0xffff", with_u16(with_u16(snap, kIndexAt, 0xffff), kCountAt, 0xffff)},
+        {"snapshot with last_chunk 2", with_u16(snap, kLastChunkAt, 2)},
+        {"snapshot with index 0xffff, last_chunk 0xffff", with_u16(with_u16(snap, kIndexAt, 0xffff), kLastChunkAt, 0xffff)},
         {"ack with epoch 0", with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 0)},
         {"ack with index 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kIndexAt, 1)},
-        {"ack with count 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kCountAt, 1)},
+        {"ack with last_chunk 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kLastChunkAt, 1)},
         {"ack with a one-byte payload", with_u32(with_byte(resync_with_payload, kKindAt, 4), kEpochAt, 9)},
         {"update with index 1", with_u16(u, kIndexAt, 1)},
-        {"update with count 1", with_u16(u, kCountAt, 1)},
-        {"update with index 1 of count 2 (a snapshot's fields)", with_u16(with_u16(u, kIndexAt, 1), kCountAt, 2)},
+        {"update with last_chunk 1", with_u16(u, kLastChunkAt, 1)},
+        {"update with index 1, last_chunk 1 (a snapshot's fields)", with_u16(with_u16(u, kIndexAt, 1), kLastChunkAt, 1)},
         {"resync with epoch 1", with_u32(resync, kEpochAt, 1)},
         {"resync with index 1", with_u16(resync, kIndexAt, 1)},
-        {"resync with count 1", with_u16(resync, kCountAt, 1)},
+        {"resync with last_chunk 1", with_u16(resync, kLastChunkAt, 1)},
         {"resync with a one-byte payload", resync_with_payload},
         {"resync with payload_len 1 and no payload", with_u16(resync, kLenAt, 1)},
         {"payload_len 1401 with 1401 bytes", update_1401},
@@ -352,30 +350,29 @@ BOOST_AUTO_TEST_CASE(encode_refuses_what_decode_would_reject) {
              m.epoch = 9;
          }},
         {"update with index 1", [](SyncMessage& m) { m.index = 1; }},
-        {"update with count 1", [](SyncMessage& m) { m.count = 1; }},
+        {"update with last_chunk 1", [](SyncMessage& m) { m.last_chunk = 1; }},
         {"update with a 1401-byte payload", [](SyncMessage& m) { m.payload.assign(1401, 'x'); }},
-        {"snapshot with count 0", [](SyncMessage& m) { m.kind = SyncKind::snapshot; }},
-        {"snapshot with index == count",
+        {"snapshot with last_chunk 2",
          [](SyncMessage& m) {
              m.kind = SyncKind::snapshot;
-             m.index = m.count = 4;
+             m.last_chunk = 2;
          }},
-        {"snapshot with index 0xffff of 1",
+        {"snapshot with last_chunk 0xffff",
          [](SyncMessage& m) {
              m.kind = SyncKind::snapshot;
              m.index = 0xffff;
-             m.count = 1;
+             m.last_chunk = 0xffff;
          }},
         {"snapshot with a 1401-byte payload",
          [](SyncMessage& m) {
              m.kind = SyncKind::snapshot;
-             m.count = 1;
+             m.last_chunk = 1;
              m.payload.assign(1401, 'x');
          }},
         {"snapshot with a 64 KiB payload (payload_len would wrap)",
          [](SyncMessage& m) {
              m.kind = SyncKind::snapshot;
-             m.count = 1;
+             m.last_chunk = 1;
              m.payload.assign(65536 + 10, 'x');
          }},
         {"resync with a payload", [](SyncMessage& m) { m.kind = SyncKind::resync; }},
@@ -385,11 +382,11 @@ BOOST_AUTO_TEST_CASE(encode_refuses_what_decode_would_reject) {
              m.payload.clear();
              m.epoch = 1;
          }},
-        {"resync with count 1",
+        {"resync with last_chunk 1",
          [](SyncMessage& m) {
              m.kind = SyncKind::resync;
              m.payload.clear();
-             m.count = 1;
+             m.last_chunk = 1;
          }},
     };
     for (const EncodeCase& c : cases) {
@@ -406,14 +403,13 @@ BOOST_AUTO_TEST_CASE(encode_refuses_what_decode_would_reject) {
 BOOST_AUTO_TEST_CASE(encode_takes_every_boundary_value) {
     const std::vector<EncodeCase> cases = {
         {"update with a 1400-byte payload", [](SyncMessage& m) { m.payload.assign(1400, 'x'); }},
-        {"snapshot chunk 0 of 1", [](SyncMessage& m) {
+        {"snapshot chunk 0, the last", [](SyncMessage& m) {
              m.kind = SyncKind::snapshot;
-             m.count = 1;
+             m.last_chunk = 1;
          }},
-        {"snapshot chunk 0xfffe of 0xffff, epoch 0", [](SyncMessage& m) {
+        {"snapshot chunk 0xffff, not the last, epoch 0", [](SyncMessage& m) {
              m.kind = SyncKind::snapshot;
-             m.index = 0xfffe;
-             m.count = 0xffff;
+             m.index = 0xffff;
          }},
         {"payload with NUL and high bytes (decode does not read it)",
          [](SyncMessage& m) { m.payload = std::string("S\0\xff\n", 4); }},
