@@ -324,7 +324,9 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
         const MonoTime now = rt.clock.now();
         std::vector<wire::SyncMessage> out;
         if (now >= next_tick) {
+            const auto taken = std::chrono::steady_clock::now();
             out = rt.sync->tick(rt.table);
+            rt.lock_holds.note(LockTask::sync_update, taken);
             next_tick += interval;
             if (next_tick <= now) next_tick = now + interval;  // late (a busy host): no burst
         }
@@ -339,7 +341,11 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
                 rt.held->sent();
             }
         }
-        if (out.empty()) out = rt.sync->snapshot_slice(rt.table);  // empty until its time
+        if (out.empty()) {
+            const auto taken = std::chrono::steady_clock::now();
+            out = rt.sync->snapshot_slice(rt.table);  // empty until its time
+            if (!out.empty()) rt.lock_holds.note(LockTask::sync_snapshot, taken);
+        }
         if (!out.empty()) {
             guard.unlock();
             for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
@@ -545,19 +551,25 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         {
             std::lock_guard guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
+            auto task_start = now;
             if (rt->health && now >= next_health) {
                 apply_health(*rt, log);
                 next_health = now + health_tick;
+                task_start = rt->lock_holds.note(LockTask::health, task_start);
             }
             if (rt->sa2c && now >= next_admission) {
                 degrade = admission_tick(*rt, log);
                 next_admission = now + rt->config.admission.interval;
+                task_start = rt->lock_holds.note(LockTask::admission, task_start);
             }
             rt->identifier.expire_step(kExpirySlice);
+            task_start = rt->lock_holds.note(LockTask::expiry, task_start);
             rt->flush_kernel_forgets();
+            task_start = rt->lock_holds.note(LockTask::kernel_forgets, task_start);
             if (now >= next_retire) {
                 rt->retire_idle_nodes(log);
                 next_retire = now + std::chrono::seconds(1);
+                rt->lock_holds.note(LockTask::retire, task_start);
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
         }
@@ -572,6 +584,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             const auto taken = std::chrono::steady_clock::now();
             save_done = save->writer.step(rt->table, kExpirySlice);
             rt->note_main_hold(std::chrono::steady_clock::now() - taken);
+            rt->lock_holds.note(LockTask::save, taken);
         }
         if (save) {
             save->writer.flush();

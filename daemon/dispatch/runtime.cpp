@@ -210,6 +210,8 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         out["flows"] = table.flow_count();
         out["queue_lock_wait_max_us"] = queue_lock_wait_max_us;
         out["main_lock_hold_max_us"] = main_lock_hold_max_us;
+        nlohmann::json& holds = out["lock_hold_max_us"];
+        for (size_t t = 0; t < kLockTasks; ++t) holds[to_string(LockTask(t))] = lock_holds.max_us(LockTask(t));
         out["stream_buffer_bytes"] = identifier.stream_budget().bytes();
     } else if (request == "nodes") {
         out["nodes"] = nlohmann::json::array();
@@ -269,6 +271,10 @@ std::string DispatcherRuntime::metrics_text() {
             double(queue_lock_wait_max_us) / 1e6);
     t.gauge("sara_main_lock_hold_max_seconds", "Longest hold of the dispatcher's lock by its periodic work since start",
             double(main_lock_hold_max_us) / 1e6);
+    t.family("sara_lock_hold_max_seconds", "gauge", "Longest hold of the dispatcher's lock by each periodic task since start");
+    for (size_t task = 0; task < kLockTasks; ++task)
+        t.sample("sara_lock_hold_max_seconds", double(lock_holds.max_us(LockTask(task))) / 1e6,
+                 {{"task", to_string(LockTask(task))}});
     t.gauge("sara_stream_buffer_bytes", "Memory held by TCP signalling stream buffers (limits.stream_buffer_bytes bounds it)",
             double(identifier.stream_budget().bytes()));
     t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");

@@ -27,6 +27,7 @@
 #include "daemon/admit/admission.hpp"
 #include "daemon/admit/sa2c.hpp"
 #include "daemon/dispatch/config_reload.hpp"
+#include "daemon/dispatch/lock_holds.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_janitor.hpp"
@@ -216,6 +217,7 @@ struct DispatcherRuntime {
     // thread's periodic work since start, in µs (gauges). Guarded by `lock`.
     uint64_t queue_lock_wait_max_us = 0;
     uint64_t main_lock_hold_max_us = 0;
+    LockHolds lock_holds;  // the same by task (lock_holds.hpp); guarded by `lock`
     // A queue thread took `lock` after waiting `waited`. Caller holds `lock`.
     void note_queue_wait(std::chrono::steady_clock::duration waited) {
         const auto us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());

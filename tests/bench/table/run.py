@@ -12,10 +12,15 @@ During each run, SIP datagrams with one Call-ID (every one queued, one session) 
 at --rate packets/s for --seconds; sarad saves its table every 5 s (control.save_interval),
 is sent SIGHUP (a reload) at a third of the run, and the loaded sessions, idle since the
 start, expire at about half the run (sip flow_timeout = seconds/4: purged after twice that).
+sarad is also an HA master (`sync:`, made master with `saractl role master`) streaming its
+table to a peer address on the LAN where a sink discards the datagrams: the journal's updates
+every 50 ms and full snapshots in paced slices (sync.snapshot_rate, 100,000 records/s: one
+snapshot of a million sessions with two flows each takes 30 s, then the next 2 s after it).
+No backup applies them (its one-go apply is a known limit, docs/architecture.md).
 Measured: the one-way latency of those datagrams at the node (udp_blast recv: percentiles
 and maximum), sarad's own lock counters (the longest wait of a queued packet for the
-dispatcher's lock, waits over 1 ms, the longest hold by its periodic work), and sarad's peak
-RSS (VmHWM). Not covered: HA sync (a pair) — see the closing note of issue 16.
+dispatcher's lock, waits over 1 ms, the longest hold by its periodic work), the snapshot
+datagrams sent, and sarad's peak RSS (VmHWM).
 
 Prints a table and, per figure, the full run against the baseline; JSON in
 $BUILD/bench/table.json. Every process is bounded by `timeout`; namespaces are removed at the
@@ -39,6 +44,22 @@ import topology  # noqa: E402
 
 BUILD = topology.ROOT / os.environ.get("SARA_BUILD", "build")
 UDP_BLAST = BUILD / "tools" / "udp_blast"
+
+
+# The HA peer's stand-in: binds <address>:7401 and discards what comes, for <seconds> at most.
+SYNC_SINK = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+s.bind((sys.argv[1], 7401))
+s.settimeout(1)
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        s.recv(2048)
+    except socket.timeout:
+        pass
+"""
 
 
 def write_state_file(path: Path, sessions: int, nodes: int) -> None:
@@ -79,7 +100,12 @@ def run(label: str, sessions: int, a, workdir: Path) -> dict:
             write_state_file(state, sessions, 2)
         written = time.monotonic() - t0
         timeout = max(2, int(a.seconds / 4))
+        sink_addr = c.nodes[1].address
+        c.spawn(c.nodes[1].ns, ["/usr/bin/python3", "-c", SYNC_SINK, sink_addr, str(a.seconds + 150)],
+                       name="sync-sink", timeout=a.seconds + 170)
         config = dict(control={"state_file": str(state), "save_interval": "5s"},
+                      sync={"listen": "%s:7401" % topology.DISPATCHER_LAN_ADDRS[0], "peer": "%s:7401" % sink_addr,
+                            "id": 1, "peer_id": 2, "role_file": str(c.workdir / "vrrp.state")},
                       services=[{"name": "sip", "protocol": "sip", "transport": ["udp", "tcp"], "port": 5060,
                                  "flow_timeout": "%ds" % timeout}],
                       limits={"max_sessions": max(sessions + 1000, 1000000)})
@@ -88,6 +114,7 @@ def run(label: str, sessions: int, a, workdir: Path) -> dict:
         started = time.monotonic() - t0
         pid = c.sarad.command_pid()
         loaded = datapath.sarad_stats(c, timeout=30)
+        role = datapath.sarad_request(c, "role master", timeout=30)
         node = c.nodes[0]
         recv = c.spawn(node.ns, [str(UDP_BLAST), "recv", "--bind",
                                  "%s:5060" % topology.VIP, "--duration", str(a.seconds + 10), "--idle", "3"],
@@ -114,7 +141,12 @@ def run(label: str, sessions: int, a, workdir: Path) -> dict:
             "queue_lock_waits_over_1ms_total": after.get("queue_lock_waits_over_1ms_total"),
             "queue_lock_waits_over_100us_total": after.get("queue_lock_waits_over_100us_total"),
             "main_lock_hold_max_us": after.get("main_lock_hold_max_us"),
+            "lock_hold_max_us": after.get("lock_hold_max_us"),
             "sessions_aborted_total": after.get("sessions_aborted_total"),
+            "role": role.get("role"),
+            "sync_snapshots_sent_total": after.get("sync_snapshots_sent_total"),
+            "sync_snapshot_chunks_sent_total": after.get("sync_snapshot_chunks_sent_total"),
+            "sync_updates_sent_total": after.get("sync_updates_sent_total"),
             "peak_rss_mib": round(peak_rss_kib(pid) / 1024, 1),
             "reloaded": "reload: applied" in c.sarad.output(),
         }
@@ -134,6 +166,8 @@ def main() -> int:
     Path(a.out).write_text(json.dumps(results, indent=1) + "\n")
     rows = [("sessions loaded", "sessions_loaded"), ("sessions at the end", "sessions_at_end"),
             ("sessions aborted (expired)", "sessions_aborted_total"),
+            ("HA snapshots sent (complete)", "sync_snapshots_sent_total"),
+            ("HA snapshot datagrams sent", "sync_snapshot_chunks_sent_total"),
             ("queue lock wait max (us)", "queue_lock_wait_max_us"),
             ("queue lock waits > 100 us", "queue_lock_waits_over_100us_total"),
             ("queue lock waits > 1 ms", "queue_lock_waits_over_1ms_total"),
@@ -142,6 +176,9 @@ def main() -> int:
     print("%-36s %14s %14s" % ("", "empty table", "full table"))
     for title, k in rows:
         print("%-36s %14s %14s" % (title, results[0].get(k), results[1].get(k)))
+    for task in sorted((results[1].get("lock_hold_max_us") or {}).keys()):
+        print("%-36s %14s %14s" % ("  of which %s (us)" % task, (results[0].get("lock_hold_max_us") or {}).get(task),
+                                   results[1]["lock_hold_max_us"][task]))
     for pct in ("p50_us", "p99_us", "p999_us", "max_us"):
         print("%-36s %14s %14s" % ("latency " + pct, results[0]["latency"].get(pct), results[1]["latency"].get(pct)))
     print("%-36s %14s %14s" % ("datagrams received", results[0]["latency"].get("received"),
