@@ -40,6 +40,7 @@
 #include "common/util/clock.hpp"
 #include "common/wire/control_receiver.hpp"
 #include "common/wire/sync_message.hpp"
+#include "daemon/ha/snapshot_stream.hpp"
 #include "daemon/identify/table_records.hpp"
 #include "daemon/identify/table_snapshot.hpp"
 #include "tests/fuzz/cluster_key_fixture.hpp"
@@ -279,6 +280,26 @@ void check_records(std::string_view text) {
     check_table(restored.table);
     check(restored.table.session_count() == identifiable_sessions(first.table));
     check_same_contents(first.table, restored.table);
+
+    // The same table as an HA snapshot: slices of 3 records cut into payloads of at most
+    // 300 bytes at line ends, loaded as the backup does at the last chunk.
+    SnapshotStream stream(300);
+    std::string streamed;
+    size_t payloads = 0;
+    while (!stream.done()) {
+        for (const std::string& p : stream.step(first.table, 3)) {
+            check(p.size() <= 300 && (p.empty() || p.back() == '\n'));
+            streamed += p;
+            ++payloads;
+        }
+    }
+    check(payloads >= 1);
+    Replica backup;
+    SnapshotLoader loader(backup.table);
+    check(loader.add_lines(streamed, 1) && loader.result().orphan_flows == 0);
+    check_table(backup.table);
+    check(backup.table.session_count() == identifiable_sessions(first.table));
+    check_same_contents(first.table, backup.table);
 
     // Applying a table's own records to it changes nothing it counts.
     const size_t sessions = first.table.session_count(), flows = first.table.flow_count();
