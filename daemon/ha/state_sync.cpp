@@ -42,7 +42,7 @@ void StateSync::set_role(HaRole role, SessionTable& table) {
     const bool was_master = role_ == HaRole::master;
     role_ = role;
     snapshot_.reset();
-    drop_pending_snapshot();
+    drop_pending_snapshot(nullptr);
     if (role == HaRole::master) {
         table.enable_journal(true);
         (void)table.take_journal();  // the snapshot below carries everything
@@ -150,38 +150,36 @@ void StateSync::count_applied(bool ok) {
     if (!ok) ++counters_.sync_records_malformed_total;
 }
 
-void StateSync::drop_pending_snapshot() {
-    if (pending_) ++counters_.sync_snapshots_incomplete_total;
-    pending_ = false;
-    std::string().swap(pending_text_);  // give the memory back: it may be a whole table
-    pending_updates_.clear();
-    pending_updates_.shrink_to_fit();
-    pending_update_bytes_ = 0;
+void StateSync::drop_pending_snapshot(SyncReply* reply) {
+    if (!pending_table_) return;
+    ++counters_.sync_snapshots_incomplete_total;
+    pending_loader_.reset();
+    if (reply) reply->retired = std::move(pending_table_);
+    pending_table_.reset();  // without a reply (a role change): freed here, under the lock
 }
 
-void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table) {
-    const bool continues = pending_ && m.epoch == pending_epoch_ && m.index == pending_next_chunk_;
+void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table, SyncReply& reply) {
+    const bool continues = pending_table_ && m.epoch == pending_epoch_ && m.index == pending_next_chunk_;
     if (!continues) {
-        drop_pending_snapshot();
+        drop_pending_snapshot(&reply);
         // Joined in the middle (a restart, a lost chunk: the sequence gap asked for a resync):
         // wait for the next snapshot's first chunk.
         if (m.index != 0) return;
-        pending_ = true;
+        pending_table_ = std::make_unique<SessionTable>(table.limits(), table.timeouts(), clock_);
+        pending_loader_ = std::make_unique<SnapshotLoader>(*pending_table_);
         pending_epoch_ = m.epoch;
         pending_next_chunk_ = 0;
+        pending_ok_ = true;
     }
     ++pending_next_chunk_;
-    pending_text_ += m.payload;
+    // Line numbers count from the snapshot's first line only while it is read without error.
+    pending_ok_ = pending_loader_->add_lines(m.payload, 1) && pending_ok_;
     if (!m.last_chunk) return;
-    table.clear();
+    pending_loader_.reset();
+    table.swap_contents(*pending_table_);
     if (on_table_replaced_) on_table_replaced_();
-    SnapshotLoader loader(table);
-    bool ok = loader.add_lines(pending_text_, 1);
-    // The updates sent while the snapshot streamed are newer than the slices before them.
-    for (const std::string& update : pending_updates_) ok = apply_records(update, table).error.empty() && ok;
-    count_applied(ok);
-    pending_ = false;  // complete: not counted as dropped
-    drop_pending_snapshot();
+    reply.retired = std::move(pending_table_);  // the old replica now
+    count_applied(pending_ok_);
     synced_ = true;
     ++counters_.sync_snapshots_applied_total;
 }
@@ -213,19 +211,15 @@ SyncReply StateSync::on_message(const wire::SyncMessage& m, SessionTable& table)
     have_seq_ = true;
     last_seq_ = m.seq;
     // A gap: whatever is missing may be a chunk of the snapshot streaming in.
-    if (gap) drop_pending_snapshot();
+    if (gap) drop_pending_snapshot(&reply);
     if (m.kind == wire::SyncKind::snapshot) {
-        apply_chunk(m, table);
+        apply_chunk(m, table, reply);
     } else {
-        count_applied(apply_records(m.payload, table).error.empty());
+        bool ok = apply_records(m.payload, table).error.empty();
+        // Newer than the snapshot's slices so far: the replica-to-be gets it too.
+        if (pending_table_) ok = apply_records(m.payload, *pending_table_).error.empty() && ok;
+        count_applied(ok);
         ++counters_.sync_updates_applied_total;
-        if (pending_) {
-            pending_update_bytes_ += m.payload.size();
-            if (pending_update_bytes_ > kMaxHeldUpdateBytes)
-                drop_pending_snapshot();
-            else
-                pending_updates_.push_back(m.payload);
-        }
     }
     if (gap) {
         // The master answers with a snapshot at its next tick (at most one per interval).

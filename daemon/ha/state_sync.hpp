@@ -8,11 +8,12 @@
 // since the last one; table_records blocks) — sent even when empty, so the backup sees a
 // sequence gap at once — and a full snapshot streamed in between, `snapshot_rate` records a
 // second a slice at a time (snapshot_stream.hpp), starting `snapshot_interval` after the last
-// one ended or when the backup asks (resync). Backup: applies updates; keeps a snapshot's
-// chunks, and the updates that came while it streamed, until its last chunk; then replaces
-// the replica with it and applies those updates again on top (they are newer than the slices
-// before them); on a sequence gap it drops the snapshot in progress and asks for a resync. A
-// backup answers no new session (the pipeline drops them unanswered).
+// one ended or when the backup asks (resync). Backup: applies updates to its replica; loads a
+// snapshot's chunks as they come into a second table, and applies the updates that come while
+// it streams to both (they are newer than the slices before them); at the last chunk it swaps
+// the two (O(1) under the lock) and hands the old replica back to be freed without the lock;
+// on a sequence gap it drops the snapshot in progress and asks for a resync. A backup answers
+// no new session (the pipeline drops them unanswered).
 //
 // Ready (`saractl role --ready`, keepalived's track script): a dispatcher that is not master
 // may take over only once it holds a replica — a complete snapshot since it started or was
@@ -54,6 +55,9 @@ struct SyncSettings {
 struct SyncReply {
     std::optional<wire::SyncMessage> send;
     std::optional<uint32_t> acked;
+    // A replica replaced (or a snapshot dropped half-loaded): the caller frees it after
+    // letting go of the table's lock (a million sessions take a while to free).
+    std::unique_ptr<SessionTable> retired;
 };
 
 #define SARA_SYNC_COUNTERS(X)                                                                      \
@@ -95,9 +99,6 @@ public:
     std::vector<wire::SyncMessage> snapshot_slice(SessionTable& table);
     // Records a slice copies: one lock hold (tens of microseconds; a flow shard more at most).
     static constexpr size_t kSliceRecords = 256;
-    // A backup keeps at most this many bytes of updates while a snapshot streams (they are
-    // applied again on top of it); past it the snapshot is dropped (counted incomplete).
-    static constexpr size_t kMaxHeldUpdateBytes = 64 << 20;
     // Master: the journal now, as an update numbered next_update() (its last datagram carries
     // the number; the backup acknowledges it). tick() sends its updates this way.
     std::vector<wire::SyncMessage> flush(SessionTable& table);
@@ -117,8 +118,8 @@ public:
     const SyncSettings& settings() const { return settings_; }
 
 private:
-    void apply_chunk(const wire::SyncMessage& m, SessionTable& table);
-    void drop_pending_snapshot();
+    void apply_chunk(const wire::SyncMessage& m, SessionTable& table, SyncReply& reply);
+    void drop_pending_snapshot(SyncReply* reply);
     wire::SyncMessage message(wire::SyncKind kind) const;
     void count_applied(bool ok);
 
@@ -143,12 +144,12 @@ private:
     MonoTime last_peer_message_{0};
     bool have_seq_ = false;
     uint32_t last_seq_ = 0;
-    bool pending_ = false;  // a snapshot is streaming in
+    // A snapshot streaming in: loaded into a table of its own as its chunks come.
+    std::unique_ptr<SessionTable> pending_table_;
+    std::unique_ptr<SnapshotLoader> pending_loader_;  // into pending_table_
     uint32_t pending_epoch_ = 0;
     uint16_t pending_next_chunk_ = 0;
-    std::string pending_text_;                  // its chunks so far
-    std::vector<std::string> pending_updates_;  // the updates applied since its first chunk
-    size_t pending_update_bytes_ = 0;
+    bool pending_ok_ = true;  // no malformed record so far
     std::function<void()> on_table_replaced_;
 };
 

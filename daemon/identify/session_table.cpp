@@ -8,7 +8,9 @@ SessionTable::SessionTable(const SessionTableLimits& limits, std::vector<std::ch
     : limits_(limits),
       timeouts_(std::move(timeouts)),
       clock_(clock),
-      by_key_(decltype(by_key_)::shard_bits_for(limits.max_sessions), KeySet(0, KeyHash{&sessions_}, KeyEq{&sessions_})),
+      sessions_(std::make_unique<ChunkedVector<Session>>()),
+      by_key_(decltype(by_key_)::shard_bits_for(limits.max_sessions),
+              KeySet(0, KeyHash{sessions_.get()}, KeyEq{sessions_.get()})),
       flows_(limits.max_flows) {
     if (timeouts_.empty()) timeouts_.push_back(std::chrono::seconds(30));
 }
@@ -47,10 +49,10 @@ SessionId SessionTable::create_session(ServiceProtocol protocol, std::string_vie
         id = free_ids_.back();
         free_ids_.pop_back();
     } else {
-        id = static_cast<SessionId>(sessions_.size());
-        sessions_.emplace_back();
+        id = static_cast<SessionId>(sessions_->size());
+        sessions_->emplace_back();
     }
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     s = Session{};
     s.key.assign(key);
     s.protocol = protocol;
@@ -66,7 +68,7 @@ SessionId SessionTable::create_session(ServiceProtocol protocol, std::string_vie
 }
 
 bool SessionTable::assign_key(SessionId id, std::string_view key) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     if (!s.key.empty() || key.empty()) return s.key == key;
     if (key.size() > limits_.max_key_bytes) {
         ++counters_.key_too_long_total;
@@ -80,21 +82,21 @@ bool SessionTable::assign_key(SessionId id, std::string_view key) {
 }
 
 void SessionTable::set_node(SessionId id, NodeId node) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     count(s, -1);
     s.node = node;
     count(s, +1);
 }
 
 void SessionTable::set_state(SessionId id, SessionState state) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     count(s, -1);
     s.state = state;
     count(s, +1);
 }
 
 void SessionTable::end_session(SessionId id) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     if (s.state != SessionState::active) return;
     count(s, -1);
     s.state = SessionState::completed;
@@ -104,7 +106,7 @@ void SessionTable::end_session(SessionId id) {
 }
 
 void SessionTable::restore_ended(SessionId id) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     if (s.state == SessionState::completed) return;
     count(s, -1);
     s.state = SessionState::completed;
@@ -113,14 +115,14 @@ void SessionTable::restore_ended(SessionId id) {
 
 bool SessionTable::media_linger_over(const FlowEntry& flow, uint32_t now) const {
     if (flow.identity == FlowIdentity::signalling) return false;
-    const Session& s = sessions_[flow.session];
+    const Session& s = (*sessions_)[flow.session];
     return s.state == SessionState::completed && uint64_t(now - s.ended_ms) >= media_linger_ms_;
 }
 
 FlowEntry* SessionTable::add_flow(const FlowKey& key, SessionId session, FlowIdentity identity, TableError* error) {
     if (error) *error = TableError::none;
     if (FlowEntry* existing = flows_.find(key)) return existing;
-    Session& s = sessions_[session];
+    Session& s = (*sessions_)[session];
     auto fail = [&](TableError e, uint64_t& counter) -> FlowEntry* {
         ++counter;
         if (error) *error = e;
@@ -152,14 +154,14 @@ void SessionTable::touch_flow(const FlowKey& key, FlowEntry& flow) {
     mark_changed(flow.session);
     if (flow.identity == FlowIdentity::announced) {
         flow.identity = FlowIdentity::secondary;
-        --sessions_[flow.session].announced_count;
+        --(*sessions_)[flow.session].announced_count;
         ++counters_.flows_confirmed_total;
         flow.status = FlowStatus::fresh;  // its first packet
     } else {
         flow.status = FlowStatus::established;
     }
     flow.last_seen_ms = now;
-    sessions_[flow.session].last_seen_ms = now;
+    (*sessions_)[flow.session].last_seen_ms = now;
 }
 
 void SessionTable::remove_flow(const FlowKey& key) {
@@ -175,17 +177,17 @@ void SessionTable::move_flow(const FlowKey& key, SessionId to) {
     FlowEntry* flow = flows_.find(key);
     if (!flow || flow->session == to) return;
     const SessionId from = flow->session;
-    if (sessions_[to].flow_count >= limits_.max_flows_per_session) {
+    if ((*sessions_)[to].flow_count >= limits_.max_flows_per_session) {
         ++counters_.session_flow_limit_total;
         return;
     }
     flow->session = to;
     mark_flow_changed(key, *flow);
     mark_changed(to);
-    ++sessions_[to].flow_count;
-    if (flow->identity == FlowIdentity::announced) ++sessions_[to].announced_count;
+    ++(*sessions_)[to].flow_count;
+    if (flow->identity == FlowIdentity::announced) ++(*sessions_)[to].announced_count;
     release_flow_reference(from, flow->identity);
-    Session& old = sessions_[from];
+    Session& old = (*sessions_)[from];
     if (old.flow_count == 0 && old.key.empty() && old.state == SessionState::active) {
         ++counters_.sessions_merged_total;
         free_session(from);
@@ -193,7 +195,7 @@ void SessionTable::move_flow(const FlowKey& key, SessionId to) {
 }
 
 void SessionTable::release_flow_reference(SessionId id, FlowIdentity identity) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     --s.flow_count;
     if (identity == FlowIdentity::announced) --s.announced_count;
 }
@@ -224,16 +226,16 @@ bool SessionTable::expire_step(size_t budget) {
         session_cursor_ = 0;
     }
     // Sessions after flows: one whose last flow went in this round is freed in it too.
-    for (; session_cursor_ < sessions_.size() && budget > 0; ++session_cursor_, --budget)
-        if (sessions_[session_cursor_].in_use) maybe_free_session(session_cursor_, now);
-    if (session_cursor_ < sessions_.size()) return false;
+    for (; session_cursor_ < sessions_->size() && budget > 0; ++session_cursor_, --budget)
+        if ((*sessions_)[session_cursor_].in_use) maybe_free_session(session_cursor_, now);
+    if (session_cursor_ < sessions_->size()) return false;
     sweeping_sessions_ = false;
     ++expiry_rounds_;
     return true;
 }
 
 void SessionTable::maybe_free_session(SessionId id, uint32_t now) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     if (s.flow_count != 0 || !idle_for_twice_timeout(s.last_seen_ms, s.service, now)) return;
     if (s.state == SessionState::active) {
         count(s, -1);
@@ -246,7 +248,7 @@ void SessionTable::maybe_free_session(SessionId id, uint32_t now) {
 TableJournal SessionTable::take_journal() {
     TableJournal out;
     std::swap(out, journal_);
-    for (SessionId id : out.sessions) sessions_[id].journaled = false;
+    for (SessionId id : out.sessions) (*sessions_)[id].journaled = false;
     for (const FlowKey& k : out.flows)
         if (FlowEntry* f = flows_.find(k)) f->journaled = 0;
     return out;
@@ -254,9 +256,9 @@ TableJournal SessionTable::take_journal() {
 
 void SessionTable::clear() {
     flows_.erase_if([](const FlowKey&, FlowEntry&) { return true; });
-    for (SessionId id = 0; id < sessions_.size(); ++id)
-        if (sessions_[id].in_use) {
-            sessions_[id].flow_count = 0;
+    for (SessionId id = 0; id < sessions_->size(); ++id)
+        if ((*sessions_)[id].in_use) {
+            (*sessions_)[id].flow_count = 0;
             free_session(id);
         }
     journal_ = TableJournal{};
@@ -265,8 +267,25 @@ void SessionTable::clear() {
     session_cursor_ = 0;
 }
 
+void SessionTable::swap_contents(SessionTable& other) {
+    using std::swap;
+    swap(sessions_, other.sessions_);
+    swap(by_key_, other.by_key_);  // each with its hasher, which points at the storage it moved with
+    swap(free_ids_, other.free_ids_);
+    swap(live_sessions_, other.live_sessions_);
+    swap(flows_, other.flows_);
+    swap(active_per_node_, other.active_per_node_);
+    for (SessionTable* t : {this, &other}) {
+        t->journal_ = TableJournal{};
+        t->released_media_.clear();
+        t->flow_cursor_ = FlowIndex::Cursor{};
+        t->sweeping_sessions_ = false;
+        t->session_cursor_ = 0;
+    }
+}
+
 void SessionTable::free_session(SessionId id) {
-    Session& s = sessions_[id];
+    Session& s = (*sessions_)[id];
     count(s, -1);
     s.journaled = false;
     if (!s.key.empty()) by_key_.erase(id);

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -99,10 +100,10 @@ public:
     // Gives a keyless session its key. False if the key is taken or too long (the caller
     // then creates a separate session).
     bool assign_key(SessionId id, std::string_view key);
-    Session& session(SessionId id) { return sessions_[id]; }
-    const Session& session(SessionId id) const { return sessions_[id]; }
+    Session& session(SessionId id) { return (*sessions_)[id]; }
+    const Session& session(SessionId id) const { return (*sessions_)[id]; }
     void touch_session(SessionId id) {
-        sessions_[id].last_seen_ms = now_ms();
+        (*sessions_)[id].last_seen_ms = now_ms();
         mark_changed(id);  // a signalling packet: its state, node or key may change with it
     }
     // Signalling ended the session: counted completed now. Its media flows (announced or
@@ -163,11 +164,11 @@ public:
     void for_each_flow(Fn&& fn) const { flows_.for_each(fn); }
     template <typename Fn>
     void for_each_session(Fn&& fn) const {
-        for (SessionId id = 0; id < sessions_.size(); ++id)
-            if (sessions_[id].in_use) fn(id, sessions_[id]);
+        for (SessionId id = 0; id < sessions_->size(); ++id)
+            if ((*sessions_)[id].in_use) fn(id, (*sessions_)[id]);
     }
     // Slots (in use or free) a walk by SessionId goes through: ids are below this.
-    SessionId session_slots() const { return SessionId(sessions_.size()); }
+    SessionId session_slots() const { return SessionId(sessions_->size()); }
     // Visits the flows of whole shards from `cursor` until `budget` is spent (a bounded slice
     // of a walk that skips no flow present throughout; true at its end).
     template <typename Fn>
@@ -181,14 +182,21 @@ public:
     // take_journal(). Bounded by the table itself: each entry is flagged, listed once.
     void enable_journal(bool on) { journal_on_ = on; }
     void mark_changed(SessionId id) {
-        if (journal_on_ && !sessions_[id].journaled) {
-            sessions_[id].journaled = true;
+        if (journal_on_ && !(*sessions_)[id].journaled) {
+            (*sessions_)[id].journaled = true;
             journal_.sessions.push_back(id);
         }
     }
     TableJournal take_journal();
     // Every session and flow removed, counters kept (a backup replacing its replica).
     void clear();
+    // Exchanges every session and flow with `other` (built with the same limits and
+    // timeouts), in O(1): a backup swaps in the replica it built aside from a snapshot's chunks
+    // (daemon/ha) and frees the old one outside the lock. Each table keeps its counters, clock,
+    // journal setting and media linger; both expiry walks start over; pending released media
+    // and journals are dropped.
+    void swap_contents(SessionTable& other);
+    const std::vector<std::chrono::milliseconds>& timeouts() const { return timeouts_; }
 
     const SessionTableCounters& counters() const { return counters_; }
     uint32_t now_ms() const;
@@ -238,8 +246,9 @@ private:
     std::vector<std::chrono::milliseconds> timeouts_;
     const Clock& clock_;
     // Neither container moves its contents as the table grows: no insert copies O(table)
-    // under the queues' lock (issue 16).
-    ChunkedVector<Session> sessions_;
+    // under the queues' lock (issue 16). On the heap, so that the key index's hasher, which
+    // points at it, stays right when swap_contents() exchanges both with another table.
+    std::unique_ptr<ChunkedVector<Session>> sessions_;
     std::vector<SessionId> free_ids_;
     size_t live_sessions_ = 0;
     using KeySet = absl::flat_hash_set<SessionId, KeyHash, KeyEq>;

@@ -272,4 +272,39 @@ BOOST_AUTO_TEST_CASE(ipv6_flows_live_beside_ipv4) {
     BOOST_TEST(table.find_flow(v4));
 }
 
+// The HA backup builds a replica aside and swaps it in (daemon/ha/state_sync.cpp): after the
+// swap each table finds its keys, adds sessions (the key index hashes through storage that
+// moved with it) and keeps its per-node counts and flows.
+BOOST_FIXTURE_TEST_CASE(swap_contents_exchanges_sessions_flows_and_the_key_index, TableFixture) {
+    const SessionId old_call = table.create_session(ServiceProtocol::sip, "old-call", 1);
+    table.set_node(old_call, 2);
+    table.add_flow(udp_key("198.18.1.2", 5070, "198.18.100.10", 5060), old_call, FlowIdentity::signalling);
+    SessionTable other(limits, {10s, 30s}, clock);
+    for (int i = 0; i < 3000; ++i) {
+        const SessionId id = other.create_session(ServiceProtocol::sip, "new-" + std::to_string(i), 1);
+        other.set_node(id, 3);
+        other.add_flow(udp_key("198.18.2.2", uint16_t(10000 + i), "198.18.100.10", 6000), id, FlowIdentity::secondary);
+    }
+    const uint64_t created_here = table.counters().sessions_created_total;
+    table.swap_contents(other);
+    BOOST_TEST(table.session_count() == 3000u);
+    BOOST_TEST(table.flow_count() == 3000u);
+    BOOST_TEST(table.find_session(ServiceProtocol::sip, "old-call") == kNoSession);
+    const SessionId found = table.find_session(ServiceProtocol::sip, "new-2999");
+    BOOST_REQUIRE(found != kNoSession);
+    BOOST_TEST(table.find_flow(udp_key("198.18.2.2", 12999, "198.18.100.10", 6000))->session == found);
+    BOOST_TEST(table.active_sessions(3) == 3000u);
+    BOOST_TEST(table.counters().sessions_created_total == created_here);  // counters stay
+    BOOST_TEST(other.session_count() == 1u);
+    BOOST_TEST(other.find_session(ServiceProtocol::sip, "old-call") == old_call);
+    BOOST_TEST(other.active_sessions(2) == 1u);
+    // Both keep working: enough new keys to rehash the key index's shards.
+    for (int i = 0; i < 3000; ++i) BOOST_REQUIRE(table.create_session(ServiceProtocol::sip, "more-" + std::to_string(i), 1) != kNoSession);
+    BOOST_TEST(table.find_session(ServiceProtocol::sip, "new-0") != kNoSession);
+    BOOST_TEST(table.find_session(ServiceProtocol::sip, "more-2999") != kNoSession);
+    for (int i = 0; i < 3000; ++i) BOOST_REQUIRE(other.create_session(ServiceProtocol::sip, "also-" + std::to_string(i), 1) != kNoSession);
+    BOOST_TEST(other.find_session(ServiceProtocol::sip, "old-call") == old_call);
+    BOOST_TEST(other.find_session(ServiceProtocol::sip, "also-2999") != kNoSession);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
