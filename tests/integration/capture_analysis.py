@@ -183,8 +183,9 @@ def _sdp_endpoints(sdp):
 
 
 def read_messages(path, vip: str = VIP) -> list:
-    """SIP and RTSP messages of a capture, in order: dicts with proto, dir ("->" to the VIP),
-    conn (transport, client ep, vip ep) and the fields used below."""
+    """SIP and RTSP messages of a capture, in order: dicts with proto, frame (its number in
+    the capture), dir ("->" to the VIP), conn (transport, client ep, vip ep) and the fields
+    used below. Also what tests/captures/expected_from_capture.py reads the corpus with."""
     cmd = ["tshark", "-n", "-r", str(path), "-o", "tcp.desegment_tcp_streams:TRUE",
            "-Y", "(sip or rtsp) and not icmp", "-T", "json"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
@@ -207,12 +208,14 @@ def read_messages(path, vip: str = VIP) -> list:
         to_vip = dst == vip
         if not to_vip and src != vip:
             continue
+        frame = int(_first(layers, "frame.number"))
         conn = (tp, "%s:%d" % (src, sp), "%s:%d" % (dst, dp)) if to_vip else \
             (tp, "%s:%d" % (dst, dp), "%s:%d" % (src, sp))
         client_ip = src if to_vip else dst
         for k, msg in lmap:
             if k == "sip":
-                out.append({"proto": "sip", "dir": "->" if to_vip else "<-", "conn": conn,
+                out.append({"proto": "sip", "frame": frame, "dir": "->" if to_vip else "<-",
+                            "conn": conn,
                             "call_id": _first(msg, "sip.Call-ID"),
                             "method": _first(msg, "sip.Method"),
                             "status": _first(msg, "sip.Status-Code"),
@@ -223,7 +226,8 @@ def read_messages(path, vip: str = VIP) -> list:
                 if method is None and status is None:
                     continue                # interleaved RTP/RTCP on the control connection
                 session = _first(msg, "rtsp.session")
-                out.append({"proto": "rtsp", "dir": "->" if to_vip else "<-", "conn": conn,
+                out.append({"proto": "rtsp", "frame": frame, "dir": "->" if to_vip else "<-",
+                            "conn": conn,
                             "client_ip": client_ip, "method": method, "status": status,
                             "cseq": _rtsp_cseq(msg),
                             "session": session.split(";")[0].strip() if session else None,
