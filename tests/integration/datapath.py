@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Helpers of the data-path tests (test_datapath_*.py): sarad's control socket, its memory,
-the nodes' packet counters, per-flow packet times from the node captures, and the
-tool/daemon checks every data-path test makes first.
+"""Helpers of the data-path tests (test_datapath_*.py): sarad's control socket, its memory
+(once, or sampled through a flood), the nodes' packet counters, per-flow packet times from
+the node captures, and the tool/daemon checks every data-path test makes first.
 
     stats = sarad_request(cluster, "stats")          # one JSON document
     delta = counter_deltas(before, after)            # {name: after - before} of what moved
     rx = node_rx_packets(cluster)                    # {node name: rx_packets of eth0}
     times = udp_packet_times(pcap)                   # {(src, dst): [t, ...]} client->VIP UDP
+    sampler = Sampler(cluster, sarad_pid(cluster))   # VmRSS and stats every 0.25 s (a thread)
 
 Everything runs against the cluster's own namespaces; the control socket is a file under the
 cluster's work dir, reachable from the test process (root namespace).
@@ -18,6 +19,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -256,6 +258,43 @@ def max_gap(times, start: Optional[float] = None, end: Optional[float] = None) -
     """Largest interval between consecutive times (restricted to [start, end] if given)."""
     ts = sorted(t for t in times if (start is None or t >= start) and (end is None or t <= end))
     return max((b - a for a, b in zip(ts, ts[1:])), default=0.0)
+
+
+# ----------------------------------------------------------------------------------------
+# sarad under a flood (test_datapath_flood.py, test_datapath_stream_budget.py)
+# ----------------------------------------------------------------------------------------
+class Sampler(threading.Thread):
+    """VmRSS of sarad and its stats every `interval` s until stopped."""
+
+    def __init__(self, cluster, pid, interval=0.25):
+        super().__init__(daemon=True)
+        self.cluster, self.pid, self.interval = cluster, pid, interval
+        self.rss, self.stats, self.errors = [], [], []
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            self.rss.append((time.monotonic(), vm_rss_kib(self.pid)))
+            try:
+                self.stats.append(sarad_stats(self.cluster, timeout=2))
+            except (OSError, ValueError) as e:
+                self.errors.append(repr(e))
+            self.halt.wait(self.interval)
+
+    def stop(self):
+        self.halt.set()
+        self.join(5)
+
+    def rss_kib(self) -> list:
+        """The VmRSS values read (KiB), in order; samples taken while /proc had none left out."""
+        return [v for _, v in self.rss if v is not None]
+
+
+def queue_drops(cluster) -> str:
+    """/proc/net/netfilter/nfnetlink_queue of the dispatcher: queue, portid, waiting, mode,
+    range, dropped (queue full), user dropped (netlink buffer), id, 1."""
+    return cluster.dispatcher.run("cat", "/proc/net/netfilter/nfnetlink_queue",
+                                  check=False).stdout.strip()
 
 
 # ----------------------------------------------------------------------------------------
