@@ -27,6 +27,7 @@ from typing import Callable, Optional
 
 import pytest
 
+import capture_analysis
 import peers
 import topology
 from conftest import require_tools
@@ -201,47 +202,16 @@ def node_rx_packets(cluster) -> dict:
 # ----------------------------------------------------------------------------------------
 def iter_udp(path):
     """(timestamp, src ip, sport, dst ip, dport, payload) of every IPv4/UDP first fragment in
-    a pcap file (Ethernet or Linux cooked), in order. The one pcap reader of the tests."""
-    with open(path, "rb") as f:
-        head = f.read(24)
-        if len(head) < 24:
-            return
-        magic = struct.unpack("<I", head[:4])[0]
-        if magic in (0xA1B2C3D4, 0xA1B23C4D):
-            e = "<"
-        elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
-            e = ">"
-        else:
-            raise ValueError("%s: not a pcap file" % path)
-        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
-        linktype = struct.unpack(e + "I", head[20:24])[0]
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                break
-            sec, frac, incl, _ = struct.unpack(e + "IIII", rec)
-            data = f.read(incl)
-            ts = sec + frac / (1e9 if nano else 1e6)
-            if linktype == 1:
-                if len(data) < 14 or data[12:14] != b"\x08\x00":
-                    continue
-                ip = data[14:]
-            elif linktype == 113:            # Linux cooked (any)
-                if len(data) < 16 or data[14:16] != b"\x08\x00":
-                    continue
-                ip = data[16:]
-            else:
-                continue
-            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
-                continue
-            if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
-                continue                     # later fragment
-            ihl = (ip[0] & 15) * 4
-            if len(ip) < ihl + 8:
-                continue
-            sport, dport, length = struct.unpack("!HHH", ip[ihl:ihl + 6])
-            yield (ts, socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
-                   ip[ihl + 8:ihl + max(8, length)])
+    a pcap file (capture_analysis.iter_ipv4 reads it), in order."""
+    for ts, ip in capture_analysis.iter_ipv4(path):
+        if ip[9] != 17 or not capture_analysis.first_fragment(ip):
+            continue
+        ihl = (ip[0] & 15) * 4
+        if len(ip) < ihl + 8:
+            continue
+        sport, dport, length = struct.unpack("!HHH", ip[ihl:ihl + 6])
+        yield (ts, socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
+               ip[ihl + 8:ihl + max(8, length)])
 
 
 def udp_packet_times(path, vip: str = VIP) -> dict:
