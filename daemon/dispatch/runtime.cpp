@@ -2,6 +2,7 @@
 #include "daemon/dispatch/runtime.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <cstdlib>
 #include <ctime>
@@ -58,7 +59,8 @@ void DispatcherRuntime::send_sync(wire::SyncMessage m, const Logger& log) {
     m.seq = sync_seq++;
     m.timestamp = uint32_t(std::time(nullptr));
     const std::vector<uint8_t> datagram = wire::encode(m, key ? &*key : nullptr);
-    if (datagram.empty()) return;  // cannot happen: StateSync builds valid messages
+    // A "can't happen" crashes loudly: StateSync builds only messages that keep the wire rules.
+    assert(!datagram.empty() && "sync message breaks the rules of common/wire/sync_message.hpp");
     if (sync_sender->send_to_all(datagram) == 0 && sync_sender->counters().send_errors_total == 1)
         log.warning("sync: cannot send to the peer: " + sync_sender->last_error() + " (counted from now on)");
 }

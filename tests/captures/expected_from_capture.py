@@ -21,7 +21,8 @@ Every client->VIP flow must belong to some session, unless --allow-unassigned.
 
 The tshark dissection (SIP/SDP/RTSP fields, TCP reassembly) is the source of truth; the
 options below check it against what the scenario configured, and the script fails (exit 1)
-when they disagree.
+when they disagree. The SIP and RTSP messages are read by the integration tests' reader
+(tests/integration/capture_analysis.py, read_messages), so both see a capture alike.
 """
 import argparse
 import json
@@ -29,6 +30,10 @@ import re
 import subprocess
 import sys
 from collections import OrderedDict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
+from capture_analysis import read_messages  # noqa: E402
 
 
 def tshark(args):
@@ -38,35 +43,6 @@ def tshark(args):
     if r.returncode != 0:
         sys.exit("tshark failed: %s\n%s" % (" ".join(cmd), r.stderr))
     return r.stdout
-
-
-def walk(pairs):
-    """Yield (key, value) depth first, in order."""
-    if not isinstance(pairs, list):
-        return
-    for item in pairs:
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
-            return
-        k, v = item
-        yield k, v
-        if isinstance(v, list):
-            yield from walk(v)
-
-
-def first(pairs, key, default=None):
-    for k, v in walk(pairs):
-        if k == key:
-            return v
-    return default
-
-
-def rtsp_cseq(msg):
-    """tshark 4.0 has no rtsp.cseq field: the header is a text item "CSeq: N\\r\\n"."""
-    for k, v in walk(msg):
-        m = re.match(r"cseq:\s*(\d+)", k, re.I)
-        if m:
-            return int(m.group(1))
-    return None
 
 
 def ep(addr, port):
@@ -85,33 +61,6 @@ class Flow:
     def js(self):
         return OrderedDict([("proto", self.proto), ("client", self.client),
                             ("server", self.server)])
-
-
-def parse_sdp(sdp_pairs):
-    """Return [(addr, rtp_port, rtcp_port)] for each m= line with a non-zero port."""
-    sess_c = None
-    medias = []  # dicts: port, c, rtcp
-    cur = None
-    for k, v in walk(sdp_pairs):
-        if k == "sdp.connection_info.address":
-            if cur is None:
-                sess_c = v
-            else:
-                cur["c"] = v
-        elif k == "sdp.media":
-            m = re.match(r"(\S+)\s+(\d+)", v)
-            cur = {"port": int(m.group(2)), "c": None, "rtcp": None}
-            medias.append(cur)
-        elif k == "sdp.media_attr" and cur is not None:
-            m = re.match(r"rtcp:(\d+)", v)
-            if m:
-                cur["rtcp"] = int(m.group(1))
-    out = []
-    for m in medias:
-        if m["port"] == 0:
-            continue
-        out.append((m["c"] or sess_c, m["port"], m["rtcp"] or m["port"] + 1))
-    return out
 
 
 def main():
@@ -171,60 +120,26 @@ def main():
         flows[k].packets += 1
 
     # ---- pass 2: SIP and RTSP messages (tshark reassembles TCP, splits messages) -------
-    js = json.loads(tshark(["-r", a.pcap, "-Y", "(sip or rtsp) and not icmp", "-T", "json"]),
-                    object_pairs_hook=lambda p: [list(x) for x in p])
     sip = OrderedDict()   # call-id -> dict
     rtsp_conns = OrderedDict()   # flow key -> list of messages
-    for fr in js:
-        layers = dict(dict(fr)["_source"])["layers"]
-        num = int(first(layers, "frame.number"))
-        lmap = [(k, v) for k, v in layers]
-        ipl = [v for k, v in lmap if k == "ip"][0]
-        src, dst = first(ipl, "ip.src"), first(ipl, "ip.dst")
-        if [v for k, v in lmap if k == "udp"]:
-            tp = "udp"
-            tl = [v for k, v in lmap if k == "udp"][0]
-            sp, dp = int(first(tl, "udp.srcport")), int(first(tl, "udp.dstport"))
+    for m in read_messages(a.pcap, vip):
+        num = m["frame"]
+        if m["proto"] == "sip":
+            cid = m["call_id"]
+            if cid is None:
+                errors.append("frame %d: SIP message without Call-ID" % num)
+                continue
+            s = sip.setdefault(cid, {"sig": OrderedDict(), "cep": set(), "sep": set(),
+                                     "first": num, "msgs": []})
+            s["msgs"].append((num, m["dir"], m["method"] or m["status"], m["cseq_method"]))
+            if m["dir"] == "->":
+                s["sig"].setdefault(m["conn"], num)
+            for addr, rtp, rtcp in m["sdp"]:
+                tgt = s["cep"] if m["dir"] == "->" else s["sep"]
+                tgt.add(ep(addr, rtp))
+                tgt.add(ep(addr, rtcp))
         else:
-            tp = "tcp"
-            tl = [v for k, v in lmap if k == "tcp"][0]
-            sp, dp = int(first(tl, "tcp.srcport")), int(first(tl, "tcp.dstport"))
-        to_vip = dst == vip
-        if to_vip:
-            fk = (tp, ep(src, sp), ep(dst, dp))
-        else:
-            fk = (tp, ep(dst, dp), ep(src, sp))
-        for k, msg in lmap:
-            if k == "sip":
-                cid = first(msg, "sip.Call-ID")
-                if cid is None:
-                    errors.append("frame %d: SIP message without Call-ID" % num)
-                    continue
-                s = sip.setdefault(cid, {"sig": OrderedDict(), "cep": set(), "sep": set(),
-                                         "first": num, "msgs": []})
-                method = first(msg, "sip.Method")
-                status = first(msg, "sip.Status-Code")
-                cseq_m = first(msg, "sip.CSeq.method")
-                s["msgs"].append((num, "->" if to_vip else "<-", method or status, cseq_m))
-                if to_vip:
-                    s["sig"].setdefault(fk, num)
-                body = first(msg, "sdp")
-                if body is not None:
-                    for addr, rtp, rtcp in parse_sdp(body):
-                        tgt = s["cep"] if to_vip else s["sep"]
-                        tgt.add(ep(addr, rtp))
-                        tgt.add(ep(addr, rtcp))
-            elif k == "rtsp":
-                if first(msg, "rtsp.method") is None and first(msg, "rtsp.status") is None:
-                    continue    # interleaved RTP/RTCP data on the control connection
-                rtsp_conns.setdefault(fk, []).append({
-                    "frame": num, "dir": "->" if to_vip else "<-",
-                    "method": first(msg, "rtsp.method"),
-                    "status": first(msg, "rtsp.status"),
-                    "cseq": rtsp_cseq(msg),
-                    "session": first(msg, "rtsp.session"),
-                    "transport": first(msg, "rtsp.transport"),
-                    "client_ip": src if to_vip else dst})
+            rtsp_conns.setdefault(m["conn"], []).append(m)
 
     sessions = []   # dicts: protocol, key, first, sig (ordered flow keys), media set
     owner = {}
@@ -248,7 +163,7 @@ def main():
             if m["dir"] == "->" and m["method"]:
                 reqs[m["cseq"]] = m
         for m in msgs:
-            sid = m["session"].split(";")[0].strip() if m["session"] else None
+            sid = m["session"]
             if not sid:
                 continue
             r = rtsp_sess.setdefault(sid, {"protocol": "rtsp", "key": sid, "first": m["frame"],

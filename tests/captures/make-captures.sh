@@ -286,17 +286,18 @@ scenario_sip-baresip() {
 # Clients get their own configured UDP port ranges so the checks can tell them apart:
 # ffmpeg 21000-21099 (-min_port/-max_port), gst rtspsrc 21100-21199 (port-range).
 # ---------------------------------------------------------------------------------------
+RTSP_SERVER=$(realpath "$HERE/../integration/peers/rtsp_server.py")   # the integration tests' server
 RTSP_URL=rtsp://$VIP:554/test
 FFMPEG_PORTS=(-min_port 21000 -max_port 21099)
 GST_PORTS="port-range=21100-21199"
 
 rtsp_server_start() {  # rtsp_server_start NAME MEDIA(video|av); sets RTSP_PID
     local name=$1 media=$2 d=$WORK/$1; mkdir -p "$d"
-    ip netns exec "$SNS" timeout 30 "$PY" "$HERE/rtsp_server.py" --address "$VIP" --port 554 \
+    ip netns exec "$SNS" timeout 30 "$PY" "$RTSP_SERVER" --address "$VIP" --port 554 \
         --media "$media" --rtp-ports 30000-30099 --lifetime 25 >"$d/rtsp-server.out" 2>&1 &
     RTSP_PID=$!; PIDS+=("$RTSP_PID")
-    local i
-    for i in $(seq 50); do
+    local i   # up to 15 s, as the integration tests allow: a first run encodes the clip
+    for i in $(seq 150); do
         grep -q 'listening on' "$d/rtsp-server.out" && return 0
         kill -0 "$RTSP_PID" 2>/dev/null || break
         sleep 0.1

@@ -17,8 +17,8 @@ Media flows of a session are found from its negotiation, wherever it was seen:
   RTSP: SETUP Transport client_port (request) and server_port (reply); interleaved
        (RTP/AVP/TCP) sessions have no UDP flow (Sighting.interleaved, media empty).
 SIP/RTSP messages are dissected by tshark (TCP reassembly, several messages per segment);
-the packet counts of every flow come from a small pcap reader (ICMP errors are skipped, so
-their quoted headers never count as flows).
+the packet counts of every flow come from iter_ipv4, the tests' one pcap reader (ICMP errors
+are skipped, so their quoted headers never count as flows).
 """
 from __future__ import annotations
 
@@ -77,15 +77,15 @@ class Sighting:
 
 
 # ----------------------------------------------------------------------------------------
-# Pass 1: flows and packet counts (pcap, Ethernet, IPv4; tcpdump -w output)
+# The tests' one pcap reader (tcpdump -w output), and pass 1: flows and packet counts
 # ----------------------------------------------------------------------------------------
-def read_flows(path) -> dict:
-    """{(proto, "src:port", "dst:port"): packets} for every UDP/TCP packet (first fragments)."""
-    flows: dict = defaultdict(int)
+def iter_ipv4(path):
+    """(timestamp, IPv4 packet) of every IPv4 packet in a pcap file (Ethernet with or without
+    a VLAN tag, Linux cooked, raw IP), in order; other frames are passed over."""
     with open(path, "rb") as f:
         head = f.read(24)
         if len(head) < 24:
-            return {}
+            return
         magic = struct.unpack("<I", head[:4])[0]
         if magic in (0xA1B2C3D4, 0xA1B23C4D):
             endian = "<"
@@ -93,14 +93,16 @@ def read_flows(path) -> dict:
             endian = ">"
         else:
             raise ValueError("%s: not a pcap file (pcapng is not supported)" % path)
+        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
         linktype = struct.unpack(endian + "I", head[20:24])[0]
         rec = struct.Struct(endian + "IIII")
         while True:
             h = f.read(16)
             if len(h) < 16:
                 break
-            _, _, incl, _ = rec.unpack(h)
+            sec, frac, incl, _ = rec.unpack(h)
             data = f.read(incl)
+            ts = sec + frac / (1e9 if nano else 1e6)
             if linktype == 1:               # Ethernet
                 if len(data) < 14:
                     continue
@@ -111,21 +113,37 @@ def read_flows(path) -> dict:
                 if etype != 0x0800:
                     continue
                 ip = data[off:]
+            elif linktype == 113:           # Linux cooked (any)
+                if len(data) < 16 or data[14:16] != b"\x08\x00":
+                    continue
+                ip = data[16:]
             elif linktype == 101:           # raw IP
                 ip = data
             else:
                 continue
             if len(ip) < 20 or ip[0] >> 4 != 4:
                 continue
-            ihl = (ip[0] & 0x0F) * 4
-            if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
-                continue                    # not the first fragment
-            proto = ip[9]
-            if proto not in (6, 17) or len(ip) < ihl + 4:
-                continue
-            src, dst = ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20]))
-            sp, dp = struct.unpack("!HH", ip[ihl:ihl + 4])
-            flows[("udp" if proto == 17 else "tcp", "%s:%d" % (src, sp), "%s:%d" % (dst, dp))] += 1
+            yield ts, ip
+
+
+def first_fragment(ip) -> bool:
+    """Whether an IPv4 packet carries its transport header (fragment offset 0)."""
+    return not struct.unpack("!H", ip[6:8])[0] & 0x1FFF
+
+
+def read_flows(path) -> dict:
+    """{(proto, "src:port", "dst:port"): packets} for every UDP/TCP packet (first fragments)."""
+    flows: dict = defaultdict(int)
+    for _, ip in iter_ipv4(path):
+        if not first_fragment(ip):
+            continue
+        ihl = (ip[0] & 0x0F) * 4
+        proto = ip[9]
+        if proto not in (6, 17) or len(ip) < ihl + 4:
+            continue
+        src, dst = ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20]))
+        sp, dp = struct.unpack("!HH", ip[ihl:ihl + 4])
+        flows[("udp" if proto == 17 else "tcp", "%s:%d" % (src, sp), "%s:%d" % (dst, dp))] += 1
     return dict(flows)
 
 
@@ -183,8 +201,9 @@ def _sdp_endpoints(sdp):
 
 
 def read_messages(path, vip: str = VIP) -> list:
-    """SIP and RTSP messages of a capture, in order: dicts with proto, dir ("->" to the VIP),
-    conn (transport, client ep, vip ep) and the fields used below."""
+    """SIP and RTSP messages of a capture, in order: dicts with proto, frame (its number in
+    the capture), dir ("->" to the VIP), conn (transport, client ep, vip ep) and the fields
+    used below. Also what tests/captures/expected_from_capture.py reads the corpus with."""
     cmd = ["tshark", "-n", "-r", str(path), "-o", "tcp.desegment_tcp_streams:TRUE",
            "-Y", "(sip or rtsp) and not icmp", "-T", "json"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
@@ -207,12 +226,14 @@ def read_messages(path, vip: str = VIP) -> list:
         to_vip = dst == vip
         if not to_vip and src != vip:
             continue
+        frame = int(_first(layers, "frame.number"))
         conn = (tp, "%s:%d" % (src, sp), "%s:%d" % (dst, dp)) if to_vip else \
             (tp, "%s:%d" % (dst, dp), "%s:%d" % (src, sp))
         client_ip = src if to_vip else dst
         for k, msg in lmap:
             if k == "sip":
-                out.append({"proto": "sip", "dir": "->" if to_vip else "<-", "conn": conn,
+                out.append({"proto": "sip", "frame": frame, "dir": "->" if to_vip else "<-",
+                            "conn": conn,
                             "call_id": _first(msg, "sip.Call-ID"),
                             "method": _first(msg, "sip.Method"),
                             "status": _first(msg, "sip.Status-Code"),
@@ -223,7 +244,8 @@ def read_messages(path, vip: str = VIP) -> list:
                 if method is None and status is None:
                     continue                # interleaved RTP/RTCP on the control connection
                 session = _first(msg, "rtsp.session")
-                out.append({"proto": "rtsp", "dir": "->" if to_vip else "<-", "conn": conn,
+                out.append({"proto": "rtsp", "frame": frame, "dir": "->" if to_vip else "<-",
+                            "conn": conn,
                             "client_ip": client_ip, "method": method, "status": status,
                             "cseq": _rtsp_cseq(msg),
                             "session": session.split(";")[0].strip() if session else None,

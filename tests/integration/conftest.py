@@ -51,6 +51,15 @@ def require_tools(*tools):
         pytest.skip("missing tools: " + " ".join(missing))
 
 
+def require_rtsp_clients(*tools):
+    """Skip the test unless the RTSP clients can play: ffmpeg, gst-launch-1.0 (and `tools`) and
+    a GStreamer H.264 decoder (the gst client counts decoded frames)."""
+    require_tools("ffmpeg", "gst-launch-1.0", *tools)
+    import peers
+    if peers.gst_h264_decoder() is None:
+        pytest.skip("no GStreamer H.264 decoder (gstreamer1.0-libav or gstreamer1.0-plugins-bad)")
+
+
 def _require_root():
     if os.geteuid() != 0:
         pytest.skip("integration tests need root (network namespaces)")

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Helpers of the data-path tests (test_datapath_*.py): sarad's control socket, its memory,
-the nodes' packet counters, per-flow packet times from the node captures, and the
-tool/daemon checks every data-path test makes first.
+"""Helpers of the data-path tests (test_datapath_*.py): sarad's control socket, its memory
+(once, or sampled through a flood), the nodes' packet counters, per-flow packet times from
+the node captures, and the tool/daemon checks every data-path test makes first.
 
     stats = sarad_request(cluster, "stats")          # one JSON document
     delta = counter_deltas(before, after)            # {name: after - before} of what moved
     rx = node_rx_packets(cluster)                    # {node name: rx_packets of eth0}
     times = udp_packet_times(pcap)                   # {(src, dst): [t, ...]} client->VIP UDP
+    sampler = Sampler(cluster, sarad_pid(cluster))   # VmRSS and stats every 0.25 s (a thread)
 
 Everything runs against the cluster's own namespaces; the control socket is a file under the
 cluster's work dir, reachable from the test process (root namespace).
@@ -18,6 +19,7 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Callable, Optional
 
 import pytest
 
+import capture_analysis
 import peers
 import topology
 from conftest import require_tools
@@ -199,47 +202,16 @@ def node_rx_packets(cluster) -> dict:
 # ----------------------------------------------------------------------------------------
 def iter_udp(path):
     """(timestamp, src ip, sport, dst ip, dport, payload) of every IPv4/UDP first fragment in
-    a pcap file (Ethernet or Linux cooked), in order. The one pcap reader of the tests."""
-    with open(path, "rb") as f:
-        head = f.read(24)
-        if len(head) < 24:
-            return
-        magic = struct.unpack("<I", head[:4])[0]
-        if magic in (0xA1B2C3D4, 0xA1B23C4D):
-            e = "<"
-        elif magic in (0xD4C3B2A1, 0x4D3CB2A1):
-            e = ">"
-        else:
-            raise ValueError("%s: not a pcap file" % path)
-        nano = magic in (0xA1B23C4D, 0x4D3CB2A1)
-        linktype = struct.unpack(e + "I", head[20:24])[0]
-        while True:
-            rec = f.read(16)
-            if len(rec) < 16:
-                break
-            sec, frac, incl, _ = struct.unpack(e + "IIII", rec)
-            data = f.read(incl)
-            ts = sec + frac / (1e9 if nano else 1e6)
-            if linktype == 1:
-                if len(data) < 14 or data[12:14] != b"\x08\x00":
-                    continue
-                ip = data[14:]
-            elif linktype == 113:            # Linux cooked (any)
-                if len(data) < 16 or data[14:16] != b"\x08\x00":
-                    continue
-                ip = data[16:]
-            else:
-                continue
-            if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
-                continue
-            if struct.unpack("!H", ip[6:8])[0] & 0x1FFF:
-                continue                     # later fragment
-            ihl = (ip[0] & 15) * 4
-            if len(ip) < ihl + 8:
-                continue
-            sport, dport, length = struct.unpack("!HHH", ip[ihl:ihl + 6])
-            yield (ts, socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
-                   ip[ihl + 8:ihl + max(8, length)])
+    a pcap file (capture_analysis.iter_ipv4 reads it), in order."""
+    for ts, ip in capture_analysis.iter_ipv4(path):
+        if ip[9] != 17 or not capture_analysis.first_fragment(ip):
+            continue
+        ihl = (ip[0] & 15) * 4
+        if len(ip) < ihl + 8:
+            continue
+        sport, dport, length = struct.unpack("!HHH", ip[ihl:ihl + 6])
+        yield (ts, socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
+               ip[ihl + 8:ihl + max(8, length)])
 
 
 def udp_packet_times(path, vip: str = VIP) -> dict:
@@ -256,6 +228,43 @@ def max_gap(times, start: Optional[float] = None, end: Optional[float] = None) -
     """Largest interval between consecutive times (restricted to [start, end] if given)."""
     ts = sorted(t for t in times if (start is None or t >= start) and (end is None or t <= end))
     return max((b - a for a, b in zip(ts, ts[1:])), default=0.0)
+
+
+# ----------------------------------------------------------------------------------------
+# sarad under a flood (test_datapath_flood.py, test_datapath_stream_budget.py)
+# ----------------------------------------------------------------------------------------
+class Sampler(threading.Thread):
+    """VmRSS of sarad and its stats every `interval` s until stopped."""
+
+    def __init__(self, cluster, pid, interval=0.25):
+        super().__init__(daemon=True)
+        self.cluster, self.pid, self.interval = cluster, pid, interval
+        self.rss, self.stats, self.errors = [], [], []
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            self.rss.append((time.monotonic(), vm_rss_kib(self.pid)))
+            try:
+                self.stats.append(sarad_stats(self.cluster, timeout=2))
+            except (OSError, ValueError) as e:
+                self.errors.append(repr(e))
+            self.halt.wait(self.interval)
+
+    def stop(self):
+        self.halt.set()
+        self.join(5)
+
+    def rss_kib(self) -> list:
+        """The VmRSS values read (KiB), in order; samples taken while /proc had none left out."""
+        return [v for _, v in self.rss if v is not None]
+
+
+def queue_drops(cluster) -> str:
+    """/proc/net/netfilter/nfnetlink_queue of the dispatcher: queue, portid, waiting, mode,
+    range, dropped (queue full), user dropped (netlink buffer), id, 1."""
+    return cluster.dispatcher.run("cat", "/proc/net/netfilter/nfnetlink_queue",
+                                  check=False).stdout.strip()
 
 
 # ----------------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ from topology import CLIENT_ADDR, PYTHON, VIP, Cluster, Namespace, Node, Proc
 __all__ = [
     "SippStats", "SipUas", "start_sip_uas", "start_sip_servers", "SipUacResult", "SipUac",
     "start_sip_uac", "run_sip_uac", "RtspServer", "start_rtsp_server", "start_rtsp_servers",
-    "RtspClientResult", "RtspClient", "start_rtsp_client", "run_rtsp_clients", "gst_h264_decoder",
+    "RtspClientResult", "RtspClient", "start_rtsp_client", "run_rtsp_clients", "RTSP_CLIENT_MIX",
+    "gst_h264_decoder",
     "Capture", "start_capture", "NodeCaptures", "capture_nodes", "wait_listening",
     # capture analysis (capture_analysis.py)
     "capture_analysis", "Sighting", "analyze", "calls_by_node", "rtsp_sessions_by_node",
@@ -54,6 +55,8 @@ UAC_SIGNALLING_PORT = 5070
 SIP_MEDIA_PORT_BASE = 40000        # client RTP ports: base, base+2, ... (one per call)
 RTSP_CLIENT_PORT_BASE = 21000      # RTSP client k gets ports base+20k .. base+20k+19
 RTSP_CLIENT_PORT_SPAN = 20
+# One RTSP client of each tool over each transport (run_rtsp_clients' `clients`).
+RTSP_CLIENT_MIX = (("ffmpeg", "udp"), ("gst", "udp"), ("ffmpeg", "tcp"), ("gst", "tcp"))
 
 _seq = iter(range(1, 1 << 30))
 

@@ -6,7 +6,6 @@ Run as root:
     SARA_STRICT=1 /usr/bin/python3 -m pytest -q tests/integration/test_datapath_flood.py
 """
 import json
-import threading
 import time
 
 import pytest
@@ -22,36 +21,6 @@ FLOOD_PPS, FLOOD_SECONDS = 20000, 10.0
 CONFIG = dict(datapath.LEAST_SESSIONS,
               limits={"max_sessions": MAX_SESSIONS, "max_flows": MAX_FLOWS})
 RSS_GROWTH_LIMIT_KIB = 64 * 1024          # peak VmRSS at most 64 MiB above the idle value
-
-
-class Sampler(threading.Thread):
-    """VmRSS of sarad and its stats every `interval` s until stopped."""
-
-    def __init__(self, cluster, pid, interval=0.25):
-        super().__init__(daemon=True)
-        self.cluster, self.pid, self.interval = cluster, pid, interval
-        self.rss, self.stats, self.errors = [], [], []
-        self.halt = threading.Event()
-
-    def run(self):
-        while not self.halt.is_set():
-            self.rss.append((time.monotonic(), datapath.vm_rss_kib(self.pid)))
-            try:
-                self.stats.append(datapath.sarad_stats(self.cluster, timeout=2))
-            except (OSError, ValueError) as e:
-                self.errors.append(repr(e))
-            self.halt.wait(self.interval)
-
-    def stop(self):
-        self.halt.set()
-        self.join(5)
-
-
-def _queue_drops(cluster) -> str:
-    """/proc/net/netfilter/nfnetlink_queue of the dispatcher: queue, portid, waiting, mode,
-    range, dropped (queue full), user dropped (netlink buffer), id, 1."""
-    return cluster.dispatcher.run("cat", "/proc/net/netfilter/nfnetlink_queue",
-                                  check=False).stdout.strip()
 
 
 def _conntrack_count(cluster) -> int:
@@ -82,7 +51,7 @@ def test_flood_of_new_flows_during_calls(cluster, node_captures):
                                scenario=scenario)
     s_established = datapath.wait_for_calls_established(cluster, s0, 20)
 
-    sampler = Sampler(cluster, pid)
+    sampler = datapath.Sampler(cluster, pid)
     sampler.start()
     flood = cluster.spawn(cluster.client, [topology.PYTHON, str(peers.PEERS_DIR / "udp_flood.py"),
                                            "--vip", topology.VIP, "--src", topology.CLIENT_ADDR,
@@ -92,7 +61,7 @@ def test_flood_of_new_flows_during_calls(cluster, node_captures):
     flood.wait(FLOOD_SECONDS + 12)
     s_flood_end = datapath.sarad_stats(cluster)
     conntrack_flood_end = _conntrack_count(cluster)
-    queue_line = _queue_drops(cluster)
+    queue_line = datapath.queue_drops(cluster)
     results = [datapath.uac_result(short), datapath.uac_result(long)]
     time.sleep(0.5)
     sampler.stop()
@@ -101,7 +70,7 @@ def test_flood_of_new_flows_during_calls(cluster, node_captures):
     rss_end = datapath.vm_rss_kib(pid)
 
     report = json.loads(flood.output().strip().splitlines()[-1])
-    rss = [v for _, v in sampler.rss if v is not None]
+    rss = sampler.rss_kib()
     flood_delta = datapath.counter_deltas(s_established, s_flood_end)
     print("flood: %s" % report)
     print("sarad VmRSS: idle %d KiB, peak %d KiB, after %d KiB (growth %d KiB)"

@@ -10,10 +10,11 @@ import pytest
 
 import datapath
 import peers
+from conftest import require_rtsp_clients
 
 pytestmark = datapath.SARAD_MARKS
 
-CLIENTS = [("ffmpeg", "udp"), ("gst", "udp"), ("ffmpeg", "tcp"), ("gst", "tcp")] * 3
+CLIENTS = peers.RTSP_CLIENT_MIX * 3
 DURATION = 3.0
 
 
@@ -28,9 +29,8 @@ def test_12_concurrent_rtsp_clients_each_on_one_node(cluster_factory, queues):
     flows there, and the sessions are spread over the three nodes.
     Run time: about 9 s per queue count (cluster and servers 2 s, clients 4-5 s, analysis
     1 s)."""
-    datapath.require_peers("ffmpeg", "gst-launch-1.0")
-    if peers.gst_h264_decoder() is None:
-        pytest.skip("no GStreamer H.264 decoder (gstreamer1.0-libav or gstreamer1.0-plugins-bad)")
+    datapath.require_peers()
+    require_rtsp_clients()
     cluster = cluster_factory(dispatcher="sarad",
                               config_overrides=dict(datapath.LEAST_SESSIONS,
                                                     queue={"count": queues}))

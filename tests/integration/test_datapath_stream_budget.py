@@ -15,7 +15,6 @@ import pytest
 import datapath
 import peers
 import topology
-from test_datapath_flood import Sampler, _queue_drops
 
 pytestmark = datapath.SARAD_MARKS
 
@@ -45,7 +44,7 @@ def test_partial_messages_on_spoofed_connections_stay_within_the_budget(cluster,
                               scenario=datapath.uac_scenario(cluster))
     s_established = datapath.wait_for_calls_established(cluster, s0, 20)
 
-    sampler = Sampler(cluster, pid)
+    sampler = datapath.Sampler(cluster, pid)
     sampler.start()
     flood = cluster.spawn(cluster.client,
                           [topology.PYTHON, str(peers.PEERS_DIR / "tcp_partial_flood.py"),
@@ -60,14 +59,14 @@ def test_partial_messages_on_spoofed_connections_stay_within_the_budget(cluster,
                         - s_established["queue_packets_total"] >= CONNECTIONS * (1 + SEGMENTS),
                         timeout=5)
     s_flood_end = datapath.sarad_stats(cluster)
-    queue_line = _queue_drops(cluster)
+    queue_line = datapath.queue_drops(cluster)
     result = datapath.uac_result(uac)
     sampler.stop()
     pcaps = node_captures.stop()
     rss_end = datapath.vm_rss_kib(pid)
 
     report = json.loads(flood.output().strip().splitlines()[-1])
-    rss = [v for _, v in sampler.rss if v is not None]
+    rss = sampler.rss_kib()
     delta = datapath.counter_deltas(s_established, s_flood_end)
     print("flood: %s" % report)
     print("sarad VmRSS: idle %d KiB, peak %d KiB, after %d KiB (growth %d KiB; budget %d KiB + %d KiB)"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Small GStreamer RTSP server for the integration tests (run with Debian's /usr/bin/python3).
-Adapted from tests/captures/rtsp_server.py.
+"""Small GStreamer RTSP server for the integration tests and the capture corpus
+(tests/captures/make-captures.sh); run with Debian's /usr/bin/python3.
 
     rtsp_server.py --address VIP --port 554 --media video|av \
                    --rtp-ports 31000-31099 --lifetime 20 [--mount /test] [--name node1]

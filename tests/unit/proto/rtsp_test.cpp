@@ -11,26 +11,14 @@
 #include <vector>
 
 #include "common/proto/rtsp.hpp"
+#include "tests/unit/support/parse_checks.hpp"
 
 namespace sara {
 namespace {
 
-// Compared as names so a failure prints something readable without a global operator<<.
-std::string_view status_name(ParseStatus s) {
-    switch (s) {
-        case ParseStatus::complete: return "complete";
-        case ParseStatus::incomplete: return "incomplete";
-        case ParseStatus::error: return "error";
-    }
-    return "?";
-}
+using test::points_into;
+using test::status_name;
 std::string_view error_name(RtspError e) { return to_string(e); }
-
-// True when `part` lies inside `whole`: the parser must not copy.
-bool points_into(std::string_view part, std::string_view whole) {
-    if (part.empty()) return true;
-    return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
-}
 
 const std::string kSdp =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=test\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"

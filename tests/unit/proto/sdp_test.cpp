@@ -10,23 +10,13 @@
 #include <vector>
 
 #include "common/proto/sdp.hpp"
+#include "tests/unit/support/parse_checks.hpp"
 
 namespace sara {
 namespace {
 
-std::string_view status_name(ParseStatus s) {
-    switch (s) {
-        case ParseStatus::complete: return "complete";
-        case ParseStatus::incomplete: return "incomplete";
-        case ParseStatus::error: return "error";
-    }
-    return "?";
-}
-
-bool points_into(std::string_view part, std::string_view whole) {
-    if (part.empty()) return true;
-    return part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size();
-}
+using test::points_into;
+using test::status_name;
 
 struct Media {
     std::string_view type;
