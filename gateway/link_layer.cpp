@@ -3,6 +3,8 @@
 
 #include <pcap/dlt.h>
 
+#include "common/util/byte_order.hpp"
+
 namespace sara::gateway {
 namespace {
 
@@ -14,8 +16,6 @@ constexpr int kLinkTypeLinuxSll2 = 276;
 constexpr uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86dd, kEtherVlan = 0x8100, kEtherQinQ = 0x88a8;
 constexpr size_t kEthernetHeader = 14, kVlanTag = 4, kSllHeader = 16, kSll2Header = 20;
 
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
 LinkStrip ip_after(std::span<const uint8_t> frame, size_t offset, uint16_t ethertype) {
     if (ethertype != kEtherIpv4 && ethertype != kEtherIpv6) return {LinkStatus::not_ip, {}};
     return {LinkStatus::ip, frame.subspan(offset)};
@@ -24,11 +24,11 @@ LinkStrip ip_after(std::span<const uint8_t> frame, size_t offset, uint16_t ether
 LinkStrip strip_ethernet(std::span<const uint8_t> frame) {
     if (frame.size() < kEthernetHeader) return {LinkStatus::not_ip, {}};
     size_t type_at = kEthernetHeader - 2;
-    uint16_t type = be16(frame.data() + type_at);
+    uint16_t type = read_be16(frame.data() + type_at);
     for (int tags = 0; tags < 2 && (type == kEtherVlan || type == kEtherQinQ); ++tags) {
         type_at += kVlanTag;
         if (frame.size() < type_at + 2) return {LinkStatus::not_ip, {}};
-        type = be16(frame.data() + type_at);
+        type = read_be16(frame.data() + type_at);
     }
     return ip_after(frame, type_at + 2, type);
 }
@@ -53,12 +53,12 @@ LinkStrip strip_link_layer(int link_type, std::span<const uint8_t> frame) {
     case DLT_LINUX_SLL:
         // packet type u16 | ARPHRD u16 | address length u16 | address [8] | protocol u16
         if (frame.size() < kSllHeader) return {LinkStatus::not_ip, {}};
-        return ip_after(frame, kSllHeader, be16(frame.data() + 14));
+        return ip_after(frame, kSllHeader, read_be16(frame.data() + 14));
     case kLinkTypeLinuxSll2:
         // protocol u16 | reserved u16 | ifindex u32 | ARPHRD u16 | packet type u8 | address
         // length u8 | address [8]
         if (frame.size() < kSll2Header) return {LinkStatus::not_ip, {}};
-        return ip_after(frame, kSll2Header, be16(frame.data()));
+        return ip_after(frame, kSll2Header, read_be16(frame.data()));
     case DLT_RAW:
     case kLinkTypeIpv4:
     case kLinkTypeIpv6: return {LinkStatus::ip, frame};

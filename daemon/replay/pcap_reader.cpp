@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/replay/pcap_reader.hpp"
 
+#include "common/util/byte_order.hpp"
+
 namespace sara {
 namespace {
 
-uint16_t be16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
 constexpr uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86dd, kEtherVlan = 0x8100, kEtherQinQ = 0x88a8;
 
 bool is_ip_ethertype(uint16_t t) { return t == kEtherIpv4 || t == kEtherIpv6; }
@@ -31,12 +32,12 @@ bool PcapReader::strip_link_layer(std::span<const uint8_t> f, std::span<const ui
         case DLT_EN10MB: {
             if (f.size() < 14) return false;
             size_t offset = 12;
-            uint16_t type = be16(f.data() + offset);
+            uint16_t type = read_be16(f.data() + offset);
             // Up to two VLAN tags (802.1Q, QinQ).
             for (int tags = 0; tags < 2 && (type == kEtherVlan || type == kEtherQinQ); ++tags) {
                 offset += 4;
                 if (f.size() < offset + 2) return false;
-                type = be16(f.data() + offset);
+                type = read_be16(f.data() + offset);
             }
             if (!is_ip_ethertype(type)) return false;
             ip = f.subspan(offset + 2);
@@ -48,11 +49,11 @@ bool PcapReader::strip_link_layer(std::span<const uint8_t> f, std::span<const ui
             ip = f;
             return true;
         case DLT_LINUX_SLL:
-            if (f.size() < 16 || !is_ip_ethertype(be16(f.data() + 14))) return false;
+            if (f.size() < 16 || !is_ip_ethertype(read_be16(f.data() + 14))) return false;
             ip = f.subspan(16);
             return true;
         case 276:  // LINKTYPE_LINUX_SLL2
-            if (f.size() < 20 || !is_ip_ethertype(be16(f.data()))) return false;
+            if (f.size() < 20 || !is_ip_ethertype(read_be16(f.data()))) return false;
             ip = f.subspan(20);
             return true;
         case DLT_NULL:
