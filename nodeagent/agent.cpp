@@ -21,6 +21,7 @@
 #include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
+#include "common/util/errno_text.hpp"
 #include "common/util/sd_notify.hpp"
 #include "common/util/unique_fd.hpp"
 #include "common/wire/control_message.hpp"
@@ -59,7 +60,7 @@ std::error_code arm_timer(int fd, std::chrono::nanoseconds first, std::chrono::n
     itimerspec spec{};
     spec.it_value = to_timespec(first);
     spec.it_interval = to_timespec(interval);
-    if (::timerfd_settime(fd, 0, &spec, nullptr) != 0) return {errno, std::system_category()};
+    if (::timerfd_settime(fd, 0, &spec, nullptr) != 0) return errno_code(errno);
     return {};
 }
 

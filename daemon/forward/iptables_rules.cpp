@@ -17,6 +17,8 @@
 #include <optional>
 #include <set>
 
+#include "common/util/errno_text.hpp"
+
 extern char** environ;
 
 namespace sara {
@@ -106,8 +108,6 @@ std::string join_argv(const std::vector<std::string>& argv) {
     }
     return out;
 }
-
-std::error_code system_error(int err) { return {err, std::system_category()}; }
 
 }  // namespace
 
@@ -319,8 +319,8 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipes.in) != 0 || ::pipe2(pipes.out, O_CLOEXEC) != 0 ||
         ::pipe2(pipes.err, O_CLOEXEC) != 0) {
         const int e = errno;
-        append_error_text(error_text, what + ": cannot create pipes: " + std::strerror(e));
-        return system_error(e);
+        append_error_text(error_text, what + ": cannot create pipes: " + errno_text(e));
+        return errno_code(e);
     }
 
     posix_spawn_file_actions_t actions;
@@ -347,8 +347,8 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (spawn_rc != 0) {
-        append_error_text(error_text, what + ": cannot run: " + std::strerror(spawn_rc));
-        return system_error(spawn_rc);
+        append_error_text(error_text, what + ": cannot run: " + errno_text(spawn_rc));
+        return errno_code(spawn_rc);
     }
     ChildPipes::close_fd(pipes.in[1]);
     ChildPipes::close_fd(pipes.out[1]);
@@ -371,8 +371,8 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
         if (n < 0) {
             if (errno == EINTR) continue;
             const int e = errno;
-            append_error_text(error_text, what + ": poll: " + std::strerror(e));
-            failure = system_error(e);
+            append_error_text(error_text, what + ": poll: " + errno_text(e));
+            failure = errno_code(e);
             break;
         }
         if (pipes.in[0] >= 0 && (fds[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -401,8 +401,8 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             const int e = errno;
-            append_error_text(error_text, what + ": waitpid: " + std::strerror(e));
-            return failure ? failure : system_error(e);
+            append_error_text(error_text, what + ": waitpid: " + errno_text(e));
+            return failure ? failure : errno_code(e);
         }
     }
     if (failure) return failure;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/util/errno_text.hpp"
 #include "daemon/forward/kernel_setup.hpp"
 
 namespace sara {
@@ -25,10 +26,6 @@ constexpr size_t kReceiveBufferSize = 64 * 1024;
 constexpr size_t kRequestBufferSize = 1024;
 constexpr int kAckTimeoutSeconds = 5;
 constexpr int kDumpAttempts = 3;
-
-std::error_code system_error(int err) { return {err, std::system_category()}; }
-
-std::string errno_text(int err) { return std::strerror(err); }
 
 // Calls visit(attr) for each attribute after `offset` payload bytes (mnl_attr_for_each
 // does not compile as C++).
@@ -116,14 +113,14 @@ std::error_code RtNetlink::open(std::string* error_text) {
     if (!socket_) {
         const int e = errno;
         append_error_text(error_text, "rtnetlink: socket(NETLINK_ROUTE): " + errno_text(e));
-        return system_error(e);
+        return errno_code(e);
     }
     if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
         const int e = errno;
         mnl_socket_close(socket_);
         socket_ = nullptr;
         append_error_text(error_text, "rtnetlink: bind: " + errno_text(e));
-        return system_error(e);
+        return errno_code(e);
     }
     port_id_ = mnl_socket_get_portid(socket_);
     // Best effort: kernels without them still work, with plainer error messages.
@@ -150,7 +147,7 @@ std::error_code RtNetlink::transact(nlmsghdr* request, std::string_view what, co
     if (mnl_socket_sendto(socket_, request, request->nlmsg_len) < 0) {
         const int e = errno;
         append_error_text(error_text, std::string(what) + ": sendto: " + errno_text(e));
-        return system_error(e);
+        return errno_code(e);
     }
     for (;;) {
         const ssize_t n = mnl_socket_recvfrom(socket_, receive_buffer_.data(), receive_buffer_.size());
@@ -159,7 +156,7 @@ std::error_code RtNetlink::transact(nlmsghdr* request, std::string_view what, co
             const int e = errno;
             append_error_text(error_text, std::string(what) + ": waiting for the kernel's answer: " +
                                               (e == EAGAIN ? std::string("timed out") : errno_text(e)));
-            return system_error(e);
+            return errno_code(e);
         }
         int len = static_cast<int>(n);
         for (auto* nlh = reinterpret_cast<const nlmsghdr*>(receive_buffer_.data()); mnl_nlmsg_ok(nlh, len);
@@ -178,7 +175,7 @@ std::error_code RtNetlink::transact(nlmsghdr* request, std::string_view what, co
                 std::string message = std::string(what) + ": " + errno_text(e);
                 if (auto detail = extended_ack_message(nlh); !detail.empty()) message += " (" + detail + ")";
                 append_error_text(error_text, message);
-                return system_error(e);
+                return errno_code(e);
             }
             if (nlh->nlmsg_type == NLMSG_DONE) {
                 // A dump that failed midway reports its error here.
@@ -186,7 +183,7 @@ std::error_code RtNetlink::transact(nlmsghdr* request, std::string_view what, co
                     const int status = *static_cast<const int*>(mnl_nlmsg_get_payload(nlh));
                     if (status < 0) {
                         append_error_text(error_text, std::string(what) + ": " + errno_text(-status));
-                        return system_error(-status);
+                        return errno_code(-status);
                     }
                 }
                 return {};

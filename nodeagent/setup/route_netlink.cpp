@@ -13,13 +13,13 @@
 #include <ctime>
 #include <optional>
 
+#include "common/util/errno_text.hpp"
+
 namespace sara::nodeagent {
 namespace {
 
 constexpr size_t kReceiveBufferSize = 64 * 1024;  // the kernel's dump messages are <= 32 KiB
 constexpr size_t kRequestBufferSize = 1024;
-
-std::error_code from_errno(int err) { return {err, std::system_category()}; }
 
 // NLMSGERR_ATTR_MSG of an error message, if the kernel sent one.
 std::string extended_ack_message(const nlmsghdr* nlh) {
@@ -113,15 +113,15 @@ std::error_code RouteNetlink::open(std::string* error) {
     socket_ = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
     if (!socket_) {
         const int e = errno;
-        if (error) *error = std::string("rtnetlink: socket: ") + std::strerror(e);
-        return from_errno(e);
+        if (error) *error = std::string("rtnetlink: socket: ") + errno_text(e);
+        return errno_code(e);
     }
     if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
         const int e = errno;
         mnl_socket_close(socket_);
         socket_ = nullptr;
-        if (error) *error = std::string("rtnetlink: bind: ") + std::strerror(e);
-        return from_errno(e);
+        if (error) *error = std::string("rtnetlink: bind: ") + errno_text(e);
+        return errno_code(e);
     }
     port_id_ = mnl_socket_get_portid(socket_);
     int one = 1;  // best effort: better error messages where the kernel has them
@@ -147,16 +147,16 @@ std::error_code RouteNetlink::transact(void* request, const std::string& what, s
     nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
     if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) {
         const int e = errno;
-        if (error) *error = what + ": send: " + std::strerror(e);
-        return from_errno(e);
+        if (error) *error = what + ": send: " + errno_text(e);
+        return errno_code(e);
     }
     for (;;) {
         const ssize_t n = mnl_socket_recvfrom(socket_, buffer_.data(), buffer_.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             const int e = errno;
-            if (error) *error = what + ": " + (e == EAGAIN ? std::string("no answer from the kernel") : std::strerror(e));
-            return from_errno(e);
+            if (error) *error = what + ": " + (e == EAGAIN ? std::string("no answer from the kernel") : errno_text(e));
+            return errno_code(e);
         }
         int len = static_cast<int>(n);
         for (auto* m = reinterpret_cast<const nlmsghdr*>(buffer_.data()); mnl_nlmsg_ok(m, len);
@@ -171,18 +171,18 @@ std::error_code RouteNetlink::transact(void* request, const std::string& what, s
                 if (err->error == 0) return {};
                 const int e = -err->error;
                 if (error) {
-                    *error = what + ": " + std::strerror(e);
+                    *error = what + ": " + errno_text(e);
                     if (const std::string detail = extended_ack_message(m); !detail.empty()) *error += " (" + detail + ")";
                 }
-                return from_errno(e);
+                return errno_code(e);
             }
             if (m->nlmsg_type == NLMSG_DONE) {
                 if (m->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
                     int status = 0;
                     std::memcpy(&status, mnl_nlmsg_get_payload(m), sizeof(int));
                     if (status < 0) {
-                        if (error) *error = what + ": " + std::strerror(-status);
-                        return from_errno(-status);
+                        if (error) *error = what + ": " + errno_text(-status);
+                        return errno_code(-status);
                     }
                 }
                 return {};
