@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "gateway/link_layer.hpp"
+#include "common/net/link_layer.hpp"
 
 #include <pcap/dlt.h>
 
 #include "common/util/byte_order.hpp"
 
-namespace sara::gateway {
+namespace sara {
 namespace {
 
 // Not in every libpcap's dlt.h: the LINKTYPE_ numbers pcap_datalink() reports for them.
@@ -15,6 +15,9 @@ constexpr int kLinkTypeLinuxSll2 = 276;
 
 constexpr uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86dd, kEtherVlan = 0x8100, kEtherQinQ = 0x88a8;
 constexpr size_t kEthernetHeader = 14, kVlanTag = 4, kSllHeader = 16, kSll2Header = 20;
+// BSD loopback: the address family as a 4-byte word in the writer's byte order; the decoder
+// tells IPv4 from IPv6 by the version nibble, so the family is not read.
+constexpr size_t kLoopbackHeader = 4;
 
 LinkStrip ip_after(std::span<const uint8_t> frame, size_t offset, uint16_t ethertype) {
     if (ethertype != kEtherIpv4 && ethertype != kEtherIpv6) return {LinkStatus::not_ip, {}};
@@ -42,7 +45,9 @@ bool link_type_supported(int link_type) {
     case kLinkTypeLinuxSll2:
     case DLT_RAW:
     case kLinkTypeIpv4:
-    case kLinkTypeIpv6: return true;
+    case kLinkTypeIpv6:
+    case DLT_NULL:
+    case DLT_LOOP: return true;
     default: return false;
     }
 }
@@ -62,8 +67,12 @@ LinkStrip strip_link_layer(int link_type, std::span<const uint8_t> frame) {
     case DLT_RAW:
     case kLinkTypeIpv4:
     case kLinkTypeIpv6: return {LinkStatus::ip, frame};
+    case DLT_NULL:
+    case DLT_LOOP:
+        if (frame.size() < kLoopbackHeader) return {LinkStatus::not_ip, {}};
+        return {LinkStatus::ip, frame.subspan(kLoopbackHeader)};
     default: return {LinkStatus::unsupported, {}};
     }
 }
 
-}  // namespace sara::gateway
+}  // namespace sara
