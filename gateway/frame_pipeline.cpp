@@ -2,7 +2,7 @@
 #include "gateway/frame_pipeline.hpp"
 
 #include "common/net/packet.hpp"
-#include "gateway/link_layer.hpp"
+#include "common/net/link_layer.hpp"
 
 namespace sara::gateway {
 

@@ -3,8 +3,6 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -17,7 +15,9 @@
 #include "common/wire/configured_key.hpp"
 #include "common/config/gateway_config.hpp"
 #include "common/net/datagram_sender.hpp"
+#include "common/util/errno_text.hpp"
 #include "common/util/sd_notify.hpp"
+#include "common/util/signal_epoll.hpp"
 #include "common/util/unique_fd.hpp"
 #include "common/wire/control_message.hpp"
 #include "gateway/announcer.hpp"
@@ -103,28 +103,16 @@ bool Gateway::start() {
     if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;
     if (!config_.auth.enabled) log_.warning("auth: none: announcements go out unauthenticated (lab use only)");
 
-    // Signals are read from a signalfd (so no handler races the loop, and no blocking call can
-    // miss one); blocked before anything else starts.
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&mask, s);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-    signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-    if (!signals_ || !epoll_) {
-        log_.error(std::string("event loop: ") + std::strerror(errno));
-        return false;
-    }
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.fd = signals_.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, signals_.get(), &event) != 0) {
-        log_.error(std::string("event loop: epoll: ") + std::strerror(errno));
-        return false;
-    }
-
+    // Signals are blocked before anything else starts (no thread yet).
     std::string error;
+    std::optional<SignalEpoll> loop = open_signal_epoll({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, &error);
+    if (!loop) {
+        log_.error(error);
+        return false;
+    }
+    epoll_ = std::move(loop->epoll);
+    signals_ = std::move(loop->signals);
+
     sender_ = DatagramSender::open(config_.dispatchers, &error);
     if (!sender_) {
         log_.error(error);
@@ -153,14 +141,13 @@ void Gateway::run() {
         const int n = ::epoll_wait(epoll_.get(), events, 16, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
-            log_.error(std::string("event loop: ") + std::strerror(errno));
+            log_.error(errno_text("event loop", errno));
             break;
         }
         for (int i = 0; i < n && !stop_; ++i) {
             const int fd = events[i].data.fd;
             if (fd == signals_.get()) {
-                signalfd_siginfo info{};
-                while (::read(fd, &info, sizeof(info)) == sizeof(info)) on_signal(info.ssi_signo);
+                read_signals(fd, [this](uint32_t signo) { on_signal(signo); });
             } else {
                 capture_->handle(fd, events[i].events, on_frame);
             }

@@ -3,7 +3,6 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -21,7 +20,9 @@
 #include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
+#include "common/util/errno_text.hpp"
 #include "common/util/sd_notify.hpp"
+#include "common/util/signal_epoll.hpp"
 #include "common/util/unique_fd.hpp"
 #include "common/wire/control_message.hpp"
 #include "nodeagent/app_check.hpp"
@@ -59,7 +60,7 @@ std::error_code arm_timer(int fd, std::chrono::nanoseconds first, std::chrono::n
     itimerspec spec{};
     spec.it_value = to_timespec(first);
     spec.it_interval = to_timespec(interval);
-    if (::timerfd_settime(fd, 0, &spec, nullptr) != 0) return {errno, std::system_category()};
+    if (::timerfd_settime(fd, 0, &spec, nullptr) != 0) return errno_code(errno);
     return {};
 }
 
@@ -142,31 +143,28 @@ bool Agent::start() {
     if (!config_.auth.enabled)
         log_.warning("auth: none: heartbeats and load vectors go out unauthenticated (lab use only)");
 
-    // Signals are read from a signalfd; blocked before anything else starts.
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-    signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-    heartbeat_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-    load_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-    if (!signals_ || !epoll_ || !heartbeat_timer_ || !load_timer_) {
-        log_.error(std::string("event loop: ") + std::strerror(errno));
+    // Signals are blocked before anything else starts (no thread yet).
+    std::string error;
+    std::optional<SignalEpoll> loop = open_signal_epoll({SIGTERM, SIGINT, SIGHUP}, &error);
+    if (!loop) {
+        log_.error(error);
         return false;
     }
-    for (int fd : {signals_.get(), heartbeat_timer_.get(), load_timer_.get()}) {
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.fd = fd;
-        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
-            log_.error(std::string("event loop: epoll: ") + std::strerror(errno));
+    epoll_ = std::move(loop->epoll);
+    signals_ = std::move(loop->signals);
+    heartbeat_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    load_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+    if (!heartbeat_timer_ || !load_timer_) {
+        log_.error(errno_text("event loop", errno));
+        return false;
+    }
+    for (int fd : {heartbeat_timer_.get(), load_timer_.get()}) {
+        if (const std::error_code ec = epoll_watch(epoll_.get(), fd, EPOLLIN)) {
+            log_.error(errno_text("event loop: epoll", ec.value()));
             return false;
         }
     }
 
-    std::string error;
     sender_ = DatagramSender::open(config_.dispatchers, &error);
     if (!sender_) {
         log_.error(error);
@@ -199,7 +197,7 @@ bool Agent::start() {
     // counters have a δ to compare over.
     if (arm_timer(heartbeat_timer_.get(), std::chrono::nanoseconds(1), config_.heartbeat_interval) ||
         arm_timer(load_timer_.get(), config_.load_interval, config_.load_interval)) {
-        log_.error(std::string("timers: ") + std::strerror(errno));
+        log_.error(errno_text("timers", errno));
         return false;
     }
     log_.notice("sara-nodeagent: node " + std::to_string(config_.node_id) + " -> " +
@@ -217,7 +215,7 @@ void Agent::run() {
         const int n = ::epoll_wait(epoll_.get(), events, 16, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
-            log_.error(std::string("event loop: ") + std::strerror(errno));
+            log_.error(errno_text("event loop", errno));
             return;
         }
         for (int i = 0; i < n && !stop_; ++i) {
@@ -234,16 +232,14 @@ void Agent::run() {
                 counters_.timer_ticks_missed_total += ticks - 1;
                 send_load();
             } else if (fd == signals_.get()) {
-                signalfd_siginfo info{};
-                while (::read(fd, &info, sizeof(info)) == sizeof(info)) {
-                    if (info.ssi_signo == SIGHUP) {
+                read_signals(fd, [this](uint32_t signo) {
+                    if (signo == SIGHUP) {
                         reload();
                     } else {
-                        log_.notice(std::string("sara-nodeagent: ") + strsignal(static_cast<int>(info.ssi_signo)) +
-                                    ": stopping");
+                        log_.notice(std::string("sara-nodeagent: ") + strsignal(static_cast<int>(signo)) + ": stopping");
                         stop_ = true;
                     }
-                }
+                });
             } else if (control_) {
                 control_->handle(fd);
             }

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "nodeagent/child_process.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
-extern char** environ;
+#include "common/util/errno_text.hpp"
+#include "common/util/subprocess.hpp"
 
 namespace sara::nodeagent {
 
@@ -19,37 +16,9 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const std::vector<std::string>
         if (error) *error = "spawn: empty command";
         return nullptr;
     }
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t defaults;
-    sigfillset(&defaults);
-    sigdelset(&defaults, SIGKILL);
-    sigdelset(&defaults, SIGSTOP);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-
     pid_t pid = -1;
-    const int rc = argv[0].find('/') == std::string::npos
-                       ? posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ)
-                       : posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        if (error) *error = "spawn " + argv[0] + ": " + std::strerror(rc);
+    if (const std::error_code ec = spawn_process(argv, {.own_process_group = true}, pid)) {
+        if (error) *error = "spawn " + argv[0] + ": " + errno_text(ec.value());
         return nullptr;
     }
     return std::unique_ptr<ChildProcess>(new ChildProcess(pid));

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// A child process started with posix_spawn (no shell unless the argv asks for one), in a
-// process group of its own so a timeout kills everything it started, with stdin, stdout and
-// stderr on /dev/null and every signal unblocked and at its default action (the agent itself
-// blocks its signals to read them from a signalfd; a child must not inherit that).
+// A child process started with common/util/subprocess (no shell unless the argv asks for one,
+// every signal unblocked and at its default action), in a process group of its own so a timeout
+// kills everything it started, with stdin, stdout and stderr on /dev/null.
 //
 // The agent's event loop never waits on a child: it polls exited() on its heartbeat tick and
 // kills the group once the deadline has passed. The destructor kills and reaps a child still

@@ -5,21 +5,17 @@
 #include <cstring>
 #include <vector>
 
+#include "common/util/byte_order.hpp"
+
 namespace sara {
 namespace {
-
-uint16_t read_u16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-void write_u16(uint8_t* p, uint16_t v) {
-    p[0] = uint8_t(v >> 8);
-    p[1] = uint8_t(v);
-}
 
 void set_header_checksum(uint8_t* header, size_t length) {
     header[10] = header[11] = 0;
     uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < length; i += 2) sum += read_u16(header + i);
+    for (size_t i = 0; i + 1 < length; i += 2) sum += read_be16(header + i);
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    write_u16(header + 10, uint16_t(~sum));
+    write_be16(header + 10, uint16_t(~sum));
 }
 
 // The options a later fragment carries (RFC 791: those with the copied flag), padded with
@@ -61,9 +57,9 @@ FragmentResult fragment_ipv4(std::span<const uint8_t> packet, size_t mtu, const 
     if (packet.empty() || (packet[0] >> 4) != 4) return FragmentResult::not_ipv4;
     if (packet.size() < 20) return FragmentResult::malformed;
     const size_t ihl = size_t(packet[0] & 0x0f) * 4;
-    const size_t total = read_u16(packet.data() + 2);
+    const size_t total = read_be16(packet.data() + 2);
     if (ihl < 20 || total < ihl || total > packet.size()) return FragmentResult::malformed;
-    const uint16_t flags_offset = read_u16(packet.data() + 6);
+    const uint16_t flags_offset = read_be16(packet.data() + 6);
     if (flags_offset & 0x4000) return FragmentResult::dont_fragment;
     const bool original_more = flags_offset & 0x2000;
     const size_t original_offset = size_t(flags_offset & 0x1fff) * 8;
@@ -93,8 +89,8 @@ FragmentResult fragment_ipv4(std::span<const uint8_t> packet, size_t mtu, const 
         if (first) std::memcpy(fragment.data() + 20, packet.data() + 20, ihl - 20);
         else std::copy(later_options.begin(), later_options.end(), fragment.begin() + 20);
         fragment[0] = uint8_t(0x40 | (header / 4));
-        write_u16(fragment.data() + 2, uint16_t(header + chunk));
-        write_u16(fragment.data() + 6,
+        write_be16(fragment.data() + 2, uint16_t(header + chunk));
+        write_be16(fragment.data() + 6,
                   uint16_t((flags_offset & 0x8000) | ((!last || original_more) ? 0x2000 : 0) | (offset / 8)));
         set_header_checksum(fragment.data(), header);
         std::memcpy(fragment.data() + header, payload.data() + done, chunk);

@@ -3,13 +3,10 @@
 
 #include <algorithm>
 
+#include "common/util/byte_order.hpp"
+
 namespace sara {
 namespace {
-
-uint16_t read_u16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t read_u32(const uint8_t* p) {
-    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
 
 constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
 
@@ -18,11 +15,11 @@ constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
 DecodeError decode_transport(std::span<const uint8_t> l4, size_t l4_length, DecodedPacket& out) {
     if (out.ip_proto == kProtoUdp) {
         if (l4.size() < 8) return DecodeError::truncated_transport;
-        const uint16_t udp_len = read_u16(l4.data() + 4);
+        const uint16_t udp_len = read_be16(l4.data() + 4);
         // A fragmented datagram's UDP length covers all fragments; only check whole packets.
         if (!out.fragment && (udp_len < 8 || udp_len > l4_length)) return DecodeError::bad_transport_length;
-        out.src_port = read_u16(l4.data());
-        out.dst_port = read_u16(l4.data() + 2);
+        out.src_port = read_be16(l4.data());
+        out.dst_port = read_be16(l4.data() + 2);
         out.payload = out.fragment ? l4.subspan(8) : l4.subspan(8, std::min<size_t>(udp_len, l4.size()) - 8);
         out.has_ports = true;
         return DecodeError::none;
@@ -32,10 +29,10 @@ DecodeError decode_transport(std::span<const uint8_t> l4, size_t l4_length, Deco
         const size_t data_offset = size_t(l4[12] >> 4) * 4;
         if (data_offset < 20) return DecodeError::bad_transport_length;
         if (data_offset > l4.size()) return DecodeError::truncated_transport;
-        out.src_port = read_u16(l4.data());
-        out.dst_port = read_u16(l4.data() + 2);
-        out.tcp_seq = read_u32(l4.data() + 4);
-        out.tcp_ack = read_u32(l4.data() + 8);
+        out.src_port = read_be16(l4.data());
+        out.dst_port = read_be16(l4.data() + 2);
+        out.tcp_seq = read_be32(l4.data() + 4);
+        out.tcp_ack = read_be32(l4.data() + 8);
         out.tcp_flags = l4[13];
         out.payload = l4.subspan(data_offset);
         out.has_ports = true;
@@ -55,14 +52,14 @@ DecodeResult decode_v4(std::span<const uint8_t> b, size_t packet_length) {
     if (b.size() < 20) return {DecodeError::truncated_ip, {}};
     const size_t ihl = size_t(b[0] & 0x0f) * 4;
     if (ihl < 20 || ihl > b.size()) return {DecodeError::bad_header_length, {}};
-    const size_t total = read_u16(b.data() + 2);
+    const size_t total = read_be16(b.data() + 2);
     if (total < ihl || !length_fits(total, b.size(), packet_length)) return {DecodeError::bad_total_length, {}};
     DecodedPacket& p = r.packet;
     p.truncated = total > b.size();
     p.src = IpAddress::v4(b.data() + 12);
     p.dst = IpAddress::v4(b.data() + 16);
     p.ip_proto = b[9];
-    const uint16_t frag = read_u16(b.data() + 6);
+    const uint16_t frag = read_be16(b.data() + 6);
     const bool more_fragments = frag & 0x2000;
     const uint16_t offset = frag & 0x1fff;
     p.fragment = more_fragments || offset != 0;
@@ -79,7 +76,7 @@ bool is_v6_extension(uint8_t next) {
 DecodeResult decode_v6(std::span<const uint8_t> b, size_t packet_length) {
     DecodeResult r;
     if (b.size() < 40) return {DecodeError::truncated_ip, {}};
-    const size_t payload_len = read_u16(b.data() + 4);
+    const size_t payload_len = read_be16(b.data() + 4);
     if (!length_fits(40 + payload_len, b.size(), packet_length)) return {DecodeError::bad_total_length, {}};
     DecodedPacket& p = r.packet;
     p.truncated = 40 + payload_len > b.size();
@@ -93,7 +90,7 @@ DecodeResult decode_v6(std::span<const uint8_t> b, size_t packet_length) {
     while (is_v6_extension(next)) {
         if (rest.size() < 8) return {DecodeError::bad_extension_header, {}};
         if (next == 44) {
-            const uint16_t frag = read_u16(rest.data() + 2);
+            const uint16_t frag = read_be16(rest.data() + 2);
             p.fragment = true;
             p.later_fragment = (frag & 0xfff8) != 0;
             next = rest[0];

@@ -5,6 +5,7 @@
 #include "common/proto/rtsp.hpp"
 
 #include "common/proto/text.hpp"
+#include "common/util/byte_order.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -265,8 +266,7 @@ size_t interleaved_frame_length(std::string_view data) noexcept {
     if (data.empty() || data[0] != '$') return 0;
     constexpr size_t kFrameHeader = 4;  // '$', channel, 16-bit length in network order
     if (data.size() < kFrameHeader) return std::string_view::npos;
-    const size_t payload = (static_cast<size_t>(static_cast<unsigned char>(data[2])) << 8) |
-                           static_cast<unsigned char>(data[3]);
+    const size_t payload = read_be16(reinterpret_cast<const uint8_t*>(data.data()) + 2);
     const size_t total = kFrameHeader + payload;
     return data.size() < total ? std::string_view::npos : total;
 }

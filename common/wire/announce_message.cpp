@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/wire/announce_message.hpp"
 
+#include "common/util/byte_order.hpp"
 #include "common/wire/envelope.hpp"
 
 namespace sara::wire {
 namespace {
-
-using detail::put_u16;
-using detail::put_u32;
 
 constexpr uint8_t kHasControl = 1 << 0;
 constexpr uint8_t kIsRequest = 1 << 1;
@@ -84,11 +82,11 @@ public:
     }
     uint16_t u16() noexcept {
         const uint8_t* p = take(2);
-        return p ? detail::get_u16(p) : 0;
+        return p ? read_be16(p) : 0;
     }
     uint32_t u32() noexcept {
         const uint8_t* p = take(4);
-        return p ? detail::get_u32(p) : 0;
+        return p ? read_be32(p) : 0;
     }
     bool ok() const { return ok_; }
     size_t consumed() const { return at_; }
@@ -171,24 +169,24 @@ std::vector<uint8_t> encode(const AnnounceMessage& m, const ClusterKey* key) {
     const Announcement& a = m.announcement;
     if (!encodable(a)) return {};
     std::vector<uint8_t> out = detail::start_datagram(MessageType::announce, kMaxBody, key);
-    put_u16(out, m.host_id);
-    put_u32(out, m.seq);
-    put_u32(out, m.timestamp);
+    append_be16(out, m.host_id);
+    append_be32(out, m.seq);
+    append_be32(out, m.timestamp);
     out.push_back(uint8_t(a.protocol));
     out.push_back(uint8_t((a.has_control ? kHasControl : 0) | (a.is_request ? kIsRequest : 0) |
                           (a.has_media ? kHasMedia : 0)));
     out.push_back(uint8_t(a.method));
     out.push_back(uint8_t(a.cseq_method));
-    put_u16(out, uint16_t(a.status_code));
-    put_u32(out, a.cseq);
+    append_be16(out, uint16_t(a.status_code));
+    append_be32(out, a.cseq);
     out.push_back(uint8_t(a.key.size()));
     out.insert(out.end(), a.key.begin(), a.key.end());
     if (a.has_control) {
         out.push_back(a.control.src.family);
         put_address(out, a.control.src);
         put_address(out, a.control.dst);
-        put_u16(out, a.control.src_port);
-        put_u16(out, a.control.dst_port);
+        append_be16(out, a.control.src_port);
+        append_be16(out, a.control.dst_port);
         out.push_back(uint8_t(a.control.proto));
     }
     if (a.has_media) {
@@ -197,7 +195,8 @@ std::vector<uint8_t> encode(const AnnounceMessage& m, const ClusterKey* key) {
             const MediaHint& h = a.media[i];
             out.push_back(h.client_address.family);
             put_address(out, h.client_address);
-            for (const uint16_t port : {h.client_rtp, h.client_rtcp, h.server_rtp, h.server_rtcp}) put_u16(out, port);
+            for (const uint16_t port : {h.client_rtp, h.client_rtcp, h.server_rtp, h.server_rtcp})
+                append_be16(out, port);
         }
     }
     return detail::finish_datagram(std::move(out), key);

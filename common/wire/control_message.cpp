@@ -14,15 +14,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/util/byte_order.hpp"
 #include "common/wire/envelope.hpp"
 
 namespace sara::wire {
 namespace {
 
-using detail::get_u16;
-using detail::get_u32;
-using detail::put_u16;
-using detail::put_u32;
 using detail::rejected;
 
 constexpr uint8_t kMagic0 = 'S';
@@ -106,19 +103,19 @@ bool trailer_matches(const ClusterKey& key, std::span<const uint8_t> datagram) n
 
 std::vector<uint8_t> encode(const Heartbeat& h, const ClusterKey* key) {
     std::vector<uint8_t> out = detail::start_datagram(MessageType::heartbeat, kHeartbeatBodySize, key);
-    put_u16(out, h.host_id);
-    put_u32(out, h.seq);
+    append_be16(out, h.host_id);
+    append_be32(out, h.seq);
     out.push_back(uint8_t(h.flag));
-    put_u32(out, h.timestamp);
+    append_be32(out, h.timestamp);
     return detail::finish_datagram(std::move(out), key);
 }
 
 std::vector<uint8_t> encode(const LoadVector& l, const ClusterKey* key) {
     std::vector<uint8_t> out = detail::start_datagram(MessageType::load, kLoadBodySize, key);
-    put_u16(out, l.host_id);
-    put_u32(out, l.seq);
-    put_u32(out, l.timestamp);
-    for (const double f : {l.cpu, l.memory, l.net, l.io, l.backlog}) put_u16(out, encode_fraction(f));
+    append_be16(out, l.host_id);
+    append_be32(out, l.seq);
+    append_be32(out, l.timestamp);
+    for (const double f : {l.cpu, l.memory, l.net, l.io, l.backlog}) append_be16(out, encode_fraction(f));
     return detail::finish_datagram(std::move(out), key);
 }
 
@@ -155,19 +152,19 @@ Decoded decode(std::span<const uint8_t> datagram, const ClusterKey* key) noexcep
     const uint8_t* b = p + kHeaderSize;
     if (d.type == MessageType::heartbeat) {
         if (b[6] > uint8_t(HeartbeatFlag::undrain)) return rejected(Reject::malformed);
-        d.heartbeat = {.host_id = get_u16(b),
-                       .seq = get_u32(b + 2),
+        d.heartbeat = {.host_id = read_be16(b),
+                       .seq = read_be32(b + 2),
                        .flag = HeartbeatFlag(b[6]),
-                       .timestamp = get_u32(b + 7)};
+                       .timestamp = read_be32(b + 7)};
     } else {
-        d.load = {.host_id = get_u16(b),
-                  .seq = get_u32(b + 2),
-                  .timestamp = get_u32(b + 6),
-                  .cpu = decode_fraction(get_u16(b + 10)),
-                  .memory = decode_fraction(get_u16(b + 12)),
-                  .net = decode_fraction(get_u16(b + 14)),
-                  .io = decode_fraction(get_u16(b + 16)),
-                  .backlog = decode_fraction(get_u16(b + 18))};
+        d.load = {.host_id = read_be16(b),
+                  .seq = read_be32(b + 2),
+                  .timestamp = read_be32(b + 6),
+                  .cpu = decode_fraction(read_be16(b + 10)),
+                  .memory = decode_fraction(read_be16(b + 12)),
+                  .net = decode_fraction(read_be16(b + 14)),
+                  .io = decode_fraction(read_be16(b + 16)),
+                  .backlog = decode_fraction(read_be16(b + 18))};
     }
     return d;
 }

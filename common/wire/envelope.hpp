@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Internal to common/wire: what control_message.cpp and announce_message.cpp share — the
-// network-order field writers and readers, the envelope (header, HMAC trailer) and the hook
-// through which decode() hands an announce datagram to announce_message.cpp — so that there is
-// one HMAC code path for every message type. Other components use encode() and decode().
+// envelope (header, HMAC trailer) and the hook through which decode() hands an announce
+// datagram to announce_message.cpp — so that there is one HMAC code path for every message
+// type. Other components use encode() and decode(). The fields are written and read with
+// common/util/byte_order.hpp.
 #pragma once
 
 #include <cstdint>
@@ -12,22 +13,6 @@
 #include "common/wire/control_message.hpp"
 
 namespace sara::wire::detail {
-
-inline void put_u16(std::vector<uint8_t>& out, uint16_t v) {
-    out.push_back(uint8_t(v >> 8));
-    out.push_back(uint8_t(v));
-}
-inline void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-    out.push_back(uint8_t(v >> 24));
-    out.push_back(uint8_t(v >> 16));
-    out.push_back(uint8_t(v >> 8));
-    out.push_back(uint8_t(v));
-}
-// Callers have checked the length; `p` points at the first byte of the field.
-inline uint16_t get_u16(const uint8_t* p) { return uint16_t((p[0] << 8) | p[1]); }
-inline uint32_t get_u32(const uint8_t* p) {
-    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
-}
 
 // The header of a datagram of `type`, with room reserved for `body_size` bytes and the trailer.
 std::vector<uint8_t> start_datagram(MessageType type, size_t body_size, const ClusterKey* key);

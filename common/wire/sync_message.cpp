@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/wire/sync_message.hpp"
 
+#include "common/util/byte_order.hpp"
 #include "common/wire/envelope.hpp"
 
 namespace sara::wire {
 namespace {
-
-using detail::get_u16;
-using detail::get_u32;
-using detail::put_u16;
-using detail::put_u32;
 
 bool valid(const SyncMessage& m) {
     if (m.payload.size() > kMaxSyncPayload) return false;
@@ -26,15 +22,15 @@ bool valid(const SyncMessage& m) {
 size_t parse_body(std::span<const uint8_t> bytes, SyncMessage& m) noexcept {
     if (bytes.size() < kSyncFixedBody) return 0;
     const uint8_t* p = bytes.data();
-    m.host_id = get_u16(p);
-    m.seq = get_u32(p + 2);
-    m.timestamp = get_u32(p + 6);
+    m.host_id = read_be16(p);
+    m.seq = read_be32(p + 2);
+    m.timestamp = read_be32(p + 6);
     if (p[10] < 1 || p[10] > 4) return 0;
     m.kind = SyncKind(p[10]);
-    m.epoch = get_u32(p + 11);
-    m.index = get_u16(p + 15);
-    m.last_chunk = get_u16(p + 17);
-    const size_t payload = get_u16(p + 19);
+    m.epoch = read_be32(p + 11);
+    m.index = read_be16(p + 15);
+    m.last_chunk = read_be16(p + 17);
+    const size_t payload = read_be16(p + 19);
     if (payload > kMaxSyncPayload || bytes.size() < kSyncFixedBody + payload) return 0;
     m.payload.assign(reinterpret_cast<const char*>(p + kSyncFixedBody), payload);
     return valid(m) ? kSyncFixedBody + payload : 0;
@@ -45,14 +41,14 @@ size_t parse_body(std::span<const uint8_t> bytes, SyncMessage& m) noexcept {
 std::vector<uint8_t> encode(const SyncMessage& m, const ClusterKey* key) {
     if (!valid(m)) return {};
     std::vector<uint8_t> out = detail::start_datagram(MessageType::sync, kSyncFixedBody + m.payload.size(), key);
-    put_u16(out, m.host_id);
-    put_u32(out, m.seq);
-    put_u32(out, m.timestamp);
+    append_be16(out, m.host_id);
+    append_be32(out, m.seq);
+    append_be32(out, m.timestamp);
     out.push_back(uint8_t(m.kind));
-    put_u32(out, m.epoch);
-    put_u16(out, m.index);
-    put_u16(out, m.last_chunk);
-    put_u16(out, uint16_t(m.payload.size()));
+    append_be32(out, m.epoch);
+    append_be16(out, m.index);
+    append_be16(out, m.last_chunk);
+    append_be16(out, uint16_t(m.payload.size()));
     out.insert(out.end(), m.payload.begin(), m.payload.end());
     return detail::finish_datagram(std::move(out), key);
 }

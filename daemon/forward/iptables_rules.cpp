@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,7 +16,8 @@
 #include <optional>
 #include <set>
 
-extern char** environ;
+#include "common/util/errno_text.hpp"
+#include "common/util/subprocess.hpp"
 
 namespace sara {
 namespace {
@@ -106,8 +106,6 @@ std::string join_argv(const std::vector<std::string>& argv) {
     }
     return out;
 }
-
-std::error_code system_error(int err) { return {err, std::system_category()}; }
 
 }  // namespace
 
@@ -291,19 +289,6 @@ struct ChildPipes {
 
 constexpr size_t kMaxCapturedBytes = 64u << 20;  // a full iptables-save of a big firewall fits
 
-int spawn(const std::string& program, const posix_spawn_file_actions_t* actions, const posix_spawnattr_t* attr,
-          char* const* argv, pid_t& pid) {
-    if (program.find('/') != std::string::npos) return posix_spawn(&pid, program.c_str(), actions, attr, argv, environ);
-    int rc = posix_spawnp(&pid, program.c_str(), actions, attr, argv, environ);
-    // A daemon's PATH may lack the sbin directories iptables lives in.
-    for (const char* dir : {"/usr/sbin/", "/sbin/"}) {
-        if (rc != ENOENT) break;
-        const std::string path = dir + program;
-        rc = posix_spawn(&pid, path.c_str(), actions, attr, argv, environ);
-    }
-    return rc;
-}
-
 }  // namespace
 
 std::error_code run_command(const std::vector<std::string>& argv, std::string_view input, CommandOutput& output,
@@ -319,36 +304,16 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipes.in) != 0 || ::pipe2(pipes.out, O_CLOEXEC) != 0 ||
         ::pipe2(pipes.err, O_CLOEXEC) != 0) {
         const int e = errno;
-        append_error_text(error_text, what + ": cannot create pipes: " + std::strerror(e));
-        return system_error(e);
+        append_error_text(error_text, what + ": cannot create pipes: " + errno_text(e));
+        return errno_code(e);
     }
 
-    posix_spawn_file_actions_t actions;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    // dup2 clears FD_CLOEXEC on the target, so only 0, 1 and 2 reach the child.
-    posix_spawn_file_actions_adddup2(&actions, pipes.in[1], 0);
-    posix_spawn_file_actions_adddup2(&actions, pipes.out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, pipes.err[1], 2);
-    sigset_t no_signals, all_signals;
-    sigemptyset(&no_signals);
-    sigfillset(&all_signals);
-    posix_spawnattr_setsigmask(&attr, &no_signals);
-    posix_spawnattr_setsigdefault(&attr, &all_signals);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<char*> c_argv;
-    for (const auto& a : argv) c_argv.push_back(const_cast<char*>(a.c_str()));
-    c_argv.push_back(nullptr);
-
+    const SpawnOptions options{
+        .stdin_fd = pipes.in[1], .stdout_fd = pipes.out[1], .stderr_fd = pipes.err[1], .search_sbin = true};
     pid_t pid = -1;
-    const int spawn_rc = spawn(argv[0], &actions, &attr, c_argv.data(), pid);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (spawn_rc != 0) {
-        append_error_text(error_text, what + ": cannot run: " + std::strerror(spawn_rc));
-        return system_error(spawn_rc);
+    if (const std::error_code ec = spawn_process(argv, options, pid)) {
+        append_error_text(error_text, what + ": cannot run: " + errno_text(ec.value()));
+        return ec;
     }
     ChildPipes::close_fd(pipes.in[1]);
     ChildPipes::close_fd(pipes.out[1]);
@@ -371,8 +336,8 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
         if (n < 0) {
             if (errno == EINTR) continue;
             const int e = errno;
-            append_error_text(error_text, what + ": poll: " + std::strerror(e));
-            failure = system_error(e);
+            append_error_text(error_text, what + ": poll: " + errno_text(e));
+            failure = errno_code(e);
             break;
         }
         if (pipes.in[0] >= 0 && (fds[0].revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -401,8 +366,8 @@ std::error_code run_command(const std::vector<std::string>& argv, std::string_vi
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             const int e = errno;
-            append_error_text(error_text, what + ": waitpid: " + std::strerror(e));
-            return failure ? failure : system_error(e);
+            append_error_text(error_text, what + ": waitpid: " + errno_text(e));
+            return failure ? failure : errno_code(e);
         }
     }
     if (failure) return failure;

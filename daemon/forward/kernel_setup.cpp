@@ -89,8 +89,8 @@ std::error_code lan_ifindex(const std::string& lan, int& ifindex, std::string* e
     ifindex = static_cast<int>(if_nametoindex(lan.c_str()));
     if (ifindex > 0) return {};
     const int e = errno;
-    append_error_text(error_text, "lan_interface " + lan + ": " + std::strerror(e));
-    return {e, std::system_category()};
+    append_error_text(error_text, "lan_interface " + lan + ": " + errno_text(e));
+    return errno_code(e);
 }
 
 // Brings the routing objects in `range` to exactly `desired` (see kernel_setup.hpp for what
@@ -219,11 +219,11 @@ std::error_code write_sysctl(const std::string& name, const std::string& relativ
         ::close(fd);
     }
     if (e == 0) return {};
-    std::string message = "sysctl " + name + "=" + value + " (" + path + "): " + std::strerror(e);
+    std::string message = "sysctl " + name + "=" + value + " (" + path + "): " + errno_text(e);
     if (e == ENOENT && name.find("nf_conntrack") != std::string::npos)
         message += " (conntrack is not in use in this network namespace yet)";
     append_error_text(error_text, message);
-    return {e, std::system_category()};
+    return errno_code(e);
 }
 
 }  // namespace
@@ -236,12 +236,6 @@ const std::error_category& kernel_setup_category() {
 std::error_code make_error_code(KernelSetupErrc e) { return {static_cast<int>(e), kernel_setup_category()}; }
 
 uint32_t node_table(const KernelSetupSpec& spec, uint16_t node_id) { return spec.table_base + node_id; }
-
-void append_error_text(std::string* error_text, std::string_view message) {
-    if (!error_text || message.empty()) return;
-    if (!error_text->empty() && error_text->back() != '\n') *error_text += '\n';
-    *error_text += message;
-}
 
 std::error_code validate_kernel_setup_spec(const KernelSetupSpec& spec, std::string* error_text) {
     std::error_code result;

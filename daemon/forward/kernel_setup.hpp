@@ -36,6 +36,7 @@
 #include "common/net/flow_key.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/net/port_range.hpp"
+#include "common/util/errno_text.hpp"
 #include "daemon/forward/marks.hpp"  // kNodeMarkMask, kMarkNoSave: the mark layout the rules match
 
 namespace sara {
@@ -89,10 +90,6 @@ enum class KernelSetupErrc {
 };
 const std::error_category& kernel_setup_category();
 std::error_code make_error_code(KernelSetupErrc e);
-
-// Appends `message` to *error_text (if error_text is not null) as a new line; the error
-// reporting convention of this component and its helpers (iptables_rules, rtnetlink).
-void append_error_text(std::string* error_text, std::string_view message);
 
 // Checks everything that can be checked without the kernel (not the interface's existence).
 // Appends one line per problem to *error_text; returns invalid_spec if there was any.

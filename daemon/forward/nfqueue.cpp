@@ -13,6 +13,8 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
+#include "common/util/errno_text.hpp"
+
 namespace sara {
 namespace {
 
@@ -20,8 +22,6 @@ namespace {
 constexpr size_t kReceiveBufferSize = 0xffff + 4096;
 constexpr size_t kVerdictBufferSize = 64 * 1024;
 constexpr size_t kVerdictMessageMax = 128;  // one verdict message with a mark is ~40 bytes
-
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 struct PacketFields {
     bool have_id = false;
@@ -104,21 +104,21 @@ std::unique_ptr<NfQueue> NfQueue::open(const NfQueueOptions& options, std::strin
 
 bool NfQueue::configure(std::string* error) {
     socket_ = mnl_socket_open(NETLINK_NETFILTER);
-    if (!socket_) return *error = errno_text("netlink socket"), false;
-    if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) return *error = errno_text("netlink bind"), false;
+    if (!socket_) return *error = errno_text("netlink socket", errno), false;
+    if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) return *error = errno_text("netlink bind", errno), false;
     port_id_ = mnl_socket_get_portid(socket_);
     const int fd = mnl_socket_get_fd(socket_);
     int one = 1;
     // Without this a burst the kernel cannot deliver turns into an ENOBUFS error on recv.
     if (mnl_socket_setsockopt(socket_, NETLINK_NO_ENOBUFS, &one, sizeof(one)) < 0)
-        return *error = errno_text("NETLINK_NO_ENOBUFS"), false;
+        return *error = errno_text("NETLINK_NO_ENOBUFS", errno), false;
     int rcvbuf = 8 * 1024 * 1024;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     timeval tv{};
     tv.tv_sec = options_.receive_timeout.count() / 1000;
     tv.tv_usec = (options_.receive_timeout.count() % 1000) * 1000;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) return *error = errno_text("SO_RCVTIMEO"), false;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) return *error = errno_text("SO_RCVTIMEO", errno), false;
 
     // Bind and configure in one send, each acknowledged, so a queue already bound by another
     // process (EBUSY) is reported at start.
@@ -141,21 +141,21 @@ bool NfQueue::configure(std::string* error) {
     mnl_nlmsg_batch_next(batch);
     const size_t len = mnl_nlmsg_batch_size(batch);
     mnl_nlmsg_batch_stop(batch);
-    if (mnl_socket_sendto(socket_, buf.data(), len) < 0) return *error = errno_text("nfqueue config send"), false;
+    if (mnl_socket_sendto(socket_, buf.data(), len) < 0) return *error = errno_text("nfqueue config send", errno), false;
 
     // Read both acknowledgements. A packet queued in between gets the fail policy.
     RoundContext ctx{this, nullptr, &options_, &counters_};
     int acks = 0;
     while (acks < 2) {
         const ssize_t n = mnl_socket_recvfrom(socket_, buf.data(), buf.size());
-        if (n < 0) return *error = errno_text("nfqueue config ack"), false;
+        if (n < 0) return *error = errno_text("nfqueue config ack", errno), false;
         for (const nlmsghdr* m = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(m, int(n));) {
             if (m->nlmsg_type == NLMSG_ERROR) {
                 const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m));
                 if (err->error != 0) {
                     errno = -err->error;
                     flush_verdicts();
-                    return *error = errno_text("nfqueue config (is another process bound to the queue?)"), false;
+                    return *error = errno_text("nfqueue config (is another process bound to the queue?)", errno), false;
                 }
                 ++acks;
             } else {
@@ -166,7 +166,7 @@ bool NfQueue::configure(std::string* error) {
             if (remaining <= 0) break;
         }
     }
-    return flush_verdicts() || (*error = errno_text("verdict send"), false);
+    return flush_verdicts() || (*error = errno_text("verdict send", errno), false);
 }
 
 void NfQueue::add_verdict(uint32_t packet_id, const Verdict& verdict) {
@@ -208,7 +208,7 @@ bool NfQueue::receive_round(const Handler& handler, std::string* error) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
         ++counters_.queue_receive_errors_total;
         if (errno == ENOBUFS) return true;
-        *error = errno_text("nfqueue receive");
+        *error = errno_text("nfqueue receive", errno);
         return false;
     }
     ++counters_.queue_receive_rounds_total;
@@ -218,7 +218,7 @@ bool NfQueue::receive_round(const Handler& handler, std::string* error) {
             ++counters_.queue_malformed_messages_total;
     }
     if (!flush_verdicts()) {
-        *error = errno_text("verdict send");
+        *error = errno_text("verdict send", errno);
         return errno == ENOBUFS || errno == EAGAIN;  // transient: keep going
     }
     return true;

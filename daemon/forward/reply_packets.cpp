@@ -3,22 +3,14 @@
 
 #include <cstring>
 
+#include "common/util/byte_order.hpp"
+
 namespace sara {
 namespace {
 
 constexpr size_t kIpv4HeaderSize = 20;
 constexpr size_t kUdpHeaderSize = 8;
 constexpr size_t kTcpHeaderSize = 20;
-
-void put16(uint8_t* p, uint16_t v) {
-    p[0] = uint8_t(v >> 8);
-    p[1] = uint8_t(v);
-}
-
-void put32(uint8_t* p, uint32_t v) {
-    put16(p, uint16_t(v >> 16));
-    put16(p + 2, uint16_t(v));
-}
 
 uint32_t sum16(std::span<const uint8_t> bytes, uint32_t sum = 0) {
     for (size_t i = 0; i + 1 < bytes.size(); i += 2) sum += uint32_t(bytes[i]) << 8 | bytes[i + 1];
@@ -35,15 +27,15 @@ uint16_t fold(uint32_t sum) {
 void write_ipv4_header(uint8_t* h, const IpAddress& src, const IpAddress& dst, uint8_t proto, size_t payload_size) {
     h[0] = 0x45;
     h[1] = 0;
-    put16(h + 2, uint16_t(kIpv4HeaderSize + payload_size));
-    put16(h + 4, 0);
-    put16(h + 6, 0x4000);  // DF
+    write_be16(h + 2, uint16_t(kIpv4HeaderSize + payload_size));
+    write_be16(h + 4, 0);
+    write_be16(h + 6, 0x4000);  // DF
     h[8] = 64;
     h[9] = proto;
-    put16(h + 10, 0);
+    write_be16(h + 10, 0);
     std::memcpy(h + 12, src.bytes.data(), 4);
     std::memcpy(h + 16, dst.bytes.data(), 4);
-    put16(h + 10, fold(sum16({h, kIpv4HeaderSize})));
+    write_be16(h + 10, fold(sum16({h, kIpv4HeaderSize})));
 }
 
 }  // namespace
@@ -55,7 +47,7 @@ uint16_t transport_checksum(const IpAddress& src, const IpAddress& dst, uint8_t 
     std::memcpy(pseudo + 4, dst.bytes.data(), 4);
     pseudo[8] = 0;
     pseudo[9] = proto;
-    put16(pseudo + 10, uint16_t(segment.size()));
+    write_be16(pseudo + 10, uint16_t(segment.size()));
     return fold(sum16(segment, sum16(pseudo)));
 }
 
@@ -66,13 +58,13 @@ std::optional<std::vector<uint8_t>> ipv4_udp_packet(const IpAddress& src, uint16
     std::vector<uint8_t> out(kIpv4HeaderSize + kUdpHeaderSize + payload.size());
     write_ipv4_header(out.data(), src, dst, 17, kUdpHeaderSize + payload.size());
     uint8_t* u = out.data() + kIpv4HeaderSize;
-    put16(u, src_port);
-    put16(u + 2, dst_port);
-    put16(u + 4, uint16_t(kUdpHeaderSize + payload.size()));
-    put16(u + 6, 0);
+    write_be16(u, src_port);
+    write_be16(u + 2, dst_port);
+    write_be16(u + 4, uint16_t(kUdpHeaderSize + payload.size()));
+    write_be16(u + 6, 0);
     if (!payload.empty()) std::memcpy(u + kUdpHeaderSize, payload.data(), payload.size());
     uint16_t sum = transport_checksum(src, dst, 17, {u, kUdpHeaderSize + payload.size()});
-    put16(u + 6, sum == 0 ? 0xffff : sum);  // 0 means "no checksum" in UDP
+    write_be16(u + 6, sum == 0 ? 0xffff : sum);  // 0 means "no checksum" in UDP
     return out;
 }
 
@@ -82,24 +74,24 @@ std::optional<std::vector<uint8_t>> ipv4_tcp_rst_for(const DecodedPacket& in) {
     std::vector<uint8_t> out(kIpv4HeaderSize + kTcpHeaderSize);
     write_ipv4_header(out.data(), in.dst, in.src, 6, kTcpHeaderSize);
     uint8_t* t = out.data() + kIpv4HeaderSize;
-    put16(t, in.dst_port);
-    put16(t + 2, in.src_port);
+    write_be16(t, in.dst_port);
+    write_be16(t + 2, in.src_port);
     if (in.tcp_flags & tcp_flag::ack) {
-        put32(t + 4, in.tcp_ack);
-        put32(t + 8, 0);
+        write_be32(t + 4, in.tcp_ack);
+        write_be32(t + 8, 0);
         t[13] = tcp_flag::rst;
     } else {
         const uint32_t len = uint32_t(in.payload.size()) + ((in.tcp_flags & tcp_flag::syn) ? 1 : 0) +
                              ((in.tcp_flags & tcp_flag::fin) ? 1 : 0);
-        put32(t + 4, 0);
-        put32(t + 8, in.tcp_seq + len);
+        write_be32(t + 4, 0);
+        write_be32(t + 8, in.tcp_seq + len);
         t[13] = tcp_flag::rst | tcp_flag::ack;
     }
     t[12] = uint8_t((kTcpHeaderSize / 4) << 4);
-    put16(t + 14, 0);  // window
-    put16(t + 16, 0);
-    put16(t + 18, 0);
-    put16(t + 16, transport_checksum(in.dst, in.src, 6, {t, kTcpHeaderSize}));
+    write_be16(t + 14, 0);  // window
+    write_be16(t + 16, 0);
+    write_be16(t + 18, 0);
+    write_be16(t + 16, transport_checksum(in.dst, in.src, 6, {t, kTcpHeaderSize}));
     return out;
 }
 

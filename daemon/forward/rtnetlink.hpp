@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The few rtnetlink operations the dispatcher's kernel setup needs (IPv4 only), over libmnl:
-// permanent neighbours, default routes in numbered tables, fwmark rules, and dumps of each so
-// that a previous run's objects can be found and deleted exactly as the kernel shows them.
+// The few rtnetlink operations the dispatcher's kernel setup needs (IPv4 only): permanent
+// neighbours, default routes in numbered tables, fwmark rules, and dumps of each so that a
+// previous run's objects can be found and deleted exactly as the kernel shows them.
 //
-// Every request asks for an ACK and waits for it; errors carry the operation, the object,
-// errno's text and, when the kernel gives one, its extended-ACK message. Deletions resend a
-// dumped message with the delete type (what `ip ... flush` does), so they match exactly that
-// object; "already gone" (ENOENT, ESRCH) counts as success.
+// Requests go through common/net/rtnetlink_socket (ACK awaited; errors carry the operation,
+// the object, errno's text and the kernel's extended-ACK message). Deletions resend a dumped
+// message with the delete type (what `ip ... flush` does), so they match exactly that object;
+// "already gone" (ENOENT, ESRCH) counts as success.
 //
 // One RtNetlink is used by one thread at a time.
 #pragma once
@@ -15,7 +15,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,8 +22,7 @@
 #include <vector>
 
 #include "common/net/ip_address.hpp"
-
-struct mnl_socket;
+#include "common/net/rtnetlink_socket.hpp"
 
 namespace sara {
 
@@ -72,12 +70,7 @@ std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh);
 
 class RtNetlink {
 public:
-    RtNetlink() = default;
-    ~RtNetlink();
-    RtNetlink(const RtNetlink&) = delete;
-    RtNetlink& operator=(const RtNetlink&) = delete;
-
-    [[nodiscard]] std::error_code open(std::string* error_text);
+    [[nodiscard]] std::error_code open(std::string* error_text) { return socket_.open(error_text); }
 
     [[nodiscard]] std::error_code dump_rules(std::vector<RuleEntry>& rules, std::string* error_text);
     [[nodiscard]] std::error_code dump_routes(std::vector<RouteEntry>& routes, std::string* error_text);
@@ -100,21 +93,12 @@ public:
                                                   uint32_t table, std::string* error_text);
 
 private:
-    using MessageHandler = std::function<void(const nlmsghdr&)>;
-    // Sends `request` (its seq and flags are set here) and reads until its ACK or dump end;
-    // `on_message` sees every data message of a dump. `interrupted` reports NLM_F_DUMP_INTR.
-    std::error_code transact(nlmsghdr* request, std::string_view what, const MessageHandler& on_message,
-                             bool* interrupted, std::string* error_text);
-    std::error_code dump(uint16_t type, uint8_t family, std::string_view what, const MessageHandler& on_message,
-                         std::string* error_text);
+    // A dump of `type` for `family`, read again (up to 3 times) while the kernel reports it
+    // interrupted, so that deletions work from a consistent view.
+    std::error_code dump(uint16_t type, uint8_t family, std::string_view what,
+                         const RtnetlinkSocket::MessageHandler& on_message, std::string* error_text);
 
-    mnl_socket* socket_ = nullptr;
-    uint32_t port_id_ = 0;
-    uint32_t next_seq_ = 1;
-    std::vector<uint8_t> receive_buffer_;
+    RtnetlinkSocket socket_;
 };
-
-// The interface's name for messages ("if#7" if the index has none).
-std::string interface_name(int ifindex);
 
 }  // namespace sara

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Reads IP packets from a capture file with libpcap, stripping the link layer of the link
-// types tcpdump produces here (Ethernet with VLAN tags, raw IP, Linux cooked v1/v2, BSD
-// loopback). Frames of other link types or non-IP ethertypes are counted and skipped.
+// Reads IP packets from a capture file with libpcap, stripping the link layer with
+// common/net/link_layer (the gateway's code: Ethernet with VLAN tags, raw IP, Linux cooked
+// v1/v2, BSD loopback). Frames of other link types or non-IP ethertypes are counted and skipped.
 #pragma once
 
 #include <chrono>
@@ -27,8 +27,6 @@ public:
     uint64_t skipped() const { return skipped_; }
 
 private:
-    bool strip_link_layer(std::span<const uint8_t> frame, std::span<const uint8_t>& ip) const;
-
     pcap_t* handle_ = nullptr;
     int link_type_ = 0;
     bool nanosecond_ = false;

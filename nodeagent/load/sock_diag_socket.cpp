@@ -10,10 +10,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/util/errno_text.hpp"
+
 namespace sara::nodeagent {
 namespace {
-
-std::error_code from_errno(int err) { return {err, std::system_category()}; }
 
 int open_socket() {
     const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -29,7 +29,7 @@ int open_socket() {
 std::unique_ptr<SockDiagSocket> SockDiagSocket::open(std::string* error) {
     const int fd = open_socket();
     if (fd < 0) {
-        if (error) *error = std::string("sock_diag: socket: ") + std::strerror(errno);
+        if (error) *error = std::string("sock_diag: socket: ") + errno_text(errno);
         return nullptr;
     }
     return std::unique_ptr<SockDiagSocket>(new SockDiagSocket(fd));
@@ -64,8 +64,8 @@ std::error_code SockDiagSocket::dump(uint8_t family, const AppPort& port, std::v
     if (fd_ < 0) reopen();
     if (fd_ < 0) {
         const int err = errno;
-        if (error) *error = std::string("sock_diag: socket: ") + std::strerror(err);
-        return from_errno(err);
+        if (error) *error = std::string("sock_diag: socket: ") + errno_text(err);
+        return errno_code(err);
     }
     const std::string what = std::string("sock_diag dump of ") + (family == AF_INET ? "IPv4 " : "IPv6 ") +
                              port.to_string();
@@ -76,9 +76,9 @@ std::error_code SockDiagSocket::dump(uint8_t family, const AppPort& port, std::v
     if (::sendto(fd_, request.data(), request.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
                  sizeof(kernel)) < 0) {
         const int err = errno;
-        if (error) *error = what + ": send: " + std::strerror(err);
+        if (error) *error = what + ": send: " + errno_text(err);
         reopen();
-        return from_errno(err);
+        return errno_code(err);
     }
     const size_t before = out.size();
     for (;;) {
@@ -86,10 +86,10 @@ std::error_code SockDiagSocket::dump(uint8_t family, const AppPort& port, std::v
         if (n < 0) {
             if (errno == EINTR) continue;
             const int err = errno;
-            if (error) *error = what + ": receive: " + std::strerror(err);
+            if (error) *error = what + ": receive: " + errno_text(err);
             out.resize(before);
             reopen();
-            return from_errno(err);
+            return errno_code(err);
         }
         const DiagParseResult result =
             parse_diag_messages(std::span<const uint8_t>(buffer_.data(), static_cast<size_t>(n)), seq, out);
@@ -97,9 +97,9 @@ std::error_code SockDiagSocket::dump(uint8_t family, const AppPort& port, std::v
         if (result.status == ParseStatus::error) {
             out.resize(before);
             const int err = result.error != 0 ? result.error : EBADMSG;
-            if (error) *error = what + ": " + (result.error != 0 ? std::strerror(err) : "malformed reply");
+            if (error) *error = what + ": " + (result.error != 0 ? errno_text(err) : "malformed reply");
             if (result.error == 0) reopen();  // the rest of a malformed dump may still be queued
-            return from_errno(err);
+            return errno_code(err);
         }
     }
 }

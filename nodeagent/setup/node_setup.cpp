@@ -10,12 +10,11 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/util/errno_text.hpp"
 #include "nodeagent/load/proc_text.hpp"
 
 namespace sara::nodeagent {
 namespace {
-
-std::error_code from_errno(int err) { return {err, std::system_category()}; }
 
 std::optional<int> read_int_file(const std::string& path, std::string* error) {
     std::string text;
@@ -33,16 +32,16 @@ std::error_code write_int_file(const std::string& path, int value, std::string* 
     const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0) {
         const int e = errno;
-        if (error) *error = path + ": " + std::strerror(e);
-        return from_errno(e);
+        if (error) *error = path + ": " + errno_text(e);
+        return errno_code(e);
     }
     const std::string text = std::to_string(value) + "\n";
     const ssize_t n = ::write(fd, text.data(), text.size());
     const int e = errno;
     ::close(fd);
     if (n != static_cast<ssize_t>(text.size())) {
-        if (error) *error = path + ": write: " + std::strerror(n < 0 ? e : EIO);
-        return from_errno(n < 0 ? e : EIO);
+        if (error) *error = path + ": write: " + errno_text(n < 0 ? e : EIO);
+        return errno_code(n < 0 ? e : EIO);
     }
     return {};
 }
@@ -70,7 +69,7 @@ void NodeSetup::persist() {
         }
     }
     if (std::rename(tmp.c_str(), record_path_.c_str()) != 0)
-        log_.warning("node setup: cannot rename " + tmp + " to " + record_path_ + ": " + std::strerror(errno));
+        log_.warning("node setup: cannot rename " + tmp + " to " + record_path_ + ": " + errno_text(errno));
 }
 
 void NodeSetup::recover() {
@@ -99,8 +98,8 @@ std::error_code NodeSetup::apply(const NodeSetupConfig& config, std::string* err
     const int ifindex = static_cast<int>(if_nametoindex(config.interface.c_str()));
     if (ifindex == 0) {
         const int e = errno;
-        if (error) *error = "node setup: interface " + config.interface + ": " + std::strerror(e);
-        return fail(from_errno(e));
+        if (error) *error = "node setup: interface " + config.interface + ": " + errno_text(e);
+        return fail(errno_code(e));
     }
     if (std::error_code ec = netlink_.open(error)) return fail(ec);
     // 1. ARP first: once the VIP is on lo, the node must already ignore ARP requests for it.
@@ -123,7 +122,7 @@ std::error_code NodeSetup::apply(const NodeSetupConfig& config, std::string* err
 std::error_code NodeSetup::apply_sysctl(const std::string& path, int minimum, std::string* error) {
     const std::string full = proc_sys_ + "/" + path;
     const std::optional<int> current = read_int_file(full, error);
-    if (!current) return from_errno(ENOENT);
+    if (!current) return errno_code(ENOENT);
     if (*current >= minimum) return {};  // already as strict or stricter: not ours to change
     if (std::error_code ec = write_int_file(full, minimum, error)) return ec;
     record_.sysctls.push_back(SysctlChange{path, *current, minimum});

@@ -3,74 +3,31 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <array>
 #include <cerrno>
-#include <cstring>
-#include <ctime>
 #include <optional>
 
 namespace sara::nodeagent {
 namespace {
 
-constexpr size_t kReceiveBufferSize = 64 * 1024;  // the kernel's dump messages are <= 32 KiB
 constexpr size_t kRequestBufferSize = 1024;
-
-std::error_code from_errno(int err) { return {err, std::system_category()}; }
-
-// NLMSGERR_ATTR_MSG of an error message, if the kernel sent one.
-std::string extended_ack_message(const nlmsghdr* nlh) {
-    if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) return {};
-    const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-    size_t offset = sizeof(nlmsgerr);
-    if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
-    if (mnl_nlmsg_size(offset) > nlh->nlmsg_len) return {};
-    std::string message;
-    const auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-    const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
-    while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
-        if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-            message = mnl_attr_get_str(attr);
-        attr = mnl_attr_next(attr);
-    }
-    return message;
-}
-
-IpAddress ipv4_attr(const nlattr* attr) {
-    if (!attr || mnl_attr_get_payload_len(attr) != 4) return {};
-    return IpAddress::v4(static_cast<const uint8_t*>(mnl_attr_get_payload(attr)));
-}
-
-std::optional<uint32_t> u32_attr(const nlattr* attr) {
-    if (!attr || mnl_attr_validate(attr, MNL_TYPE_U32) < 0) return std::nullopt;
-    return mnl_attr_get_u32(attr);
-}
 
 // An IPv4 main-table unicast default route, or nullopt for any other route message.
 std::optional<DefaultRoute> default_route_of(const nlmsghdr& nlh) {
     if (nlh.nlmsg_type != RTM_NEWROUTE || nlh.nlmsg_len < mnl_nlmsg_size(sizeof(rtmsg))) return std::nullopt;
     const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&nlh));
     if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST) return std::nullopt;
-    std::array<const nlattr*, RTA_MAX + 1> tb{};
-    const auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(&nlh, sizeof(rtmsg)));
-    const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(&nlh));
-    while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
-        const uint16_t type = mnl_attr_get_type(attr);
-        if (type <= RTA_MAX) tb[type] = attr;
-        attr = mnl_attr_next(attr);
-    }
-    if (u32_attr(tb[RTA_TABLE]).value_or(rtm->rtm_table) != RT_TABLE_MAIN) return std::nullopt;
+    std::array<const nlattr*, RTA_MAX + 1> tb;
+    parse_attributes(nlh, sizeof(rtmsg), tb);
+    if (u32_attribute(tb[RTA_TABLE]).value_or(rtm->rtm_table) != RT_TABLE_MAIN) return std::nullopt;
     DefaultRoute route;
-    route.priority = u32_attr(tb[RTA_PRIORITY]).value_or(0);
+    route.priority = u32_attribute(tb[RTA_PRIORITY]).value_or(0);
     route.tos = rtm->rtm_tos;
-    route.gateway = ipv4_attr(tb[RTA_GATEWAY]);
-    route.oif = static_cast<int>(u32_attr(tb[RTA_OIF]).value_or(0));
-    route.prefsrc = ipv4_attr(tb[RTA_PREFSRC]);
-    const auto* bytes = reinterpret_cast<const uint8_t*>(&nlh);
-    route.message.assign(bytes, bytes + nlh.nlmsg_len);
+    route.gateway = ipv4_attribute(tb[RTA_GATEWAY]);
+    route.oif = static_cast<int>(u32_attribute(tb[RTA_OIF]).value_or(0));
+    route.prefsrc = ipv4_attribute(tb[RTA_PREFSRC]);
+    route.message = copy_message(nlh);
     return route;
 }
 
@@ -98,99 +55,24 @@ std::string route_text(const IpAddress& gateway, int ifindex, const IpAddress& p
 
 }  // namespace
 
-std::string interface_name(int ifindex) {
-    char name[IF_NAMESIZE] = {};
-    if (ifindex > 0 && if_indextoname(static_cast<unsigned>(ifindex), name)) return name;
-    return "if#" + std::to_string(ifindex);
-}
-
-RouteNetlink::~RouteNetlink() {
-    if (socket_) mnl_socket_close(socket_);
-}
-
 std::error_code RouteNetlink::open(std::string* error) {
-    if (socket_) return {};
-    socket_ = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-    if (!socket_) {
-        const int e = errno;
-        if (error) *error = std::string("rtnetlink: socket: ") + std::strerror(e);
-        return from_errno(e);
-    }
-    if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
-        const int e = errno;
-        mnl_socket_close(socket_);
-        socket_ = nullptr;
-        if (error) *error = std::string("rtnetlink: bind: ") + std::strerror(e);
-        return from_errno(e);
-    }
-    port_id_ = mnl_socket_get_portid(socket_);
-    int one = 1;  // best effort: better error messages where the kernel has them
-    mnl_socket_setsockopt(socket_, NETLINK_EXT_ACK, &one, sizeof one);
-    mnl_socket_setsockopt(socket_, NETLINK_CAP_ACK, &one, sizeof one);
-    const timeval timeout{5, 0};
-    setsockopt(mnl_socket_get_fd(socket_), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    next_seq_ = static_cast<uint32_t>(std::time(nullptr));
-    buffer_.resize(kReceiveBufferSize);
-    return {};
+    std::string text;
+    const std::error_code ec = socket_.open(&text);
+    if (ec && error) *error = text;
+    return ec;
 }
 
-std::error_code RouteNetlink::transact(void* request, const std::string& what, std::vector<DefaultRoute>* dump_out,
+std::error_code RouteNetlink::transact(nlmsghdr* request, const std::string& what, std::vector<DefaultRoute>* dump_out,
                                        std::string* error) {
-    auto* nlh = static_cast<nlmsghdr*>(request);
-    if (!socket_) {
-        if (error) *error = what + ": rtnetlink socket not open";
-        return std::make_error_code(std::errc::not_connected);
-    }
-    const uint32_t seq = next_seq_++;
-    nlh->nlmsg_seq = seq;
-    nlh->nlmsg_pid = 0;
-    nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-    if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) {
-        const int e = errno;
-        if (error) *error = what + ": send: " + std::strerror(e);
-        return from_errno(e);
-    }
-    for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(socket_, buffer_.data(), buffer_.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int e = errno;
-            if (error) *error = what + ": " + (e == EAGAIN ? std::string("no answer from the kernel") : std::strerror(e));
-            return from_errno(e);
-        }
-        int len = static_cast<int>(n);
-        for (auto* m = reinterpret_cast<const nlmsghdr*>(buffer_.data()); mnl_nlmsg_ok(m, len);
-             m = mnl_nlmsg_next(m, &len)) {
-            if (m->nlmsg_seq != seq || !mnl_nlmsg_portid_ok(m, port_id_)) continue;  // a late answer
-            if (m->nlmsg_type == NLMSG_ERROR) {
-                if (m->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr))) {
-                    if (error) *error = what + ": truncated netlink error";
-                    return std::make_error_code(std::errc::bad_message);
-                }
-                const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(m));
-                if (err->error == 0) return {};
-                const int e = -err->error;
-                if (error) {
-                    *error = what + ": " + std::strerror(e);
-                    if (const std::string detail = extended_ack_message(m); !detail.empty()) *error += " (" + detail + ")";
-                }
-                return from_errno(e);
-            }
-            if (m->nlmsg_type == NLMSG_DONE) {
-                if (m->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
-                    int status = 0;
-                    std::memcpy(&status, mnl_nlmsg_get_payload(m), sizeof(int));
-                    if (status < 0) {
-                        if (error) *error = what + ": " + std::strerror(-status);
-                        return from_errno(-status);
-                    }
-                }
-                return {};
-            }
-            if (dump_out)
-                if (std::optional<DefaultRoute> route = default_route_of(*m)) dump_out->push_back(std::move(*route));
-        }
-    }
+    RtnetlinkSocket::MessageHandler on_message;
+    if (dump_out)
+        on_message = [dump_out](const nlmsghdr& nlh) {
+            if (std::optional<DefaultRoute> route = default_route_of(nlh)) dump_out->push_back(std::move(*route));
+        };
+    std::string text;
+    const std::error_code ec = socket_.transact(request, what, on_message, nullptr, &text);
+    if (ec && error) *error = text;
+    return ec;
 }
 
 std::error_code RouteNetlink::add_address(int ifindex, const IpAddress& address, uint8_t prefix_len,

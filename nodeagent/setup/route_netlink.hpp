@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The rtnetlink operations node setup needs (IPv4 only), over libmnl: an address on an
-// interface, and the main table's default routes (dump, add, delete, re-add a dumped one).
-// Every request asks for an ACK and waits for it (5 s at most); errors name the operation and
-// carry errno's text and the kernel's extended-ACK message when it gives one.
-//
-// (The dispatcher has a similar class in daemon/forward/rtnetlink; the agent keeps its own so
-// that sara-nodeagent links nothing of the dispatcher.) One thread at a time.
+// The rtnetlink operations node setup needs (IPv4 only): an address on an interface, and the
+// main table's default routes (dump, add, delete, re-add a dumped one). Requests go through
+// common/net/rtnetlink_socket (ACK awaited, 5 s at most; errors name the operation and carry
+// errno's text and the kernel's extended-ACK message). Unlike the dispatcher's, each failure
+// replaces *error rather than adding a line: the agent reuses one string across calls and logs
+// each failure on its own. One thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +13,7 @@
 #include <vector>
 
 #include "common/net/ip_address.hpp"
-
-struct mnl_socket;
+#include "common/net/rtnetlink_socket.hpp"
 
 namespace sara::nodeagent {
 
@@ -30,11 +28,6 @@ struct DefaultRoute {
 
 class RouteNetlink {
 public:
-    RouteNetlink() = default;
-    ~RouteNetlink();
-    RouteNetlink(const RouteNetlink&) = delete;
-    RouteNetlink& operator=(const RouteNetlink&) = delete;
-
     [[nodiscard]] std::error_code open(std::string* error);
 
     // ADDRESS/prefix_len on IFINDEX, scope global; fails with EEXIST if it is there already.
@@ -59,16 +52,12 @@ public:
     [[nodiscard]] std::error_code restore_dumped_route(const std::vector<uint8_t>& message, std::string* error);
 
 private:
-    std::error_code transact(void* request, const std::string& what, std::vector<DefaultRoute>* dump_out,
+    // socket_.transact(), with a failure's text put in *error; a dump's default routes are
+    // appended to `dump_out`.
+    std::error_code transact(nlmsghdr* request, const std::string& what, std::vector<DefaultRoute>* dump_out,
                              std::string* error);
 
-    mnl_socket* socket_ = nullptr;
-    uint32_t port_id_ = 0;
-    uint32_t next_seq_ = 1;
-    std::vector<uint8_t> buffer_;
+    RtnetlinkSocket socket_;
 };
-
-// "eth0", or "if#7" if the index has no name.
-std::string interface_name(int ifindex);
 
 }  // namespace sara::nodeagent

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/link_layer.hpp"
+#include "common/net/link_layer.hpp"
 
-namespace sara::gateway {
+namespace sara {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -39,7 +39,7 @@ struct Case {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(gateway_link_layer)
+BOOST_AUTO_TEST_SUITE(link_layer)
 
 BOOST_AUTO_TEST_CASE(frames_of_each_link_type) {
     const std::vector<Case> cases = {
@@ -63,6 +63,9 @@ BOOST_AUTO_TEST_CASE(frames_of_each_link_type) {
          LinkStatus::not_ip},
         {"raw IP (tun)", DLT_RAW, ipv4, LinkStatus::ip, 0},
         {"LINKTYPE_IPV6", 229, ipv6, LinkStatus::ip, 0},
+        {"BSD loopback, IPv4 (family 2, little-endian writer)", DLT_NULL, cat({{2, 0, 0, 0}, ipv4}), LinkStatus::ip, 4},
+        {"OpenBSD loopback, IPv6 (family 24, big-endian)", DLT_LOOP, cat({{0, 0, 0, 24}, ipv6}), LinkStatus::ip, 4},
+        {"BSD loopback cut inside the header", DLT_NULL, Bytes{2, 0}, LinkStatus::not_ip},
         {"an 802.11 frame: unsupported", DLT_IEEE802_11, cat({macs, ipv4}), LinkStatus::unsupported},
         {"empty Ethernet frame", DLT_EN10MB, {}, LinkStatus::not_ip},
     };
@@ -83,4 +86,4 @@ BOOST_AUTO_TEST_CASE(frames_of_each_link_type) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-}  // namespace sara::gateway
+}  // namespace sara

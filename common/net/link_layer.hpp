@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Strips the link-layer header of a captured frame down to its IP packet, for the link types a
-// live capture on Linux hands out: Ethernet (with up to two VLAN tags, which libpcap puts back
-// into the frame), Linux cooked v1 and v2 (the "any" device, some tunnels) and raw IP (tun
-// devices). Every read is bounds-checked; any byte sequence is a valid input.
+// Strips the link-layer header of a captured frame down to its IP packet, for the gateway's live
+// capture and `sarad replay`'s capture files: Ethernet (with up to two VLAN tags, which libpcap
+// puts back into the frame), Linux cooked v1 and v2 (the "any" device, some tunnels), raw IP
+// (tun devices) and BSD loopback (capture files written on BSD or macOS; a live capture on
+// Linux never reports it). Every read is bounds-checked; any byte sequence is a valid input.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
-namespace sara::gateway {
+namespace sara {
 
 enum class LinkStatus : uint8_t {
     ip,           // `ip` holds the IPv4/IPv6 packet (the decoder checks its version)
@@ -27,4 +28,4 @@ LinkStrip strip_link_layer(int link_type, std::span<const uint8_t> frame);
 // True for the link types strip_link_layer() knows.
 bool link_type_supported(int link_type);
 
-}  // namespace sara::gateway
+}  // namespace sara
