@@ -342,9 +342,15 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
             }
         }
         if (out.empty()) {
+            // A snapshot's slice when due: copied under the lock, formatted without it.
             const auto taken = std::chrono::steady_clock::now();
-            out = rt.sync->snapshot_slice(rt.table);  // empty until its time
-            if (!out.empty()) rt.lock_holds.note(LockTask::sync_snapshot, taken);
+            if (std::shared_ptr<SnapshotStream> stream = rt.sync->snapshot_copy(rt.table)) {
+                rt.lock_holds.note(LockTask::sync_snapshot, taken);
+                guard.unlock();
+                const std::vector<std::string> payloads = stream->format();
+                guard.lock();
+                out = rt.sync->snapshot_messages(stream, payloads);
+            }
         }
         if (!out.empty()) {
             guard.unlock();

@@ -5,10 +5,15 @@ namespace sara {
 
 SnapshotStream::SnapshotStream(size_t max_payload) : max_payload_(max_payload), writer_(text_, false) {}
 
-std::vector<std::string> SnapshotStream::step(SessionTable& table, size_t budget) {
+bool SnapshotStream::copy(SessionTable& table, size_t budget) {
+    if (!walked_) walked_ = writer_.step(table, budget);
+    return walked_;
+}
+
+std::vector<std::string> SnapshotStream::format() {
     std::vector<std::string> out;
     if (done_) return out;
-    done_ = writer_.step(table, budget);
+    done_ = walked_;
     writer_.flush();
     const std::string text = text_.str();
     text_.str(std::string());
@@ -21,7 +26,7 @@ std::vector<std::string> SnapshotStream::step(SessionTable& table, size_t budget
         if (partial_.size() + line.size() > max_payload_ && !partial_.empty()) out.push_back(std::exchange(partial_, {}));
         partial_ += line;
     }
-    // The last payload of the last step is the snapshot's final chunk: there is always one.
+    // The last payload after the walk is the snapshot's final chunk: there is always one.
     if (done_ && (!partial_.empty() || out.empty())) out.push_back(std::exchange(partial_, {}));
     return out;
 }

@@ -30,10 +30,13 @@ public:
     SnapshotStream& operator=(const SnapshotStream&) = delete;
 
     // The caller holds the table's lock: copies up to `budget` records (sessions and flows;
-    // a shard of flows is never cut, so a slice may run a shard's size over) and returns the
-    // payloads that are full. The step that ends the walk also returns the rest, at least one
-    // payload (the final chunk; empty if nothing was left), and done() is true.
-    std::vector<std::string> step(SessionTable& table, size_t budget);
+    // a shard of flows is never cut, so a slice may run a shard's size over). True once the
+    // walk is through.
+    bool copy(SessionTable& table, size_t budget);
+    // Without the lock: what copy() took, as the payloads that are full; after the copy that
+    // ended the walk also the rest, at least one payload (the final chunk; empty if nothing
+    // was left), and done() is true.
+    std::vector<std::string> format();
     bool done() const { return done_; }
     size_t records() const { return records_; }
 
@@ -42,6 +45,7 @@ private:
     std::ostringstream text_;
     SnapshotWriter writer_;
     std::string partial_;  // whole lines not yet in a full payload
+    bool walked_ = false;
     bool done_ = false;
     size_t records_ = 0;
 };

@@ -85,7 +85,7 @@ std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
     }
     restart_snapshot_ = false;
     if (!snapshot_ && now >= next_snapshot_) {
-        snapshot_ = std::make_unique<SnapshotStream>(wire::kMaxSyncPayload);
+        snapshot_ = std::make_shared<SnapshotStream>(wire::kMaxSyncPayload);
         ++epoch_;
         next_chunk_ = 0;
         next_slice_ = now;
@@ -98,12 +98,23 @@ std::optional<MonoTime> StateSync::next_slice() const {
     return next_slice_;
 }
 
-std::vector<wire::SyncMessage> StateSync::snapshot_slice(SessionTable& table) {
-    std::vector<wire::SyncMessage> out;
-    if (role_ != HaRole::master || !snapshot_) return out;
+std::shared_ptr<SnapshotStream> StateSync::snapshot_copy(SessionTable& table) {
+    if (role_ != HaRole::master || !snapshot_) return nullptr;
     const MonoTime now = clock_.now();
-    if (now < next_slice_) return out;
-    const std::vector<std::string> payloads = snapshot_->step(table, kSliceRecords);
+    if (now < next_slice_) return nullptr;
+    snapshot_->copy(table, kSliceRecords);
+    // Paced: the next slice when this one's records are due at snapshot_rate (a late thread
+    // does not catch up in a burst).
+    const auto pace = std::chrono::duration_cast<MonoTime>(std::chrono::duration<double>(
+        double(kSliceRecords) / double(std::max<uint32_t>(settings_.snapshot_rate, 1))));
+    next_slice_ = std::max(next_slice_ + pace, now);
+    return snapshot_;
+}
+
+std::vector<wire::SyncMessage> StateSync::snapshot_messages(const std::shared_ptr<SnapshotStream>& stream,
+                                                            const std::vector<std::string>& payloads) {
+    std::vector<wire::SyncMessage> out;
+    if (role_ != HaRole::master || !stream || stream != snapshot_) return out;
     for (const std::string& payload : payloads) {
         wire::SyncMessage m = message(wire::SyncKind::snapshot);
         m.epoch = epoch_;
@@ -112,15 +123,10 @@ std::vector<wire::SyncMessage> StateSync::snapshot_slice(SessionTable& table) {
         out.push_back(std::move(m));
     }
     counters_.sync_snapshot_chunks_sent_total += out.size();
-    // Paced: the next slice when this one's records are due at snapshot_rate (a late thread
-    // does not catch up in a burst).
-    const auto pace = std::chrono::duration_cast<MonoTime>(std::chrono::duration<double>(
-        double(kSliceRecords) / double(std::max<uint32_t>(settings_.snapshot_rate, 1))));
-    next_slice_ = std::max(next_slice_ + pace, now);
-    if (snapshot_->done()) {
+    if (stream->done()) {
         out.back().last_chunk = 1;
         snapshot_.reset();
-        next_snapshot_ = now + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
+        next_snapshot_ = clock_.now() + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
         ++counters_.sync_snapshots_sent_total;
     }
     return out;

@@ -94,10 +94,16 @@ public:
     std::vector<wire::SyncMessage> tick(SessionTable& table);
     // Master: when the snapshot in progress wants its next slice (nullopt: none in progress).
     std::optional<MonoTime> next_slice() const;
-    // Master, at or after next_slice(), holding the table's lock: the snapshot's next slice
-    // (kSliceRecords records) as datagrams; its last one has last_chunk set.
-    std::vector<wire::SyncMessage> snapshot_slice(SessionTable& table);
-    // Records a slice copies: one lock hold (tens of microseconds; a flow shard more at most).
+    // Master, holding the table's lock, from next_slice() on: copies the next slice
+    // (kSliceRecords records) of the snapshot in progress and returns it (null when none is
+    // due). The caller formats it without the lock (SnapshotStream::format) and hands the
+    // payloads to snapshot_messages, holding the lock again.
+    std::shared_ptr<SnapshotStream> snapshot_copy(SessionTable& table);
+    // The payloads of `stream`'s last slice as datagrams (the snapshot's last one has
+    // last_chunk set); none if the snapshot was dropped meanwhile (a role change, a resync).
+    std::vector<wire::SyncMessage> snapshot_messages(const std::shared_ptr<SnapshotStream>& stream,
+                                                     const std::vector<std::string>& payloads);
+    // Records a slice copies: one lock hold of tens of microseconds (a flow shard more at most).
     static constexpr size_t kSliceRecords = 256;
     // Master: the journal now, as an update numbered next_update() (its last datagram carries
     // the number; the backup acknowledges it). tick() sends its updates this way.
@@ -131,7 +137,7 @@ private:
     // Master.
     MonoTime next_snapshot_{0};
     uint32_t epoch_ = 0;
-    std::unique_ptr<SnapshotStream> snapshot_;  // in progress
+    std::shared_ptr<SnapshotStream> snapshot_;  // in progress (the sync thread formats a copy without the lock)
     uint16_t next_chunk_ = 0;
     MonoTime next_slice_{0};
     bool restart_snapshot_ = false;

@@ -287,7 +287,8 @@ void check_records(std::string_view text) {
     std::string streamed;
     size_t payloads = 0;
     while (!stream.done()) {
-        for (const std::string& p : stream.step(first.table, 3)) {
+        stream.copy(first.table, 3);
+        for (const std::string& p : stream.format()) {
             check(p.size() <= 300 && (p.empty() || p.back() == '\n'));
             streamed += p;
             ++payloads;
