@@ -178,7 +178,7 @@ void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table, Syn
         pending_ok_ = true;
     }
     ++pending_next_chunk_;
-    // Line numbers count from the snapshot's first line only while it is read without error.
+    // Whole lines per chunk (SnapshotStream cuts at line ends); an error names the chunk's line.
     pending_ok_ = pending_loader_->add_lines(m.payload, 1) && pending_ok_;
     if (!m.last_chunk) return;
     pending_loader_.reset();

@@ -103,9 +103,10 @@ def run(label: str, sessions: int, a, workdir: Path) -> dict:
         sink_addr = c.nodes[1].address
         c.spawn(c.nodes[1].ns, ["/usr/bin/python3", "-c", SYNC_SINK, sink_addr, str(a.seconds + 150)],
                        name="sync-sink", timeout=a.seconds + 170)
+        sync = {"listen": "%s:7401" % topology.DISPATCHER_LAN_ADDRS[0], "peer": "%s:7401" % sink_addr,
+                "id": 1, "peer_id": 2, "role_file": str(c.workdir / "vrrp.state")}
         config = dict(control={"state_file": str(state), "save_interval": "5s"},
-                      sync={"listen": "%s:7401" % topology.DISPATCHER_LAN_ADDRS[0], "peer": "%s:7401" % sink_addr,
-                            "id": 1, "peer_id": 2, "role_file": str(c.workdir / "vrrp.state")},
+                      sync=sync if a.sync else None,
                       services=[{"name": "sip", "protocol": "sip", "transport": ["udp", "tcp"], "port": 5060,
                                  "flow_timeout": "%ds" % timeout}],
                       limits={"max_sessions": max(sessions + 1000, 1000000)})
@@ -114,7 +115,7 @@ def run(label: str, sessions: int, a, workdir: Path) -> dict:
         started = time.monotonic() - t0
         pid = c.sarad.command_pid()
         loaded = datapath.sarad_stats(c, timeout=30)
-        role = datapath.sarad_request(c, "role master", timeout=30)
+        role = datapath.sarad_request(c, "role master", timeout=30) if a.sync else {}
         node = c.nodes[0]
         recv = c.spawn(node.ns, [str(UDP_BLAST), "recv", "--bind",
                                  "%s:5060" % topology.VIP, "--duration", str(a.seconds + 10), "--idle", "3"],
@@ -159,6 +160,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--rate", type=int, default=20000)
     p.add_argument("--out", default=str(BUILD / "bench" / "table.json"))
+    p.add_argument("--no-sync", dest="sync", action="store_false", help="sarad without HA sync (single dispatcher)")
     a = p.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="sara-bench-table-"))
     results = [run("empty", 0, a, workdir), run("full", a.sessions, a, workdir)]
