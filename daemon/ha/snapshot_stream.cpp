@@ -15,14 +15,13 @@ std::vector<std::string> SnapshotStream::format() {
     if (done_) return out;
     done_ = walked_;
     writer_.flush();
-    const std::string text = text_.str();
+    const std::string text = std::move(text_).str();  // moved out, not copied (C++20)
     text_.str(std::string());
     for (size_t at = 0; at < text.size();) {
         const size_t end = text.find('\n', at);
         const size_t line_end = end == std::string::npos ? text.size() : end + 1;
         const std::string_view line(text.data() + at, line_end - at);
         at = line_end;
-        ++records_;
         if (partial_.size() + line.size() > max_payload_ && !partial_.empty()) out.push_back(std::exchange(partial_, {}));
         partial_ += line;
     }

@@ -38,7 +38,6 @@ public:
     // was left), and done() is true.
     std::vector<std::string> format();
     bool done() const { return done_; }
-    size_t records() const { return records_; }
 
 private:
     size_t max_payload_;
@@ -47,7 +46,6 @@ private:
     std::string partial_;  // whole lines not yet in a full payload
     bool walked_ = false;
     bool done_ = false;
-    size_t records_ = 0;
 };
 
 }  // namespace sara

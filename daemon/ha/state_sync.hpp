@@ -66,7 +66,7 @@ struct SyncReply {
     X(sync_updates_applied_total, "Sync updates applied to the replica")                          \
     X(sync_snapshots_applied_total, "Full snapshots applied (the replica replaced)")              \
     X(sync_gaps_total, "Sync sequence gaps seen by the backup (a resync request follows)")         \
-    X(sync_snapshots_incomplete_total, "Snapshots abandoned with a chunk missing (or too many updates while one streamed)") \
+    X(sync_snapshots_incomplete_total, "Snapshots dropped half-loaded: a chunk missing or out of order, a role change") \
     X(sync_snapshots_restarted_total, "Snapshots the master started over for a resync request")          \
     X(sync_snapshot_chunks_sent_total, "Snapshot datagrams sent to the backup")                    \
     X(sync_records_malformed_total, "Sync payloads with a malformed record (the rest ignored)")   \
