@@ -113,12 +113,12 @@ void apply_health(DispatcherRuntime& rt, Logger& log) {
 // take sessions (0 each without `health:`, so only the head load counts) and the head load.
 // Logs only when SA2C starts or stops refusing. Returns the probability the kernel's degrade
 // rule should have, in 5 % steps so that small changes do not rewrite the rules every interval.
-double admission_tick(DispatcherRuntime& rt, Logger& log) {
+double admission_tick(DispatcherRuntime& rt, const HeadLoadReading& head, Logger& log) {
     std::vector<double> loads;
     for (const NodeEntry& n : rt.pipeline.nodes())
         if (n.available) loads.push_back(rt.health ? rt.health->load(n.id) : 0.0);
     const bool was_refusing = rt.sa2c->state().p_new > 0;
-    rt.sa2c->update(loads, rt.head.sample());
+    rt.sa2c->update(loads, rt.head.sample(head));
     const AdmissionState& a = rt.sa2c->state();
     if (was_refusing != (a.p_new > 0)) {
         char line[200];
@@ -324,7 +324,7 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
         const MonoTime now = rt.clock.now();
         std::vector<wire::SyncMessage> out;
         if (now >= next_tick) {
-            const auto taken = std::chrono::steady_clock::now();
+            const HoldMark taken = HoldMark::now();
             out = rt.sync->tick(rt.table);
             rt.lock_holds.note(LockTask::sync_update, taken);
             next_tick += interval;
@@ -343,7 +343,7 @@ void sync_thread(DispatcherRuntime& rt, const Logger& log) {
         }
         if (out.empty()) {
             // A snapshot's slice when due: copied under the lock, formatted without it.
-            const auto taken = std::chrono::steady_clock::now();
+            const HoldMark taken = HoldMark::now();
             if (std::shared_ptr<SnapshotStream> stream = rt.sync->snapshot_copy(rt.table)) {
                 rt.lock_holds.note(LockTask::sync_snapshot, taken);
                 guard.unlock();
@@ -554,17 +554,20 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         }
         double degrade = rt->degrade_installed;
         bool save_done = false;
+        // SA2C's head load reads two /proc files: before the lock, not under it.
+        std::optional<HeadLoadReading> head_reading;
+        if (rt->sa2c && std::chrono::steady_clock::now() >= next_admission) head_reading = rt->head.read();
         {
             std::lock_guard guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
-            auto task_start = now;
+            HoldMark task_start = HoldMark::now();
             if (rt->health && now >= next_health) {
                 apply_health(*rt, log);
                 next_health = now + health_tick;
                 task_start = rt->lock_holds.note(LockTask::health, task_start);
             }
-            if (rt->sa2c && now >= next_admission) {
-                degrade = admission_tick(*rt, log);
+            if (head_reading) {
+                degrade = admission_tick(*rt, *head_reading, log);
                 next_admission = now + rt->config.admission.interval;
                 task_start = rt->lock_holds.note(LockTask::admission, task_start);
             }
@@ -587,10 +590,9 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         }
         if (save) {
             std::lock_guard guard(rt->lock);
-            const auto taken = std::chrono::steady_clock::now();
+            const HoldMark taken = HoldMark::now();
             save_done = save->writer.step(rt->table, kExpirySlice);
-            rt->note_main_hold(std::chrono::steady_clock::now() - taken);
-            rt->lock_holds.note(LockTask::save, taken);
+            rt->note_main_hold(rt->lock_holds.note(LockTask::save, taken).wall - taken.wall);
         }
         if (save) {
             save->writer.flush();

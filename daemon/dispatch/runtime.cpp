@@ -213,7 +213,16 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
         out["queue_lock_wait_max_us"] = queue_lock_wait_max_us;
         out["main_lock_hold_max_us"] = main_lock_hold_max_us;
         nlohmann::json& holds = out["lock_hold_max_us"];
-        for (size_t t = 0; t < kLockTasks; ++t) holds[to_string(LockTask(t))] = lock_holds.max_us(LockTask(t));
+        nlohmann::json& longest = out["lock_hold_longest"];
+        nlohmann::json& over_1ms = out["lock_holds_over_1ms"];
+        for (size_t t = 0; t < kLockTasks; ++t) {
+            const char* name = to_string(LockTask(t));
+            const HoldCost& cost = lock_holds.longest(LockTask(t));
+            holds[name] = cost.us;
+            longest[name] = {{"us", cost.us}, {"cpu_us", cost.cpu_us}, {"minor_faults", cost.minor_faults},
+                             {"preemptions", cost.preemptions}, {"waits", cost.waits}};
+            over_1ms[name] = lock_holds.over_1ms(LockTask(t));
+        }
         out["stream_buffer_bytes"] = identifier.stream_budget().bytes();
     } else if (request == "nodes") {
         out["nodes"] = nlohmann::json::array();
@@ -276,6 +285,10 @@ std::string DispatcherRuntime::metrics_text() {
     t.family("sara_lock_hold_max_seconds", "gauge", "Longest hold of the dispatcher's lock by each periodic task since start");
     for (size_t task = 0; task < kLockTasks; ++task)
         t.sample("sara_lock_hold_max_seconds", double(lock_holds.max_us(LockTask(task))) / 1e6,
+                 {{"task", to_string(LockTask(task))}});
+    t.family("sara_lock_holds_over_1ms_total", "counter", "Holds of the dispatcher's lock over 1 ms by each periodic task");
+    for (size_t task = 0; task < kLockTasks; ++task)
+        t.sample("sara_lock_holds_over_1ms_total", double(lock_holds.over_1ms(LockTask(task))),
                  {{"task", to_string(LockTask(task))}});
     t.gauge("sara_stream_buffer_bytes", "Memory held by TCP signalling stream buffers (limits.stream_buffer_bytes bounds it)",
             double(identifier.stream_budget().bytes()));

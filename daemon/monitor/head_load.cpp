@@ -63,21 +63,27 @@ HeadLoadMeter::HeadLoadMeter(const Clock& clock, uint16_t queue_first, uint16_t 
     ticks_per_second_ = std::max(1L, ::sysconf(_SC_CLK_TCK));
 }
 
-double HeadLoadMeter::sample() {
-    const MonoTime now = clock_.now();
-    const std::optional<uint64_t> ticks = parse_proc_stat_cpu_ticks(read_small_file("/proc/self/stat"));
-    if (ticks && last_ticks_ && now > last_time_) {
+HeadLoadReading HeadLoadMeter::read() const {
+    HeadLoadReading r;
+    r.time = clock_.now();
+    r.cpu_ticks = parse_proc_stat_cpu_ticks(read_small_file("/proc/self/stat"));
+    r.queue_backlog = parse_nfqueue_max_backlog(read_small_file("/proc/net/netfilter/nfnetlink_queue"), queue_first_,
+                                                queue_count_);
+    return r;
+}
+
+double HeadLoadMeter::sample(const HeadLoadReading& reading) {
+    const std::optional<uint64_t>& ticks = reading.cpu_ticks;
+    if (ticks && last_ticks_ && reading.time > last_time_) {
         const double busy = double(*ticks - std::min(*ticks, *last_ticks_)) / double(ticks_per_second_);
-        const double wall = std::chrono::duration<double>(now - last_time_).count();
+        const double wall = std::chrono::duration<double>(reading.time - last_time_).count();
         cpu_ = std::clamp(busy / (wall * cores_), 0.0, 1.0);
     }
     if (ticks) {
         last_ticks_ = ticks;
-        last_time_ = now;
+        last_time_ = reading.time;
     }
-    const uint64_t backlog = parse_nfqueue_max_backlog(read_small_file("/proc/net/netfilter/nfnetlink_queue"),
-                                                       queue_first_, queue_count_);
-    queue_ = std::clamp(double(backlog) / double(queue_max_len_), 0.0, 1.0);
+    queue_ = std::clamp(double(reading.queue_backlog) / double(queue_max_len_), 0.0, 1.0);
     return std::max(cpu_, queue_);
 }
 

@@ -143,6 +143,8 @@ def run(label: str, sessions: int, a, workdir: Path) -> dict:
             "queue_lock_waits_over_100us_total": after.get("queue_lock_waits_over_100us_total"),
             "main_lock_hold_max_us": after.get("main_lock_hold_max_us"),
             "lock_hold_max_us": after.get("lock_hold_max_us"),
+            "lock_hold_longest": after.get("lock_hold_longest"),
+            "lock_holds_over_1ms": after.get("lock_holds_over_1ms"),
             "sessions_aborted_total": after.get("sessions_aborted_total"),
             "role": role.get("role"),
             "sync_snapshots_sent_total": after.get("sync_snapshots_sent_total"),
@@ -181,6 +183,19 @@ def main() -> int:
     for task in sorted((results[1].get("lock_hold_max_us") or {}).keys()):
         print("%-36s %14s %14s" % ("  of which %s (us)" % task, (results[0].get("lock_hold_max_us") or {}).get(task),
                                    results[1]["lock_hold_max_us"][task]))
+    # Where each task's longest hold went: its thread's CPU time, minor faults and preemptions
+    # in that hold, the times it was preempted and the times it waited itself (a long hold with
+    # little CPU was the holder off the CPU, not working).
+    print("%-36s %14s %14s" % ("longest hold: us/cpu us/faults/preempted/waited", "empty table", "full table"))
+    for task in sorted((results[1].get("lock_hold_longest") or {}).keys()):
+        def cell(r):
+            c = (r.get("lock_hold_longest") or {}).get(task) or {}
+            return "%s/%s/%s/%s/%s" % (c.get("us"), c.get("cpu_us"), c.get("minor_faults"), c.get("preemptions"),
+                                       c.get("waits"))
+        print("%-36s %14s %14s" % ("  %s" % task, cell(results[0]), cell(results[1])))
+    for task in sorted((results[1].get("lock_holds_over_1ms") or {}).keys()):
+        print("%-36s %14s %14s" % ("  holds > 1 ms by %s" % task, (results[0].get("lock_holds_over_1ms") or {}).get(task),
+                                   results[1]["lock_holds_over_1ms"][task]))
     for pct in ("p50_us", "p99_us", "p999_us", "max_us"):
         print("%-36s %14s %14s" % ("latency " + pct, results[0]["latency"].get(pct), results[1]["latency"].get(pct)))
     print("%-36s %14s %14s" % ("datagrams received", results[0]["latency"].get("received"),

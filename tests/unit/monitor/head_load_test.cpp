@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "daemon/monitor/head_load.hpp"
 
 using namespace sara;
@@ -41,6 +45,30 @@ BOOST_AUTO_TEST_CASE(kernel_drops_at_our_queues) {
     BOOST_TEST(parse_nfqueue_dropped(text, 7, 1) == 200u);
     BOOST_TEST(parse_nfqueue_dropped(text, 3, 4) == 0u);
     BOOST_TEST(parse_nfqueue_dropped("", 0, 1) == 0u);
+}
+
+// The reading (taken without the dispatcher's lock) and the sample (under it) give the load
+// from what was read: CPU ticks over wall time and cores, or the queue's fill, the larger.
+BOOST_AUTO_TEST_CASE(sample_from_readings) {
+    ManualClock clock;
+    HeadLoadMeter meter(clock, 0, 1, 1000);  // one queue: one core
+    const uint64_t per_second = uint64_t(std::max(1L, ::sysconf(_SC_CLK_TCK)));
+    HeadLoadReading r;
+    r.time = clock.now();
+    r.cpu_ticks = 1000;
+    r.queue_backlog = 100;
+    BOOST_TEST(meter.sample(r) == 0.1);  // no CPU interval yet: the queue's part only
+    r.time += std::chrono::seconds(2);
+    r.cpu_ticks = 1000 + per_second;      // one second of CPU in two
+    r.queue_backlog = 0;
+    BOOST_TEST(meter.sample(r) == 0.5, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(meter.last_cpu() == 0.5, boost::test_tools::tolerance(1e-9));
+    r.time += std::chrono::seconds(1);
+    r.cpu_ticks.reset();                  // /proc unreadable: the CPU part keeps its last value
+    r.queue_backlog = 2000;
+    BOOST_TEST(meter.sample(r) == 1.0);   // an overfull queue counts as full
+    // read() sees this process's /proc/self/stat.
+    BOOST_TEST(meter.read().cpu_ticks.has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
