@@ -242,7 +242,7 @@ replay-test: $(BUILD)/sarad
 
 # Namespace cluster with real peers (root). SARA_STRICT=1: a skipped test fails.
 integration: $(BUILD)/sarad $(BUILD)/sara-nodeagent $(BUILD)/sara-gatewayd $(TOOL_BINS) $(BUILD)/sip-loadgen
-	SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs tests/integration
+	SARA_STRICT=1 SARA_BUILD=$(BUILD) $(PYTHON) -m pytest -q -rs $(PYTEST_ARGS) tests/integration
 
 captures: $(BUILD)/sarad
 	tests/captures/make-captures.sh tests/data
@@ -255,16 +255,29 @@ demo: deps
 demo-replay: $(BUILD)/sarad
 	tools/demo-replay.sh
 
+# Each step's start time is printed (`check: HH:MM:SS step`) so that a CI log shows where
+# the ~40 minutes go; the integration step lists its slowest tests.
+CHECK_STEP = @echo "check: $$(date +%T) $(1)"
 check: deps
+	$(call CHECK_STEP,all)
 	$(MAKE) all
+	$(call CHECK_STEP,test)
 	$(MAKE) test
+	$(call CHECK_STEP,replay-test)
 	$(MAKE) replay-test
+	$(call CHECK_STEP,sim-test)
 	$(MAKE) sim-test
-	$(MAKE) integration
+	$(call CHECK_STEP,integration)
+	$(MAKE) integration PYTEST_ARGS=--durations=20
+	$(call CHECK_STEP,sanitize)
 	$(MAKE) sanitize
+	$(call CHECK_STEP,tsan)
 	$(MAKE) tsan
+	$(call CHECK_STEP,fuzz)
 	$(MAKE) fuzz FUZZ_SECONDS=10
+	$(call CHECK_STEP,package-test)
 	$(MAKE) package-test
+	$(call CHECK_STEP,done)
 
 clean:
 	rm -rf build
