@@ -554,6 +554,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         }
         double degrade = rt->degrade_installed;
         bool save_done = false;
+        std::vector<std::unique_ptr<SessionTable>> retired;  // freed at the end of this round, unlocked
         // SA2C's head load reads two /proc files: before the lock, not under it.
         std::optional<HeadLoadReading> head_reading;
         if (rt->sa2c && std::chrono::steady_clock::now() >= next_admission) head_reading = rt->head.read();
@@ -581,6 +582,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                 rt->lock_holds.note(LockTask::retire, task_start);
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
+            retired.swap(rt->retired_tables);
         }
         // A periodic save: the file opened without the lock (truncating the last one can wait
         // for its write-back: 57 ms measured for 150 MB), its slice under a hold of its own.

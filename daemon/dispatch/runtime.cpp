@@ -69,7 +69,7 @@ void DispatcherRuntime::change_role(HaRole role, const std::string& why, const L
     const HaRole before = sync->role();
     // Only a master holds verdicts; its decisions stand, whoever replicates them now.
     if (held && role != HaRole::master) held->release_all(clock.now());
-    sync->set_role(role, table);
+    if (std::unique_ptr<SessionTable> dropped = sync->set_role(role, table)) retired_tables.push_back(std::move(dropped));
     pipeline.set_accept_new_sessions(role == HaRole::master);
     if (before == role) return;
     log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" + why + "; " +

@@ -245,6 +245,9 @@ struct DispatcherRuntime {
     bool kernel_dirty = false;
     // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`.
     std::unique_ptr<StateSync> sync;
+    // Snapshots a role change dropped half-loaded: the main loop frees them without `lock`
+    // (guarded by `lock` until then).
+    std::vector<std::unique_ptr<SessionTable>> retired_tables;
     std::unique_ptr<ControlListener> sync_listener;
     std::unique_ptr<DatagramSender> sync_sender;
     std::mutex sync_send_lock;  // the sync thread and the listener's resync replies

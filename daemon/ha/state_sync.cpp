@@ -37,12 +37,12 @@ const char* to_string(HaRole role) {
 StateSync::StateSync(const SyncSettings& settings, const Clock& clock)
     : settings_(settings), clock_(clock), started_(clock.now()) {}
 
-void StateSync::set_role(HaRole role, SessionTable& table) {
-    if (role == role_) return;
+std::unique_ptr<SessionTable> StateSync::set_role(HaRole role, SessionTable& table) {
+    if (role == role_) return nullptr;
     const bool was_master = role_ == HaRole::master;
     role_ = role;
     snapshot_.reset();
-    drop_pending_snapshot(nullptr);
+    std::unique_ptr<SessionTable> dropped = drop_pending_snapshot();
     if (role == HaRole::master) {
         table.enable_journal(true);
         (void)table.take_journal();  // the snapshot below carries everything
@@ -58,6 +58,7 @@ void StateSync::set_role(HaRole role, SessionTable& table) {
             started_ = clock_.now();
         }
     }
+    return dropped;
 }
 
 bool StateSync::ready() const {
@@ -156,18 +157,17 @@ void StateSync::count_applied(bool ok) {
     if (!ok) ++counters_.sync_records_malformed_total;
 }
 
-void StateSync::drop_pending_snapshot(SyncReply* reply) {
-    if (!pending_table_) return;
+std::unique_ptr<SessionTable> StateSync::drop_pending_snapshot() {
+    if (!pending_table_) return nullptr;
     ++counters_.sync_snapshots_incomplete_total;
     pending_loader_.reset();
-    if (reply) reply->retired = std::move(pending_table_);
-    pending_table_.reset();  // without a reply (a role change): freed here, under the lock
+    return std::move(pending_table_);
 }
 
 void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table, SyncReply& reply) {
     const bool continues = pending_table_ && m.epoch == pending_epoch_ && m.index == pending_next_chunk_;
     if (!continues) {
-        drop_pending_snapshot(&reply);
+        reply.retired = drop_pending_snapshot();
         // Joined in the middle (a restart, a lost chunk: the sequence gap asked for a resync):
         // wait for the next snapshot's first chunk.
         if (m.index != 0) return;
@@ -217,7 +217,7 @@ SyncReply StateSync::on_message(const wire::SyncMessage& m, SessionTable& table)
     have_seq_ = true;
     last_seq_ = m.seq;
     // A gap: whatever is missing may be a chunk of the snapshot streaming in.
-    if (gap) drop_pending_snapshot(&reply);
+    if (gap) reply.retired = drop_pending_snapshot();
     if (m.kind == wire::SyncKind::snapshot) {
         apply_chunk(m, table, reply);
     } else {

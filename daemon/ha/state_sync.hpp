@@ -85,7 +85,10 @@ public:
     HaRole role() const { return role_; }
     // keepalived's verdict. Master: journal on, a snapshot at the next tick. Backup/fault:
     // journal off, the replica must be refreshed before this dispatcher is ready again.
-    void set_role(HaRole role, SessionTable& table);
+    // Returns a snapshot dropped half-loaded (a takeover in the middle of one), for the caller
+    // to free after letting go of the table's lock: at a million sessions that takes tens of
+    // milliseconds, at the moment packets wait for the new master.
+    [[nodiscard]] std::unique_ptr<SessionTable> set_role(HaRole role, SessionTable& table);
     bool ready() const;
     bool synced() const { return synced_; }
 
@@ -125,7 +128,8 @@ public:
 
 private:
     void apply_chunk(const wire::SyncMessage& m, SessionTable& table, SyncReply& reply);
-    void drop_pending_snapshot(SyncReply* reply);
+    // The half-loaded snapshot, counted as incomplete, for the caller to free without the lock.
+    [[nodiscard]] std::unique_ptr<SessionTable> drop_pending_snapshot();
     wire::SyncMessage message(wire::SyncKind kind) const;
     void count_applied(bool ok);
 

@@ -15,6 +15,7 @@ import agents
 import datapath
 import peers
 from sarad_pair import SaradPair
+from state_files import write_state_file
 from test_metrics import parse, scrape
 from test_saractl import saractl
 
@@ -136,6 +137,53 @@ def test_a_returning_dispatcher_is_not_ready_until_it_holds_the_replica(cluster,
     # saractl's exit code is what keepalived's track script sees.
     saractl("--socket", str(pair.socket(2)), "role", "--ready")   # asserts exit 0
     pair.procs[1].signal_command(signal.SIGKILL)
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=2)
+def test_a_takeover_in_the_middle_of_a_large_snapshot_keeps_every_call(cluster, sip_servers):
+    """Dispatcher 1 starts with 60,000 sessions from its state file and streams them in paced
+    slices (30,000 records/s: 6 s a snapshot). Once the backup applied the first snapshot, 40
+    calls with RTP go through dispatcher 1; dispatcher 1 is SIGKILLed while its second
+    snapshot is on the wire, so dispatcher 2 holds a half-loaded one. Dispatcher 2 takes over:
+    the half-loaded snapshot is dropped (counted), its replica keeps the first snapshot's
+    sessions and every call (sent as updates meanwhile), and every call completes, its
+    signalling and media on one node."""
+    loaded = 60000
+    write_state_file(cluster.workdir / "sessions1.snapshot", loaded, len(cluster.nodes), tag="loaded")
+    pair = SaradPair(cluster, sync_overrides={"snapshot_rate": 30000, "snapshot_interval": "300ms"})
+    pair.start()
+    assert pair.stats(1)["sessions"] == loaded
+    pair.set_role(1, "master")
+    pair.route_client_to(1)
+    assert pair.wait(lambda: pair.stats(2)["sync_snapshots_applied_total"] >= 1, timeout=30), pair.stats(2)
+    first = pair.stats(1)
+    assert pair.stats(2)["sessions"] >= loaded
+    with peers.capture_nodes(cluster) as caps:
+        uac = peers.start_sip_uac(cluster, calls=40, rate=20, transport="u1", media_packets=250)
+        time.sleep(2.5)   # every call placed and answered, RTP flowing; snapshot 2 under way
+
+        def mid_stream():
+            s = pair.stats(1)
+            return (s["sync_snapshots_sent_total"] == first["sync_snapshots_sent_total"]
+                    and s["sync_snapshot_chunks_sent_total"] >= first["sync_snapshot_chunks_sent_total"] + 20)
+        assert mid_stream(), (first, pair.stats(1))
+        pair.procs[1].signal_command(signal.SIGKILL)
+        pair.set_role(2, "master")
+        pair.route_client_to(2)
+        backup = pair.stats(2)
+        print("takeover mid-snapshot: replica %d sessions, %d snapshots dropped half-loaded"
+              % (backup["sessions"], backup["sync_snapshots_incomplete_total"]))
+        r = uac.result()
+        pcaps = caps.stop()
+    assert backup["sync_snapshots_incomplete_total"] >= 1, backup
+    assert backup["sync_snapshots_applied_total"] == 1, backup
+    assert backup["sessions"] >= loaded + 40, backup
+    assert r.ok and r.rtp_ok, r.summary()
+    sightings = peers.calls_by_node(pcaps)
+    assert len(sightings) == 40
+    split = {k: s.nodes for k, s in sightings.items() if not s.on_one_node}
+    assert not split, split
+    assert pair.stats(2)["pipeline_standby_dropped_total"] == 0
 
 
 def sync_datagram(host: int, seq: int, payload: bytes, key) -> bytes:

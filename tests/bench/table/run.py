@@ -40,6 +40,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 import datapath  # noqa: E402
+from state_files import write_state_file  # noqa: E402
 import topology  # noqa: E402
 
 BUILD = topology.ROOT / os.environ.get("SARA_BUILD", "build")
@@ -60,29 +61,6 @@ while time.monotonic() < end:
     except socket.timeout:
         pass
 """
-
-
-def write_state_file(path: Path, sessions: int, nodes: int) -> None:
-    """A version-3 state file (daemon/identify/table_snapshot.hpp): SIP sessions (service 1),
-    active, spread over the nodes, each with an RTP and an RTCP flow from its own client
-    address and port to the VIP."""
-    with open(path, "w") as f:
-        f.write("sara-snapshot 3\n")
-        lines = []
-        for i in range(sessions):
-            lines.append("s %d:1 0 0 %d 1 1 bench-%d@198.19.0.1\n" % (i, 1 + i % nodes, i))
-            if len(lines) >= 100000:
-                f.writelines(lines)
-                lines.clear()
-        for i in range(sessions):
-            client = "198.19.%d.%d" % ((i >> 8) & 0xff, i & 0xff)
-            port = 10000 + 2 * (i >> 16)
-            lines.append("f %d:1 17 %s %d %s 6000 2 1\n" % (i, client, port, topology.VIP))
-            lines.append("f %d:1 17 %s %d %s 6001 2 1\n" % (i, client, port + 1, topology.VIP))
-            if len(lines) >= 100000:
-                f.writelines(lines)
-                lines.clear()
-        f.writelines(lines)
 
 
 def peak_rss_kib(pid: int) -> int:

@@ -24,7 +24,7 @@ struct Pair {
     uint32_t seq = 100;
     size_t retired_sessions = 0;  // in the tables the backup handed back to be freed
 
-    Pair() { master.set_role(HaRole::master, master_table); }
+    Pair() { BOOST_TEST(!master.set_role(HaRole::master, master_table)); }
     SyncReply deliver(wire::SyncMessage m) {
         m.seq = seq++;
         SyncReply reply = backup.on_message(m, backup_table);
@@ -204,6 +204,30 @@ BOOST_AUTO_TEST_CASE(a_gap_drops_the_snapshot_in_progress_and_the_master_starts_
     BOOST_TEST(p.backup.synced());
     BOOST_TEST(p.backup_table.session_count() == 2000u);
     BOOST_TEST(p.master.counters().sync_snapshots_sent_total == 1u);
+}
+
+// A takeover in the middle of a snapshot: the backup keeps its replica (the last whole
+// snapshot and the updates since), and hands the half-loaded table back to be freed by the
+// caller, not under the lock as the role changes.
+BOOST_AUTO_TEST_CASE(a_takeover_mid_snapshot_keeps_the_replica_and_hands_back_the_half_loaded_one) {
+    Pair p;
+    for (int i = 0; i < 1000; ++i) p.new_call_with_media(i);
+    p.sync_all();
+    BOOST_TEST_REQUIRE(p.backup_table.session_count() == 1000u);
+    for (int i = 1000; i < 3000; ++i) p.new_call_with_media(i);
+    p.clock.advance(2001ms);  // past snapshot_interval (2 s): the next tick starts snapshot 2
+    for (auto& m : p.master.tick(p.master_table)) p.deliver(m);  // the 2000 new calls as an update
+    BOOST_TEST_REQUIRE(p.backup_table.session_count() == 3000u);
+    p.stream_snapshot(3);                                          // snapshot 2 begun, not ended
+    const std::unique_ptr<SessionTable> dropped = p.backup.set_role(HaRole::master, p.backup_table);
+    BOOST_TEST_REQUIRE(dropped != nullptr);
+    BOOST_TEST(dropped->session_count() > 0u);
+    BOOST_TEST(dropped->session_count() < 3000u);
+    BOOST_TEST(p.backup_table.session_count() == 3000u);
+    BOOST_TEST(p.backup.counters().sync_snapshots_incomplete_total == 1u);
+    BOOST_TEST(p.backup.counters().sync_snapshots_applied_total == 1u);
+    // Nothing left to drop at the next change.
+    BOOST_TEST(!p.backup.set_role(HaRole::backup, p.backup_table));
 }
 
 // A snapshot may run past 65,536 datagrams (a million sessions need ~140,000): the chunk number
