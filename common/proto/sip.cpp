@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/proto/sip_headers.hpp"
 #include "common/proto/text.hpp"
 
 namespace sara {
@@ -35,39 +36,20 @@ bool parse_start_line(std::string_view line, SipMessage& m) {
     return true;
 }
 
-enum class Header { other, call_id, cseq, content_length, content_type };
-
-Header classify(std::string_view name) {
-    switch (name.size()) {
-        case 1:
-            switch (text::lower(name[0])) {
-                case 'i': return Header::call_id;
-                case 'l': return Header::content_length;
-                case 'c': return Header::content_type;
-                default: return Header::other;
-            }
-        case 4: return text::iequals(name, "cseq") ? Header::cseq : Header::other;
-        case 7: return text::iequals(name, "call-id") ? Header::call_id : Header::other;
-        case 12: return text::iequals(name, "content-type") ? Header::content_type : Header::other;
-        case 14: return text::iequals(name, "content-length") ? Header::content_length : Header::other;
-        default: return Header::other;
-    }
-}
-
 struct HeaderState {
     bool have_length = false;
     uint64_t content_length = 0;
 };
 
-SipError apply_header(Header h, std::string_view value, const SipLimits& limits, SipMessage& m,
+SipError apply_header(SipHeader h, std::string_view value, const SipLimits& limits, SipMessage& m,
                       HeaderState& st) {
     switch (h) {
-        case Header::call_id:
+        case SipHeader::call_id:
             if (value.size() > limits.max_call_id) return SipError::call_id_too_long;
             if (!m.call_id.empty() && m.call_id != value) return SipError::conflicting_call_id;
             m.call_id = value;
             return SipError::none;
-        case Header::cseq: {
+        case SipHeader::cseq: {
             // Number and method are separated by LWS: spaces, tabs, or a fold (RFC 4475 wsinv).
             const size_t gap = std::min(value.find_first_of(" \t\r\n"), value.size());
             const auto number = text::parse_decimal(value.substr(0, gap), kMaxCseq);
@@ -76,21 +58,20 @@ SipError apply_header(Header h, std::string_view value, const SipLimits& limits,
             m.cseq_method = text::trim(value.substr(gap));
             return SipError::none;
         }
-        case Header::content_length: {
+        case SipHeader::content_length: {
             const auto v = text::parse_decimal(value, limits.max_body_bytes);
             if (!v || (st.have_length && st.content_length != *v)) return SipError::bad_content_length;
             st.have_length = true;
             st.content_length = *v;
             return SipError::none;
         }
-        case Header::content_type: {
+        case SipHeader::content_type: {
             std::string_view rest = value;
             m.content_type = text::trim(text::split_token(rest, ';'));
             return SipError::none;
         }
-        case Header::other: return SipError::none;
+        default: return SipError::none;  // headers the parser does not need
     }
-    return SipError::none;
 }
 
 SipParseResult fail(SipError e) { return {ParseStatus::error, e, {}}; }
@@ -135,31 +116,19 @@ SipParseResult parse_sip_message(std::string_view data, SipFraming framing, cons
     if (!parse_start_line(line, m)) return fail(SipError::bad_start_line);
 
     HeaderState st;
-    Header pending = Header::other;  // the header a folded continuation line belongs to
-    std::string_view pending_value;
-    auto flush = [&]() -> SipError {
-        const SipError e = apply_header(pending, text::trim(pending_value), limits, m, st);
-        pending = Header::other;
-        pending_value = {};
-        return e;
-    };
+    const char* const block = rest.data();
+    SipHeaderCursor cursor(rest);
+    SipHeaderField field;
     for (;;) {
-        if (!text::next_line(rest, line)) return out_of_lines();
-        if (line.empty()) break;
-        if (line.front() == ' ' || line.front() == '\t') {
-            // Folded continuation (RFC 3261 §7.3.1): extend the pending value over it.
-            if (!pending_value.data()) return fail(SipError::bad_header);
-            pending_value = std::string_view(pending_value.data(),
-                                             size_t(line.data() + line.size() - pending_value.data()));
-            continue;
-        }
-        if (const SipError e = flush(); e != SipError::none) return fail(e);
-        const size_t colon = line.find(':');
-        if (colon == std::string_view::npos) return fail(SipError::bad_header);
-        pending = classify(text::trim(line.substr(0, colon)));
-        pending_value = line.substr(colon + 1);
+        const SipHeaderCursor::Step step = cursor.next(field);
+        if (step == SipHeaderCursor::Step::end) break;
+        if (step == SipHeaderCursor::Step::incomplete) return out_of_lines();
+        if (step == SipHeaderCursor::Step::bad) return fail(SipError::bad_header);
+        if (const SipError e = apply_header(field.header, field.value, limits, m, st); e != SipError::none)
+            return fail(e);
     }
-    if (const SipError e = flush(); e != SipError::none) return fail(e);
+    rest = cursor.rest();
+    m.header_block = std::string_view(block, size_t(rest.data() - block));
 
     const size_t header_len = size_t(rest.data() - data.data());
     const size_t available = data.size() - header_len;

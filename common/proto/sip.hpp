@@ -40,6 +40,8 @@ struct SipMessage {
     uint32_t cseq = 0;
     std::string_view cseq_method;
     std::string_view content_type;  // media type only, parameters stripped
+    std::string_view header_block;  // the header lines after the start line and the blank line
+                                    // that ends them (for_each_sip_header)
     std::string_view body;
     size_t length = 0;              // bytes consumed: headers + body
 

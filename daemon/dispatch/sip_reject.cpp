@@ -3,49 +3,13 @@
 
 #include <cstdio>
 #include <functional>
-#include <vector>
 
 #include "common/proto/sip.hpp"
+#include "common/proto/sip_headers.hpp"
 #include "common/proto/text.hpp"
 
 namespace sara {
 namespace {
-
-struct Header {
-    std::string name;   // canonical: Via, From, To, Call-ID, CSeq, or "" for the rest
-    std::string value;  // unfolded, trimmed
-};
-
-std::string canonical_name(std::string_view name) {
-    name = text::trim(name);
-    if (text::iequals(name, "via") || text::iequals(name, "v")) return "Via";
-    if (text::iequals(name, "from") || text::iequals(name, "f")) return "From";
-    if (text::iequals(name, "to") || text::iequals(name, "t")) return "To";
-    if (text::iequals(name, "call-id") || text::iequals(name, "i")) return "Call-ID";
-    if (text::iequals(name, "cseq")) return "CSeq";
-    return "";
-}
-
-// Header lines of the message head (after the start line, up to the blank line), unfolded.
-std::vector<Header> read_headers(std::string_view head) {
-    std::vector<Header> out;
-    size_t pos = head.find('\n');
-    while (pos != std::string_view::npos && pos + 1 < head.size()) {
-        const size_t start = pos + 1;
-        size_t end = head.find('\n', start);
-        std::string_view line = head.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) break;
-        if ((line.front() == ' ' || line.front() == '\t') && !out.empty()) {
-            out.back().value += ' ';
-            out.back().value += std::string(text::trim(line));
-        } else if (const size_t colon = line.find(':'); colon != std::string_view::npos) {
-            out.push_back({canonical_name(line.substr(0, colon)), std::string(text::trim(line.substr(colon + 1)))});
-        }
-        pos = end;
-    }
-    return out;
-}
 
 bool has_tag(std::string_view to) {
     // ";tag=" as a header parameter: after the URI's closing '>' when there is one.
@@ -62,15 +26,17 @@ std::optional<std::string> sip_503_response(std::string_view request, std::chron
     const SipParseResult parsed = parse_sip_message(request, SipFraming::datagram);
     if (parsed.status != ParseStatus::complete || !parsed.message.is_request || parsed.message.method == "ACK")
         return std::nullopt;
-    const std::vector<Header> headers = read_headers(request.substr(0, parsed.message.length - parsed.message.body.size()));
     std::string vias, from, to, call_id, cseq;
-    for (const Header& h : headers) {
-        if (h.name == "Via") vias += "Via: " + h.value + "\r\n";
-        else if (h.name == "From" && from.empty()) from = h.value;
-        else if (h.name == "To" && to.empty()) to = h.value;
-        else if (h.name == "Call-ID" && call_id.empty()) call_id = h.value;
-        else if (h.name == "CSeq" && cseq.empty()) cseq = h.value;
-    }
+    for_each_sip_header(parsed.message.header_block, [&](const SipHeaderField& h) {
+        switch (h.header) {
+            case SipHeader::via: vias += "Via: " + unfold_sip_value(h.value) + "\r\n"; break;
+            case SipHeader::from: if (from.empty()) from = unfold_sip_value(h.value); break;
+            case SipHeader::to: if (to.empty()) to = unfold_sip_value(h.value); break;
+            case SipHeader::call_id: if (call_id.empty()) call_id = unfold_sip_value(h.value); break;
+            case SipHeader::cseq: if (cseq.empty()) cseq = unfold_sip_value(h.value); break;
+            default: break;
+        }
+    });
     if (vias.empty() || from.empty() || to.empty() || call_id.empty() || cseq.empty()) return std::nullopt;
     if (!has_tag(to)) {
         // Stateless, yet the same for every retransmission: derived from the Call-ID.

@@ -9,6 +9,7 @@
 
 #include "common/proto/sdp.hpp"
 #include "common/proto/sip.hpp"
+#include "common/proto/sip_headers.hpp"
 
 namespace {
 
@@ -54,6 +55,18 @@ void check_message(std::string_view data, SipFraming framing, const sara::SipLim
     check(m.body.empty() || m.body.data() + m.body.size() == whole.data() + whole.size());
     check(m.length - m.body.size() <= limits.max_header_bytes);
     check(m.call_id.size() <= limits.max_call_id);
+    // The header block lies between the start line and the body, and every field the shared
+    // reader gives back lies in it (each one already accepted by the parser: none is bad).
+    check(points_into(m.header_block, whole));
+    check(m.header_block.data() + m.header_block.size() <= whole.data() + (m.length - m.body.size()));
+    size_t call_ids = 0;
+    sara::for_each_sip_header(m.header_block, [&](const sara::SipHeaderField& f) {
+        check(points_into(f.field, m.header_block) && points_into(f.value, f.field) && points_into(f.name, f.field));
+        check(f.value.empty() || f.name.empty() || f.name.data() + f.name.size() < f.value.data());  // name, ':', value
+        check(sara::unfold_sip_value(f.value).size() <= f.value.size());
+        call_ids += f.header == sara::SipHeader::call_id;
+    });
+    check(m.call_id.empty() || call_ids > 0);
     // On a stream the body only ever comes from a Content-Length, which is bounded.
     if (framing == SipFraming::stream) check(m.body.size() <= limits.max_body_bytes);
     check_sdp(m.body);
@@ -80,6 +93,14 @@ void check_limits(std::string_view data, const sara::SipLimits& limits) {
         const sara::SipParseResult short_by_one =
             sara::parse_sip_message(whole.substr(0, whole.size() - 1), SipFraming::stream, limits);
         check(short_by_one.status == ParseStatus::incomplete);
+        // Cut anywhere in its header block (a TCP segment may end there), it must wait too:
+        // a value whose fold has not arrived yet is no bad value.
+        const size_t block_at = size_t(r.message.header_block.data() - whole.data());
+        for (const size_t n : {block_at, block_at + r.message.header_block.size() / 3,
+                               block_at + r.message.header_block.size() / 2, block_at + r.message.header_block.size() - 1}) {
+            if (n >= whole.size()) continue;
+            check(sara::parse_sip_message(whole.substr(0, n), SipFraming::stream, limits).status == ParseStatus::incomplete);
+        }
         rest.remove_prefix(r.message.length);
     }
 }
