@@ -95,7 +95,7 @@ $(BUILD)/sara-gatewayd: $(call obj,gateway/main.cpp) $(BUILD)/libsara-gateway.a 
 	$(CXX) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # --- saractl: the operator's command line for sarad's control socket (DESIGN §10). Everything
-# but main.cpp is a library (argument parsing, tables, the socket exchange), linked into the
+# but main.cpp is a library (argument parsing, tables), linked into the
 # unit tests (tests/unit/saractl) too. Listed after `all:` is read, so it is added to it here.
 SARACTL_LIB_SRC := $(filter-out saractl/main.cpp,$(sort $(wildcard saractl/*.cpp)))
 BINARIES += $(BUILD)/saractl
@@ -104,7 +104,9 @@ integration: $(BUILD)/saractl
 $(BUILD)/libsara-ctl.a: $(call obj,$(SARACTL_LIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
-$(BUILD)/saractl: $(call obj,saractl/main.cpp) $(BUILD)/libsara-ctl.a
+# The socket exchange itself is common/net's line_control_client (the node agent's and the
+# gateway's clients are the same), taken from libsara-common.a.
+$(BUILD)/saractl: $(call obj,saractl/main.cpp) $(BUILD)/libsara-ctl.a $(BUILD)/libsara-common.a
 	$(CXX) $(LDFLAGS) $^ -o $@
 $(UNIT_BIN): $(BUILD)/libsara-ctl.a
 

@@ -12,9 +12,13 @@
 #include <optional>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/wire/configured_key.hpp"
 #include "common/config/gateway_config.hpp"
 #include "common/net/datagram_sender.hpp"
+#include "common/net/line_control_server.hpp"
+#include "common/util/clock.hpp"
 #include "common/util/errno_text.hpp"
 #include "common/util/sd_notify.hpp"
 #include "common/util/signal_epoll.hpp"
@@ -58,6 +62,17 @@ std::string format_counters(const Counters& counters) {
     return out;
 }
 
+// Each counter of a group as a member of `out`.
+template <class Counters>
+void add_counters(nlohmann::json& out, const Counters& counters) {
+    counters.for_each([&](const char* name, const char*, uint64_t value) { out[name] = value; });
+}
+
+// The control socket's requests (`sara-gatewayd status`): one line, at most this long.
+constexpr size_t kMaxControlRequestBytes = 256;
+
+nlohmann::json control_error(const std::string& error) { return {{"ok", false}, {"error", error}}; }
+
 class Gateway {
 public:
     Gateway(std::string config_path, const Logger& log) : config_path_(std::move(config_path)), log_(log) {}
@@ -73,6 +88,9 @@ private:
     void on_signal(uint32_t signo);
     void reload();
     void log_counters() const;
+    std::unique_ptr<LineControlServer> open_control(const GatewayControlConfig& control, std::string* error);
+    std::string on_control(std::string_view request) const;
+    nlohmann::json status() const;
 
     std::string config_path_;
     const Logger& log_;
@@ -83,6 +101,9 @@ private:
     std::unique_ptr<FramePipeline> pipeline_;
     std::optional<Announcer> announcer_;
     std::unique_ptr<CaptureSupervisor> capture_;
+    SteadyClock clock_;
+    std::unique_ptr<LineControlServer> control_;
+    MonoTime next_control_check_{};
     std::vector<Announcement> pending_;  // one frame's announcements, reused
     bool sending_fails_ = false;         // for a log line on change only
     bool stop_ = false;
@@ -120,6 +141,13 @@ bool Gateway::start() {
     }
     pipeline_ = std::make_unique<FramePipeline>(config_.services, config_.vip, inspector_limits(config_.limits));
     announcer_.emplace(config_.gateway_id, wall_now());
+    // Before the capture: a second gateway started by mistake finds this one's socket live and
+    // stops here.
+    control_ = open_control(config_.control, &error);
+    if (!control_) {
+        log_.error(error);
+        return false;
+    }
     capture_ = std::make_unique<CaptureSupervisor>(epoll_.get(), log_);
     if (!capture_->start(capture_settings(config_), &error)) {
         log_.error(error + "; not starting");
@@ -138,7 +166,7 @@ void Gateway::run() {
         this->on_frame(link_type, frame, wire_length);
     };
     while (!stop_) {
-        const int n = ::epoll_wait(epoll_.get(), events, 16, -1);
+        const int n = ::epoll_wait(epoll_.get(), events, 16, 1000);
         if (n < 0) {
             if (errno == EINTR) continue;
             log_.error(errno_text("event loop", errno));
@@ -148,9 +176,17 @@ void Gateway::run() {
             const int fd = events[i].data.fd;
             if (fd == signals_.get()) {
                 read_signals(fd, [this](uint32_t signo) { on_signal(signo); });
+            } else if (fd == control_->event_fd()) {
+                control_->serve();
             } else {
                 capture_->handle(fd, events[i].events, on_frame);
             }
+        }
+        // A client that never sends its line raises no event: its deadline is checked here,
+        // once a second however busy the capture keeps the loop.
+        if (const MonoTime now = clock_.now(); now >= next_control_check_) {
+            control_->serve();
+            next_control_check_ = now + std::chrono::seconds(1);
         }
     }
     notify_systemd("STOPPING=1");
@@ -209,6 +245,11 @@ void Gateway::reload() {
         sender = DatagramSender::open(next.dispatchers, &error);
         if (!sender) return keep_running(error);
     }
+    std::unique_ptr<LineControlServer> control;
+    if (next.control != config_.control) {
+        control = open_control(next.control, &error);
+        if (!control) return keep_running(error);
+    }
 
     std::vector<std::string> changed;
     key_ = std::move(key);  // re-read even if the path is unchanged: the key may have been rotated
@@ -217,6 +258,10 @@ void Gateway::reload() {
         sender_ = std::move(sender);
         sending_fails_ = false;
         changed.push_back("dispatchers");
+    }
+    if (control) {
+        control_ = std::move(control);
+        changed.push_back("control");
     }
     if (next.gateway_id != config_.gateway_id) {
         announcer_->set_host_id(next.gateway_id);
@@ -246,6 +291,54 @@ void Gateway::log_counters() const {
                 format_counters(pipeline_->inspector_counters()));
     log_.notice("counters:" + format_counters(announcer_->counters()) + format_counters(sender_->counters()) +
                 " next_seq=" + std::to_string(announcer_->next_seq()));
+}
+
+// Served from the event loop: the server's event fd is in the loop's epoll set.
+std::unique_ptr<LineControlServer> Gateway::open_control(const GatewayControlConfig& control, std::string* error) {
+    LineControlServer::Options options;
+    options.owner = "sara-gatewayd";
+    options.max_request_bytes = kMaxControlRequestBytes;
+    options.too_long_reply = [] {
+        return control_error("request longer than " + std::to_string(kMaxControlRequestBytes) + " bytes").dump() +
+               "\n";
+    };
+    std::unique_ptr<LineControlServer> server = LineControlServer::open(
+        control.socket, std::move(options), [this](std::string_view request) { return on_control(request); },
+        clock_, error);
+    if (!server) return nullptr;
+    if (const std::error_code ec = epoll_watch(epoll_.get(), server->event_fd(), EPOLLIN)) {
+        if (error) *error = errno_text("control socket " + control.socket + ": epoll", ec.value());
+        return nullptr;
+    }
+    return server;
+}
+
+std::string Gateway::on_control(std::string_view request) const {
+    if (request == "status") return status().dump() + "\n";
+    return control_error("unknown request; expected 'status'").dump() + "\n";
+}
+
+// What `sara-gatewayd status` prints: the gateway's identity, its capture's state and every
+// counter SIGUSR1 logs.
+nlohmann::json Gateway::status() const {
+    nlohmann::json dispatchers = nlohmann::json::array();
+    for (const Endpoint& e : config_.dispatchers) dispatchers.push_back(e.to_string());
+    nlohmann::json counters = nlohmann::json::object();
+    add_counters(counters, capture_->counters());
+    add_counters(counters, pipeline_->counters());
+    add_counters(counters, pipeline_->inspector_counters());
+    add_counters(counters, announcer_->counters());
+    add_counters(counters, sender_->counters());
+    nlohmann::json capture = {{"up", capture_->capturing()}, {"filter", capture_->settings().filter}};
+    if (!capture_->capturing()) capture["error"] = capture_->last_error();
+    return {{"ok", true},
+            {"gateway_id", config_.gateway_id},
+            {"vip", config_.vip.to_string()},
+            {"interface", config_.interface},
+            {"dispatchers", dispatchers},
+            {"capture", capture},
+            {"next_seq", announcer_->next_seq()},
+            {"counters", counters}};
 }
 
 }  // namespace

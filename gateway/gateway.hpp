@@ -6,7 +6,8 @@
 // (announcer.hpp) over one non-blocking UDP socket. A signalfd takes SIGTERM/SIGINT (stop),
 // SIGHUP (reload: build the new config, keep the old one if it has errors; sequence numbers
 // carry over, the inspector's TCP buffers and the capture only when what they depend on
-// changed) and SIGUSR1 (log every counter). Nothing here is fatal once running: a send error
+// changed) and SIGUSR1 (log every counter). The control socket (control.socket, common/net's
+// line server in the same loop) answers `status` with the counters as JSON. Nothing here is fatal once running: a send error
 // (a dispatcher restarting) is counted, a broken capture is reopened every second.
 #pragma once
 

@@ -18,6 +18,7 @@
 #include "common/wire/configured_key.hpp"
 #include "common/config/nodeagent_config.hpp"
 #include "common/net/datagram_sender.hpp"
+#include "common/net/line_control_server.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
 #include "common/util/errno_text.hpp"
@@ -27,7 +28,6 @@
 #include "common/wire/control_message.hpp"
 #include "nodeagent/app_check.hpp"
 #include "nodeagent/control_protocol.hpp"
-#include "nodeagent/control_server.hpp"
 #include "nodeagent/heartbeat_state.hpp"
 #include "nodeagent/load/load_sampler.hpp"
 #include "nodeagent/load/sock_diag_socket.hpp"
@@ -87,6 +87,7 @@ private:
     void send_load();
     void reload();
     void note_send_result(size_t failed);
+    std::unique_ptr<LineControlServer> open_control(const AgentControlConfig& control, std::string* error);
     std::string on_control(std::string_view line);
     nlohmann::json status() const;
 
@@ -102,7 +103,7 @@ private:
     std::unique_ptr<LoadSampler> sampler_;
     HeartbeatState heartbeat_{0};
     uint32_t next_load_seq_ = 1;
-    std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<LineControlServer> control_;
     std::unique_ptr<NodeSetup> setup_;
     AgentCounters counters_;
     bool stop_ = false;
@@ -174,9 +175,7 @@ bool Agent::start() {
     if (!diag_) log_.warning(error + "; listen checks fail and backlog is sent as 0");
 
     // The control socket first: it creates the directory the setup record lives in.
-    control_ = ControlServer::open(
-        config_.control.socket, epoll_.get(), [this](std::string_view line) { return on_control(line); }, clock_,
-        &error);
+    control_ = open_control(config_.control, &error);
     if (!control_) {
         log_.error(error);
         return false;
@@ -225,7 +224,7 @@ void Agent::run() {
                 if (ticks == 0) continue;
                 counters_.timer_ticks_missed_total += ticks - 1;
                 send_heartbeat();
-                if (control_) control_->expire();
+                if (control_) control_->serve();  // closes connections past their deadline
             } else if (fd == load_timer_.get()) {
                 const uint64_t ticks = read_expirations(fd);
                 if (ticks == 0) continue;
@@ -240,8 +239,8 @@ void Agent::run() {
                         stop_ = true;
                     }
                 });
-            } else if (control_) {
-                control_->handle(fd);
+            } else if (control_ && fd == control_->event_fd()) {
+                control_->serve();
             }
         }
     }
@@ -321,11 +320,9 @@ void Agent::reload() {
             return;
         }
     }
-    std::unique_ptr<ControlServer> control;
+    std::unique_ptr<LineControlServer> control;
     if (next.control != config_.control) {
-        control = ControlServer::open(
-            next.control.socket, epoll_.get(), [this](std::string_view line) { return on_control(line); }, clock_,
-            &error);
+        control = open_control(next.control, &error);
         if (!control) {
             log_.error("reload: " + error + "; keeping the running config");
             notify_systemd("READY=1");
@@ -377,6 +374,28 @@ void Agent::reload() {
     log_.notice("reload: " + config_path_ + " applied" + (list.empty() ? " (no change)" : " (changed: " + list + ")") +
                 "; drain state and sequence numbers carried over");
     notify_systemd("READY=1");
+}
+
+// The control socket (control_protocol.hpp), served from the event loop: its event fd is in
+// the loop's epoll set, and the heartbeat timer's serve() expires silent clients.
+std::unique_ptr<LineControlServer> Agent::open_control(const AgentControlConfig& control, std::string* error) {
+    LineControlServer::Options options;
+    options.owner = "sara-nodeagent";
+    options.max_request_bytes = kMaxControlRequestBytes;
+    options.too_long_reply = [this] {
+        ++counters_.control_rejected_total;
+        const std::string error = "request longer than " + std::to_string(kMaxControlRequestBytes) + " bytes";
+        return nlohmann::json{{"ok", false}, {"error", error}}.dump() + "\n";
+    };
+    std::unique_ptr<LineControlServer> server = LineControlServer::open(
+        control.socket, std::move(options), [this](std::string_view line) { return on_control(line); }, clock_,
+        error);
+    if (!server) return nullptr;
+    if (const std::error_code ec = epoll_watch(epoll_.get(), server->event_fd(), EPOLLIN)) {
+        if (error) *error = errno_text("control socket " + control.socket + ": epoll", ec.value());
+        return nullptr;
+    }
+    return server;
 }
 
 std::string Agent::on_control(std::string_view line) {

@@ -40,11 +40,11 @@ std::optional<ControlRequest> parse_control_request(std::string_view line, std::
 
 std::string format_control_request(const ControlRequest& request) {
     switch (request.kind) {
-    case ControlRequest::Kind::drain: return "drain " + std::to_string(request.drain_at) + "\n";
-    case ControlRequest::Kind::undrain: return "undrain\n";
-    case ControlRequest::Kind::status: return "status\n";
+    case ControlRequest::Kind::drain: return "drain " + std::to_string(request.drain_at);
+    case ControlRequest::Kind::undrain: return "undrain";
+    case ControlRequest::Kind::status: return "status";
     }
-    return "status\n";
+    return "status";
 }
 
 std::optional<uint32_t> parse_drain_time(std::string_view text, uint32_t now, std::string* error) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The agent's control socket protocol: `sara-nodeagent drain|undrain|status` connect to the
 // Unix socket (control.socket), write one request line, read one JSON document back, and the
-// agent closes the connection.
+// agent closes the connection (common/net/line_control_server.hpp; a line over
+// kMaxControlRequestBytes is answered {"ok":false,"error":"request longer than 256 bytes"}).
 //
 //   drain AT    planned failure at AT (Unix seconds): heartbeats carry flag 2 and AT until
 //               undrain                      -> {"ok":true,"draining":true,"drain_at":AT}
@@ -31,7 +32,7 @@ struct ControlRequest {
 // for anything else.
 std::optional<ControlRequest> parse_control_request(std::string_view line, std::string* error);
 
-// The line a client sends, "\n" included.
+// The line a client sends, without its "\n" (call_line_control adds it).
 std::string format_control_request(const ControlRequest& request);
 
 // A `drain --at` value: Unix seconds (`1767225600`), or `+SECONDS` from `now` (`+30`). Must

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // sara-nodeagent's composition root: parses the command line and hands over to the daemon
 // (agent.hpp) or to a control-socket client command.
+#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <optional>
@@ -10,10 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config/nodeagent_config.hpp"
+#include "common/net/line_control_client.hpp"
 #include "common/util/log.hpp"
 #include "nodeagent/agent.hpp"
 #include "nodeagent/control_protocol.hpp"
-#include "nodeagent/control_server.hpp"
 #include "nodeagent/status_text.hpp"
 
 namespace {
@@ -93,15 +94,15 @@ int client_main(const std::string& command, const std::vector<std::string>& args
     }
     const std::optional<std::string> path = socket_path(*options);
     if (!path) return 1;
-    std::string error;
-    const std::optional<std::string> reply = control_call(*path, format_control_request(request), &error);
-    if (!reply) {
-        std::cerr << "sara-nodeagent " << command << ": " << error << "\n";
+    const LineControlReply reply =
+        call_line_control(*path, format_control_request(request), "sara-nodeagent", std::chrono::seconds(3));
+    if (!reply.error.empty()) {
+        std::cerr << "sara-nodeagent " << command << ": " << reply.error << "\n";
         return 1;
     }
-    const nlohmann::json doc = nlohmann::json::parse(*reply, nullptr, false);
+    const nlohmann::json doc = nlohmann::json::parse(reply.body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-        std::cerr << "sara-nodeagent " << command << ": unreadable reply: " << reply->substr(0, 200) << "\n";
+        std::cerr << "sara-nodeagent " << command << ": unreadable reply: " << reply.body.substr(0, 200) << "\n";
         return 1;
     }
     if (doc.value("ok", false) != true) {

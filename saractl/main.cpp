@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // saractl: the operator's view of a running sarad (DESIGN §10). Sends one or two request
 // lines to the control socket and prints tables, or the JSON document with --json.
+#include <chrono>
 #include <iostream>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/net/line_control_client.hpp"
 #include "saractl/cli_args.hpp"
-#include "saractl/control_client.hpp"
 #include "saractl/render.hpp"
 
 namespace {
@@ -17,7 +18,7 @@ using namespace sara::ctl;
 
 // One request; on failure prints why and returns the exit code in `exit_code`.
 bool ask(const CtlArgs& args, const std::string& line, nlohmann::json* doc, int* exit_code) {
-    const ControlReply reply = send_request(args.socket, line);
+    const sara::LineControlReply reply = sara::call_line_control(args.socket, line, "sarad", std::chrono::seconds(5));
     if (!reply.error.empty()) {
         std::cerr << "saractl: " << reply.error << "\n";
         *exit_code = kExitUnreachable;

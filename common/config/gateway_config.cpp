@@ -63,9 +63,16 @@ void read_limits(ConfigErrorList& errors, const Field& field, GatewayLimitsConfi
     read_integer<uint32_t>(errors, map.get("capture_buffer_bytes"), limits.capture_buffer_bytes, 1 << 16, 1 << 30);
 }
 
+void read_control(ConfigErrorList& errors, const Field& field, GatewayControlConfig& control) {
+    MapReader map(errors, field, {"socket"});
+    // socket: the Unix socket `sara-gatewayd status` asks, absolute path of at most 107 bytes
+    // (sun_path), default /run/sara/gateway.sock.
+    read_absolute_path(errors, map.get("socket"), control.socket, 107);
+}
+
 void read_gateway(ConfigErrorList& errors, const YAML::Node& root, GatewayConfig& config) {
     MapReader top(errors, root_field(root),
-                  {"gateway_id", "vip", "interface", "dispatchers", "services", "auth", "limits"});
+                  {"gateway_id", "vip", "interface", "dispatchers", "services", "auth", "limits", "control"});
     if (!top.is_map()) return;
     // gateway_id: the announcements' host_id, 251..65535 (above every node id), default 251;
     // each dispatcher lists it in announce.senders.
@@ -83,6 +90,7 @@ void read_gateway(ConfigErrorList& errors, const YAML::Node& root, GatewayConfig
     // auth: {key_file: PATH} (default /etc/sara/cluster.key) or none (lab use only).
     read_auth(errors, top.get("auth"), config.auth);
     read_limits(errors, top.get("limits"), config.limits);
+    read_control(errors, top.get("control"), config.control);
 }
 
 GatewayConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root) {

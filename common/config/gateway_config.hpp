@@ -44,6 +44,12 @@ struct GatewayLimitsConfig {
 // The default `services`: ServiceMap::defaults() (sip/udp+tcp/5060, rtsp/tcp/554).
 std::vector<Service> default_gateway_services();
 
+// The control socket `sara-gatewayd status` asks for the counters.
+struct GatewayControlConfig {
+    std::string socket = "/run/sara/gateway.sock";
+    friend bool operator==(const GatewayControlConfig&, const GatewayControlConfig&) = default;
+};
+
 struct GatewayConfig {
     uint16_t gateway_id = kFirstGatewayId;  // the announcements' host_id, 251..65535
     IpAddress vip;                           // required: the cluster's VIP, as in dispatcher.yaml
@@ -52,6 +58,7 @@ struct GatewayConfig {
     std::vector<Service> services = default_gateway_services();  // at least one sip or rtsp service
     AuthConfig auth;
     GatewayLimitsConfig limits;
+    GatewayControlConfig control;
 };
 
 struct GatewayConfigLoad {

@@ -15,7 +15,7 @@
 #include "common/wire/configured_key.hpp"
 #include "common/util/sd_notify.hpp"
 #include "common/util/time_sequence.hpp"
-#include "daemon/control/control_server.hpp"
+#include "daemon/control/control_socket.hpp"
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
 #include "daemon/ha/role_evidence.hpp"
@@ -421,8 +421,9 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     std::string error;
     // The control socket first: a second sarad started by mistake finds the running one's
     // socket live and stops here, before it could replace (and at exit remove) its rules.
-    auto control = ControlServer::start(
-        config.control.socket, [&](std::string_view r) { return rt->control_request(r, log); }, &error);
+    auto control = LineControlThread::start(
+        config.control.socket, sarad_control_options(), [&](std::string_view r) { return rt->control_request(r, log); },
+        &error);
     if (!control) {
         log.error(error);
         return 1;

@@ -8,9 +8,11 @@ Run as root:
 """
 import hashlib
 import hmac
+import json
 import os
 import signal
 import struct
+import tempfile
 import time
 
 import pytest
@@ -41,13 +43,24 @@ def per_call_port_scenario(cluster, node) -> "topology.Path":
     return path
 
 
+def gateway_socket(cluster) -> "topology.Path":
+    """The gateway's control socket: in the cluster's folder (never the real /run/sara), or
+    under /tmp where that path would not fit sun_path."""
+    p = cluster.workdir / "gateway.sock"
+    if len(str(p)) > 100:
+        p = topology.Path(tempfile.gettempdir()) / ("%sgateway.sock" % cluster.prefix)
+    return p
+
+
 def start_gateway(cluster, key, *, lifetime=120):
     cfg = cluster.workdir / "gateway.yaml"
     cfg.write_text("# written by tests/integration/test_gateway.py\n"
                    "gateway_id: %d\nvip: %s\ninterface: eth1\n"
                    "dispatchers: [\"%s:%d\"]\n"
                    "auth: {key_file: %s}\n"
-                   % (GATEWAY_ID, topology.VIP, topology.DISPATCHER_LAN_ADDRS[0], ANNOUNCE_PORT, key))
+                   "control: {socket: %s}\n"
+                   % (GATEWAY_ID, topology.VIP, topology.DISPATCHER_LAN_ADDRS[0], ANNOUNCE_PORT, key,
+                      gateway_socket(cluster)))
     proc = cluster.spawn(cluster.gateway, [str(GATEWAYD), "--config", str(cfg)], name="gatewayd",
                          timeout=lifetime)
     if not proc.wait_for_output(r"\bready\b", 5):
@@ -133,7 +146,26 @@ def test_announced_flows_land_on_their_node_and_latency(gateway_cluster):
     assert len(lat) == 20, (len(lat), len(replies), len(announced))
     print("reply -> announcement at the gateway: median %.2f ms, max %.2f ms (%d calls)"
           % (lat[len(lat) // 2] * 1000, lat[-1] * 1000, len(lat)))
+    check_gateway_status(c, calls=20)
     assert gw.running(), gw.output()
+
+
+def check_gateway_status(c, calls):
+    """`sara-gatewayd status` against the running gateway: its capture is up and its counters
+    saw the calls' answers; a second gateway on the same control socket refuses to start and
+    leaves the first one answering."""
+    r = c.gateway.run(str(GATEWAYD), "status", "--socket", str(gateway_socket(c)), timeout=10)
+    status = json.loads(r.stdout)
+    print("gateway status: %s" % status)
+    assert status["ok"] is True and status["gateway_id"] == GATEWAY_ID, status
+    assert status["capture"]["up"] is True, status
+    counters = status["counters"]
+    assert counters["announcements_sent_total"] >= calls, counters
+    assert counters["packets_decoded_total"] >= calls and counters["send_errors_total"] == 0, counters
+    second = c.gateway.run(str(GATEWAYD), "--config", str(c.workdir / "gateway.yaml"), check=False, timeout=10)
+    assert second.returncode == 1, second
+    assert "another sara-gatewayd listens on it" in second.stderr + second.stdout, second
+    assert c.gateway.run(str(GATEWAYD), "status", "--socket", str(gateway_socket(c)), timeout=10).returncode == 0
 
 
 def test_gateway_survives_a_sarad_restart_and_fallback_without_it(gateway_cluster):

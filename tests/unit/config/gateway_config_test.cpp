@@ -56,6 +56,8 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     BOOST_TEST(c.auth.key_file == "/etc/sara/cluster.key");
     // The sample spells out every default.
     BOOST_TEST((c.limits == GatewayLimitsConfig{}));
+    BOOST_TEST((c.control == GatewayControlConfig{}));
+    BOOST_TEST(c.control.socket == "/run/sara/gateway.sock");
 }
 
 BOOST_AUTO_TEST_CASE(defaults_of_a_minimal_config) {
@@ -107,8 +109,8 @@ BOOST_AUTO_TEST_CASE(required_keys_and_top_level_errors) {
                  {1, 1, "missing required key 'interface'"},
                  {1, 1, "missing required key 'dispatchers'"}}});
     check_case({"not a mapping", "- vip\n", {{1, 1, "top level: expected a mapping"}}});
-    check_case({"unknown key", minimal + "control: {socket: /run/sara/gateway.sock}\n",
-                {{4, 1, "unknown key 'control'"}}});
+    check_case({"unknown key", minimal + "metrics: {listen: \"127.0.0.1:9101\"}\n",
+                {{4, 1, "unknown key 'metrics'"}}});
     check_case({"duplicate key", minimal + "vip: 198.18.100.11\n", {{4, 1, "duplicate key 'vip'"}}});
     check_case({"syntax error", "vip: [198.18.100.10\n", {{2, 1, "YAML syntax"}}});
 }
@@ -131,6 +133,12 @@ BOOST_AUTO_TEST_CASE(field_errors) {
     check_case({"auth word other than none", minimal + "auth: off\n", {{4, 7, "expected 'none' or {key_file: PATH}"}}});
     check_case({"relative key file", minimal + "auth: {key_file: cluster.key}\n",
                 {{4, 18, "expected an absolute path"}}});
+    check_case({"relative control socket", minimal + "control: {socket: run/gateway.sock}\n",
+                {{4, 19, "expected an absolute path"}}});
+    check_case({"control socket path too long", minimal + "control: {socket: /" + std::string(110, 'a') + "}\n",
+                {{4, 19, "path longer than 107 bytes"}}});
+    check_case({"unknown control key", minimal + "control: {listen: /run/sara/gateway.sock}\n",
+                {{4, 11, "unknown key 'listen'"}}});
 }
 
 BOOST_AUTO_TEST_CASE(service_errors) {

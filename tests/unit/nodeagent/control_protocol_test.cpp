@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The control socket's request lines, `drain --at` times, and the status text printed for
-// people; plus one exchange over a real Unix socket served by an epoll loop as the agent does.
+// people. The socket itself is common/net's (tests/unit/net/line_control_test.cpp).
 #include <boost/test/unit_test.hpp>
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <optional>
 #include <string>
-#include <thread>
+#include <vector>
 
-#include "common/util/clock.hpp"
 #include "nodeagent/control_protocol.hpp"
-#include "nodeagent/control_server.hpp"
 #include "nodeagent/status_text.hpp"
 
 namespace sara::nodeagent {
@@ -92,70 +82,6 @@ BOOST_AUTO_TEST_CASE(status_text) {
     BOOST_TEST(text.find("41 heartbeats, 8 load vectors, 0 send errors") != std::string::npos);
     // A status with nothing sent yet prints placeholders rather than failing.
     BOOST_TEST(format_status_text(nlohmann::json::object()).find("seq -") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(exchange_over_a_unix_socket) {
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("sara-agent-test-" + std::to_string(::getpid()) + "/agent.sock")).string();
-    const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-    BOOST_TEST_REQUIRE(epoll_fd >= 0);
-    SteadyClock clock;
-    std::string error;
-    std::vector<std::string> seen;
-    auto server = ControlServer::open(
-        path, epoll_fd, [&](std::string_view line) {
-            seen.emplace_back(line);
-            return std::string("{\"ok\":true}\n");
-        },
-        clock, &error);
-    BOOST_TEST_REQUIRE(server != nullptr, error);
-    BOOST_TEST(((std::filesystem::status(path).permissions() & std::filesystem::perms::others_all) ==
-                std::filesystem::perms::none));
-
-    std::atomic<bool> done{false};
-    std::optional<std::string> reply;
-    std::string client_error;
-    std::thread client([&] {
-        reply = control_call(path, "status\n", &client_error);
-        done = true;
-    });
-    for (int i = 0; i < 300 && !done; ++i) {
-        epoll_event events[4];
-        const int n = ::epoll_wait(epoll_fd, events, 4, 10);
-        for (int k = 0; k < n; ++k) BOOST_TEST(server->handle(events[k].data.fd));
-    }
-    client.join();
-    BOOST_TEST_REQUIRE(reply.has_value(), client_error);
-    BOOST_TEST(*reply == "{\"ok\":true}\n");
-    BOOST_TEST_REQUIRE(seen.size() == 1u);
-    BOOST_TEST(seen[0] == "status");
-    BOOST_TEST(!server->handle(12345));  // not one of its descriptors
-    // A second agent on the same path is refused while the first one listens.
-    BOOST_TEST(!ControlServer::open(path, epoll_fd, [](std::string_view) { return std::string(); }, clock, &error));
-    BOOST_TEST(error.find("another sara-nodeagent listens on it") != std::string::npos);
-    BOOST_TEST(std::filesystem::exists(path));
-
-    // The socket file goes with the server. A stale one (a bound socket nobody listens on, as
-    // a killed agent leaves it) is replaced; a file that is not a socket is never removed.
-    server.reset();
-    BOOST_TEST(!std::filesystem::exists(path));
-    {
-        const int stale = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-        BOOST_TEST_REQUIRE(::bind(stale, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
-        ::close(stale);
-    }
-    auto again = ControlServer::open(path, epoll_fd, [](std::string_view) { return std::string(); }, clock, &error);
-    BOOST_TEST(again != nullptr, error);
-    again.reset();
-    { std::ofstream(path) << "not a socket\n"; }
-    BOOST_TEST(!ControlServer::open(path, epoll_fd, [](std::string_view) { return std::string(); }, clock, &error));
-    BOOST_TEST(error.find("not a socket") != std::string::npos);
-    BOOST_TEST(std::filesystem::exists(path));
-    ::close(epoll_fd);
-    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// saractl's tables from literal sarad documents, and the operator's connect errors.
+// saractl's tables from literal sarad documents.
 #include <boost/test/unit_test.hpp>
 
-#include <cerrno>
-
-#include "saractl/control_client.hpp"
 #include "saractl/render.hpp"
 
 using namespace sara::ctl;
@@ -124,18 +121,6 @@ BOOST_AUTO_TEST_CASE(role_and_drain_lines) {
                "node 1 (n1): undrained; not available until its health is up\n");
     BOOST_TEST(render_drain(json::parse(R"({"node":1,"name":"n1","drained":true,"changed":false})")) ==
                "node 1 (n1): already drained\n");
-}
-
-BOOST_AUTO_TEST_CASE(connect_errors_tell_the_operator_what_to_do) {
-    BOOST_TEST(connect_error("/run/sara/sarad.sock", ENOENT) ==
-               "sarad is not running (no socket at /run/sara/sarad.sock)");
-    BOOST_TEST(connect_error("/s", EACCES) == "permission denied on /s: run as root or a member of the socket's group");
-    BOOST_TEST(connect_error("/s", ECONNREFUSED).starts_with("sarad is not running (no socket at /s"));
-}
-
-BOOST_AUTO_TEST_CASE(unreachable_socket_is_reported_not_thrown) {
-    const ControlReply r = send_request("/nonexistent/sara-test.sock", "stats");
-    BOOST_TEST(r.error == "sarad is not running (no socket at /nonexistent/sara-test.sock)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
