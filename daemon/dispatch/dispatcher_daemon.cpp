@@ -5,7 +5,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -19,7 +18,7 @@
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
 #include "daemon/ha/role_evidence.hpp"
-#include "daemon/identify/table_snapshot.hpp"
+#include "daemon/identify/state_file.hpp"
 
 namespace sara {
 namespace {
@@ -37,60 +36,6 @@ constexpr size_t kExpirySlice = 1024;
 void print_errors(const std::vector<ConfigError>& errors, std::ostream& out) {
     out << format_config_errors(errors);
 }
-
-// Loads the snapshot a clean stop (or the last periodic save before a crash) left. Without
-// periodic saves it is removed, so a later crash never reloads state older than the crash;
-// with them the next save replaces it within save_interval.
-void load_state(DispatcherRuntime& rt, Logger& log) {
-    const std::string& path = rt.config.control.state_file;
-    std::ifstream in(path);
-    if (!in) return;
-    const SnapshotLoad load = read_snapshot(in, rt.table);
-    log.notice("state: reloaded " + std::to_string(load.sessions) + " sessions, " + std::to_string(load.flows) +
-               " flows from " + path);
-    if (!load.error.empty()) log.warning("state: " + path + ": " + load.error + "; the rest was ignored");
-    if (rt.config.control.save_interval.count() == 0) std::remove(path.c_str());
-}
-
-// Creates the state file's folder; the path of the file written before the rename.
-std::string state_tmp_path(const std::string& path) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    return path + ".tmp";
-}
-
-// Replaces the state file with the written temporary one (a crash mid-write leaves the
-// previous file).
-bool commit_state(const std::string& path, std::ofstream& out, const Logger& log) {
-    const std::string tmp = path + ".tmp";
-    if (!out.flush()) {
-        log.error("state: cannot write " + tmp + "; sessions will not survive a restart");
-        return false;
-    }
-    out.close();
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        log.error("state: cannot rename " + tmp + " to " + path);
-        return false;
-    }
-    return true;
-}
-
-// The whole table at a clean stop (the queues are stopped: no lock needed).
-void save_state(DispatcherRuntime& rt, Logger& log) {
-    const std::string& path = rt.config.control.state_file;
-    std::ofstream out(state_tmp_path(path), std::ios::trunc);
-    write_snapshot(rt.table, out);
-    if (commit_state(path, out, log))
-        log.notice("state: saved " + std::to_string(rt.table.session_count()) + " sessions to " + path);
-}
-
-// A periodic save in progress (control.save_interval): a slice of the table copied at each
-// main-loop tick under the lock, written out without it.
-struct PeriodicSave {
-    std::ofstream out;
-    SnapshotWriter writer;
-    explicit PeriodicSave(const std::string& path) : out(state_tmp_path(path), std::ios::trunc), writer(out) {}
-};
 
 // Applies the health monitor's state changes: logs each, takes unavailable nodes out of
 // scheduling, and counts a crashed node's active sessions as lost. Caller holds rt.lock.
@@ -406,7 +351,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     auto rt = std::make_unique<DispatcherRuntime>(config);
-    load_state(*rt, log);
+    (void)load_state(rt->table, config.control.state_file, config.control.save_interval.count() == 0, log);
     if (!wire::load_configured_key(config.auth.enabled, config.auth.key_file, rt->key, log)) return 1;
     if (!config.auth.enabled && (config.health || config.announce || config.sync)) {
         log.warning("auth: none: heartbeats, load vectors, announcements and sync are NOT authenticated (lab use only)");
@@ -634,7 +579,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     metrics.reset();
     rt->queues.clear();
     save.reset();  // a periodic save cut short: its temporary file is replaced below
-    save_state(*rt, log);
+    (void)save_state(rt->table, rt->config.control.state_file, log);
     if (kernel.remove(spec, &error)) {
         log.error("kernel cleanup: " + error);
         return 1;
