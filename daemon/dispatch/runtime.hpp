@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The running dispatcher's state (everything run_dispatcher builds, in dispatcher_daemon.cpp)
-// and what the control socket, /metrics, a reload and the HA role change do with it. Internal
-// to daemon/dispatch.
+// and what a reload and the HA role change do with it; the control socket's requests and
+// /metrics read it through daemon/control/dispatcher_view.hpp. Internal to daemon/dispatch.
 #pragma once
 
 #include <algorithm>
@@ -15,8 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/config/dispatcher_config.hpp"
 #include "common/net/datagram_sender.hpp"
@@ -149,9 +147,14 @@ struct DispatcherRuntime {
     void apply_reload(const ReloadPlan& plan, const Logger& log);
     void retire_idle_nodes(const Logger& log);
 
+    // The control socket's request and /metrics' body (daemon/control/dispatcher_requests.hpp,
+    // dispatcher_metrics.hpp), each answered under `lock` from a view of this runtime.
     std::string control_request(std::string_view request, const Logger& log);
-    nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
     std::string metrics_text();
+    // An operator's `drain N` (`drain`) or `undrain N`: node `id` takes no new sessions whatever
+    // its health says, or takes them again if its health allows. True when that changed
+    // anything. Caller holds `lock`; `id` is one of the pipeline's nodes.
+    bool set_drained(NodeId id, bool drain);
     // Every counter sarad keeps, once: fn(name, help, value), the announce channel's prefixed
     // "announce_". `stats` and `/metrics` both list exactly these. Caller holds `lock`.
     template <typename Fn>
@@ -257,7 +260,6 @@ struct DispatcherRuntime {
     std::unique_ptr<HeldVerdicts> held;
     std::condition_variable sync_wake;
     void send_sync(wire::SyncMessage m, const Logger& log);
-    nlohmann::json role_request(std::string_view arg, const Logger& log);
     // Sets the HA role: the replica's journal, whether new sessions are taken, a log line
     // naming `why`, and a resync request when leaving master. Caller holds `lock`.
     void change_role(HaRole role, const std::string& why, const Logger& log);
