@@ -25,7 +25,6 @@
 #include "daemon/admit/admission.hpp"
 #include "daemon/admit/sa2c.hpp"
 #include "daemon/dispatch/config_reload.hpp"
-#include "daemon/dispatch/lock_holds.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_janitor.hpp"
@@ -35,10 +34,12 @@
 #include "daemon/ha/address_watch.hpp"
 #include "daemon/ha/held_verdicts.hpp"
 #include "daemon/ha/state_sync.hpp"
+#include "daemon/ha/sync_threads.hpp"
 #include "daemon/identify/session_identifier.hpp"
 #include "daemon/identify/session_table.hpp"
 #include "daemon/monitor/control_listener.hpp"
 #include "daemon/monitor/head_load.hpp"
+#include "daemon/monitor/lock_holds.hpp"
 #include "daemon/monitor/health_monitor.hpp"
 #include "daemon/schedule/scheduler.hpp"
 
@@ -246,7 +247,10 @@ struct DispatcherRuntime {
     // What sarad has in the kernel (main thread only); kernel_dirty: install it again.
     KernelSetupSpec kernel_spec;
     bool kernel_dirty = false;
-    // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`.
+    // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`. sync_runtime:
+    // what the HA threads use of this (daemon/ha/sync_threads.hpp); declared before the sync
+    // listener, whose callback uses it, so that it goes after the listener.
+    std::unique_ptr<SyncRuntime> sync_runtime;
     std::unique_ptr<StateSync> sync;
     std::unique_ptr<ControlListener> sync_listener;
     std::unique_ptr<DatagramSender> sync_sender;

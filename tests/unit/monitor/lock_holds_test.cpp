@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "daemon/dispatch/lock_holds.hpp"
+#include "daemon/monitor/lock_holds.hpp"
 
 using namespace sara;
 using namespace std::chrono_literals;
