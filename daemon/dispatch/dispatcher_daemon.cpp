@@ -15,6 +15,7 @@
 #include "daemon/control/control_server.hpp"
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
+#include "daemon/dispatch/ticker.hpp"
 #include "daemon/ha/sync_threads.hpp"
 #include "daemon/identify/state_file.hpp"
 
@@ -352,10 +353,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     const std::chrono::milliseconds health_tick =
         config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval, std::chrono::seconds(1))
                       : std::chrono::milliseconds(1000);
-    auto next_health = std::chrono::steady_clock::now();
-    auto next_retire = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    auto next_save = std::chrono::steady_clock::now() + config.control.save_interval;
-    auto next_admission = std::chrono::steady_clock::now() + config.admission.interval;
+    Ticker ticker(rt->clock);  // health: due at the first wake
+    ticker.schedule(PeriodicTask::retire, std::chrono::seconds(1));
+    ticker.schedule(PeriodicTask::save, config.control.save_interval);
+    ticker.schedule(PeriodicTask::admission, config.admission.interval);
     std::unique_ptr<PeriodicSave> save;
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kExpiryStep).count()};
@@ -371,32 +372,31 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             std::lock_guard guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
             auto task_start = now;
-            if (rt->health && now >= next_health) {
+            if (rt->health && ticker.take(PeriodicTask::health, health_tick)) {
                 apply_health(*rt, log);
-                next_health = now + health_tick;
                 task_start = rt->lock_holds.note(LockTask::health, task_start);
             }
-            if (rt->sa2c && now >= next_admission) {
+            if (rt->sa2c && ticker.take(PeriodicTask::admission, rt->config.admission.interval)) {
                 degrade = admission_tick(*rt, log);
-                next_admission = now + rt->config.admission.interval;
                 task_start = rt->lock_holds.note(LockTask::admission, task_start);
             }
             rt->identifier.expire_step(kExpirySlice);
             task_start = rt->lock_holds.note(LockTask::expiry, task_start);
             rt->flush_kernel_forgets();
             task_start = rt->lock_holds.note(LockTask::kernel_forgets, task_start);
-            if (now >= next_retire) {
+            if (ticker.take(PeriodicTask::retire, std::chrono::seconds(1))) {
                 rt->retire_idle_nodes(log);
-                next_retire = now + std::chrono::seconds(1);
                 rt->lock_holds.note(LockTask::retire, task_start);
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
         }
         // A periodic save: the file opened without the lock (truncating the last one can wait
         // for its write-back: 57 ms measured for 150 MB), its slice under a hold of its own.
-        if (config.control.save_interval.count() > 0 && !save && std::chrono::steady_clock::now() >= next_save) {
+        if (config.control.save_interval.count() > 0 && !save &&
+            ticker.take(PeriodicTask::save, config.control.save_interval)) {
             save = std::make_unique<PeriodicSave>(config.control.state_file);
-            next_save = std::chrono::steady_clock::now() + config.control.save_interval;
+            // Counted from when the file is open, as opening can wait for the last write-back.
+            ticker.schedule(PeriodicTask::save, config.control.save_interval);
         }
         if (save) {
             std::lock_guard guard(rt->lock);
