@@ -5,8 +5,6 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -18,8 +16,9 @@
 #include "daemon/control/control_socket.hpp"
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
-#include "daemon/ha/role_evidence.hpp"
-#include "daemon/identify/table_snapshot.hpp"
+#include "daemon/dispatch/ticker.hpp"
+#include "daemon/ha/sync_threads.hpp"
+#include "daemon/identify/state_file.hpp"
 
 namespace sara {
 namespace {
@@ -37,60 +36,6 @@ constexpr size_t kExpirySlice = 1024;
 void print_errors(const std::vector<ConfigError>& errors, std::ostream& out) {
     out << format_config_errors(errors);
 }
-
-// Loads the snapshot a clean stop (or the last periodic save before a crash) left. Without
-// periodic saves it is removed, so a later crash never reloads state older than the crash;
-// with them the next save replaces it within save_interval.
-void load_state(DispatcherRuntime& rt, Logger& log) {
-    const std::string& path = rt.config.control.state_file;
-    std::ifstream in(path);
-    if (!in) return;
-    const SnapshotLoad load = read_snapshot(in, rt.table);
-    log.notice("state: reloaded " + std::to_string(load.sessions) + " sessions, " + std::to_string(load.flows) +
-               " flows from " + path);
-    if (!load.error.empty()) log.warning("state: " + path + ": " + load.error + "; the rest was ignored");
-    if (rt.config.control.save_interval.count() == 0) std::remove(path.c_str());
-}
-
-// Creates the state file's folder; the path of the file written before the rename.
-std::string state_tmp_path(const std::string& path) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    return path + ".tmp";
-}
-
-// Replaces the state file with the written temporary one (a crash mid-write leaves the
-// previous file).
-bool commit_state(const std::string& path, std::ofstream& out, const Logger& log) {
-    const std::string tmp = path + ".tmp";
-    if (!out.flush()) {
-        log.error("state: cannot write " + tmp + "; sessions will not survive a restart");
-        return false;
-    }
-    out.close();
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        log.error("state: cannot rename " + tmp + " to " + path);
-        return false;
-    }
-    return true;
-}
-
-// The whole table at a clean stop (the queues are stopped: no lock needed).
-void save_state(DispatcherRuntime& rt, Logger& log) {
-    const std::string& path = rt.config.control.state_file;
-    std::ofstream out(state_tmp_path(path), std::ios::trunc);
-    write_snapshot(rt.table, out);
-    if (commit_state(path, out, log))
-        log.notice("state: saved " + std::to_string(rt.table.session_count()) + " sessions to " + path);
-}
-
-// A periodic save in progress (control.save_interval): a slice of the table copied at each
-// main-loop tick under the lock, written out without it.
-struct PeriodicSave {
-    std::ofstream out;
-    SnapshotWriter writer;
-    explicit PeriodicSave(const std::string& path) : out(state_tmp_path(path), std::ios::trunc), writer(out) {}
-};
 
 // Applies the health monitor's state changes: logs each, takes unavailable nodes out of
 // scheduling, and counts a crashed node's active sessions as lost. Caller holds rt.lock.
@@ -223,152 +168,19 @@ void reload(DispatcherRuntime& rt, const KernelSetup& kernel, const std::string&
     (void)notify_systemd("READY=1");
 }
 
-// HA (`sync:`): starts as backup — no new sessions — unless present evidence says master
-// (take_start_role); then the floating address and keepalived's notify hook move the role.
-bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* error);
-
-bool start_sync(DispatcherRuntime& rt, const Logger& log, std::string* error) {
-    const SyncConfig& c = *rt.config.sync;
-    rt.sync = std::make_unique<StateSync>(
-        SyncSettings{c.id, c.peer_id, c.interval, c.snapshot_interval, c.ready_wait, c.snapshot_rate}, rt.clock);
+// What the HA threads use of the runtime (daemon/ha/sync_threads.hpp); built once its key is
+// loaded, before the sync channel starts.
+std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) {
     DispatcherRuntime* r = &rt;
-    rt.sync->set_on_table_replaced([r] { r->identifier.forget_sessions(); });
-    rt.pipeline.set_accept_new_sessions(false);
-    // Raw mode sends its own copy in the receive round: nothing to hold there (not covered).
-    if (c.hold_timeout.count() > 0 && rt.config.forwarding.mode != ForwardingMode::raw)
-        rt.held = std::make_unique<HeldVerdicts>(std::chrono::milliseconds(1), c.hold_timeout);
-    rt.sync_sender = DatagramSender::open({c.peer}, error);
-    if (!rt.sync_sender) return false;
-    // Time-based, so that a restarted sarad is not refused as a replay by its peer.
-    rt.sync_seq = time_based_first_seq(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()),
-        c.interval);
-    rt.sync_listener = ControlListener::start(
-        c.listen, rt.key ? &*rt.key : nullptr, {c.peer_id},
-        [r, &log](const wire::Decoded& d) {
-            if (d.type != wire::MessageType::sync) return;
-            SyncReply reply;
-            {
-                std::lock_guard guard(r->lock);
-                reply = r->sync->on_message(d.sync, r->table);
-                if (reply.acked && r->held) r->held->acknowledged(*reply.acked, r->clock.now());
-            }
-            if (reply.send) r->send_sync(*reply.send, log);
-        },
-        error);
-    if (!rt.sync_listener) return false;
-    log.notice("ha: sync with " + c.peer.to_string() + " (id " + std::to_string(c.id) + ", peer " +
-               std::to_string(c.peer_id) + ")");
-    return take_start_role(rt, log, error);
-}
-
-// The role a (re)started sarad takes (role_evidence.hpp): master only if the keepalived that
-// wrote sync.role_file still runs, said master, and (with floating_address) the address is
-// held now; else backup, asking the peer for a snapshot. The address watch subscribes before
-// the address is asked for, so a change in between is not lost.
-bool take_start_role(DispatcherRuntime& rt, const Logger& log, std::string* error) {
-    const SyncConfig& c = *rt.config.sync;
-    StartEvidence evidence;
-    if (c.floating_address) {
-        rt.floating = AddressWatch::open(*c.floating_address, error);
-        if (!rt.floating) return false;
-        evidence.address_held = holds_address(*c.floating_address, error);
-        if (!evidence.address_held) return false;
-    }
-    std::string text;
-    if (std::ifstream in(c.role_file); in) std::getline(in, text);
-    evidence.record = parse_role_record(text);
-    evidence.writer_alive = evidence.record && record_writer_alive(*evidence.record);
-    const HaRole role = start_role(evidence);
-    std::string why = text.empty() ? "no role file" : c.role_file + " says '" + text + "'";
-    if (!text.empty() && !evidence.writer_alive) why += ", written by a keepalived that no longer runs";
-    if (evidence.address_held) why += std::string(", floating address ") + (*evidence.address_held ? "held" : "not held");
-    std::lock_guard guard(rt.lock);
-    if (role == HaRole::backup) {
-        log.notice("ha: starting as backup (" + why + ")");
-        rt.send_sync(rt.sync->resync_request(), log);
-    } else {
-        rt.change_role(role, "at start: " + why, log);
-    }
-    return true;
-}
-
-// sync.floating_address: the role follows the address as soon as the kernel reports it.
-void floating_thread(DispatcherRuntime& rt, const Logger& log) {
-    std::string error;
-    while (!rt.stop) {
-        const std::optional<bool> held = rt.floating->wait_change(std::chrono::milliseconds(200), &error);
-        if (!error.empty()) {
-            log.error("ha: " + error);
-            error.clear();
-        }
-        if (!held) continue;
-        std::lock_guard guard(rt.lock);
-        rt.follow_floating_address(*held, log);
-    }
-}
-
-std::chrono::steady_clock::time_point steady(MonoTime t) {
-    return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(t));
-}
-
-// The master's stream: every sync.interval, the table's changes to the peer, and between
-// them the slices of a snapshot, paced (the lock is held for one slice at a time); and, with
-// held verdicts, the journal at most one batch after the first held one, and the held verdicts
-// that waited too long released.
-void sync_thread(DispatcherRuntime& rt, const Logger& log) {
-    const MonoTime interval = std::chrono::duration_cast<MonoTime>(rt.config.sync->interval);
-    MonoTime next_tick = rt.clock.now() + interval;
-    std::unique_lock guard(rt.lock);
-    while (!rt.stop) {
-        const MonoTime now = rt.clock.now();
-        std::vector<wire::SyncMessage> out;
-        if (now >= next_tick) {
-            const HoldMark taken = HoldMark::now();
-            out = rt.sync->tick(rt.table);
-            rt.lock_holds.note(LockTask::sync_update, taken);
-            next_tick += interval;
-            if (next_tick <= now) next_tick = now + interval;  // late (a busy host): no burst
-        }
-        if (rt.held) {
-            // Between ticks: number an update now (a tick's output ends with one).
-            const bool numbered = !out.empty() && out.back().kind == wire::SyncKind::update;
-            if (rt.held->flush_due() && (numbered || now >= *rt.held->flush_due())) {
-                if (!numbered) {
-                    std::vector<wire::SyncMessage> update = rt.sync->flush(rt.table);
-                    out.insert(out.end(), std::make_move_iterator(update.begin()), std::make_move_iterator(update.end()));
-                }
-                rt.held->sent();
-            }
-        }
-        if (out.empty()) {
-            // A snapshot's slice when due: copied under the lock, formatted without it.
-            const HoldMark taken = HoldMark::now();
-            if (std::shared_ptr<SnapshotStream> stream = rt.sync->snapshot_copy(rt.table)) {
-                rt.lock_holds.note(LockTask::sync_snapshot, taken);
-                guard.unlock();
-                const std::vector<std::string> payloads = stream->format();
-                guard.lock();
-                out = rt.sync->snapshot_messages(stream, payloads);
-            }
-        }
-        if (!out.empty()) {
-            guard.unlock();
-            for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
-            guard.lock();
-            continue;  // look again: a hold may have come meanwhile
-        }
-        // Only once their update is on the wire: a thread woken late must not release a
-        // verdict before the binding it waited for was even sent.
-        if (rt.held) rt.held->expire(now);
-        MonoTime wake = next_tick;
-        if (auto slice = rt.sync->next_slice()) wake = std::min(wake, *slice);
-        if (rt.held) {
-            if (auto due = rt.held->flush_due()) wake = std::min(wake, *due);
-            if (auto timeout = rt.held->next_timeout()) wake = std::min(wake, *timeout);
-        }
-        rt.sync_wake.wait_until(guard, steady(wake));
-    }
+    return std::make_unique<SyncRuntime>(SyncRuntime{
+        *rt.config.sync, rt.config.forwarding.mode != ForwardingMode::raw, rt.key ? &*rt.key : nullptr, rt.clock,
+        rt.lock, rt.sync_wake, rt.stop, rt.table, rt.lock_holds, rt.sync, rt.held, rt.sync_sender, rt.sync_seq,
+        rt.sync_listener, rt.floating,
+        [r] { r->identifier.forget_sessions(); },
+        [r](bool accept) { r->pipeline.set_accept_new_sessions(accept); },
+        [r](wire::SyncMessage m, const Logger& log) { r->send_sync(std::move(m), log); },
+        [r](HaRole role, const std::string& why, const Logger& log) { r->change_role(role, why, log); },
+        [r](bool held, const Logger& log) { r->follow_floating_address(held, log); }});
 }
 
 }  // namespace
@@ -406,7 +218,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     auto rt = std::make_unique<DispatcherRuntime>(config);
-    load_state(*rt, log);
+    (void)load_state(rt->table, config.control.state_file, config.control.save_interval.count() == 0, log);
     if (!wire::load_configured_key(config.auth.enabled, config.auth.key_file, rt->key, log)) return 1;
     if (!config.auth.enabled && (config.health || config.announce || config.sync)) {
         log.warning("auth: none: heartbeats, load vectors, announcements and sync are NOT authenticated (lab use only)");
@@ -515,7 +327,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             &error);
         if (!rt->announce_listener) return fail(error);
     }
-    if (config.sync && !start_sync(*rt, log, &error)) return fail(error);
+    if (config.sync) {
+        rt->sync_runtime = sync_runtime(*rt);
+        if (!start_sync(*rt->sync_runtime, log, &error)) return fail(error);
+    }
     auto metrics = MetricsServer::start(config.metrics.listen, [&] { return rt->metrics_text(); }, &error);
     if (!metrics) {
         log.warning(error + "; running without the Prometheus endpoint");
@@ -524,8 +339,8 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     std::vector<std::thread> threads;
     for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
-    if (rt->sync) threads.emplace_back(sync_thread, std::ref(*rt), std::ref(log));
-    if (rt->floating) threads.emplace_back(floating_thread, std::ref(*rt), std::ref(log));
+    if (rt->sync) threads.emplace_back(sync_thread, std::ref(*rt->sync_runtime), std::ref(log));
+    if (rt->floating) threads.emplace_back(floating_thread, std::ref(*rt->sync_runtime), std::ref(log));
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");
@@ -540,10 +355,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     const std::chrono::milliseconds health_tick =
         config.health ? std::min<std::chrono::milliseconds>(config.health->heartbeat_interval, std::chrono::seconds(1))
                       : std::chrono::milliseconds(1000);
-    auto next_health = std::chrono::steady_clock::now();
-    auto next_retire = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-    auto next_save = std::chrono::steady_clock::now() + config.control.save_interval;
-    auto next_admission = std::chrono::steady_clock::now() + config.admission.interval;
+    Ticker ticker(rt->clock);  // health: due at the first wake
+    ticker.schedule(PeriodicTask::retire, std::chrono::seconds(1));
+    ticker.schedule(PeriodicTask::save, config.control.save_interval);
+    ticker.schedule(PeriodicTask::admission, config.admission.interval);
     std::unique_ptr<PeriodicSave> save;
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kExpiryStep).count()};
@@ -558,28 +373,25 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         std::vector<std::unique_ptr<SessionTable>> retired;  // freed at the end of this round, unlocked
         // SA2C's head load reads two /proc files: before the lock, not under it.
         std::optional<HeadLoadReading> head_reading;
-        if (rt->sa2c && std::chrono::steady_clock::now() >= next_admission) head_reading = rt->head.read();
+        if (rt->sa2c && ticker.take(PeriodicTask::admission, rt->config.admission.interval)) head_reading = rt->head.read();
         {
             std::lock_guard guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
             HoldMark task_start = HoldMark::now();
-            if (rt->health && now >= next_health) {
+            if (rt->health && ticker.take(PeriodicTask::health, health_tick)) {
                 apply_health(*rt, log);
-                next_health = now + health_tick;
                 task_start = rt->lock_holds.note(LockTask::health, task_start);
             }
             if (head_reading) {
                 degrade = admission_tick(*rt, *head_reading, log);
-                next_admission = now + rt->config.admission.interval;
                 task_start = rt->lock_holds.note(LockTask::admission, task_start);
             }
             rt->identifier.expire_step(kExpirySlice);
             task_start = rt->lock_holds.note(LockTask::expiry, task_start);
             rt->flush_kernel_forgets();
             task_start = rt->lock_holds.note(LockTask::kernel_forgets, task_start);
-            if (now >= next_retire) {
+            if (ticker.take(PeriodicTask::retire, std::chrono::seconds(1))) {
                 rt->retire_idle_nodes(log);
-                next_retire = now + std::chrono::seconds(1);
                 rt->lock_holds.note(LockTask::retire, task_start);
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
@@ -587,9 +399,11 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         }
         // A periodic save: the file opened without the lock (truncating the last one can wait
         // for its write-back: 57 ms measured for 150 MB), its slice under a hold of its own.
-        if (config.control.save_interval.count() > 0 && !save && std::chrono::steady_clock::now() >= next_save) {
+        if (config.control.save_interval.count() > 0 && !save &&
+            ticker.take(PeriodicTask::save, config.control.save_interval)) {
             save = std::make_unique<PeriodicSave>(config.control.state_file);
-            next_save = std::chrono::steady_clock::now() + config.control.save_interval;
+            // Counted from when the file is open, as opening can wait for the last write-back.
+            ticker.schedule(PeriodicTask::save, config.control.save_interval);
         }
         if (save) {
             std::lock_guard guard(rt->lock);
@@ -639,7 +453,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     metrics.reset();
     rt->queues.clear();
     save.reset();  // a periodic save cut short: its temporary file is replaced below
-    save_state(*rt, log);
+    (void)save_state(rt->table, rt->config.control.state_file, log);
     if (kernel.remove(spec, &error)) {
         log.error("kernel cleanup: " + error);
         return 1;

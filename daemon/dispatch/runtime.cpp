@@ -3,13 +3,11 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cctype>
-#include <cstdlib>
 #include <ctime>
-#include <limits>
 
 #include "common/wire/sync_message.hpp"
-#include "daemon/control/prometheus_text.hpp"
+#include "daemon/control/dispatcher_metrics.hpp"
+#include "daemon/control/dispatcher_requests.hpp"
 #include "daemon/dispatch/session_lookup.hpp"
 
 namespace sara {
@@ -83,45 +81,6 @@ void DispatcherRuntime::follow_floating_address(bool held, const Logger& log) {
     if (!held && sync->role() == HaRole::master) change_role(HaRole::backup, "floating address " + address + " removed", log);
 }
 
-// `role` (show), `role ready`, `role master|backup|fault` (keepalived's notify hook through
-// saractl). With sync.floating_address the hook is the second path: the address, asked now,
-// has the last word (a hook that ran late may describe a state keepalived already left).
-// Caller holds `lock`.
-nlohmann::json DispatcherRuntime::role_request(std::string_view arg, const Logger& log) {
-    if (!sync) {
-        if (arg.empty()) return {{"role", "single"}, {"ready", true}, {"detail", "no sync configured"}};
-        return {{"error", "no sync configured: this dispatcher runs alone (role single)"}};
-    }
-    if (arg == "ready") return {{"role", to_string(sync->role())}, {"ready", sync->ready()}, {"synced", sync->synced()}};
-    nlohmann::json out;
-    std::optional<bool> held;
-    if (config.sync->floating_address) {
-        std::string error;
-        held = holds_address(*config.sync->floating_address, &error);
-        if (!held) log.warning("ha: " + error);
-        out["floating_address_held"] = held ? nlohmann::json(*held) : nlohmann::json(nullptr);
-    }
-    if (!arg.empty()) {
-        HaRole role;
-        if (arg == "master") role = HaRole::master;
-        else if (arg == "backup") role = HaRole::backup;
-        else if (arg == "fault") role = HaRole::fault;
-        else return {{"error", "unknown role '" + std::string(arg) + "'; try master, backup or fault"}};
-        if (held && *held != (role == HaRole::master)) {
-            out["ignored"] = std::string("keepalived's hook says ") + to_string(role) + " but this host " +
-                             (*held ? "holds" : "does not hold") + " the floating address";
-            follow_floating_address(*held, log);
-        } else {
-            change_role(role, "keepalived's notify hook", log);
-        }
-    }
-    out["role"] = to_string(sync->role());
-    out["ready"] = sync->ready();
-    out["synced"] = sync->synced();
-    out["sessions"] = table.session_count();
-    return out;
-}
-
 // SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a
 // removed node retires only once its last session ended (retire_idle_nodes).
 void DispatcherRuntime::apply_reload(const ReloadPlan& plan, const Logger& log) {
@@ -168,168 +127,124 @@ void DispatcherRuntime::retire_idle_nodes(const Logger& log) {
     if (retiring.size() != before) nodes_changed();
 }
 
-// `drain N` / `undrain N` (caller holds `lock`). Drain takes the node out of scheduling;
-// undrain gives it back only if its health allows (always without `health:`), so it never
-// brings back a node the failure detector holds down. Logs one line per actual change.
-nlohmann::json DispatcherRuntime::set_operator_drain(std::string_view node_arg, bool drain, const Logger& log) {
-    const std::string arg(node_arg);
-    char* end = nullptr;
-    const unsigned long long id = arg.empty() ? 0 : std::strtoull(arg.c_str(), &end, 10);
-    const bool valid = !arg.empty() && *end == '\0' && std::isdigit(uint8_t(arg[0])) &&
-                       id <= std::numeric_limits<NodeId>::max();
-    const NodeEntry* node = valid ? pipeline.node(NodeId(id)) : nullptr;
-    if (!node) return {{"error", "unknown node '" + arg + "'"}};
-    const bool changed = drain ? drained.insert(node->id).second : drained.erase(node->id) > 0;
-    const bool healthy = !health || health->state(node->id) == NodeState::up;
-    pipeline.set_available(node->id, node_available(node->id));
-    if (changed)
-        log.notice("node " + std::to_string(node->id) + ": " +
-                   (drain ? std::string("drained by the operator (no new sessions; established ones continue)")
-                          : std::string("undrained by the operator (") +
-                                (healthy ? "available again)" : "stays unavailable until its health is up)")));
-    return {{"node", node->id}, {"name", node->name}, {"drained", drain}, {"changed", changed},
-            {"available", pipeline.available(node->id)}};
+bool DispatcherRuntime::set_drained(NodeId id, bool drain) {
+    const bool changed = drain ? drained.insert(id).second : drained.erase(id) > 0;
+    pipeline.set_available(id, node_available(id));
+    return changed;
 }
+
+namespace {
+
+// The runtime as the control socket and /metrics read it (daemon/control/dispatcher_view.hpp).
+// Made per request by a thread holding rt.lock.
+class RuntimeView final : public DispatcherView {
+public:
+    explicit RuntimeView(const DispatcherRuntime& rt) : rt_(rt) {}
+
+    std::vector<CounterSample> counters() const override {
+        std::vector<CounterSample> all;
+        rt_.for_each_counter([&](const std::string& name, const char* help, uint64_t v) { all.push_back({name, help, v}); });
+        return all;
+    }
+    DispatcherGauges gauges() const override {
+        DispatcherGauges g;
+        g.sessions = rt_.table.session_count();
+        g.flows = rt_.table.flow_count();
+        g.queue_lock_wait_max_us = rt_.queue_lock_wait_max_us;
+        g.main_lock_hold_max_us = rt_.main_lock_hold_max_us;
+        for (size_t t = 0; t < kLockTasks; ++t) {
+            const LockTask task = LockTask(t);
+            const HoldCost& c = rt_.lock_holds.longest(task);
+            g.lock_hold_max_us.emplace_back(to_string(task), c.us);
+            g.lock_holds.push_back({to_string(task), c.us, c.cpu_us, c.minor_faults, c.preemptions, c.waits,
+                                    rt_.lock_holds.over_1ms(task)});
+        }
+        g.stream_buffer_bytes = rt_.identifier.stream_budget().bytes();
+        g.head_queue = rt_.head.last_queue();
+        g.head_cpu = rt_.head.last_cpu();
+        return g;
+    }
+    bool health_configured() const override { return rt_.health != nullptr; }
+    std::vector<NodeStatus> nodes() const override {
+        std::vector<NodeStatus> out;
+        for (const NodeEntry& n : rt_.pipeline.nodes()) {
+            NodeStatus s;
+            s.id = n.id;
+            s.name = n.name;
+            if (rt_.health) s.state = to_string(rt_.health->state(n.id));
+            s.drained = rt_.drained.contains(n.id);
+            s.available = n.available;
+            s.address = n.address;
+            s.sessions = rt_.pipeline.node_sessions(n.id);
+            if (rt_.health) {
+                s.load = rt_.health->load(n.id);
+                s.heartbeats_lost = rt_.health->heartbeats_lost(n.id);
+            }
+            s.estimate = rt_.scheduler->estimate(n.id);
+            out.push_back(std::move(s));
+        }
+        return out;
+    }
+    std::optional<AdmissionStatus> admission() const override {
+        if (!rt_.sa2c) return std::nullopt;
+        return AdmissionStatus{rt_.sa2c->state(), rt_.sa2c->updates(), rt_.config.admission.t1};
+    }
+    std::optional<HaStatus> ha() const override {
+        if (!rt_.sync) return std::nullopt;
+        return HaStatus{rt_.sync->role(), rt_.sync->ready(), rt_.sync->synced(),
+                        rt_.config.sync->floating_address.has_value()};
+    }
+    const SessionTable& table() const override { return rt_.table; }
+    nlohmann::json lookup(std::string_view args) const override {
+        const PacketPipeline& pipeline = rt_.pipeline;
+        const LookupContext context{rt_.table, rt_.services, rt_.config.forwarding.mode != ForwardingMode::raw,
+                                    [&](NodeId id) { return pipeline.node(id) ? pipeline.node(id)->name : ""; }};
+        return lookup_sessions(args, context);
+    }
+
+private:
+    const DispatcherRuntime& rt_;
+};
+
+// What a control request may change: the runtime's narrow commands (caller holds rt.lock).
+class RuntimeCommands final : public DispatcherCommands {
+public:
+    RuntimeCommands(DispatcherRuntime& rt, const Logger& log) : rt_(rt), log_(log) {}
+
+    std::optional<DrainChange> set_drain(NodeId id, bool drain) override {
+        const NodeEntry* node = rt_.pipeline.node(id);
+        if (!node) return std::nullopt;
+        DrainChange change;
+        change.name = node->name;
+        change.healthy = !rt_.health || rt_.health->state(id) == NodeState::up;
+        change.changed = rt_.set_drained(id, drain);
+        change.available = rt_.pipeline.available(id);
+        return change;
+    }
+    std::optional<bool> floating_address_held(std::string* error) override {
+        return holds_address(*rt_.config.sync->floating_address, error);
+    }
+    void change_role(HaRole role, const std::string& why) override { rt_.change_role(role, why, log_); }
+    void follow_floating_address(bool held) override { rt_.follow_floating_address(held, log_); }
+
+private:
+    DispatcherRuntime& rt_;
+    const Logger& log_;
+};
+
+}  // namespace
 
 std::string DispatcherRuntime::control_request(std::string_view request, const Logger& log) {
     std::lock_guard guard(lock);
-    nlohmann::json out;
-    if (request == "stats") {
-        for_each_counter([&](const std::string& name, const char*, uint64_t v) { out[name] = v; });
-        if (sa2c) {
-            const AdmissionState& a = sa2c->state();
-            out["admission_m"] = a.m;
-            out["admission_measured"] = a.measured;
-            out["admission_cluster_load"] = a.cluster_load;
-            out["admission_head_load"] = a.head_load;
-            out["admission_p_new"] = a.p_new;
-            out["admission_p_established"] = a.p_established;
-            out["admission_t2"] = a.t2;
-            out["admission_t3"] = a.t3;
-            out["admission_updates_total"] = sa2c->updates();
-        }
-        out["sessions"] = table.session_count();
-        out["flows"] = table.flow_count();
-        out["queue_lock_wait_max_us"] = queue_lock_wait_max_us;
-        out["main_lock_hold_max_us"] = main_lock_hold_max_us;
-        nlohmann::json& holds = out["lock_hold_max_us"];
-        nlohmann::json& longest = out["lock_hold_longest"];
-        nlohmann::json& over_1ms = out["lock_holds_over_1ms"];
-        for (size_t t = 0; t < kLockTasks; ++t) {
-            const char* name = to_string(LockTask(t));
-            const HoldCost& cost = lock_holds.longest(LockTask(t));
-            holds[name] = cost.us;
-            longest[name] = {{"us", cost.us}, {"cpu_us", cost.cpu_us}, {"minor_faults", cost.minor_faults},
-                             {"preemptions", cost.preemptions}, {"waits", cost.waits}};
-            over_1ms[name] = lock_holds.over_1ms(LockTask(t));
-        }
-        out["stream_buffer_bytes"] = identifier.stream_budget().bytes();
-    } else if (request == "nodes") {
-        out["nodes"] = nlohmann::json::array();
-        for (const NodeEntry& n : pipeline.nodes())
-            out["nodes"].push_back(
-                {{"id", n.id}, {"name", n.name},
-                 // Without `health:` every node is up; an operator drain shows in `drained`.
-                 {"state", health ? to_string(health->state(n.id)) : "up"},
-                 {"drained", drained.contains(n.id)}, {"available", n.available},
-                 {"address", n.address.to_string()}, {"sessions", pipeline.node_sessions(n.id)},
-                 {"load", health ? nlohmann::json(health->load(n.id)) : nlohmann::json(nullptr)},
-                 {"heartbeats_lost", health ? health->heartbeats_lost(n.id) : 0},
-                 {"estimate", scheduler->estimate(n.id) < 0 ? nlohmann::json(nullptr)
-                                                            : nlohmann::json(scheduler->estimate(n.id))}});
-    } else if (request.starts_with("sessions")) {
-        size_t limit = 1000;
-        if (request.size() > 9) limit = size_t(std::strtoull(std::string(request.substr(9)).c_str(), nullptr, 10));
-        out["sessions"] = nlohmann::json::array();
-        // Stops at `limit`: a walk over a million slots would hold the queues' lock.
-        for (SessionId id = 0; id < table.session_slots() && out["sessions"].size() < limit; ++id) {
-            const Session& s = table.session(id);
-            if (!s.in_use) continue;
-            out["sessions"].push_back({{"protocol", to_string(s.protocol)}, {"key", s.key},
-                                       {"state", to_string(s.state)}, {"node", s.node}, {"flows", s.flow_count}});
-        }
-    } else if (request.starts_with("drain ")) {
-        out = set_operator_drain(request.substr(6), true, log);
-    } else if (request.starts_with("undrain ")) {
-        out = set_operator_drain(request.substr(8), false, log);
-    } else if (request == "lookup" || request.starts_with("lookup ")) {
-        const LookupContext context{table, services, config.forwarding.mode != ForwardingMode::raw,
-                                    [&](NodeId id) { return pipeline.node(id) ? pipeline.node(id)->name : ""; }};
-        out = lookup_sessions(request.size() > 7 ? request.substr(7) : std::string_view(), context);
-    } else if (request == "role" || request.starts_with("role ")) {
-        out = role_request(request.size() > 5 ? request.substr(5) : std::string_view(), log);
-    } else {
-        out["error"] = "unknown request; try stats, nodes, sessions [LIMIT], lookup key KEY, "
-                       "lookup client ADDR[:PORT] [LIMIT], drain NODE, undrain NODE, role [ready|master|backup|fault]";
-    }
-    return out.dump() + "\n";
+    const RuntimeView view(*this);
+    RuntimeCommands commands(*this, log);
+    return answer_control_request(request, view, commands, log);
 }
 
-// Prometheus exposition of everything `stats` and `nodes` show: every counter as
-// sara_<name> (the X-macro names already end in _total), the table, each node's state, load
-// and sessions, and SA2C's state.
 std::string DispatcherRuntime::metrics_text() {
     const uint64_t kernel_dropped = head.kernel_dropped();  // a /proc read: not under the lock
     std::lock_guard guard(lock);
-    PrometheusText t;
-    for_each_counter([&](const std::string& name, const char* help, uint64_t v) { t.counter("sara_" + name, help, v); });
-    t.counter("sara_queue_kernel_dropped_total",
-              "Packets the kernel dropped at sarad's NFQUEUEs (queue full or netlink buffer full); restarts with sarad",
-              kernel_dropped);
-    t.gauge("sara_sessions", "Sessions in the table", double(table.session_count()));
-    t.gauge("sara_flows", "Flows in the table", double(table.flow_count()));
-    t.gauge("sara_queue_lock_wait_max_seconds", "Longest wait of a queued packet for the dispatcher's lock since start",
-            double(queue_lock_wait_max_us) / 1e6);
-    t.gauge("sara_main_lock_hold_max_seconds", "Longest hold of the dispatcher's lock by its periodic work since start",
-            double(main_lock_hold_max_us) / 1e6);
-    t.family("sara_lock_hold_max_seconds", "gauge", "Longest hold of the dispatcher's lock by each periodic task since start");
-    for (size_t task = 0; task < kLockTasks; ++task)
-        t.sample("sara_lock_hold_max_seconds", double(lock_holds.max_us(LockTask(task))) / 1e6,
-                 {{"task", to_string(LockTask(task))}});
-    t.family("sara_lock_holds_over_1ms_total", "counter", "Holds of the dispatcher's lock over 1 ms by each periodic task");
-    for (size_t task = 0; task < kLockTasks; ++task)
-        t.sample("sara_lock_holds_over_1ms_total", double(lock_holds.over_1ms(LockTask(task))),
-                 {{"task", to_string(LockTask(task))}});
-    t.gauge("sara_stream_buffer_bytes", "Memory held by TCP signalling stream buffers (limits.stream_buffer_bytes bounds it)",
-            double(identifier.stream_budget().bytes()));
-    t.family("sara_node_up", "gauge", "1 when the node may take new sessions (state up)");
-    for (const NodeEntry& n : pipeline.nodes())
-        t.sample("sara_node_up", n.available ? 1 : 0, {{"node", std::to_string(n.id)}, {"name", n.name}});
-    t.family("sara_node_state", "gauge", "The node's state (1 for its current state)");
-    for (const NodeEntry& n : pipeline.nodes())
-        t.sample("sara_node_state", 1,
-                 {{"node", std::to_string(n.id)}, {"name", n.name},
-                  // Without `health:` every node is up; a drained one has sara_node_up 0.
-                  {"state", health ? to_string(health->state(n.id)) : "up"}});
-    t.family("sara_node_sessions", "gauge", "Active sessions assigned to the node");
-    for (const NodeEntry& n : pipeline.nodes())
-        t.sample("sara_node_sessions", double(pipeline.node_sessions(n.id)), {{"node", std::to_string(n.id)}, {"name", n.name}});
-    if (health) {
-        t.family("sara_node_load_ratio", "gauge", "The node's load l_j from its agent's vector, 0..1");
-        for (const NodeEntry& n : pipeline.nodes())
-            t.sample("sara_node_load_ratio", health->load(n.id), {{"node", std::to_string(n.id)}, {"name", n.name}});
-    }
-    if (sync) {
-        t.family("sara_ha_role", "gauge", "The HA role (1 for the current one)");
-        t.sample("sara_ha_role", 1, {{"role", to_string(sync->role())}});
-        t.gauge("sara_ha_ready", "1 when this dispatcher may become master (saractl role --ready)", sync->ready() ? 1 : 0);
-        t.gauge("sara_ha_synced", "1 when it holds a complete replica of its peer's table", sync->synced() ? 1 : 0);
-    }
-    t.gauge("sara_head_queue_ratio", "Fullest NFQUEUE backlog over queue.max_len at the last admission update",
-            head.last_queue());
-    t.gauge("sara_head_cpu_ratio", "sarad's CPU over its queue cores at the last admission update", head.last_cpu());
-    if (sa2c) {
-        const AdmissionState& a = sa2c->state();
-        t.gauge("sara_admission_load_ratio", "m: the forecast of max(head load, cluster load) SA2C decides on", a.m);
-        t.gauge("sara_admission_cluster_load_ratio", "l_c, eq. 1", a.cluster_load);
-        t.gauge("sara_admission_new_session_drop_ratio", "Probability a new session is refused (eq. 2)", a.p_new);
-        t.gauge("sara_admission_established_drop_ratio", "Probability an established session's packet is dropped",
-                a.p_established);
-        t.gauge("sara_admission_t1_ratio", "The threshold T1 (eq. 2; configured, never moves)", config.admission.t1);
-        t.gauge("sara_admission_t2_ratio", "The moving threshold T2 (eq. 4)", a.t2);
-        t.gauge("sara_admission_t3_ratio", "The moving threshold T3 (eq. 4)", a.t3);
-    }
-    return t.text();
+    return dispatcher_metrics_text(RuntimeView(*this), kernel_dropped);
 }
 
 }  // namespace sara

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The running dispatcher's state (everything run_dispatcher builds, in dispatcher_daemon.cpp)
-// and what the control socket, /metrics, a reload and the HA role change do with it. Internal
-// to daemon/dispatch.
+// and what a reload and the HA role change do with it; the control socket's requests and
+// /metrics read it through daemon/control/dispatcher_view.hpp. Internal to daemon/dispatch.
 #pragma once
 
 #include <algorithm>
@@ -16,8 +16,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/config/dispatcher_config.hpp"
 #include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
@@ -27,7 +25,6 @@
 #include "daemon/admit/admission.hpp"
 #include "daemon/admit/sa2c.hpp"
 #include "daemon/dispatch/config_reload.hpp"
-#include "daemon/dispatch/lock_holds.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_janitor.hpp"
@@ -37,10 +34,12 @@
 #include "daemon/ha/address_watch.hpp"
 #include "daemon/ha/held_verdicts.hpp"
 #include "daemon/ha/state_sync.hpp"
+#include "daemon/ha/sync_threads.hpp"
 #include "daemon/identify/session_identifier.hpp"
 #include "daemon/identify/session_table.hpp"
 #include "daemon/monitor/control_listener.hpp"
 #include "daemon/monitor/head_load.hpp"
+#include "daemon/monitor/lock_holds.hpp"
 #include "daemon/monitor/health_monitor.hpp"
 #include "daemon/schedule/scheduler.hpp"
 
@@ -149,9 +148,14 @@ struct DispatcherRuntime {
     void apply_reload(const ReloadPlan& plan, const Logger& log);
     void retire_idle_nodes(const Logger& log);
 
+    // The control socket's request and /metrics' body (daemon/control/dispatcher_requests.hpp,
+    // dispatcher_metrics.hpp), each answered under `lock` from a view of this runtime.
     std::string control_request(std::string_view request, const Logger& log);
-    nlohmann::json set_operator_drain(std::string_view node_arg, bool drain, const Logger& log);
     std::string metrics_text();
+    // An operator's `drain N` (`drain`) or `undrain N`: node `id` takes no new sessions whatever
+    // its health says, or takes them again if its health allows. True when that changed
+    // anything. Caller holds `lock`; `id` is one of the pipeline's nodes.
+    bool set_drained(NodeId id, bool drain);
     // Every counter sarad keeps, once: fn(name, help, value), the announce channel's prefixed
     // "announce_". `stats` and `/metrics` both list exactly these. Caller holds `lock`.
     template <typename Fn>
@@ -243,7 +247,10 @@ struct DispatcherRuntime {
     // What sarad has in the kernel (main thread only); kernel_dirty: install it again.
     KernelSetupSpec kernel_spec;
     bool kernel_dirty = false;
-    // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`.
+    // HA (`sync:`): null on a single dispatcher. `sync` is guarded by `lock`. sync_runtime:
+    // what the HA threads use of this (daemon/ha/sync_threads.hpp); declared before the sync
+    // listener, whose callback uses it, so that it goes after the listener.
+    std::unique_ptr<SyncRuntime> sync_runtime;
     std::unique_ptr<StateSync> sync;
     // Snapshots a role change dropped half-loaded: the main loop frees them without `lock`
     // (guarded by `lock` until then).
@@ -260,7 +267,6 @@ struct DispatcherRuntime {
     std::unique_ptr<HeldVerdicts> held;
     std::condition_variable sync_wake;
     void send_sync(wire::SyncMessage m, const Logger& log);
-    nlohmann::json role_request(std::string_view arg, const Logger& log);
     // Sets the HA role: the replica's journal, whether new sessions are taken, a log line
     // naming `why`, and a resync request when leaving master. Caller holds `lock`.
     void change_role(HaRole role, const std::string& why, const Logger& log);

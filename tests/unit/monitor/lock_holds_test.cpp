@@ -5,7 +5,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/dispatch/lock_holds.hpp"
+#include "daemon/monitor/lock_holds.hpp"
 
 using namespace sara;
 using namespace std::chrono_literals;
