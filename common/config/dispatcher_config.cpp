@@ -2,6 +2,7 @@
 #include "common/config/dispatcher_config.hpp"
 
 #include "common/config/shared_sections.hpp"
+#include "common/config/yaml_reader.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/config/shared_sections.hpp"
+#include "common/config/yaml_reader.hpp"
 
 namespace sara {
 

@@ -19,7 +19,7 @@
 
 #include "common/config/auth_config.hpp"
 #include "common/config/config_errors.hpp"
-#include "common/config/yaml_reader.hpp"
+#include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/proto/service.hpp"
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/config/shared_sections.hpp"
+#include "common/config/yaml_reader.hpp"
 
 namespace sara {
 

@@ -124,67 +124,7 @@ public:
 
 }  // namespace
 
-// --- value types ---------------------------------------------------------------------------
-
-std::optional<Endpoint> Endpoint::parse(std::string_view text) {
-    std::string_view host;
-    std::string_view port_text;
-    if (!text.empty() && text.front() == '[') {
-        const size_t close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
-        host = text.substr(1, close - 1);
-        port_text = text.substr(close + 2);
-    } else {
-        const size_t colon = text.rfind(':');
-        if (colon == std::string_view::npos) return std::nullopt;
-        host = text.substr(0, colon);
-        port_text = text.substr(colon + 1);
-    }
-    Endpoint endpoint;
-    const std::optional<IpAddress> address = IpAddress::parse(host);
-    if (!address) return std::nullopt;
-    // A bare IPv6 address before the port is ambiguous; only the bracketed form is accepted.
-    if (address->is_v6() && text.front() != '[') return std::nullopt;
-    if (address->is_v4() && text.front() == '[') return std::nullopt;
-    endpoint.address = *address;
-    unsigned port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-        return std::nullopt;
-    endpoint.port = static_cast<uint16_t>(port);
-    return endpoint;
-}
-
-std::optional<MacAddress> MacAddress::parse(std::string_view text) {
-    if (text.size() != 17) return std::nullopt;
-    MacAddress mac;
-    for (size_t i = 0; i < 6; ++i) {
-        if (i > 0 && text[i * 3 - 1] != ':') return std::nullopt;
-        const char* first = text.data() + i * 3;
-        if (!std::isxdigit(static_cast<unsigned char>(first[0])) ||
-            !std::isxdigit(static_cast<unsigned char>(first[1])))
-            return std::nullopt;
-        unsigned octet = 0;
-        std::from_chars(first, first + 2, octet, 16);
-        mac.bytes[i] = static_cast<uint8_t>(octet);
-    }
-    return mac;
-}
-
-std::string MacAddress::to_string() const {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < bytes.size(); ++i) {
-        if (i > 0) out += ':';
-        out += hex[bytes[i] >> 4];
-        out += hex[bytes[i] & 15];
-    }
-    return out;
-}
-
-bool MacAddress::is_zero() const {
-    return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
-}
+// --- durations -----------------------------------------------------------------------------
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     struct Unit {

@@ -9,7 +9,6 @@
 // whatever token follows it.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -26,7 +25,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/config/config_errors.hpp"
+#include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/mac_address.hpp"
 
 // The parser's own recursion guard (yaml-cpp >= 0.7, a DepthGuard in every node handler) is
 // what bounds block-style nesting such as `- - - - x`; refuse to build against a yaml-cpp
@@ -36,27 +37,6 @@
 #endif
 
 namespace sara {
-
-// `a.b.c.d:port` or `[v6]:port`, port 1..65535.
-struct Endpoint {
-    IpAddress address;
-    uint16_t port = 0;
-
-    static std::optional<Endpoint> parse(std::string_view text);
-    std::string to_string() const { return format_endpoint(address, port); }
-    friend bool operator==(const Endpoint&, const Endpoint&) = default;
-};
-
-// Six hex octets separated by ':' (`02:00:00:00:02:11`), either case.
-struct MacAddress {
-    std::array<uint8_t, 6> bytes{};
-
-    static std::optional<MacAddress> parse(std::string_view text);
-    std::string to_string() const;  // lower-case, ':'-separated
-    bool is_multicast() const { return (bytes[0] & 1) != 0; }  // includes broadcast
-    bool is_zero() const;
-    friend bool operator==(const MacAddress&, const MacAddress&) = default;
-};
 
 // `200ms`, `30s`, `1.5s`, `2m`: a non-negative decimal number and a unit (ns, us, ms, s, m, h),
 // no space. A bare number has no unit and is rejected. nullopt if invalid, if it is not a whole

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/net/endpoint.hpp"
 #include "common/util/counters.hpp"
 
 namespace sara {

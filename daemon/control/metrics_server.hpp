@@ -13,7 +13,7 @@
 #include <string_view>
 #include <thread>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/net/endpoint.hpp"
 
 namespace sara {
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/net/endpoint.hpp"
 #include "common/wire/control_receiver.hpp"
 
 namespace sara {

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/config/dispatcher_config.hpp"
+#include "common/config/yaml_reader.hpp"  // parse_duration
 #include "tests/fuzz/config_error_checks.hpp"
 
 namespace {

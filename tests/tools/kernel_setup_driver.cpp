@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/config/yaml_reader.hpp"
+#include "common/net/mac_address.hpp"
 #include "daemon/forward/kernel_setup.hpp"
 
 namespace {
