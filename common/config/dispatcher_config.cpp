@@ -192,7 +192,7 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         const Field address = map.require("address");
         const Field mac = map.require("mac");
         // id: 1..250, unique; the heartbeat host_id and the packet mark of this node.
-        const bool id_ok = read_integer<uint8_t>(errors, id, node.id, 1, 250);
+        const bool id_ok = read_integer<NodeId>(errors, id, node.id, kMinNodeId, kMaxNodeId);
         // name: unique; shown by saractl and in metrics.
         const bool name_ok = read_name(errors, name, node.name);
         // address: the node's own (real) address, unique, not the VIP.
@@ -356,7 +356,7 @@ void read_announce(ConfigErrorList& errors, const Field& field, std::optional<An
     if (senders.present) {
         std::vector<uint16_t> ids;
         if (read_list(errors, senders, ids, [](ConfigErrorList& e, const Field& f, uint16_t& v) {
-                return read_integer<uint16_t>(e, f, v, 251, 65535);
+                return read_integer<uint16_t>(e, f, v, kFirstGatewayId, kMaxGatewayId);
             })) {
             if (ids.empty()) report(errors, senders.mark(), senders.path + ": needs at least one gateway id");
             for (size_t i = 0; i < ids.size(); ++i)

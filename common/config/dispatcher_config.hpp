@@ -23,6 +23,7 @@
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/net/mac_address.hpp"
+#include "common/net/node_id.hpp"
 #include "common/net/port_range.hpp"
 #include "common/proto/service.hpp"
 
@@ -70,7 +71,7 @@ struct ForwardingConfig {
 std::vector<Service> default_services();
 
 struct NodeConfig {
-    uint8_t id = 0;      // 1..250, the heartbeat host_id and the packet mark
+    NodeId id = kNoNode; // kMinNodeId..kMaxNodeId, the heartbeat host_id and the packet mark
     std::string name;
     IpAddress address;   // the node's real address (not the VIP)
     MacAddress mac;      // static neighbour entry / raw-frame destination
@@ -129,7 +130,7 @@ struct AnnounceConfig {
     Endpoint listen;
     // The host ids sara-gatewayd instances announce with (gateway.yaml gateway_id); messages
     // from any other id are dropped as unknown_host. Disjoint from node ids.
-    std::vector<uint16_t> senders{251};
+    std::vector<uint16_t> senders{kFirstGatewayId};
     friend bool operator==(const AnnounceConfig&, const AnnounceConfig&) = default;
 };
 

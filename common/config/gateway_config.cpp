@@ -77,7 +77,7 @@ void read_gateway(ConfigErrorList& errors, const YAML::Node& root, GatewayConfig
     if (!top.is_map()) return;
     // gateway_id: the announcements' host_id, 251..65535 (above every node id), default 251;
     // each dispatcher lists it in announce.senders.
-    read_integer<uint16_t>(errors, top.get("gateway_id"), config.gateway_id, kFirstGatewayId, 65535);
+    read_integer<uint16_t>(errors, top.get("gateway_id"), config.gateway_id, kFirstGatewayId, kMaxGatewayId);
     // vip: the cluster's VIP (dispatcher.yaml vip); packets from it are the nodes' replies
     // (required).
     read_vip(errors, top.require("vip"), config.vip);

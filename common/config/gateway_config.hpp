@@ -21,13 +21,10 @@
 #include "common/config/config_errors.hpp"
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/node_id.hpp"  // kFirstGatewayId
 #include "common/proto/service.hpp"
 
 namespace sara {
-
-// Gateway ids start above the node ids (1..250): a message's host_id says which kind of
-// sender it is, and dispatcher.yaml's announce.senders lists the gateways it accepts.
-inline constexpr uint16_t kFirstGatewayId = 251;
 
 
 // What bounds the gateway's memory: the TCP streams the outgoing inspector buffers (each at
@@ -51,7 +48,7 @@ struct GatewayControlConfig {
 };
 
 struct GatewayConfig {
-    uint16_t gateway_id = kFirstGatewayId;  // the announcements' host_id, 251..65535
+    uint16_t gateway_id = kFirstGatewayId;  // the announcements' host_id, kFirstGatewayId..kMaxGatewayId
     IpAddress vip;                           // required: the cluster's VIP, as in dispatcher.yaml
     std::string interface;                   // required: faces the nodes (their replies arrive here)
     std::vector<Endpoint> dispatchers;       // required, 1..16, unique: each sarad's announce.listen

@@ -215,7 +215,7 @@ void read_nodeagent(ConfigErrorList& errors, const YAML::Node& root, NodeAgentCo
                "the node agent sends the five raw values");
     // node_id: this node's id in dispatcher.yaml (nodes[].id), 1..250, the host_id of every
     // message (required).
-    read_integer<uint16_t>(errors, top.require("node_id"), config.node_id, 1, 250);
+    read_integer<NodeId>(errors, top.require("node_id"), config.node_id, kMinNodeId, kMaxNodeId);
     // dispatchers: ADDRESS:PORT of each dispatcher's health.listen, 1..16, unique; every
     // heartbeat and load vector goes to each (required).
     read_endpoint_list(errors, top.require("dispatchers"), config.dispatchers, kMaxDispatchers);

@@ -26,6 +26,7 @@
 #include "common/config/config_errors.hpp"
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/node_id.hpp"
 
 namespace sara {
 
@@ -88,7 +89,7 @@ struct AgentControlConfig {
 };
 
 struct NodeAgentConfig {
-    uint16_t node_id = 0;                 // required, 1..250: the messages' host_id
+    NodeId node_id = kNoNode;             // required, kMinNodeId..kMaxNodeId: the messages' host_id
     std::vector<Endpoint> dispatchers;    // required, 1..16, unique
     std::chrono::milliseconds heartbeat_interval{200};  // d
     std::chrono::milliseconds load_interval{500};       // δ

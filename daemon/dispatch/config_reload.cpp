@@ -6,7 +6,7 @@
 namespace sara {
 namespace {
 
-const NodeConfig* find_node(const std::vector<NodeConfig>& nodes, uint8_t id) {
+const NodeConfig* find_node(const std::vector<NodeConfig>& nodes, NodeId id) {
     for (const NodeConfig& n : nodes)
         if (n.id == id) return &n;
     return nullptr;

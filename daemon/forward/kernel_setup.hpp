@@ -35,19 +35,18 @@
 
 #include "common/net/flow_key.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/node_id.hpp"
 #include "common/net/port_range.hpp"
 #include "common/util/errno_text.hpp"
 #include "daemon/forward/marks.hpp"  // kNodeMarkMask, kMarkNoSave: the mark layout the rules match
 
 namespace sara {
 
-inline constexpr uint16_t kMinNodeId = 1;
-inline constexpr uint16_t kMaxNodeId = 250;
 // Width of the rule-priority and table ranges that belong to sarad (see the contract above).
 inline constexpr uint32_t kOwnedRangeSize = 256;
 
 struct NodeRoute {
-    uint16_t id = 0;                 // kMinNodeId..kMaxNodeId; the packet mark
+    NodeId id = kNoNode;             // kMinNodeId..kMaxNodeId; the packet mark
     IpAddress address;               // the node's real address (IPv4)
     std::array<uint8_t, 6> mac{};    // static neighbour entry
     // UDP ports on the VIP steered to this node in the raw table (untracked, marked), never

@@ -7,9 +7,12 @@
 
 #include <cstdint>
 
+#include "common/net/node_id.hpp"
+
 namespace sara {
 
 inline constexpr uint32_t kNodeMarkMask = 0xffff;
 inline constexpr uint32_t kMarkNoSave = 0x10000;
+static_assert(kMaxNodeId <= kNodeMarkMask, "a node id must fit the mark's node bits");
 
 }  // namespace sara

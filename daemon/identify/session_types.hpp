@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/net/node_id.hpp"  // NodeId, kNoNode
 #include "common/proto/service.hpp"
 
 namespace sara {
@@ -33,7 +34,5 @@ const char* to_string(SessionState s);
 
 using SessionId = uint32_t;
 inline constexpr SessionId kNoSession = 0xffffffffu;
-using NodeId = uint16_t;
-inline constexpr NodeId kNoNode = 0;  // node ids are 1-based (they double as fwmarks)
 
 }  // namespace sara

@@ -18,7 +18,7 @@
 #include "common/config/dispatcher_config.hpp"
 #include "common/util/clock.hpp"
 #include "common/wire/control_message.hpp"
-#include "daemon/identify/session_types.hpp"
+#include "common/net/node_id.hpp"
 
 namespace sara {
 

@@ -20,7 +20,7 @@ public:
     double estimate(NodeId node) const override;
 
 private:
-    std::vector<double> last_load_by_id_;  // indexed by NodeId (ids ≤ 250)
+    std::vector<double> last_load_by_id_;  // indexed by NodeId (ids ≤ kMaxNodeId)
     size_t next_tie_start_ = 0;
 };
 

@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "daemon/identify/session_types.hpp"
+#include "common/net/node_id.hpp"
 #include "daemon/schedule/load_forecaster.hpp"
 
 namespace sara {
@@ -52,7 +52,7 @@ private:
     NodeLoad& entry(NodeId node);
 
     size_t window_;
-    std::vector<NodeLoad> by_id_;  // indexed by NodeId, grown to the largest id seen (ids ≤ 250)
+    std::vector<NodeLoad> by_id_;  // indexed by NodeId, grown to the largest id seen (ids ≤ kMaxNodeId)
 };
 
 }  // namespace sara

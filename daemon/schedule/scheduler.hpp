@@ -16,7 +16,7 @@
 
 #include "common/config/dispatcher_config.hpp"
 #include "common/util/random.hpp"
-#include "daemon/identify/session_types.hpp"
+#include "common/net/node_id.hpp"
 
 namespace sara {
 
