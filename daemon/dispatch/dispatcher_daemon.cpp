@@ -90,38 +90,38 @@ void send_raw(DispatcherRuntime& rt, NodeId node_id, std::span<const uint8_t> pa
     }
 }
 
+// Carries out what the pipeline decided for one packet (packet_action.hpp), under rt.lock.
 void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
-    const bool raw_mode = rt.raw != nullptr;
     const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload, size_t packet_length) {
         const auto asked = std::chrono::steady_clock::now();
         std::lock_guard guard(rt.lock);
         rt.note_queue_wait(std::chrono::steady_clock::now() - asked);
-        const PipelineDecision d = rt.pipeline.decide(payload, packet_length);
-        if (raw_mode && d.node != kNoNode && d.verdict.kind == Verdict::Kind::accept) {
-            send_raw(rt, d.node, payload, packet_length);
-            lease.decide(Verdict::drop());  // the node got our copy; the kernel must not route it
+        const PacketAction action = rt.pipeline.decide(payload, packet_length);
+        if (action.raw_copy_to != kNoNode) {
+            send_raw(rt, action.raw_copy_to, payload, packet_length);
+            lease.decide(action.verdict);  // a drop: the node got our copy; the kernel must not route it
             return;
         }
         rt.flush_kernel_forgets();
-        if (d.refused && rt.refusals) rt.refusals->refuse(payload);
+        if (action.refusal && rt.refusals) rt.refusals->refuse(*action.refusal);
         // The bound on holding must not hang on the sync thread alone (descheduled on a busy
         // host, it held one verdict 320 ms): every packet also releases what waited too long.
         if (rt.held) {
             const MonoTime now = rt.clock.now();
             if (auto due = rt.held->next_timeout(); due && now >= *due) rt.held->expire(now);
         }
-        if (d.new_binding && rt.held) {
+        if (action.new_binding && rt.held) {
             // No replication window: the backup gets the binding before the node gets the
             // packet — unless no backup is acknowledging (absent, starting): then at once.
             if (rt.sync->peer_acking()) {
                 const bool first = !rt.held->flush_due();
-                rt.held->hold(queue, lease.hand_over(), d.verdict, rt.sync->next_update(), rt.clock.now());
+                rt.held->hold(queue, lease.hand_over(), action.verdict, rt.sync->next_update(), rt.clock.now());
                 if (first) rt.sync_wake.notify_one();
                 return;
             }
             rt.held->count_unheld();
         }
-        lease.decide(d.verdict);
+        lease.decide(action.verdict);
     };
     std::string error;
     while (!rt.stop) {

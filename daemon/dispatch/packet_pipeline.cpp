@@ -72,16 +72,50 @@ NodeId PacketPipeline::assign_affinity(SessionId session_id, NodeId node) {
     return node;
 }
 
-PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t packet_length) {
+namespace {
+
+PacketAction dropped() { return PacketAction{}; }
+
+// What a refused new session's packet may be answered with; the answer is built from what
+// was decoded and parsed here, not from the bytes again.
+Refusal refusal_for(const DecodedPacket& packet, const Classification& c) {
+    Refusal r;
+    r.packet = packet;
+    // A truncated copy's payload is not the segment's length (a RST acknowledges SEG.LEN), and
+    // truncated signalling never gets this far.
+    if (packet.truncated) return r;
+    if (packet.is_tcp()) {
+        r.answer = RefusalAnswer::tcp_rst;
+    } else if (c.sip) {
+        r.answer = RefusalAnswer::sip_503;
+        r.sip = *c.sip;
+    }
+    return r;
+}
+
+}  // namespace
+
+PacketAction PacketPipeline::to_node(Verdict verdict, NodeId node, bool new_binding) const {
+    PacketAction a;
+    a.node = node;
+    a.new_binding = new_binding;
+    if (raw_mode_) a.raw_copy_to = node;  // the verdict stays a drop: the node gets our copy
+    else a.verdict = verdict;
+    return a;
+}
+
+PacketAction PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t packet_length) {
     ++counters_.pipeline_packets_total;
     const DecodeResult decoded = decode_ip_packet(ip_packet, packet_length);
     if (!decoded.ok()) {
         ++counters_.pipeline_decode_errors_total;
-        return {Verdict::drop(), kNoNode};
+        return dropped();
     }
     if (decoded.packet.dst != vip_) {
         ++counters_.pipeline_not_for_vip_total;
-        return {Verdict::accept(), kNoNode};
+        PacketAction a;
+        a.verdict = Verdict::accept();
+        return a;
     }
     // Media to a node's port range belongs to that node, whatever its source: no session
     // state (in route mode the kernel steers it and it never gets here; raw mode queues all).
@@ -89,40 +123,44 @@ PipelineDecision PacketPipeline::decide(std::span<const uint8_t> ip_packet, size
         if (const NodeId owner = identifier_.media_ports().node_for(decoded.packet.dst_port); owner != kNoNode) {
             if (admission_.drop_established_packet()) {
                 ++counters_.pipeline_degraded_dropped_total;
-                return {Verdict::drop(), kNoNode};
+                return dropped();
             }
             ++counters_.pipeline_ranged_media_total;
-            return {Verdict::accept_with_mark(owner), owner};
+            return to_node(Verdict::accept_with_mark(owner), owner, false);
         }
     }
     const Classification c = identifier_.classify(decoded.packet);
     switch (c.outcome) {
         case PacketOutcome::classified: break;
-        case PacketOutcome::no_ports: ++counters_.pipeline_no_ports_dropped_total; return {Verdict::drop(), kNoNode};
-        case PacketOutcome::malformed: ++counters_.pipeline_malformed_dropped_total; return {Verdict::drop(), kNoNode};
-        case PacketOutcome::refused: ++counters_.pipeline_refused_dropped_total; return {Verdict::drop(), kNoNode};
+        case PacketOutcome::no_ports: ++counters_.pipeline_no_ports_dropped_total; return dropped();
+        case PacketOutcome::malformed: ++counters_.pipeline_malformed_dropped_total; return dropped();
+        case PacketOutcome::refused: ++counters_.pipeline_refused_dropped_total; return dropped();
     }
     // A session without a node is new, or was refused before (a retransmitted INVITE gets
     // another admission decision).
     Session& session = identifier_.table().session(c.session);
     if (session.node != kNoNode && admission_.drop_established_packet()) {
         ++counters_.pipeline_degraded_dropped_total;
-        return {Verdict::drop(), kNoNode};
+        return dropped();
     }
     bool refused = false;
     // A new binding (a node given now, by affinity or the scheduler) may be held until the
-    // HA backup has it (PipelineDecision::new_binding).
+    // HA backup has it (PacketAction::new_binding).
     const bool new_binding = session.node == kNoNode;
     NodeId node = session.node;
     if (new_binding && c.affinity_node != kNoNode) node = assign_affinity(c.session, c.affinity_node);
     if (node == kNoNode) node = assign_node(c.session, &refused);
-    if (node == kNoNode) return {Verdict::drop(), kNoNode, refused};
+    if (node == kNoNode) {
+        PacketAction a = dropped();
+        if (refused) a.refusal = refusal_for(decoded.packet, c);
+        return a;
+    }
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
-        return {Verdict::accept_with_mark(node), node, false, new_binding};
+        return to_node(Verdict::accept_with_mark(node), node, new_binding);
     }
     ++counters_.pipeline_signalling_verdicts_total;
-    return {Verdict::accept_with_mark(node | kMarkNoSave), node, false, new_binding};
+    return to_node(Verdict::accept_with_mark(node | kMarkNoSave), node, new_binding);
 }
 
 }  // namespace sara

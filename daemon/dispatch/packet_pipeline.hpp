@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's per-packet decision (DESIGN §3): decode → session identifier → admission
-// (new sessions) → scheduler (new sessions) → verdict with the node's mark. Signalling
-// verdicts carry kMarkNoSave; data flows are offloaded by saving the mark to conntrack.
+// (new sessions) → scheduler (new sessions) → the whole action for the queue thread
+// (packet_action.hpp): the verdict with the node's mark, raw mode's copy, a refusal's answer.
+// Signalling verdicts carry kMarkNoSave; data flows are offloaded by saving the mark to conntrack.
 //
 // Not thread-safe: queue threads call decide() under the owner's lock (the kernel spreads
 // a client's TCP control and UDP media over different queues, so the table is shared).
@@ -14,6 +15,7 @@
 
 #include "common/util/counters.hpp"
 #include "daemon/admit/admission.hpp"
+#include "daemon/dispatch/packet_action.hpp"
 #include "daemon/forward/verdict.hpp"
 #include "daemon/identify/session_identifier.hpp"
 #include "daemon/schedule/scheduler.hpp"
@@ -47,21 +49,18 @@ struct NodeEntry {
     bool available = true;
 };
 
-struct PipelineDecision {
-    Verdict verdict = Verdict::drop();
-    NodeId node = kNoNode;  // set when the packet goes to a node
-    bool refused = false;   // admission control refused this new session (the caller answers it)
-    bool new_binding = false;  // this packet gave a new session its node (HA: held until replicated)
-};
-
 class PacketPipeline {
 public:
     PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
                    std::vector<NodeEntry> nodes, const IpAddress& vip);
 
     // `packet_length`: the packet's real length when `ip_packet` is a truncated copy (see
-    // decode_ip_packet), else 0.
-    PipelineDecision decide(std::span<const uint8_t> ip_packet, size_t packet_length = 0);
+    // decode_ip_packet), else 0. The action's views point into `ip_packet` (packet_action.hpp).
+    PacketAction decide(std::span<const uint8_t> ip_packet, size_t packet_length = 0);
+
+    // Raw mode (forwarding.mode: raw, fixed at start): a packet for a node is sent there by
+    // sarad itself (PacketAction::raw_copy_to) and dropped in the kernel.
+    void set_raw_mode(bool raw) { raw_mode_ = raw; }
 
     // Health changes: an unavailable node gets no new sessions; its established sessions
     // keep their node (drain) — the caller counts them lost when the node crashed.
@@ -87,6 +86,8 @@ private:
     NodeId assign_node(SessionId session, bool* refused);
     // A reconnect of a live RTSP session's client: the session's node if it may still take it.
     NodeId assign_affinity(SessionId session, NodeId node);
+    // The action for a packet that goes to `node` with `verdict`.
+    PacketAction to_node(Verdict verdict, NodeId node, bool new_binding) const;
 
     SessionIdentifier& identifier_;
     AdmissionControl& admission_;
@@ -96,6 +97,7 @@ private:
     IpAddress vip_;
     PipelineCounters counters_;
     bool accept_new_sessions_ = true;
+    bool raw_mode_ = false;
 };
 
 }  // namespace sara

@@ -3,10 +3,8 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "common/net/packet.hpp"
 #include "daemon/dispatch/sip_reject.hpp"
 #include "daemon/forward/reply_packets.hpp"
 
@@ -22,20 +20,19 @@ void RefusalSender::reconfigure(const AdmissionConfig& config) {
     tcp_rst_ = config.tcp_reject == TcpReject::rst;
 }
 
-void RefusalSender::refuse(std::span<const uint8_t> ip_packet) {
-    const DecodeResult d = decode_ip_packet(ip_packet);
+void RefusalSender::refuse(const Refusal& refusal) {
+    const DecodedPacket& p = refusal.packet;
     std::optional<std::vector<uint8_t>> reply;
     uint64_t* sent = nullptr;
-    if (sender_ && d.ok() && d.packet.has_ports && d.packet.src.is_v4()) {
-        if (d.packet.is_udp()) {
-            const std::string_view text(reinterpret_cast<const char*>(d.packet.payload.data()), d.packet.payload.size());
-            if (const auto response = sip_503_response(text, retry_after_)) {
-                reply = ipv4_udp_packet(d.packet.dst, d.packet.dst_port, d.packet.src, d.packet.src_port,
+    if (sender_ && p.src.is_v4()) {
+        if (refusal.answer == RefusalAnswer::sip_503) {
+            if (const auto response = sip_503_response(refusal.sip, retry_after_)) {
+                reply = ipv4_udp_packet(p.dst, p.dst_port, p.src, p.src_port,
                                         {reinterpret_cast<const uint8_t*>(response->data()), response->size()});
                 sent = &counters_.refusals_sip_503_sent_total;
             }
-        } else if (d.packet.is_tcp() && tcp_rst_) {
-            reply = ipv4_tcp_rst_for(d.packet);
+        } else if (refusal.answer == RefusalAnswer::tcp_rst && tcp_rst_) {
+            reply = ipv4_tcp_rst_for(p);
             sent = &counters_.refusals_tcp_rst_sent_total;
         }
     }

@@ -3,16 +3,17 @@
 // the VIP: a SIP request over UDP gets a stateless 503 with Retry-After (a silent drop would
 // be retransmitted for 32 s and add to the overload), a TCP segment a RST when
 // admission.tcp_reject is rst. Anything else is only dropped. Every outcome is counted.
+// Built from the packet as the pipeline decoded and parsed it (PacketAction::refusal).
 // Called by the queue threads under the runtime's lock; IPv4 only (an IPv6 session is dropped
 // and counted as not answerable).
 #pragma once
 
 #include <chrono>
 #include <memory>
-#include <span>
 
 #include "common/config/dispatcher_config.hpp"
 #include "common/util/counters.hpp"
+#include "daemon/dispatch/packet_action.hpp"
 #include "daemon/forward/ip_sender.hpp"
 
 namespace sara {
@@ -29,7 +30,8 @@ public:
     // `sender` null: count every refusal as dropped (e.g. no raw socket permission).
     RefusalSender(const AdmissionConfig& config, std::unique_ptr<IpSender> sender);
 
-    void refuse(std::span<const uint8_t> ip_packet);
+    // Answers `refusal` as its answer says, when the config and the address family allow.
+    void refuse(const Refusal& refusal);
     void reconfigure(const AdmissionConfig& config);  // a reload's Retry-After and tcp_reject
     const RefusalCounters& counters() const { return counters_; }
 

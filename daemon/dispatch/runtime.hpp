@@ -89,6 +89,7 @@ struct DispatcherRuntime {
         identifier.set_rtsp_affinity(c.forwarding.rtsp_affinity);
         identifier.set_media_ports(media_port_map());
         pipeline.set_nodes(node_entries());
+        pipeline.set_raw_mode(c.forwarding.mode == ForwardingMode::raw);
     }
 
     // A node takes new sessions only if its health is up (always without `health:`), it is not

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <functional>
 
-#include "common/proto/sip.hpp"
 #include "common/proto/sip_headers.hpp"
 #include "common/proto/text.hpp"
 
@@ -22,12 +21,10 @@ bool has_tag(std::string_view to) {
 
 }  // namespace
 
-std::optional<std::string> sip_503_response(std::string_view request, std::chrono::seconds retry_after) {
-    const SipParseResult parsed = parse_sip_message(request, SipFraming::datagram);
-    if (parsed.status != ParseStatus::complete || !parsed.message.is_request || parsed.message.method == "ACK")
-        return std::nullopt;
+std::optional<std::string> sip_503_response(const SipMessage& request, std::chrono::seconds retry_after) {
+    if (!request.is_request || request.method == "ACK") return std::nullopt;
     std::string vias, from, to, call_id, cseq;
-    for_each_sip_header(parsed.message.header_block, [&](const SipHeaderField& h) {
+    for_each_sip_header(request.header_block, [&](const SipHeaderField& h) {
         switch (h.header) {
             case SipHeader::via: vias += "Via: " + unfold_sip_value(h.value) + "\r\n"; break;
             case SipHeader::from: if (from.empty()) from = unfold_sip_value(h.value); break;

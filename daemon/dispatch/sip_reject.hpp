@@ -7,17 +7,19 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <string_view>
+
+#include "common/proto/sip.hpp"
 
 namespace sara {
 
-// The response to `request` (one UDP datagram's text), built as RFC 3261 §8.2.6 says: the
-// status line, every Via in order (the client matches the response by the top one), From,
-// To with a tag added when the request had none (a final response needs one), Call-ID, CSeq,
-// `Retry-After: N` when retry_after > 0, and `Content-Length: 0`. Folded header lines are
-// unfolded; compact names (v, f, t, i) are understood. nullopt for anything that must not or
-// cannot be answered: a response, an ACK (never answered), an unparsable message, or one
-// without Via, From, To, Call-ID or CSeq.
-std::optional<std::string> sip_503_response(std::string_view request, std::chrono::seconds retry_after);
+// The response to `request` (one UDP datagram as parse_sip_message read it with
+// SipFraming::datagram and found complete; the session identifier's parse, so the datagram is
+// not parsed again), built as RFC 3261 §8.2.6 says: the status line, every Via in order (the
+// client matches the response by the top one), From, To with a tag added when the request had
+// none (a final response needs one), Call-ID, CSeq, `Retry-After: N` when retry_after > 0, and
+// `Content-Length: 0`. Folded header lines are unfolded; compact names (v, f, t, i) are
+// understood. nullopt for anything that must not or cannot be answered: a response, an ACK
+// (never answered), or one without Via, From, To, Call-ID or CSeq.
+std::optional<std::string> sip_503_response(const SipMessage& request, std::chrono::seconds retry_after);
 
 }  // namespace sara

@@ -89,6 +89,7 @@ Classification SessionIdentifier::classify_sip_datagram(const DecodedPacket& p, 
     c.session = id;
     c.new_session = created;
     c.add_carried(id);
+    c.sip = r.message;
     return c;
 }
 

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -92,6 +93,9 @@ struct Classification {
     // Sessions whose signalling this packet carried (a TCP segment may carry several calls).
     std::array<SessionId, 4> carried{};
     uint8_t carried_count = 0;
+    // A SIP datagram as parsed here (views into the packet's payload), for whoever answers it
+    // (a refused new session's 503) without parsing it again; empty for any other packet.
+    std::optional<SipMessage> sip{};
 
     void add_carried(SessionId id) {
         for (uint8_t i = 0; i < carried_count; ++i)
