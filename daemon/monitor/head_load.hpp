@@ -47,7 +47,6 @@ public:
     // The head load since the previous sample, in [0, 1]; the first gives the queue part only
     // (there is no CPU interval yet).
     double sample(const HeadLoadReading& reading);
-    double sample() { return sample(read()); }
     double last_cpu() const { return cpu_; }
     double last_queue() const { return queue_; }
     // The kernel's drops at sarad's queues now (parse_nfqueue_dropped of the /proc file). They
