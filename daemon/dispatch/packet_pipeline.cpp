@@ -104,6 +104,23 @@ PacketAction PacketPipeline::to_node(Verdict verdict, NodeId node, bool new_bind
     return a;
 }
 
+void PacketPipeline::offer_fast_path(const DecodedPacket& packet, NodeId node) {
+    SessionTable& table = identifier_.table();
+    FastPathFlows* fast_path = table.fast_path();
+    // The program forwards UDP only (TCP data flows keep their conntrack mark), and a backup
+    // keeps its map empty (runtime.cpp, change_role).
+    if (!fast_path || raw_mode_ || !accept_new_sessions_ || !packet.is_udp()) return;
+    const FlowKey key = packet.flow_key();
+    FlowEntry* flow = table.find_flow(key);
+    if (!flow || flow->offloaded) return;
+    if (fast_path->put(key, node)) {
+        flow->offloaded = 1;
+        ++counters_.fast_path_flows_put_total;
+    } else {
+        ++counters_.fast_path_flows_put_failed_total;
+    }
+}
+
 PacketAction PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t packet_length) {
     ++counters_.pipeline_packets_total;
     const DecodeResult decoded = decode_ip_packet(ip_packet, packet_length);
@@ -157,6 +174,8 @@ PacketAction PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t p
     }
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
+        // A new binding waits for its verdict (HA hold): the flow's next packet puts it.
+        if (!new_binding) offer_fast_path(decoded.packet, node);
         return to_node(Verdict::accept_with_mark(node), node, new_binding);
     }
     ++counters_.pipeline_signalling_verdicts_total;

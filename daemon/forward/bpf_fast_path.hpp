@@ -93,6 +93,9 @@ public:
     // when the map is full or the key is not one the program can match (not IPv4, a zero port).
     bool put_flow(const FlowKey& key, NodeId node);
     void delete_flow(const FlowKey& key);
+    // Empties the flow map (a dispatcher that stops being the HA master); batched. Returns how
+    // many entries went.
+    size_t clear_flows();
     // Milliseconds since the program last forwarded a packet of the flow (or since put_flow);
     // nullopt when the map does not hold it.
     std::optional<uint32_t> flow_idle_ms(const FlowKey& key) const;

@@ -647,7 +647,8 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
 
     def dispatcher_state(self, ns: Optional[Namespace] = None) -> dict:
         """The dispatcher namespace's kernel state that sarad changes: iptables rules (all
-        tables), ip rules, routes of every table, permanent neighbours. Compare before/after."""
+        tables), ip rules, routes of every table, permanent neighbours, BPF programs on its
+        interfaces (tc filters, XDP) and clsact qdiscs. Compare before/after."""
         ns = ns or self.dispatcher
 
         def out(*cmd):
@@ -666,11 +667,25 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
                 if policy not in ("ACCEPT", "-") or name not in BUILTIN_CHAINS:
                     rules.append("%s :%s %s" % (table, name, policy))
         rules = "\n".join(rules)
+        # BPF (issue 17): tc filters and XDP programs on every interface, with the ids and tags
+        # a new load changes taken out, and the qdiscs (a clsact hook sarad made).
+        bpf = []
+        for dev in re.findall(r"^\d+: ([^:@]+)[:@]", out("ip", "-o", "link", "show"), re.M):
+            for direction in ("ingress", "egress"):
+                for line in out("tc", "filter", "show", "dev", dev, direction).splitlines():
+                    bpf.append("%s %s %s" % (dev, direction,
+                                             re.sub(r"\b(id|tag) \S+", r"\1 _", line.strip())))
+            bpf += ["%s qdisc %s" % (dev, q.split(" refcnt")[0])
+                    for q in out("tc", "qdisc", "show", "dev", dev).splitlines() if "clsact" in q]
+            link = out("ip", "-d", "link", "show", "dev", dev)
+            bpf += ["%s %s" % (dev, re.sub(r"\bid \d+", "id _", m))
+                    for m in re.findall(r"prog/xdp\S* id \d+", link)]
         return {
             "iptables": rules,
             "rules": out("ip", "rule", "show"),
             "routes": out("ip", "route", "show", "table", "all"),
             "neighbours": out("ip", "neigh", "show", "nud", "permanent"),
+            "bpf": "\n".join(bpf),
         }
 
     # -- convenience -------------------------------------------------------------------
