@@ -130,7 +130,11 @@ Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingCon
     const Field fast_path = map.get("fast_path");
     const bool fast_path_ok =
         read_enum<FastPath>(errors, fast_path, forwarding.fast_path, {{"netfilter", FastPath::netfilter}, {"bpf", FastPath::bpf}});
-    read_bpf(errors, map.get("bpf"), fast_path_ok && forwarding.fast_path == FastPath::bpf, forwarding.bpf);
+    const bool bpf_needed = fast_path_ok && forwarding.fast_path == FastPath::bpf;
+    const Field bpf = map.get("bpf");
+    if (bpf_needed && !bpf.present)
+        report(errors, fast_path.mark(), "forwarding.fast_path: bpf needs forwarding.bpf.interface (where client traffic arrives)");
+    read_bpf(errors, bpf, bpf_needed, forwarding.bpf);
     if (fast_path.present) {
         forwarding.bpf.line = int(fast_path.mark().line) + 1;
         forwarding.bpf.column = int(fast_path.mark().column) + 1;

@@ -10,6 +10,7 @@
 
 #include "common/config/dispatcher_config.hpp"
 #include "daemon/forward/bpf_fast_path.hpp"
+#include "daemon/identify/fast_path_endpoints.hpp"
 #include "daemon/identify/fast_path_flows.hpp"
 #include "daemon/identify/media_port_map.hpp"
 
@@ -22,10 +23,11 @@ BpfFastPathSpec bpf_fast_path_spec(const DispatcherConfig& config);
 std::vector<BpfNodeTarget> bpf_node_targets(const std::vector<NodeConfig>& nodes);
 std::vector<std::pair<PortRange, NodeId>> bpf_media_ranges(const MediaPortMap& ranges);
 
-// The table's and pipeline's FastPathFlows over a BpfFastPath's flow map.
-class BpfFlowCache final : public FastPathFlows {
+// A BpfFastPath's flow map as FastPathFlows (the table and the pipeline reach it through
+// FastPathEndpoints, which indexes it by client endpoint).
+class BpfFlowMap final : public FastPathFlows {
 public:
-    explicit BpfFlowCache(BpfFastPath& bpf) : bpf_(bpf) {}
+    explicit BpfFlowMap(BpfFastPath& bpf) : bpf_(bpf) {}
     bool put(const FlowKey& key, NodeId node) override { return bpf_.put_flow(key, node); }
     void erase(const FlowKey& key) override { bpf_.delete_flow(key); }
     std::optional<uint32_t> idle_ms(const FlowKey& key) const override { return bpf_.flow_idle_ms(key); }

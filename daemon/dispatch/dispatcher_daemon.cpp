@@ -195,8 +195,7 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
                        std::to_string(rt.bpf->map_memory_bytes() >> 20) + " MiB)");
             return true;
         }
-        rt.table.set_fast_path(nullptr);
-        rt.bpf_flows.reset();
+        rt.drop_bpf();
         rt.bpf.reset();
     }
     why = "bpf: the fast path could not start on " + spec.client_interface + ": " + why;
@@ -211,8 +210,7 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
 // Stop: the program leaves the interface before the rules go, so no packet is steered by a
 // program whose sarad is gone; the table forgets the map first.
 void stop_fast_path(DispatcherRuntime& rt, const Logger& log) {
-    rt.table.set_fast_path(nullptr);
-    rt.bpf_flows.reset();
+    rt.drop_bpf();
     if (!rt.bpf) return;
     std::string error;
     if (rt.bpf->detach(&error)) log.error("bpf: detaching the fast path: " + error);

@@ -75,7 +75,10 @@ void DispatcherRuntime::change_role(HaRole role, const std::string& why, const L
     // entries. Flows of the table still flagged offloaded are not put again after a flap back
     // to master (they keep the netfilter path); a replica swapped in carries no such flag.
     size_t cleared = 0;
-    if (bpf && before == HaRole::master) cleared = bpf->clear_flows();
+    if (bpf && before == HaRole::master) {
+        cleared = bpf->clear_flows();
+        bpf_flows->clear_index();
+    }
     if (cleared) log.notice("ha: " + std::to_string(cleared) + " flows cleared from the BPF fast path");
     log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" + why + "; " +
                std::to_string(table.session_count()) + " sessions in the table)");

@@ -118,6 +118,9 @@ struct DispatcherRuntime {
     // fast path). Caller holds `lock`.
     void flush_kernel_forgets() {
         KernelForgets f = identifier.take_kernel_forgets();
+        // The BPF map's entries of a claimed client port go now, under the lock, before the
+        // port's next packet: it must meet the queue, not the old call's node.
+        if (bpf_flows) forget_claimed_endpoints(*bpf_flows, table, f.endpoints);
         if (!janitor || (f.empty() && preinstalls.empty())) return;
         std::vector<ConntrackRequest> requests;
         for (const FlowKey& k : f.endpoints) requests.push_back({ConntrackRequest::Kind::forget_endpoint, k, 0});
@@ -157,8 +160,15 @@ struct DispatcherRuntime {
         bpf = std::move(loaded);
         bpf->set_nodes(bpf_node_targets(all_nodes()));
         bpf->set_media_ranges(bpf_media_ranges(media_port_map()));
-        bpf_flows = std::make_unique<BpfFlowCache>(*bpf);
+        bpf_map = std::make_unique<BpfFlowMap>(*bpf);
+        bpf_flows = std::make_unique<FastPathEndpoints>(*bpf_map);
         table.set_fast_path(bpf_flows.get());
+    }
+    // The table and the map let go of each other (stop, a failed attach). Main thread.
+    void drop_bpf() {
+        table.set_fast_path(nullptr);
+        bpf_flows.reset();
+        bpf_map.reset();
     }
     void apply_reload(const ReloadPlan& plan, const Logger& log);
     void retire_idle_nodes(const Logger& log);
@@ -248,9 +258,10 @@ struct DispatcherRuntime {
     std::unique_ptr<RawSender> raw;
     // forwarding.fast_path: bpf: the program and its maps (null in netfilter mode or after a
     // fallback), and the table's view of its flow map. Declared after `table`, which points at
-    // bpf_flows: the table is cleared of the pointer before they go (run_dispatcher).
+    // bpf_flows: the table is cleared of the pointer before they go (drop_bpf).
     std::unique_ptr<BpfFastPath> bpf;
-    std::unique_ptr<BpfFlowCache> bpf_flows;
+    std::unique_ptr<BpfFlowMap> bpf_map;
+    std::unique_ptr<FastPathEndpoints> bpf_flows;  // bpf_map by client endpoint: the table's view
     RawCounters raw_counters;  // guarded by `lock`
     LockCounters lock_counters;  // guarded by `lock`
     // The longest wait of a queued packet for `lock` and the longest hold of it by the main

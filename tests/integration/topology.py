@@ -591,9 +591,10 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
     def start_sarad(self, config: Optional[os.PathLike] = None, *, ready_timeout: float = 10,
                     lifetime: float = 600, args: Sequence[str] = (), **overrides) -> Proc:
         """Start `sarad --config FILE` (default: write_dispatcher_config(**overrides)) in the
-        dispatcher namespace and wait until it is ready: READY=1 on $NOTIFY_SOCKET (sd_notify),
-        a log line containing "ready", or an NFQUEUE rule in its namespace, whichever comes
-        first. Raises if it exits or is not ready within `ready_timeout` s."""
+        dispatcher namespace and wait until it is ready: READY=1 on $NOTIFY_SOCKET (sd_notify)
+        or its log line containing "ready", whichever comes first (both come once everything is
+        up: its rules appear earlier, before its BPF program and its queues). Raises if it
+        exits or is not ready within `ready_timeout` s."""
         if self.sarad is not None and self.sarad.running():
             raise RuntimeError("sarad already running")
         if not self.sarad_path.exists():
@@ -603,9 +604,6 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
         if len(str(notify_path)) > 100:
             notify_path = Path(tempfile.gettempdir()) / (self.prefix + "notify.sock")
         notify_path.unlink(missing_ok=True)
-        # Rules left by a run killed with SIGKILL are no sign that this one is ready.
-        stale_rules = "NFQUEUE" in self.dispatcher.run("iptables-save", "-t", "mangle",
-                                                       check=False).stdout
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(str(notify_path))
         notify.setblocking(False)
@@ -627,10 +625,6 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
                                        % (self.sarad.returncode, self.sarad.output()[-3000:]))
                 if re.search(r"\bready\b", self.sarad.output()):
                     return self.sarad
-                if not stale_rules:
-                    r = self.dispatcher.run("iptables-save", "-t", "mangle", check=False)
-                    if "NFQUEUE" in r.stdout:
-                        return self.sarad
                 time.sleep(0.1)
             raise RuntimeError("sarad not ready after %.0f s:\n%s"
                                % (ready_timeout, self.sarad.output()[-3000:]))
@@ -674,7 +668,7 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
             for direction in ("ingress", "egress"):
                 for line in out("tc", "filter", "show", "dev", dev, direction).splitlines():
                     bpf.append("%s %s %s" % (dev, direction,
-                                             re.sub(r"\b(id|tag) \S+", r"\1 _", line.strip())))
+                                             re.sub(r"\b(id|tag) \S+|:\[\d+\]", "_", line.strip())))
             bpf += ["%s qdisc %s" % (dev, q.split(" refcnt")[0])
                     for q in out("tc", "qdisc", "show", "dev", dev).splitlines() if "clsact" in q]
             link = out("ip", "-d", "link", "show", "dev", dev)

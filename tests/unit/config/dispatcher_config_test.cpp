@@ -292,14 +292,14 @@ BOOST_AUTO_TEST_CASE(media_port_ranges) {
 BOOST_AUTO_TEST_CASE(bpf_fast_path) {
     const DispatcherConfigLoad defaults = load_dispatcher_config_from_string(minimal, file_name);
     BOOST_REQUIRE(defaults.ok());
-    BOOST_TEST(defaults.config.forwarding.fast_path == FastPath::netfilter);
+    BOOST_TEST((defaults.config.forwarding.fast_path == FastPath::netfilter));
     const DispatcherConfigLoad bpf = load_dispatcher_config_from_string(
         minimal + "forwarding:\n  fast_path: bpf\n  bpf: {interface: eth0, hook: xdp, on_failure: netfilter, "
                   "max_flows: 4096, object: /opt/sara/fp.o}\n",
         file_name);
     BOOST_REQUIRE(bpf.ok());
     const BpfConfig& b = bpf.config.forwarding.bpf;
-    BOOST_TEST(bpf.config.forwarding.fast_path == FastPath::bpf);
+    BOOST_TEST((bpf.config.forwarding.fast_path == FastPath::bpf));
     BOOST_TEST(b.interface == "eth0");
     BOOST_TEST((b.hook == BpfAttachHook::xdp));
     BOOST_TEST((b.on_failure == BpfFailure::netfilter));
@@ -312,16 +312,18 @@ BOOST_AUTO_TEST_CASE(bpf_fast_path) {
 
     const std::vector<ErrorCase> cases = {
         {"bpf without an interface", minimal + "forwarding: {fast_path: bpf}\n",
-         {{3, 13, "forwarding.bpf.interface"}}},
+         {{3, 25, "forwarding.fast_path: bpf needs forwarding.bpf.interface"}}},
+        {"bpf without an interface in its section", minimal + "forwarding: {fast_path: bpf, bpf: {hook: tc}}\n",
+         {{3, 35, "forwarding.bpf: missing required key 'interface'"}}},
         {"an unknown fast path", minimal + "forwarding: {fast_path: dpdk}\n", {{3, 25, "forwarding.fast_path"}}},
         {"an unknown hook", minimal + "forwarding: {fast_path: bpf, bpf: {interface: eth0, hook: af_xdp}}\n",
-         {{3, 60, "forwarding.bpf.hook"}}},
+         {{3, 59, "forwarding.bpf.hook"}}},
         {"a tiny flow map", minimal + "forwarding: {fast_path: bpf, bpf: {interface: eth0, max_flows: 10}}\n",
-         {{3, 65, "forwarding.bpf.max_flows"}}},
+         {{3, 64, "forwarding.bpf.max_flows"}}},
         {"a relative object path", minimal + "forwarding: {fast_path: bpf, bpf: {interface: eth0, object: fp.o}}\n",
-         {{3, 62, "forwarding.bpf.object"}}},
+         {{3, 61, "forwarding.bpf.object"}}},
         {"bpf in raw mode", "lan_interface: lan0\n" + minimal + "forwarding: {mode: raw, fast_path: bpf, bpf: {interface: eth0}}\n",
-         {{4, 35, "forwarding.fast_path: bpf needs forwarding.mode: route"}}},
+         {{4, 36, "forwarding.fast_path: bpf needs forwarding.mode: route"}}},
     };
     for (const ErrorCase& c : cases) check_case(c);
 }

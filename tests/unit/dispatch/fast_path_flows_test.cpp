@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "daemon/dispatch/packet_pipeline.hpp"
+#include "daemon/identify/fast_path_endpoints.hpp"
 #include "daemon/schedule/round_robin.hpp"
 #include "tests/unit/support/ip_builder.hpp"
 #include "tests/unit/support/packets.hpp"
@@ -184,6 +185,52 @@ BOOST_FIXTURE_TEST_CASE(removing_a_flow_or_clearing_the_table_empties_the_map, F
     BOOST_TEST(map.entries.size() == 1u);
     table.clear();
     BOOST_TEST(map.entries.empty());
+}
+
+BOOST_AUTO_TEST_CASE(endpoints_index_the_map_by_client_port) {
+    FakeFlowMap map;
+    FastPathEndpoints endpoints(map);
+    const FlowKey a1 = udp_key(kClient, 30000, kVip, 6000);
+    const FlowKey a2 = udp_key(kClient, 30000, kVip, 6100);
+    const FlowKey b = udp_key(kClient, 30002, kVip, 6000);
+    BOOST_TEST(endpoints.put(a1, 1));
+    BOOST_TEST(endpoints.put(a2, 2));
+    BOOST_TEST(endpoints.put(a1, 1));  // again: indexed once
+    BOOST_TEST(endpoints.put(b, 3));
+    BOOST_TEST(endpoints.endpoints() == 2u);
+    endpoints.erase(a2);
+    BOOST_TEST(map.entries.count(a2.to_string()) == 0u);
+    BOOST_TEST(endpoints.put(a2, 2));
+    // The claim of client port 30000 (its partial key: server port 0) takes both of its entries.
+    const std::vector<FlowKey> gone = endpoints.forget_endpoint(udp_key(kClient, 30000, kVip, 0));
+    BOOST_TEST(gone.size() == 2u);
+    BOOST_TEST(map.entries.size() == 1u);
+    BOOST_TEST(map.entries.count(b.to_string()) == 1u);
+    BOOST_TEST(endpoints.forget_endpoint(udp_key(kClient, 30000, kVip, 0)).empty());
+    map.full = true;
+    BOOST_TEST(!endpoints.put(a1, 1));  // not in the map: not indexed
+    BOOST_TEST(endpoints.forget_endpoint(a1).empty());
+}
+
+// The failure test_session_integrity found in bpf mode: calls one after another from one
+// client RTP port, every node answering the same media port, no gateway (the answer's port is
+// never announced): the exact flow of the first call stayed in the map, and the next calls'
+// RTP went to the first call's node.
+BOOST_FIXTURE_TEST_CASE(a_new_offer_for_a_client_port_takes_the_old_calls_entry_out_of_the_map, FastPathFixture) {
+    FastPathEndpoints endpoints(map);
+    table.set_fast_path(&endpoints);
+    identifier.set_kernel_forgets(true);
+    const PacketAction first = call("c1", 30000);
+    rtp(30000);
+    BOOST_REQUIRE(map.entries[media_key(30000).to_string()] == first.node);
+    (void)identifier.take_kernel_forgets();
+    const PacketAction second = call("c2", 30000);  // round robin: another node
+    BOOST_REQUIRE(second.node != first.node);
+    forget_claimed_endpoints(endpoints, table, identifier.take_kernel_forgets().endpoints);
+    BOOST_TEST(map.entries.empty());  // its next packet is queued...
+    const PacketAction next = rtp(30000);
+    BOOST_TEST(next.node == second.node);  // ...handed over to the newer call...
+    BOOST_TEST(map.entries[media_key(30000).to_string()] == second.node);  // ...and put with its node
 }
 
 BOOST_AUTO_TEST_SUITE_END()
