@@ -103,6 +103,21 @@ def check_replica(pair: Pair) -> None:
         missing(), {k: v for k, v in sarads.stats(backup).items() if k.startswith("sync")})
 
 
+def split_stream_lookups(pair: Pair, seen: dict) -> list:
+    """For a failure report: what each running sarad's table says about the client ports of
+    the streams whose media reached more than one node (`saractl sessions --client`)."""
+    out = []
+    for sid, s in seen.items():
+        if s.on_one_node:
+            continue
+        for (proto, client, server), nodes in s.media_flows.items():
+            for i in (1, 2):
+                if pair.sarads.procs[i].running():
+                    out.append("%s %s %s -> %s at %s; dispatcher %d: %s" % (
+                        sid, proto, client, server, nodes, i, pair.sarads.request(i, "lookup client " + client)))
+    return out
+
+
 def forwarded_times(pcap) -> list:
     return sorted(t for ts in datapath.udp_packet_times(pcap).values() for t in ts)
 
@@ -138,7 +153,8 @@ def batch(cluster, pair: Pair, action, *, label: str, calls: int = CALLS, rate: 
     sightings = peers.calls_by_node(pcaps)
     datapath.check_calls(cluster, sightings, [r])
     rtsp_seen = peers.rtsp_sessions_by_node(pcaps)
-    assert len(rtsp_seen) == len(rtsp) and all(s.on_one_node for s in rtsp_seen.values()), rtsp_seen
+    assert len(rtsp_seen) == len(rtsp) and all(s.on_one_node for s in rtsp_seen.values()), (
+        rtsp_seen, split_stream_lookups(pair, rtsp_seen))
     times = {}
     for node, pcap in pcaps.items():
         for (client, server), ts in datapath.udp_packet_times(pcap).items():
