@@ -108,9 +108,13 @@ public:
     uint64_t map_memory_bytes() const;
     const BpfFastPathSpec& spec() const { return spec_; }
     bool attached() const { return attached_; }
+    // The loaded program's fd (owned by this object): for BPF_PROG_TEST_RUN in the unit tests
+    // and for bpf_obj_get_info_by_fd (id, instruction counts).
+    int program_fd() const;
 
 private:
     struct Handles;
+    std::error_code attach_hook(std::string* error);
     BpfFastPath(BpfFastPathSpec spec, std::unique_ptr<Handles> handles);
     BpfFastPathSpec spec_;
     std::unique_ptr<Handles> handles_;

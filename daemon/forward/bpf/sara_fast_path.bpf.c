@@ -213,6 +213,23 @@ static __always_inline bool rewrite(void *data, void *data_end, const struct sar
     return true;
 }
 
+// decide(), then the rewrite and the count: what both hooks do. SARA_FP_FORWARD: the frame is
+// rewritten and *ifindex is where it goes.
+static __always_inline enum sara_fp_action decide_and_rewrite(void *data, void *data_end, __u32 skb_len,
+                                                              bool check_dst_mac, __u32 *ifindex) {
+    struct sara_fp_decision d;
+    const enum sara_fp_action action = decide(data, data_end, skb_len, check_dst_mac, &d);
+    if (action == SARA_FP_FORWARD) {
+        if (!d.node || !rewrite(data, data_end, d.node)) {
+            count(SARA_FP_BAD_HEADER);
+            return SARA_FP_PASS;
+        }
+        *ifindex = d.node->ifindex;
+    }
+    count(d.counter);
+    return action;
+}
+
 // The headers decide() reads: Ethernet, a 20-byte IPv4 header, UDP.
 #define SARA_FP_HEADERS_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
 
@@ -227,40 +244,26 @@ int sara_fast_path(struct __sk_buff *skb) {
     // A non-linear skb may hold less than the headers in its linear part: pull them in.
     if (skb->data + SARA_FP_HEADERS_LEN > skb->data_end && skb->len >= SARA_FP_HEADERS_LEN)
         bpf_skb_pull_data(skb, SARA_FP_HEADERS_LEN);
-    void *data = (void *)(long)skb->data;
-    void *data_end = (void *)(long)skb->data_end;
-
-    struct sara_fp_decision d;
-    const enum sara_fp_action action = decide(data, data_end, skb->len, false, &d);
-    if (action == SARA_FP_FORWARD && d.node) {
-        const __u32 ifindex = d.node->ifindex;
-        if (!rewrite(data, data_end, d.node)) {
-            count(SARA_FP_BAD_HEADER);
-            return TC_ACT_OK;
-        }
-        count(d.counter);
+    __u32 ifindex = 0;
+    switch (decide_and_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, false, &ifindex)) {
+    case SARA_FP_FORWARD:
         return bpf_redirect(ifindex, 0);  // TC_ACT_REDIRECT: out of the LAN interface
+    case SARA_FP_DROP:
+        return TC_ACT_SHOT;
+    default:
+        return TC_ACT_OK;
     }
-    count(d.counter);
-    return action == SARA_FP_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 SEC("xdp")
 int sara_fast_path_x(struct xdp_md *ctx) {
-    void *data = (void *)(long)ctx->data;
-    void *data_end = (void *)(long)ctx->data_end;
-
-    struct sara_fp_decision d;
-    const enum sara_fp_action action = decide(data, data_end, 0, true, &d);
-    if (action == SARA_FP_FORWARD && d.node) {
-        const __u32 ifindex = d.node->ifindex;
-        if (!rewrite(data, data_end, d.node)) {
-            count(SARA_FP_BAD_HEADER);
-            return XDP_PASS;
-        }
-        count(d.counter);
+    __u32 ifindex = 0;
+    switch (decide_and_rewrite((void *)(long)ctx->data, (void *)(long)ctx->data_end, 0, true, &ifindex)) {
+    case SARA_FP_FORWARD:
         return bpf_redirect(ifindex, 0);  // XDP_REDIRECT
+    case SARA_FP_DROP:
+        return XDP_DROP;
+    default:
+        return XDP_PASS;
     }
-    count(d.counter);
-    return action == SARA_FP_DROP ? XDP_DROP : XDP_PASS;
 }
