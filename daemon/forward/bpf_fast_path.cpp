@@ -28,6 +28,7 @@
 #include <fstream>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "common/net/rtnetlink_socket.hpp"
 #include "common/util/errno_text.hpp"
@@ -530,6 +531,39 @@ bool BpfFastPath::put_flow(const FlowKey& key, NodeId node) {
 void BpfFastPath::delete_flow(const FlowKey& key) {
     sara_fp_flow_key map_key;
     if (to_map_key(key, map_key)) bpf_map_delete_elem(handles_->flows, &map_key);
+}
+
+size_t BpfFastPath::clear_flows() {
+    const int fd = handles_->flows;
+    size_t removed = 0;
+    // Batched (Linux >= 5.6): a few hundred system calls for a million entries. The hash map's
+    // batch token is its bucket index.
+    constexpr uint32_t kBatch = 4096;
+    std::vector<sara_fp_flow_key> keys(kBatch);
+    std::vector<sara_fp_flow_value> values(kBatch);
+    uint32_t token = 0;
+    bool first = true;
+    for (;;) {
+        uint32_t count = kBatch;
+        const int rc = bpf_map_lookup_and_delete_batch(fd, first ? nullptr : &token, &token, keys.data(),
+                                                       values.data(), &count, nullptr);
+        first = false;
+        if (rc == 0 || rc == -ENOENT) removed += count;  // ENOENT: the last batch (count may be 0)
+        if (rc == 0) continue;
+        if (rc == -ENOENT) return removed;
+        break;  // batch operations not supported here: walk the keys instead
+    }
+    std::vector<sara_fp_flow_key> all;
+    sara_fp_flow_key key{}, next{};
+    const void* previous = nullptr;
+    while (bpf_map_get_next_key(fd, previous, &next) == 0) {
+        all.push_back(next);
+        key = next;
+        previous = &key;
+    }
+    for (const sara_fp_flow_key& k : all)
+        if (bpf_map_delete_elem(fd, &k) == 0) ++removed;
+    return removed;
 }
 
 std::optional<uint32_t> BpfFastPath::flow_idle_ms(const FlowKey& key) const {

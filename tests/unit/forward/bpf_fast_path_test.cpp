@@ -384,6 +384,20 @@ BOOST_AUTO_TEST_CASE(a_full_flow_map_refuses_new_flows_but_updates_known_ones) {
     BOOST_TEST(fp->put_flow(udp_flow(kClient, 5, kVip, 5004), 1), "room again after a delete");
 }
 
+BOOST_AUTO_TEST_CASE(clear_flows_empties_the_map_in_batches) {
+    auto fp = load_or_fail(spec_for(BpfHook::tc, 20000));
+    fill_maps(*fp);
+    // More than one batch (4096 entries), and the flow the crafted frame hits among them.
+    for (uint16_t port = 1; port <= 10000; ++port) BOOST_REQUIRE(fp->put_flow(udp_flow(kClient, port, kVip, 6000), 1));
+    BOOST_TEST(run(*fp, build({})).retval == static_cast<uint32_t>(TC_ACT_REDIRECT));
+    BOOST_TEST(fp->clear_flows() == 10002u);  // and fill_maps's two
+    BOOST_TEST(!fp->flow_idle_ms(udp_flow(kClient, 40000, kVip, 5004)).has_value());
+    BOOST_TEST(!fp->flow_idle_ms(udp_flow(kClient, 9999, kVip, 6000)).has_value());
+    BOOST_TEST(run(*fp, build({})).retval == static_cast<uint32_t>(TC_ACT_OK));
+    BOOST_TEST(fp->clear_flows() == 0u);
+    BOOST_TEST(fp->put_flow(udp_flow(kClient, 1, kVip, 6000), 1), "usable again");
+}
+
 BOOST_AUTO_TEST_CASE(nodes_and_ranges_are_replaced_as_a_whole) {
     auto fp = load_or_fail(spec_for(BpfHook::xdp));
     fill_maps(*fp);
