@@ -125,6 +125,7 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
             }
             rt.held->count_unheld();
         }
+        if (action.fast_path_on_verdict) rt.pipeline.offer_fast_path(*action.fast_path_on_verdict, action.node);
         lease.decide(action.verdict);
     };
     std::string error;

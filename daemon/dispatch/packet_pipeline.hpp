@@ -82,6 +82,8 @@ public:
     const NodeEntry* node(NodeId id) const;
     uint64_t node_sessions(NodeId id) const;
     const PipelineCounters& counters() const { return counters_; }
+    // The flow of a new binding whose verdict is given now (PacketAction::fast_path_on_verdict).
+    void offer_fast_path(const FlowKey& key, NodeId node);
     SessionIdentifier& identifier() { return identifier_; }
 
 private:
@@ -89,9 +91,11 @@ private:
     NodeId assign_node(SessionId session, bool* refused);
     // A reconnect of a live RTSP session's client: the session's node if it may still take it.
     NodeId assign_affinity(SessionId session, NodeId node);
+    bool table_fast_path_on() const { return identifier_.table().fast_path() != nullptr && !raw_mode_; }
     // The action for a packet that goes to `node` with `verdict`.
     PacketAction to_node(Verdict verdict, NodeId node, bool new_binding) const;
-    // A data-flow verdict: the table's fast path (BPF mode) takes the flow, once.
+    // A data-flow verdict for a session that already had its node: the flow goes into the
+    // table's fast path (BPF mode), once.
     void offer_fast_path(const DecodedPacket& packet, NodeId node);
 
     SessionIdentifier& identifier_;

@@ -114,13 +114,21 @@ BOOST_FIXTURE_TEST_CASE(a_backup_and_a_new_binding_put_nothing, FastPathFixture)
     BOOST_TEST(map.puts == 0);
     pipeline.set_accept_new_sessions(true);
     // A plain media flow's first packet gives its session a node (a new binding, held in HA
-    // until the backup has it): the map gets the flow at its next packet.
+    // until the backup has it): the pipeline does not put it, the queue thread does when it
+    // gives the verdict (PacketAction::fast_path_on_verdict) — or its next packet, if held.
     const PacketAction first = rtp(30002, 7002);
     BOOST_REQUIRE(first.node != kNoNode);
     BOOST_TEST(first.new_binding);
     BOOST_TEST(map.puts == 0);
-    rtp(30002, 7002);
+    BOOST_REQUIRE(first.fast_path_on_verdict.has_value());
+    BOOST_TEST(first.fast_path_on_verdict->to_string() == media_key(30002, 7002).to_string());
+    pipeline.offer_fast_path(*first.fast_path_on_verdict, first.node);
     BOOST_TEST(map.puts == 1);
+    rtp(30002, 7002);  // a packet that still reached the queue: not put again
+    BOOST_TEST(map.puts == 1);
+    // Signalling and a session that had its node carry nothing to put later.
+    BOOST_TEST(!call("c9", 20000).fast_path_on_verdict.has_value());
+    BOOST_TEST(!rtp(30002, 7002).fast_path_on_verdict.has_value());
 }
 
 BOOST_FIXTURE_TEST_CASE(tcp_data_flows_keep_the_netfilter_path, FastPathFixture) {
