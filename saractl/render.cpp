@@ -189,8 +189,8 @@ std::string render_lookup(const nlohmann::json& doc) {
     if (doc.value("truncated", false)) out += "(more sessions match: raise --limit)\n";
     out += "STATUS new = one packet seen (none if expected), established = more (sarad keeps no packet\n"
            "counts). IDLE: since the last packet sarad saw. PATH kernel = the kernel fast path carries it (its mark is saved in\n"
-           "conntrack; sarad no longer sees its packets), queue = every packet through sarad, expected =\n"
-           "announced, no packet yet, none = no node.\n";
+           "conntrack; sarad no longer sees its packets), bpf = the BPF fast path's flow map carries it,\n"
+           "queue = every packet through sarad, expected = announced, no packet yet, none = no node.\n";
     return out;
 }
 

@@ -9,6 +9,9 @@ packages=(
   g++ make pkg-config clang-14 libclang-rt-14-dev
   libyaml-cpp-dev libpcap-dev libnetfilter-queue-dev libmnl-dev libnetfilter-conntrack-dev
   libssl-dev libabsl-dev libboost-test-dev libbenchmark-dev nlohmann-json3-dev
+  # the BPF fast path (issue 17): libbpf loads the program clang-14 compiles for -target bpf;
+  # bpftool inspects what is loaded (bpftool prog, map, net)
+  libbpf-dev bpftool
   # tests, captures and demo: real peers, captures, namespaces
   python3 python3-pytest python3-scapy python3-gi
   iproute2 iptables conntrack ethtool tcpdump

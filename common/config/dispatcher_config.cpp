@@ -16,6 +16,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 const char* to_string(ForwardingMode mode) { return mode == ForwardingMode::raw ? "raw" : "route"; }
+const char* to_string(FastPath fast_path) { return fast_path == FastPath::bpf ? "bpf" : "netfilter"; }
+const char* to_string(BpfAttachHook hook) { return hook == BpfAttachHook::xdp ? "xdp" : "tc"; }
 const char* to_string(DropMode mode) { return mode == DropMode::paced ? "paced" : "random"; }
 const char* to_string(TcpReject reject) { return reject == TcpReject::drop ? "drop" : "rst"; }
 
@@ -99,10 +101,44 @@ void read_queue(ConfigErrorList& errors, const Field& field, QueueConfig& queue)
     }
 }
 
+// forwarding.bpf; `needed`: fast_path is bpf (then interface is required).
+void read_bpf(ConfigErrorList& errors, const Field& field, bool needed, BpfConfig& bpf) {
+    MapReader map(errors, field, {"interface", "hook", "on_failure", "max_flows", "object"});
+    // interface: where client traffic to the VIP arrives; the program sits on its ingress.
+    const Field interface = needed ? map.require("interface") : map.get("interface");
+    read_interface_name(errors, interface, bpf.interface);
+    // hook: tc (cls_bpf direct-action, any driver; default) or xdp (before the stack; the
+    // driver must support XDP redirect to lan_interface).
+    read_enum<BpfAttachHook>(errors, map.get("hook"), bpf.hook, {{"tc", BpfAttachHook::tc}, {"xdp", BpfAttachHook::xdp}});
+    // on_failure: the kernel refuses the program (no BPF, verifier, capability): refuse to
+    // start (default), or start on the netfilter fast path with a warning.
+    read_enum<BpfFailure>(errors, map.get("on_failure"), bpf.on_failure,
+                          {{"refuse", BpfFailure::refuse}, {"netfilter", BpfFailure::netfilter}});
+    // max_flows: established flows the map holds, 1024..16777216 (a flow that does not fit
+    // stays on the netfilter path).
+    read_integer<uint32_t>(errors, map.get("max_flows"), bpf.max_flows, 1024, 1u << 24);
+    // object: the compiled program; default next to sarad, else /usr/lib/sara.
+    read_absolute_path(errors, map.get("object"), bpf.object);
+}
+
 // Returns the `mode` field (for the lan_interface check).
 Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingConfig& forwarding) {
-    MapReader map(errors, field, {"mode", "preinstall", "media_linger", "rtsp_affinity"});
+    MapReader map(errors, field, {"mode", "fast_path", "bpf", "preinstall", "media_linger", "rtsp_affinity"});
     const Field mode = map.get("mode");
+    // fast_path: netfilter (conntrack marks, policy routes; default) or bpf (a BPF program on
+    // the client interface forwards established media and media ranges; route mode only).
+    const Field fast_path = map.get("fast_path");
+    const bool fast_path_ok =
+        read_enum<FastPath>(errors, fast_path, forwarding.fast_path, {{"netfilter", FastPath::netfilter}, {"bpf", FastPath::bpf}});
+    const bool bpf_needed = fast_path_ok && forwarding.fast_path == FastPath::bpf;
+    const Field bpf = map.get("bpf");
+    if (bpf_needed && !bpf.present)
+        report(errors, fast_path.mark(), "forwarding.fast_path: bpf needs forwarding.bpf.interface (where client traffic arrives)");
+    read_bpf(errors, bpf, bpf_needed, forwarding.bpf);
+    if (fast_path.present) {
+        forwarding.bpf.line = int(fast_path.mark().line) + 1;
+        forwarding.bpf.column = int(fast_path.mark().column) + 1;
+    }
     // media_linger: how long an ended session's media flows stay for trailing packets,
     // 0..60s, default 2s.
     read_duration(errors, map.get("media_linger"), forwarding.media_linger, std::chrono::milliseconds(0),
@@ -116,8 +152,10 @@ Field read_forwarding(ConfigErrorList& errors, const Field& field, ForwardingCon
     read_bool(errors, map.get("preinstall"), forwarding.preinstall);
     // mode: route = kernel routes by packet mark (default); raw = sarad writes Ethernet frames
     // to the node's MAC itself (needs lan_interface).
-    read_enum<ForwardingMode>(errors, mode, forwarding.mode,
-                              {{"route", ForwardingMode::route}, {"raw", ForwardingMode::raw}});
+    const bool mode_ok = read_enum<ForwardingMode>(errors, mode, forwarding.mode,
+                                                   {{"route", ForwardingMode::route}, {"raw", ForwardingMode::raw}});
+    if (mode_ok && fast_path_ok && forwarding.mode == ForwardingMode::raw && forwarding.fast_path == FastPath::bpf)
+        report(errors, fast_path.mark(), "forwarding.fast_path: bpf needs forwarding.mode: route (raw mode queues every packet)");
     return mode;
 }
 

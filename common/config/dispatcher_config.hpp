@@ -30,12 +30,17 @@
 namespace sara {
 
 enum class ForwardingMode { route, raw };
+enum class FastPath { netfilter, bpf };
+enum class BpfAttachHook { tc, xdp };
+enum class BpfFailure { refuse, netfilter };
 enum class DropMode { random, paced };
 enum class TcpReject { rst, drop };
 enum class SchedulerAlgorithm { shell, round_robin, weighted_round_robin, least_sessions, least_loaded, two_choices };
 
 // The spelling used in the YAML file.
 const char* to_string(ForwardingMode mode);
+const char* to_string(FastPath fast_path);
+const char* to_string(BpfAttachHook hook);
 const char* to_string(DropMode mode);
 const char* to_string(TcpReject reject);
 const char* to_string(SchedulerAlgorithm algorithm);
@@ -48,8 +53,30 @@ struct QueueConfig {
     friend bool operator==(const QueueConfig&, const QueueConfig&) = default;
 };
 
+// forwarding.bpf: the BPF fast path's settings (issue 17; daemon/forward/bpf/README.md).
+struct BpfConfig {
+    std::string interface;                     // where client traffic arrives; required with fast_path: bpf
+    BpfAttachHook hook = BpfAttachHook::tc;    // tc (cls_bpf direct-action) or xdp
+    BpfFailure on_failure = BpfFailure::refuse;// the kernel refuses the program: refuse to start, or netfilter
+    uint32_t max_flows = 1u << 20;             // flow map entries, 1024..16M
+    std::string object;                        // empty: next to sarad, else /usr/lib/sara/sara_fast_path.bpf.o
+    // Where `forwarding.fast_path` is written (1-based; 0 = not in the file), so that
+    // `--check-config` reports a program object it cannot read at file:line:col.
+    int line = 0;
+    int column = 0;
+    // A reload compares these; a moved line changes nothing.
+    friend bool operator==(const BpfConfig& a, const BpfConfig& b) {
+        return a.interface == b.interface && a.hook == b.hook && a.on_failure == b.on_failure &&
+               a.max_flows == b.max_flows && a.object == b.object;
+    }
+};
+
 struct ForwardingConfig {
     ForwardingMode mode = ForwardingMode::route;
+    // Established media flows and node media ranges: netfilter (conntrack marks and policy
+    // routes, the default) or a BPF program on the client interface's ingress (route mode only).
+    FastPath fast_path = FastPath::netfilter;
+    BpfConfig bpf;
     // Completed media flows (the gateway's announcements) pre-installed as conntrack entries
     // with their node's mark, so their first packet skips the queue. Route mode only.
     bool preinstall = false;

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "daemon/dispatch/dispatcher_daemon.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -121,6 +125,7 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
             }
             rt.held->count_unheld();
         }
+        if (action.fast_path_on_verdict) rt.pipeline.offer_fast_path(*action.fast_path_on_verdict, action.node);
         lease.decide(action.verdict);
     };
     std::string error;
@@ -168,6 +173,51 @@ void reload(DispatcherRuntime& rt, const KernelSetup& kernel, const std::string&
     (void)notify_systemd("READY=1");
 }
 
+// The BPF fast path (forwarding.fast_path: bpf): a program of ours that a previous run left on
+// any interface goes first (a crash, or a config that moved away from bpf or to another
+// interface: a stale program must never steer to old nodes), then the program is loaded,
+// given the nodes and ranges, and attached. If the kernel refuses it, on_failure decides:
+// refuse to start (false, *error says why) or go on with the netfilter fast path, warned.
+bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* error) {
+    std::string leftover_error;
+    if (const size_t stale = BpfFastPath::remove_leftovers(&leftover_error))
+        log.notice("bpf: removed " + std::to_string(stale) + " fast-path program(s) a previous run left");
+    if (!leftover_error.empty()) log.warning("bpf: looking for a previous run's programs: " + leftover_error);
+    const DispatcherConfig& config = rt.config;
+    if (config.forwarding.fast_path != FastPath::bpf || config.forwarding.mode != ForwardingMode::route) return true;
+    const BpfFastPathSpec spec = bpf_fast_path_spec(config);
+    std::string why;
+    std::unique_ptr<BpfFastPath> bpf = BpfFastPath::load(spec, &why);
+    if (bpf) {
+        rt.use_bpf(std::move(bpf));
+        if (!rt.bpf->attach(&why)) {
+            log.notice(std::string("bpf: fast path on ") + spec.client_interface + " (" + to_string(config.forwarding.bpf.hook) +
+                       ", " + spec.object_path + ", flow map of " + std::to_string(spec.max_flows) + " entries, " +
+                       std::to_string(rt.bpf->map_memory_bytes() >> 20) + " MiB)");
+            return true;
+        }
+        rt.drop_bpf();
+        rt.bpf.reset();
+    }
+    why = "bpf: the fast path could not start on " + spec.client_interface + ": " + why;
+    if (config.forwarding.bpf.on_failure == BpfFailure::refuse) {
+        *error = why + " (forwarding.bpf.on_failure: refuse)";
+        return false;
+    }
+    log.warning(why + "; running on the netfilter fast path (forwarding.bpf.on_failure: netfilter)");
+    return true;
+}
+
+// Stop: the program leaves the interface before the rules go, so no packet is steered by a
+// program whose sarad is gone; the table forgets the map first.
+void stop_fast_path(DispatcherRuntime& rt, const Logger& log) {
+    rt.drop_bpf();
+    if (!rt.bpf) return;
+    std::string error;
+    if (rt.bpf->detach(&error)) log.error("bpf: detaching the fast path: " + error);
+    rt.bpf.reset();
+}
+
 // What the HA threads use of the runtime (daemon/ha/sync_threads.hpp); built once its key is
 // loaded, before the sync channel starts.
 std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) {
@@ -192,10 +242,21 @@ int check_config(const std::string& config_path) {
         std::cerr << config_path << ": " << load.errors.size() << " error(s)\n";
         return 1;
     }
-    // The key file too: start refuses without a readable key, so check-config does.
-    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth)) {
-        print_errors({*key_error}, std::cerr);
-        std::cerr << config_path << ": 1 error(s)\n";
+    // The key file and the BPF program's object too: start refuses without them, so
+    // check-config does (whether the kernel takes the program only a start can tell).
+    std::vector<ConfigError> errors;
+    if (auto key_error = wire::check_configured_key(config_path, load.config.auth)) errors.push_back(*key_error);
+    if (load.config.forwarding.fast_path == FastPath::bpf) {
+        const BpfConfig& bpf = load.config.forwarding.bpf;
+        const std::string object = bpf_object_path(bpf);
+        if (access(object.c_str(), R_OK) != 0)
+            errors.push_back(ConfigError{config_path, bpf.line, bpf.column,
+                                         "forwarding.fast_path: bpf: the program's object " + object +
+                                             " is not readable: " + std::strerror(errno)});
+    }
+    if (!errors.empty()) {
+        print_errors(errors, std::cerr);
+        std::cerr << config_path << ": " << errors.size() << " error(s)\n";
         return 1;
     }
     std::cout << config_path << ": ok\n";
@@ -250,6 +311,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     auto fail = [&](const std::string& message) {
         log.error(message);
         rt->queues.clear();
+        stop_fast_path(*rt, log);
         std::string ignored;
         (void)kernel.remove(spec, &ignored);
         return 1;
@@ -269,6 +331,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         log.warning("node " + std::to_string(node) + ": its media server answered port " + std::to_string(port) +
                     ", outside the node's media_ports (counted in media_port_outside_range_total)");
     });
+    if (!start_fast_path(*rt, log, &error)) return fail(error);
     if (rt->janitor && rt->janitor->preinstalls()) {
         DispatcherRuntime* r = rt.get();
         // Runs under rt.lock (inside apply()/classify()); the session's node is known by then
@@ -431,6 +494,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             } else if (degrade_changed) {
                 log.notice("admission: established flows degraded with p " + std::to_string(degrade));
             }
+            if (degrade_changed && rt->bpf) rt->bpf->set_degrade_probability(degrade);
             // Also on failure: retried only at the next change.
             rt->degrade_installed = degrade;
             rt->kernel_dirty = false;
@@ -452,6 +516,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     control.reset();
     metrics.reset();
     rt->queues.clear();
+    stop_fast_path(*rt, log);
     save.reset();  // a periodic save cut short: its temporary file is replaced below
     (void)save_state(rt->table, rt->config.control.state_file, log);
     if (kernel.remove(spec, &error)) {

@@ -40,6 +40,10 @@ struct PacketAction {
     // drop: the kernel must not route the original). kNoNode in route mode.
     NodeId raw_copy_to = kNoNode;
     bool new_binding = false;      // this packet gave a new session its node (HA: held until replicated)
+    // BPF fast path: a new binding's data flow, to be put into the flow map when its verdict is
+    // given now (PacketPipeline::offer_fast_path) — not while it is held for the HA backup:
+    // its next packets would otherwise reach the node before the backup knew the binding.
+    std::optional<FlowKey> fast_path_on_verdict;
     std::optional<Refusal> refusal;  // admission control refused this new session: answer it
 };
 

@@ -104,6 +104,26 @@ PacketAction PacketPipeline::to_node(Verdict verdict, NodeId node, bool new_bind
     return a;
 }
 
+void PacketPipeline::offer_fast_path(const DecodedPacket& packet, NodeId node) {
+    // The program forwards UDP only (TCP data flows keep their conntrack mark).
+    if (packet.is_udp()) offer_fast_path(packet.flow_key(), node);
+}
+
+void PacketPipeline::offer_fast_path(const FlowKey& key, NodeId node) {
+    SessionTable& table = identifier_.table();
+    FastPathFlows* fast_path = table.fast_path();
+    // A backup keeps its map empty (runtime.cpp, change_role).
+    if (!fast_path || raw_mode_ || !accept_new_sessions_) return;
+    FlowEntry* flow = table.find_flow(key);
+    if (!flow || flow->offloaded) return;
+    if (fast_path->put(key, node)) {
+        flow->offloaded = 1;
+        ++counters_.fast_path_flows_put_total;
+    } else {
+        ++counters_.fast_path_flows_put_failed_total;
+    }
+}
+
 PacketAction PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t packet_length) {
     ++counters_.pipeline_packets_total;
     const DecodeResult decoded = decode_ip_packet(ip_packet, packet_length);
@@ -157,7 +177,11 @@ PacketAction PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t p
     }
     if (c.offload) {
         ++counters_.pipeline_data_verdicts_total;
-        return to_node(Verdict::accept_with_mark(node), node, new_binding);
+        PacketAction a = to_node(Verdict::accept_with_mark(node), node, new_binding);
+        // A new binding's flow waits for its verdict (it may be held for the HA backup).
+        if (!new_binding) offer_fast_path(decoded.packet, node);
+        else if (table_fast_path_on() && decoded.packet.is_udp()) a.fast_path_on_verdict = decoded.packet.flow_key();
+        return a;
     }
     ++counters_.pipeline_signalling_verdicts_total;
     return to_node(Verdict::accept_with_mark(node | kMarkNoSave), node, new_binding);

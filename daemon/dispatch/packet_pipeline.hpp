@@ -2,7 +2,8 @@
 // The dispatcher's per-packet decision (DESIGN §3): decode → session identifier → admission
 // (new sessions) → scheduler (new sessions) → the whole action for the queue thread
 // (packet_action.hpp): the verdict with the node's mark, raw mode's copy, a refusal's answer.
-// Signalling verdicts carry kMarkNoSave; data flows are offloaded by saving the mark to conntrack.
+// Signalling verdicts carry kMarkNoSave; data flows are offloaded by saving the mark to conntrack
+// and, with the BPF fast path (the table's FastPathFlows), by putting the flow in its map.
 //
 // Not thread-safe: queue threads call decide() under the owner's lock (the kernel spreads
 // a client's TCP control and UDP media over different queues, so the table is shared).
@@ -37,7 +38,9 @@ namespace sara {
     X(pipeline_signalling_verdicts_total, "Signalling packets forwarded (never offloaded)")       \
     X(pipeline_data_verdicts_total, "Data-flow packets forwarded with a mark to save (offload)") \
     X(pipeline_ranged_media_total, "Queued UDP packets to a node's media range, sent to that node without session state") \
-    X(pipeline_affinity_assigned_total, "New RTSP connections given their client's live RTSP session's node")
+    X(pipeline_affinity_assigned_total, "New RTSP connections given their client's live RTSP session's node") \
+    X(fast_path_flows_put_total, "Established UDP flows put into the BPF fast path's flow map") \
+    X(fast_path_flows_put_failed_total, "Flows the BPF flow map did not take (full): they stay on the netfilter path")
 SARA_DECLARE_COUNTERS(PipelineCounters, SARA_PIPELINE_COUNTERS)
 
 struct NodeEntry {
@@ -79,6 +82,8 @@ public:
     const NodeEntry* node(NodeId id) const;
     uint64_t node_sessions(NodeId id) const;
     const PipelineCounters& counters() const { return counters_; }
+    // The flow of a new binding whose verdict is given now (PacketAction::fast_path_on_verdict).
+    void offer_fast_path(const FlowKey& key, NodeId node);
     SessionIdentifier& identifier() { return identifier_; }
 
 private:
@@ -86,8 +91,12 @@ private:
     NodeId assign_node(SessionId session, bool* refused);
     // A reconnect of a live RTSP session's client: the session's node if it may still take it.
     NodeId assign_affinity(SessionId session, NodeId node);
+    bool table_fast_path_on() const { return identifier_.table().fast_path() != nullptr && !raw_mode_; }
     // The action for a packet that goes to `node` with `verdict`.
     PacketAction to_node(Verdict verdict, NodeId node, bool new_binding) const;
+    // A data-flow verdict for a session that already had its node: the flow goes into the
+    // table's fast path (BPF mode), once.
+    void offer_fast_path(const DecodedPacket& packet, NodeId node);
 
     SessionIdentifier& identifier_;
     AdmissionControl& admission_;

@@ -70,6 +70,16 @@ void DispatcherRuntime::change_role(HaRole role, const std::string& why, const L
     if (std::unique_ptr<SessionTable> dropped = sync->set_role(role, table)) retired_tables.push_back(std::move(dropped));
     pipeline.set_accept_new_sessions(role == HaRole::master);
     if (before == role) return;
+    // Only a master fills its flow map (the pipeline puts flows only then): one that is not
+    // master empties it, so that a replica swapped in later never meets a demoted master's
+    // entries. Flows of the table still flagged offloaded are not put again after a flap back
+    // to master (they keep the netfilter path); a replica swapped in carries no such flag.
+    size_t cleared = 0;
+    if (bpf && before == HaRole::master) {
+        cleared = bpf->clear_flows();
+        bpf_flows->clear_index();
+    }
+    if (cleared) log.notice("ha: " + std::to_string(cleared) + " flows cleared from the BPF fast path");
     log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" + why + "; " +
                std::to_string(table.session_count()) + " sessions in the table)");
     if (role != HaRole::master) send_sync(sync->resync_request(), log);

@@ -24,6 +24,7 @@
 #include "common/wire/control_message.hpp"
 #include "daemon/admit/admission.hpp"
 #include "daemon/admit/sa2c.hpp"
+#include "daemon/dispatch/bpf_fast_path_setup.hpp"
 #include "daemon/dispatch/config_reload.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
@@ -117,6 +118,9 @@ struct DispatcherRuntime {
     // fast path). Caller holds `lock`.
     void flush_kernel_forgets() {
         KernelForgets f = identifier.take_kernel_forgets();
+        // The BPF map's entries of a claimed client port go now, under the lock, before the
+        // port's next packet: it must meet the queue, not the old call's node.
+        if (bpf_flows) forget_claimed_endpoints(*bpf_flows, table, f.endpoints);
         if (!janitor || (f.empty() && preinstalls.empty())) return;
         std::vector<ConntrackRequest> requests;
         for (const FlowKey& k : f.endpoints) requests.push_back({ConntrackRequest::Kind::forget_endpoint, k, 0});
@@ -145,6 +149,26 @@ struct DispatcherRuntime {
         identifier.set_media_ports(media_port_map());
         kernel_spec = sara::kernel_spec(config, retiring);
         kernel_dirty = true;
+        if (bpf) {
+            bpf->set_nodes(bpf_node_targets(all_nodes()));
+            bpf->set_media_ranges(bpf_media_ranges(media_port_map()));
+        }
+    }
+    // forwarding.fast_path: bpf, the program loaded: its maps get the nodes and ranges, the
+    // table its flow map (main thread, before the queues start).
+    void use_bpf(std::unique_ptr<BpfFastPath> loaded) {
+        bpf = std::move(loaded);
+        bpf->set_nodes(bpf_node_targets(all_nodes()));
+        bpf->set_media_ranges(bpf_media_ranges(media_port_map()));
+        bpf_map = std::make_unique<BpfFlowMap>(*bpf);
+        bpf_flows = std::make_unique<FastPathEndpoints>(*bpf_map);
+        table.set_fast_path(bpf_flows.get());
+    }
+    // The table and the map let go of each other (stop, a failed attach). Main thread.
+    void drop_bpf() {
+        table.set_fast_path(nullptr);
+        bpf_flows.reset();
+        bpf_map.reset();
     }
     void apply_reload(const ReloadPlan& plan, const Logger& log);
     void retire_idle_nodes(const Logger& log);
@@ -179,6 +203,22 @@ struct DispatcherRuntime {
         if (sync) all(sync->counters(), "");
         if (sync_listener) all(sync_listener->counters(), "sync_");
         if (held) all(held->counters(), "");
+        if (bpf) {
+            const BpfFastPathCounters b = bpf->counters();
+            fn("bpf_flow_hits_total", "Packets the BPF fast path forwarded from its flow map", b.flow_hits);
+            fn("bpf_range_hits_total", "Packets the BPF fast path forwarded by a node media range", b.range_hits);
+            fn("bpf_passed_total", "Packets to the VIP the BPF fast path passed up the stack (no flow or range)", b.passed);
+            fn("bpf_degraded_dropped_total", "Fast-path packets dropped by the degrade probability (SA2C above T3)",
+               b.degraded_dropped);
+            fn("bpf_bad_header_total", "Malformed or truncated headers the BPF program passed up (never forwarded)",
+               b.bad_header);
+            fn("bpf_fragments_passed_total", "IPv4 fragments and packets with IP options the BPF program passed up",
+               b.fragments_passed);
+            fn("bpf_ttl_expired_passed_total", "Packets with TTL <= 1 the BPF program passed up (ICMP from the stack)",
+               b.ttl_expired_passed);
+            fn("bpf_no_node_passed_total", "Fast-path hits whose node has no target (removed) passed up",
+               b.no_node_passed);
+        }
         all(queue_totals(), "");
         uint64_t late_errors = 0;
         for (const auto& q : queues) late_errors += q->late_verdict_errors();
@@ -216,6 +256,12 @@ struct DispatcherRuntime {
     std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
     std::vector<std::unique_ptr<NfQueue>> queues;
     std::unique_ptr<RawSender> raw;
+    // forwarding.fast_path: bpf: the program and its maps (null in netfilter mode or after a
+    // fallback), and the table's view of its flow map. Declared after `table`, which points at
+    // bpf_flows: the table is cleared of the pointer before they go (drop_bpf).
+    std::unique_ptr<BpfFastPath> bpf;
+    std::unique_ptr<BpfFlowMap> bpf_map;
+    std::unique_ptr<FastPathEndpoints> bpf_flows;  // bpf_map by client endpoint: the table's view
     RawCounters raw_counters;  // guarded by `lock`
     LockCounters lock_counters;  // guarded by `lock`
     // The longest wait of a queued packet for `lock` and the longest hold of it by the main

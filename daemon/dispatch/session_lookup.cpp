@@ -37,6 +37,7 @@ const char* flow_path(const LookupContext& c, const Session& s, const FlowKey& k
     if (s.node == kNoNode) return "none";  // refused or not decided: nothing forwards it
     if (!c.mark_mode || c.services.is_signalling(key.proto, key.dst_port)) return "queue";
     if (f.identity == FlowIdentity::announced) return "expected";  // no packet yet: its first is queued
+    if (f.offloaded) return "bpf";  // in the BPF fast path's flow map (forwarding.fast_path: bpf)
     return "kernel";
 }
 
@@ -52,7 +53,7 @@ nlohmann::json flow_json(const LookupContext& c, const Session& s, const FlowVie
             {"packets", nullptr},
             {"idle_ms", uint32_t(now - v.entry.last_seen_ms)},
             {"path", path},
-            {"fast_path", std::string_view(path) == "kernel"}};
+            {"fast_path", std::string_view(path) == "kernel" || std::string_view(path) == "bpf"}};
 }
 
 nlohmann::json session_json(const LookupContext& c, const Session& s, const std::vector<FlowView>& flows) {

@@ -12,8 +12,10 @@
 //
 // What is "ours" in the kernel (the cleanup contract, like KernelSetup's): a tc filter on a
 // clsact ingress hook with handle kTcHandle and priority kTcPriority, or an XDP program, whose
-// program name is "sara_fast_path". Maps are not pinned: they live as long as the program
-// (or this object's fds) holds them.
+// program name starts with "sara_fast_path" (the kernel keeps 15 characters of a name: the tc
+// program shows as "sara_fast_path", the XDP one, sara_fast_path_x, as "sara_fast_path_"). Maps
+// are not pinned: they live as long as the program (or this object's fds) holds them. A clsact
+// qdisc left without any filter by a detach or a cleanup is deleted too.
 //
 // Threading: the map operations (put_flow, delete_flow, flow_idle_ms, set_*) are single BPF
 // system calls and may be called from any thread; load/attach/detach/remove_leftovers from
@@ -90,13 +92,18 @@ public:
 
     // --- the maps (one BPF system call each) ---------------------------------------------------
     // Client → VIP flow to `node`; its last-seen time starts now. False (counted by the caller)
-    // when the map is full or the key is not one the program can match (not IPv4, a zero port).
+    // when the map is full or the key is not one the program can match (not IPv4 UDP — the
+    // program forwards UDP only —, a zero port, kNoNode). A known key is updated (another node).
     bool put_flow(const FlowKey& key, NodeId node);
     void delete_flow(const FlowKey& key);
+    // Empties the flow map (a dispatcher that stops being the HA master); batched. Returns how
+    // many entries went.
+    size_t clear_flows();
     // Milliseconds since the program last forwarded a packet of the flow (or since put_flow);
     // nullopt when the map does not hold it.
     std::optional<uint32_t> flow_idle_ms(const FlowKey& key) const;
-    // Replaces the node targets (a node not listed has none: its hits are passed up).
+    // Replaces the node targets (a node not listed has none: its hits are passed up; so has a
+    // node with a zero MAC or an id of 256 or more).
     void set_nodes(const std::vector<BpfNodeTarget>& nodes);
     // Replaces the media ranges (UDP destination port of the VIP → node).
     void set_media_ranges(const std::vector<std::pair<PortRange, NodeId>>& ranges);
@@ -108,9 +115,13 @@ public:
     uint64_t map_memory_bytes() const;
     const BpfFastPathSpec& spec() const { return spec_; }
     bool attached() const { return attached_; }
+    // The loaded program's fd (owned by this object): for BPF_PROG_TEST_RUN in the unit tests
+    // and for bpf_obj_get_info_by_fd (id, instruction counts).
+    int program_fd() const;
 
 private:
     struct Handles;
+    std::error_code attach_hook(std::string* error);
     BpfFastPath(BpfFastPathSpec spec, std::unique_ptr<Handles> handles);
     BpfFastPathSpec spec_;
     std::unique_ptr<Handles> handles_;

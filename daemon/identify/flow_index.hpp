@@ -25,7 +25,8 @@ struct FlowEntry {
     uint8_t service = 0;        // index of the service whose timeout applies
     FlowStatus status = FlowStatus::fresh;
     FlowIdentity identity = FlowIdentity::signalling;
-    uint8_t journaled = 0;      // 1 while in the table's replication journal (HA sync)
+    uint8_t journaled : 1 = 0;  // in the table's replication journal (HA sync)
+    uint8_t offloaded : 1 = 0;  // put into the kernel's per-flow fast path (FastPathFlows)
 };
 static_assert(sizeof(FlowEntry) == 12, "FlowEntry is in every table slot: keep it small");
 

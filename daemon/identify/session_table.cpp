@@ -169,6 +169,7 @@ void SessionTable::remove_flow(const FlowKey& key) {
     if (!flow) return;
     const SessionId id = flow->session;
     const FlowIdentity identity = flow->identity;
+    unoffload(key, *flow);
     flows_.erase(key);
     release_flow_reference(id, identity);
 }
@@ -181,6 +182,7 @@ void SessionTable::move_flow(const FlowKey& key, SessionId to) {
         ++counters_.session_flow_limit_total;
         return;
     }
+    unoffload(key, *flow);  // its entry names the old session's node
     flow->session = to;
     mark_flow_changed(key, *flow);
     mark_changed(to);
@@ -202,12 +204,21 @@ void SessionTable::release_flow_reference(SessionId id, FlowIdentity identity) {
 
 bool SessionTable::expire_flow(const FlowKey& key, FlowEntry& flow, uint32_t now) {
     if (media_linger_over(flow, now)) {
+        unoffload(key, flow);
         release_flow_reference(flow.session, flow.identity);
         if (key.src_port != 0 && key.dst_port != 0) released_media_.push_back(key);
         ++counters_.media_flows_released_total;
         return true;
     }
+    if (flow.offloaded && fast_path_ && idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
+        // Its packets bypass sarad: the fast path knows when it last saw one.
+        if (const std::optional<uint32_t> idle = fast_path_->idle_ms(key); idle && *idle < uint32_t(now - flow.last_seen_ms)) {
+            flow.last_seen_ms = now - *idle;
+            ++counters_.flows_kept_by_fast_path_total;
+        }
+    }
     if (idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
+        unoffload(key, flow);
         release_flow_reference(flow.session, flow.identity);
         ++counters_.flows_purged_total;
         return true;
@@ -255,7 +266,10 @@ TableJournal SessionTable::take_journal() {
 }
 
 void SessionTable::clear() {
-    flows_.erase_if([](const FlowKey&, FlowEntry&) { return true; });
+    flows_.erase_if([this](const FlowKey& k, FlowEntry& f) {
+        unoffload(k, f);
+        return true;
+    });
     for (SessionId id = 0; id < sessions_->size(); ++id)
         if ((*sessions_)[id].in_use) {
             (*sessions_)[id].flow_count = 0;

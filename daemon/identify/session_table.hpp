@@ -30,6 +30,7 @@
 #include "common/util/chunked_vector.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
+#include "daemon/identify/fast_path_flows.hpp"
 #include "daemon/identify/flow_index.hpp"
 
 namespace sara {
@@ -47,7 +48,8 @@ namespace sara {
     X(announced_limit_total, "Announced flows refused: the session has its maximum announced") \
     X(key_too_long_total, "Sessions refused: key longer than the limit")                       \
     X(sessions_merged_total, "Keyless connection sessions merged into the keyed session they rejoined") \
-    X(media_flows_released_total, "Media flows of ended sessions released after the linger")
+    X(media_flows_released_total, "Media flows of ended sessions released after the linger") \
+    X(flows_kept_by_fast_path_total, "Idle-looking flows kept: the kernel fast path forwarded their packets meanwhile")
 SARA_DECLARE_COUNTERS(SessionTableCounters, SARA_SESSION_TABLE_COUNTERS)
 
 struct SessionTableLimits {
@@ -136,6 +138,12 @@ public:
     void touch_flow(const FlowKey& key, FlowEntry& flow);
     // Removes one flow (e.g. a partial flow replaced by its completed form).
     void remove_flow(const FlowKey& key);
+    // The kernel's per-flow fast path, if any (fast_path_flows.hpp; not owned, may be null):
+    // a flow the caller put there (FlowEntry::offloaded) is erased from it when the table
+    // removes, moves, purges or releases the flow, and is purged only once the fast path has
+    // not seen it for twice its timeout either. Not carried by swap_contents.
+    void set_fast_path(FastPathFlows* fast_path) { fast_path_ = fast_path; }
+    FastPathFlows* fast_path() const { return fast_path_; }
     // Moves a flow to another session (an RTSP client reconnecting with its Session id). A
     // keyless session left without flows is merged away (freed, counted as merged).
     void move_flow(const FlowKey& key, SessionId to);
@@ -232,6 +240,12 @@ private:
 
     bool idle_for_twice_timeout(uint32_t last_seen_ms, uint8_t service, uint32_t now) const;
     bool expire_flow(const FlowKey& key, FlowEntry& flow, uint32_t now);
+    // The flow leaves the table or its session: its fast-path entry (if any) goes.
+    void unoffload(const FlowKey& key, FlowEntry& flow) {
+        if (!flow.offloaded) return;
+        flow.offloaded = 0;
+        if (fast_path_) fast_path_->erase(key);
+    }
     // The per-node count of active sessions: a session counts while in use, active, with a node.
     void count(const Session& s, int delta) {
         if (!s.in_use || s.state != SessionState::active || s.node == kNoNode) return;
@@ -258,6 +272,7 @@ private:
     bool journal_on_ = false;
     TableJournal journal_;
     uint32_t media_linger_ms_ = 2000;
+    FastPathFlows* fast_path_ = nullptr;
     std::vector<FlowKey> released_media_;
     std::vector<uint64_t> active_per_node_;  // by NodeId
     // Expiry's place: the flows' walk, then the sessions' (by id).

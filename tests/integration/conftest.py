@@ -89,6 +89,9 @@ def cluster(request, tmp_path):
     _require_root()
     marker = request.node.get_closest_marker("cluster")
     kwargs = dict(marker.kwargs) if marker else {}
+    # parametrize("cluster", [...], indirect=True): each param is a dict of Cluster arguments
+    # on top of the marker's (one test, e.g. on the netfilter and on the BPF fast path).
+    kwargs.update(getattr(request, "param", None) or {})
     kwargs.setdefault("dispatcher", "router")
     c = _make(tmp_path, "cluster", **kwargs)
     try:

@@ -34,6 +34,9 @@ from conftest import require_tools
 
 VIP = topology.VIP
 LEAST_SESSIONS = {"scheduler": {"algorithm": "least-sessions"}}
+# forwarding.fast_path: bpf on the dispatcher's client-side interface (issue 17); on_failure
+# refuse: a kernel that refuses the program fails the test instead of quietly testing netfilter.
+BPF = {"forwarding": {"fast_path": "bpf", "bpf": {"interface": "eth0", "on_failure": "refuse"}}}
 
 
 # ----------------------------------------------------------------------------------------

@@ -19,10 +19,15 @@ PACKETS = 200                    # RTP packets per call, 20 ms apart: 4 s of med
 STEADY = 2.0                     # seconds of the steady phase measured
 
 
-@pytest.mark.cluster(dispatcher="sarad", config_overrides=datapath.LEAST_SESSIONS)
+@pytest.mark.parametrize("cluster", [
+    pytest.param({"dispatcher": "sarad", "config_overrides": datapath.LEAST_SESSIONS}, id="netfilter"),
+    pytest.param({"dispatcher": "sarad", "config_overrides": dict(datapath.LEAST_SESSIONS, **datapath.BPF)},
+                 id="bpf"),
+], indirect=True)
 @pytest.mark.usefixtures("tolerant_sip_servers")
 def test_media_packets_bypass_the_queue(cluster):
-    """20 calls (-t u1, 20 calls/s) with 200 RTP packets each (4 s, echoed by the nodes).
+    """On the netfilter fast path (conntrack marks) and on the BPF one (the flow map):
+    20 calls (-t u1, 20 calls/s) with 200 RTP packets each (4 s, echoed by the nodes).
     Steady phase (every call's RTP flow decided, no call setting up or ending): sarad's
     queue_packets_total stays put while the nodes' rx_packets grow by ~20 x 50 pps x 2 s.
     Whole run: the queue grows by the calls' signalling (INVITE, ACK, BYE) plus one packet
@@ -72,3 +77,13 @@ def test_media_packets_bypass_the_queue(cluster):
     assert CALLS <= data <= CALLS + 4, whole       # the first packet of each RTP flow
     assert sum(whole_rx.values()) >= CALLS * PACKETS + signalling, whole_rx
     assert whole.get("queue_packets_total", 0) * 20 < sum(whole_rx.values())
+    if "bpf_flow_hits_total" in s3:
+        # BPF: every RTP flow went into the map at its first packet's verdict, and the map,
+        # not conntrack, carried the rest of its packets.
+        print("bpf: %d flows put, %d hits, %d passed up" % (
+            whole.get("fast_path_flows_put_total", 0), whole.get("bpf_flow_hits_total", 0),
+            whole.get("bpf_passed_total", 0)))
+        assert whole.get("fast_path_flows_put_total", 0) == data, whole
+        assert whole.get("fast_path_flows_put_failed_total", 0) == 0, whole
+        assert whole.get("bpf_flow_hits_total", 0) >= CALLS * (PACKETS - 2), whole
+        assert whole.get("bpf_bad_header_total", 0) == 0, whole

@@ -18,10 +18,11 @@ CLIENTS = peers.RTSP_CLIENT_MIX * 3
 DURATION = 3.0
 
 
-@pytest.mark.parametrize("queues", [1, 2])
-def test_12_concurrent_rtsp_clients_each_on_one_node(cluster_factory, queues):
+@pytest.mark.parametrize("queues,fast_path", [(1, "netfilter"), (2, "netfilter"), (2, "bpf")])
+def test_12_concurrent_rtsp_clients_each_on_one_node(cluster_factory, queues, fast_path):
     """With 1 and with 2 NFQUEUE queues (--queue-balance hashes addresses and protocol: a
-    client's RTSP/TCP control and its RTP/UDP flows land on different queue threads):
+    client's RTSP/TCP control and its RTP/UDP flows land on different queue threads), and
+    with 2 queues on the BPF fast path (the clients' RTCP to the nodes through the flow map):
     12 RTSP clients started 50 ms apart, each playing 3 s (all of them at once): 3 ffmpeg
     and 3 gst-launch over UDP, 3 + 3 over interleaved TCP. Every stream decodes (frames out of
     the decoder), each session's control connection and UDP media are seen on exactly one node
@@ -31,9 +32,10 @@ def test_12_concurrent_rtsp_clients_each_on_one_node(cluster_factory, queues):
     1 s)."""
     datapath.require_peers()
     require_rtsp_clients()
-    cluster = cluster_factory(dispatcher="sarad",
-                              config_overrides=dict(datapath.LEAST_SESSIONS,
-                                                    queue={"count": queues}))
+    overrides = dict(datapath.LEAST_SESSIONS, queue={"count": queues})
+    if fast_path == "bpf":
+        overrides.update(datapath.BPF)
+    cluster = cluster_factory(dispatcher="sarad", config_overrides=overrides)
     assert ("--queue-balance 0:1" in cluster.dispatcher_state()["iptables"]) == (queues == 2)
     peers.start_rtsp_servers(cluster)
     before = datapath.sarad_stats(cluster)
@@ -71,3 +73,9 @@ def test_12_concurrent_rtsp_clients_each_on_one_node(cluster_factory, queues):
                 "rtsp_malformed_total", "stream_overflow_total", "queue_receive_errors_total"):
         assert delta.get(bad, 0) == 0, (bad, delta)
     assert delta.get("rtsp_messages_total", 0) >= 4 * len(CLIENTS), delta
+    if fast_path == "bpf":
+        # The UDP clients' flows to the VIP (punch packets, RTCP receiver reports) were put in
+        # the map; what followed them went through it, never sarad's decoder.
+        assert delta.get("fast_path_flows_put_total", 0) >= udp_sessions, delta
+        assert delta.get("fast_path_flows_put_failed_total", 0) == 0, delta
+        assert delta.get("bpf_bad_header_total", 0) == 0, delta

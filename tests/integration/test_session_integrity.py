@@ -27,6 +27,17 @@ import agents
 pytestmark = datapath.SARAD_MARKS
 
 ROUND_ROBIN = {"scheduler": {"algorithm": "round-robin"}}
+# The same cluster on either fast path (issue 17: the BPF flow map must follow every change of
+# a flow's owner that conntrack's marks follow).
+ON_BOTH_FAST_PATHS = pytest.mark.parametrize("cluster", [
+    pytest.param({"dispatcher": "sarad", "config_overrides": ROUND_ROBIN}, id="netfilter"),
+    pytest.param({"dispatcher": "sarad", "config_overrides": dict(ROUND_ROBIN, **datapath.BPF)}, id="bpf"),
+], indirect=True)
+
+
+def fast_path_overrides(cluster) -> dict:
+    """The fast-path part of the config the cluster's sarad was started with."""
+    return datapath.BPF if "fast_path: bpf" in (cluster.workdir / "dispatcher.yaml").read_text() else {}
 SHARED_MEDIA_PORT = 6000          # every node's UAS answers this port (no ranges)
 REUSED_CLIENT_PORT = 30000
 NAT_OFFERED = "198.19.0.2"        # the private address a NAT'd client offers in its SDP
@@ -109,7 +120,7 @@ def check_whole(pcaps, results, what: str):
     assert len({tuple(n) for n in call_nodes(pcaps, results)}) == 3
 
 
-@pytest.mark.cluster(dispatcher="sarad", config_overrides=ROUND_ROBIN)
+@ON_BOTH_FAST_PATHS
 def test_sequential_calls_from_one_port_without_ranges(cluster):
     """9 calls one after another from client port 30000, round-robin over 3 nodes that all
     answer media port 6000: the newest call's offer claims the port, the stale conntrack
@@ -124,6 +135,11 @@ def test_sequential_calls_from_one_port_without_ranges(cluster):
     print({k: v for k, v in delta.items() if "conntrack" in k or "taken" in k or "released" in k})
     check_whole(pcaps, [r], "one port, no ranges")
     assert delta.get("conntrack_endpoint_dumps_total", 0) >= 9, delta
+    if fast_path_overrides(cluster):
+        # Each call's RTP flow (the same 5-tuple every time) went into the map with its own
+        # call's node, and left it when the next call took the port.
+        assert delta.get("fast_path_flows_put_total", 0) >= 9, delta
+        assert delta.get("bpf_flow_hits_total", 0) >= 9 * 20, delta
 
 
 @pytest.mark.cluster(dispatcher="sarad", config_overrides=ROUND_ROBIN)
@@ -142,14 +158,16 @@ def test_sequential_calls_from_one_port_across_a_restart(cluster):
     check_whole(pcaps, [first, second], "one port, restart")
 
 
-@pytest.mark.cluster(dispatcher="sarad", config_overrides=ROUND_ROBIN)
+@ON_BOTH_FAST_PATHS
 def test_media_ranges_steer_in_the_kernel(cluster):
     """Every node has a media range holding its UAS's port. 9 sequential calls from one client
     port, then 60 calls at 20/s: none split, no media packet reaches sarad's queue, and no
-    conntrack entry exists for media."""
+    conntrack entry exists for media (netfilter: raw-table mark and notrack; BPF: the
+    program's range map forwards it before conntrack)."""
     datapath.require_peers("conntrack")
+    fast_path = fast_path_overrides(cluster)
     cluster.stop_sarad()
-    cluster.start_sarad(**ROUND_ROBIN, **with_ranges(cluster))
+    cluster.start_sarad(**ROUND_ROBIN, **with_ranges(cluster), **fast_path)
     raw = cluster.dispatcher.run("iptables", "-t", "raw", "-S", "SARA-RAW").stdout
     for n in cluster.nodes:
         assert "--dport %s -j MARK --set-xmark 0x%x/0xffff" % (node_range(n).replace("-", ":"), n.id) in raw, raw
@@ -176,6 +194,9 @@ def test_media_ranges_steer_in_the_kernel(cluster):
     assert not media_entries, "\n".join(media_entries)
     # Signalling still went through the queue: the test did look at the right sarad.
     assert delta.get("pipeline_signalling_verdicts_total", 0) >= 3 * 69, delta
+    if fast_path:
+        assert delta.get("bpf_range_hits_total", 0) >= 0.9 * (9 * 25 + 60 * 50), delta
+        assert delta.get("fast_path_flows_put_total", 0) == 0, delta  # ranges keep no flow
 
 
 def nat_scenario(cluster):
@@ -311,14 +332,17 @@ def test_rtsp_reconnect_stays_on_its_node(cluster):
 
 
 @pytest.mark.cluster(dispatcher="none", dispatchers=2)
-def test_sequential_calls_from_one_port_across_an_ha_takeover(cluster):
+@pytest.mark.parametrize("fast_path", [{}, datapath.BPF], ids=["netfilter", "bpf"])
+def test_sequential_calls_from_one_port_across_an_ha_takeover(cluster, fast_path):
     """6 calls from one client port through dispatcher 1, its sarad killed, dispatcher 2
     promoted (its replica holds the ended calls and their flows), 6 more calls from the same
-    port: the replica's old sessions do not keep the port, none split."""
+    port: the replica's old sessions do not keep the port, none split. On the BPF fast path
+    too: the killed master's program stays on its interface, but the client's packets now
+    reach dispatcher 2, whose map starts empty and is filled by its own verdicts."""
     from sarad_pair import SaradPair
     datapath.require_peers()
     same_port_servers(cluster)
-    pair = SaradPair(cluster, **ROUND_ROBIN).start()
+    pair = SaradPair(cluster, **ROUND_ROBIN, **fast_path).start()
     pair.set_role(1, "master")
     pair.route_client_to(1)
     with peers.capture_nodes(cluster) as caps:

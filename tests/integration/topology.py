@@ -591,9 +591,10 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
     def start_sarad(self, config: Optional[os.PathLike] = None, *, ready_timeout: float = 10,
                     lifetime: float = 600, args: Sequence[str] = (), **overrides) -> Proc:
         """Start `sarad --config FILE` (default: write_dispatcher_config(**overrides)) in the
-        dispatcher namespace and wait until it is ready: READY=1 on $NOTIFY_SOCKET (sd_notify),
-        a log line containing "ready", or an NFQUEUE rule in its namespace, whichever comes
-        first. Raises if it exits or is not ready within `ready_timeout` s."""
+        dispatcher namespace and wait until it is ready: READY=1 on $NOTIFY_SOCKET (sd_notify)
+        or its log line containing "ready", whichever comes first (both come once everything is
+        up: its rules appear earlier, before its BPF program and its queues). Raises if it
+        exits or is not ready within `ready_timeout` s."""
         if self.sarad is not None and self.sarad.running():
             raise RuntimeError("sarad already running")
         if not self.sarad_path.exists():
@@ -603,9 +604,6 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
         if len(str(notify_path)) > 100:
             notify_path = Path(tempfile.gettempdir()) / (self.prefix + "notify.sock")
         notify_path.unlink(missing_ok=True)
-        # Rules left by a run killed with SIGKILL are no sign that this one is ready.
-        stale_rules = "NFQUEUE" in self.dispatcher.run("iptables-save", "-t", "mangle",
-                                                       check=False).stdout
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(str(notify_path))
         notify.setblocking(False)
@@ -627,10 +625,6 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
                                        % (self.sarad.returncode, self.sarad.output()[-3000:]))
                 if re.search(r"\bready\b", self.sarad.output()):
                     return self.sarad
-                if not stale_rules:
-                    r = self.dispatcher.run("iptables-save", "-t", "mangle", check=False)
-                    if "NFQUEUE" in r.stdout:
-                        return self.sarad
                 time.sleep(0.1)
             raise RuntimeError("sarad not ready after %.0f s:\n%s"
                                % (ready_timeout, self.sarad.output()[-3000:]))
@@ -647,7 +641,8 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
 
     def dispatcher_state(self, ns: Optional[Namespace] = None) -> dict:
         """The dispatcher namespace's kernel state that sarad changes: iptables rules (all
-        tables), ip rules, routes of every table, permanent neighbours. Compare before/after."""
+        tables), ip rules, routes of every table, permanent neighbours, BPF programs on its
+        interfaces (tc filters, XDP) and clsact qdiscs. Compare before/after."""
         ns = ns or self.dispatcher
 
         def out(*cmd):
@@ -666,11 +661,25 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
                 if policy not in ("ACCEPT", "-") or name not in BUILTIN_CHAINS:
                     rules.append("%s :%s %s" % (table, name, policy))
         rules = "\n".join(rules)
+        # BPF (issue 17): tc filters and XDP programs on every interface, with the ids and tags
+        # a new load changes taken out, and the qdiscs (a clsact hook sarad made).
+        bpf = []
+        for dev in re.findall(r"^\d+: ([^:@]+)[:@]", out("ip", "-o", "link", "show"), re.M):
+            for direction in ("ingress", "egress"):
+                for line in out("tc", "filter", "show", "dev", dev, direction).splitlines():
+                    bpf.append("%s %s %s" % (dev, direction,
+                                             re.sub(r"\b(id|tag) \S+|:\[\d+\]", "_", line.strip())))
+            bpf += ["%s qdisc %s" % (dev, q.split(" refcnt")[0])
+                    for q in out("tc", "qdisc", "show", "dev", dev).splitlines() if "clsact" in q]
+            link = out("ip", "-d", "link", "show", "dev", dev)
+            bpf += ["%s %s" % (dev, re.sub(r"\bid \d+", "id _", m))
+                    for m in re.findall(r"prog/xdp\S* id \d+", link)]
         return {
             "iptables": rules,
             "rules": out("ip", "rule", "show"),
             "routes": out("ip", "route", "show", "table", "all"),
             "neighbours": out("ip", "neigh", "show", "nud", "permanent"),
+            "bpf": "\n".join(bpf),
         }
 
     # -- convenience -------------------------------------------------------------------

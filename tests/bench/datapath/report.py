@@ -15,6 +15,10 @@ MODES = [
     ("plain", "plain kernel forwarding (no netfilter rules)"),
     ("sarad_fast", "SARA fast path (established media flow, conntrack mark)"),
     ("sarad_ranged", "SARA media to a node's range (raw mark, untracked)"),
+    ("bpf_tc_fast", "SARA BPF fast path at tc ingress (flow map)"),
+    ("bpf_tc_ranged", "SARA BPF at tc ingress, media to a node's range (port map)"),
+    ("bpf_xdp_fast", "SARA BPF fast path at XDP (flow map)"),
+    ("bpf_xdp_ranged", "SARA BPF at XDP, media to a node's range (port map)"),
     ("sarad_queue", "SARA queue path (SIP/UDP, every packet queued)"),
     ("nfqmin_queue", "nfq_accept_all, udp/5060 rule (queue-path baseline)"),
     ("nfqsara_queue", "nfq_accept_all under sarad's rules (diagnostic)"),
@@ -27,6 +31,10 @@ MODES = [
 RATIOS = [
     ("fast_path_vs_plain", "sarad_fast", "plain", 0.90, "fast path / plain forwarding"),
     ("ranged_media_vs_plain", "sarad_ranged", "plain", 0.90, "media to a node range / plain forwarding"),
+    ("bpf_tc_fast_vs_plain", "bpf_tc_fast", "plain", 1.50, "BPF tc fast path / plain forwarding"),
+    ("bpf_tc_ranged_vs_plain", "bpf_tc_ranged", "plain", 1.50, "BPF tc media range / plain forwarding"),
+    ("bpf_xdp_fast_vs_plain", "bpf_xdp_fast", "plain", 2.00, "BPF XDP fast path / plain forwarding"),
+    ("bpf_xdp_ranged_vs_plain", "bpf_xdp_ranged", "plain", 2.00, "BPF XDP media range / plain forwarding"),
     ("queue_path_vs_minimal_consumer", "sarad_queue", "nfqmin_queue", 0.90, "queue path / minimal consumer"),
     ("new_flows_vs_minimal_consumer", "sarad_newflow", "nfqmin_newflow", 0.80, "new flows sarad / minimal consumer"),
 ]
@@ -244,7 +252,8 @@ def main():
         print(f"  {text:<48} {value:6.2f}  [{reps}]")
     if "minimal_consumer_added_p99_us" in results:
         print(f"  {'minimal consumer added p99 (us)':<48} {results['minimal_consumer_added_p99_us']:6.1f}")
-    for mode in ("sarad_fast", "sarad_ranged", "sarad_queue", "sarad_newflow"):
+    for mode in ("sarad_fast", "sarad_ranged", "bpf_tc_fast", "bpf_tc_ranged", "bpf_xdp_fast", "bpf_xdp_ranged",
+                 "sarad_queue", "sarad_newflow"):
         s = summary.get(mode, {})
         if "sarad_queued_packets" in s:
             print(f"  {mode}: {s['sarad_queued_packets']} packets reached sarad's queue, "

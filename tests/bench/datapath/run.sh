@@ -20,6 +20,10 @@
 #   nfqsaraq   nfq_accept_all under the exact rule set sarad installed (iptables-save of the sarad
 #   nfqsaran   lane), marks as sarad's verdicts: what is left between these and sarad is sarad's
 #              own userspace work; the gap to nfqmin* is the rule set's (conntrack and all)
+#   bpftc      sarad with forwarding.fast_path: bpf, the program at d0's tc ingress (issue 17)
+#   bpfxdp     the same with hook: xdp (native veth XDP; the node's n0 gets an XDP program
+#              that passes everything, which a veth needs to take redirected XDP frames)
+#              (BPF=0 leaves both lanes out)
 #
 # Every consumer runs all along; one lane carries load at a time. Loads are short (LOAD_WINDOW
 # measured after LOAD_WARMUP) and the modes compared with each other alternate in ROUNDS
@@ -31,6 +35,9 @@
 #                    queued, the conntrack mark keeps the rest in the kernel)
 #   sarad_ranged     media to udp/61000, inside node 1's media_ports: marked and untracked in
 #                    the raw table, never queued, no conntrack entry (issue 14)
+#   bpf_{tc,xdp}_fast    the media flow through the BPF program's flow map (its first packet
+#                        queued: sarad's verdict put it in the map)
+#   bpf_{tc,xdp}_ranged  media to the node's range through the program's port map
 #   *_queue          SIP OPTIONS to udp/5060 with one Call-ID: every packet queued
 #   *_newflow        every packet a new 5-tuple to non-signalling ports (a new session in sarad);
 #                    conntrack is emptied before each load, which stays below nf_conntrack_max
@@ -80,6 +87,10 @@ GEN_MAC=02:00:00:00:01:02 DISP_IN_MAC=02:00:00:00:01:01 DISP_LAN_MAC=02:00:00:00
 NODE_MAC=02:00:00:00:02:11 NODE_OTHER_MAC=02:00:00:00:02:fe
 NODE_TABLE=1001               # sarad's table and rule priority for node 1 (table_base 1000 + id)
 LANES="plain sarad nfqminq nfqminn nfqsaraq nfqsaran"
+BPF=${BPF:-1}
+[[ $BPF == 1 ]] && LANES="$LANES bpftc bpfxdp"
+SARAD_LANES="sarad"
+[[ $BPF == 1 ]] && SARAD_LANES="sarad bpftc bpfxdp"
 SIGNALLING_MARK=0x10001       # sarad's verdict marks: node 1, plus "never save" for signalling
 DATA_MARK=0x1
 
@@ -108,8 +119,9 @@ done
 
 echo "== building sarad and the benchmark tools"
 make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$BUILD/sarad" "$BUILD/tools/nfq_accept_all" \
-  "$BUILD/tools/udp_blast" >/dev/null
+  "$BUILD/tools/udp_blast" "$BUILD/sara_fast_path.bpf.o" >/dev/null
 SARAD=$BUILD_DIR/sarad NFQ=$BUILD_DIR/tools/nfq_accept_all BLAST=$BUILD_DIR/tools/udp_blast
+BPF_OBJECT=$BUILD_DIR/sara_fast_path.bpf.o
 
 PREFIX=sdpb$$
 WORK=$(mktemp -d /tmp/sdpb.XXXXXX)
@@ -248,35 +260,45 @@ EOF
 }
 
 SOCK=$WORK/sarad.sock
-cat >"$WORK/dispatcher.yaml" <<EOF
+declare -A SOCK_OF=([sarad]=$SOCK [bpftc]=$WORK/bpftc.sock [bpfxdp]=$WORK/bpfxdp.sock)
+sarad_config() {  # LANE: the config of the lane's sarad
+  local fast_path="fast_path: netfilter"
+  case $1 in
+    bpftc) fast_path="fast_path: bpf, bpf: {interface: d0, hook: tc, object: $BPF_OBJECT}" ;;
+    bpfxdp) fast_path="fast_path: bpf, bpf: {interface: d0, hook: xdp, object: $BPF_OBJECT}" ;;
+  esac
+  cat <<EOF
 vip: $VIP
 lan_interface: d1
 queue: {first: 0, count: 1, max_len: 4096, fail_open: false}
-forwarding: {mode: route}
+forwarding: {mode: route, $fast_path}
 nodes:
   - {id: 1, name: node1, address: $NODE_IP, mac: "$NODE_MAC", weight: 1, media_ports: 61000-61999}
 auth: none
-control: {socket: $SOCK, state_file: $WORK/sessions.snapshot}
+control: {socket: ${SOCK_OF[$1]}, state_file: $WORK/$1.snapshot}
 limits: {max_sessions: 4000000, max_flows: 8000000}
 admission: {enabled: ${SARAD_ADMISSION:-false}}
 EOF
+}
 
-start_sarad() {  # a fresh sarad in the sarad lane: empty session table, empty conntrack table
-  local D i
-  D=$(ns sarad d)
+start_sarad() {  # [LANE]: a fresh sarad in the lane (default sarad): empty session and conntrack tables
+  local lane=${1:-sarad} D i sock
+  D=$(ns "$lane" d)
+  sock=${SOCK_OF[$lane]}
+  sarad_config "$lane" >"$WORK/$lane.yaml"
   in_ns "$D" conntrack -F >/dev/null 2>&1 || true
-  rm -f "$SOCK" "$WORK/sessions.snapshot"
-  ip netns exec "$D" nice -n "$NICE" taskset -c "$CONSUMER_CPU" "$SARAD" --config "$WORK/dispatcher.yaml" \
-    >>"$WORK/sarad.log" 2>&1 &
-  CONSUMER_PID[sarad]=$!
+  rm -f "$sock" "$WORK/$lane.snapshot"
+  ip netns exec "$D" nice -n "$NICE" taskset -c "$CONSUMER_CPU" "$SARAD" --config "$WORK/$lane.yaml" \
+    >>"$WORK/$lane.log" 2>&1 &
+  CONSUMER_PID[$lane]=$!
   STARTED_PIDS+=("$!")
   for ((i = 0; i < 100; i++)); do
-    [[ -S $SOCK ]] && sarad_request "$SOCK" stats >/dev/null 2>&1 && return 0
-    kill -0 "${CONSUMER_PID[sarad]}" 2>/dev/null || break
+    [[ -S $sock ]] && sarad_request "$sock" stats >/dev/null 2>&1 && return 0
+    kill -0 "${CONSUMER_PID[$lane]}" 2>/dev/null || break
     sleep 0.1
   done
-  echo "run.sh: sarad did not come up; its log:" >&2
-  tail -20 "$WORK/sarad.log" >&2
+  echo "run.sh: sarad did not come up in lane $lane; its log:" >&2
+  tail -20 "$WORK/$lane.log" >&2
   exit 1
 }
 
@@ -325,7 +347,7 @@ measure() {
   # evicts an old one (early_drop): another, slower regime than the one measured here. The
   # other lanes' entries are flushed too: all namespaces share one hash table.
   if [[ $traffic == newflow ]]; then flush_conntrack "$lane" sarad nfqsaran; fi
-  [[ $lane == sarad ]] && stats_before=$(sarad_request "$SOCK" stats)
+  [[ -n ${SOCK_OF[$lane]:-} ]] && stats_before=$(sarad_request "${SOCK_OF[$lane]}" stats)
   drops0=$(early_drops "$lane")
   rx0=$(rx_packets "$lane")
   ip netns exec "$(ns "$lane" n)" nice -n "$NICE" "$BLAST" sample \
@@ -342,7 +364,7 @@ measure() {
   sleep 0.15   # let the queue drain before the totals are read
   rx1=$(rx_packets "$lane")
   drops1=$(early_drops "$lane")
-  [[ $lane == sarad ]] && stats_after=$(sarad_request "$SOCK" stats)
+  [[ -n ${SOCK_OF[$lane]:-} ]] && stats_after=$(sarad_request "${SOCK_OF[$lane]}" stats)
   nfq_proc=$(in_ns "$(ns "$lane" d)" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | head -1 | xargs || true)
   ct_count=$(in_ns "$(ns "$lane" d)" cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0)
   printf '{"mode": "%s", "rep": %d, "round": %d, "traffic": "%s", "gen": %s, "sample": %s, "rx_total": %d, "conntrack_count": %d, "conntrack_early_drops": %d, "nfnetlink_queue": "%s", "stats_before": %s, "stats_after": %s}\n' \
@@ -380,9 +402,9 @@ profile() {
   reap "$perf_pid" || true
 }
 
-warm_media_flow() {  # the media flow's first packet goes to sarad, which marks it
+warm_media_flow() {  # [LANE]: the media flow's first packet goes to sarad, which marks it (bpf: puts it in the map)
   # shellcheck disable=SC2046
-  in_ns "$(ns sarad g)" "$BLAST" send --src $GEN_IP --dst $VIP $(traffic_args media 0) --count 1 \
+  in_ns "$(ns "${1:-sarad}" g)" "$BLAST" send --src $GEN_IP --dst $VIP $(traffic_args media 0) --count 1 \
     --duration 1 >/dev/null
   sleep 0.2
 }
@@ -441,6 +463,13 @@ for lane in $LANES; do lane_up "$lane"; node_receives "$lane" "$NODE"; done
 ip -n "$(ns plain d)" route replace $VIP/32 via $NODE_IP dev d1
 start_sarad
 in_ns "$(ns sarad d)" iptables-save | grep -v '^#' >"$WORK/sara-rules.txt"
+if [[ $BPF == 1 ]]; then
+  # A veth takes redirected XDP frames only when its peer runs an XDP program (or NAPI via
+  # GRO): n0 gets the same object's XDP program, whose empty maps pass everything.
+  ip -n "$(ns bpfxdp n)" link set dev n0 xdpdrv obj "$BPF_OBJECT" sec xdp
+  start_sarad bpftc
+  start_sarad bpfxdp
+fi
 for lane in nfqminq nfqminn nfqsaraq nfqsaran; do mark_route "$lane"; done
 in_ns "$(ns nfqminq d)" iptables -t mangle -A PREROUTING -d $VIP/32 -p udp --dport 5060 -j NFQUEUE --queue-num 0
 in_ns "$(ns nfqminn d)" iptables -t mangle -A PREROUTING -d $VIP/32 -p udp -j NFQUEUE --queue-num 0
@@ -457,11 +486,18 @@ for ((rep = 1; rep <= REPS; rep++)); do
   # A fresh sarad each repetition: the new-flow loads fill its session table.
   if ((rep > 1)); then stop_consumer sarad; start_sarad; fi
   warm_media_flow
+  if [[ $BPF == 1 ]]; then warm_media_flow bpftc; warm_media_flow bpfxdp; fi
   for ((round = 1; round <= ROUNDS; round++)); do
     [[ " $COMPARE " == *" fast "* ]] || break
     measure plain plain "$rep" "$round" media
     measure sarad sarad_fast "$rep" "$round" media
     measure sarad sarad_ranged "$rep" "$round" ranged
+    if [[ $BPF == 1 ]]; then
+      measure bpftc bpf_tc_fast "$rep" "$round" media
+      measure bpftc bpf_tc_ranged "$rep" "$round" ranged
+      measure bpfxdp bpf_xdp_fast "$rep" "$round" media
+      measure bpfxdp bpf_xdp_ranged "$rep" "$round" ranged
+    fi
   done
   for ((round = 1; round <= ROUNDS; round++)); do
     [[ " $COMPARE " == *" queue "* ]] || break
@@ -522,7 +558,7 @@ if [[ $PERF == 1 ]]; then
   profile nfqminn nfqmin_newflow newflow
   profile nfqsaran nfqsara_newflow newflow
 fi
-for lane in sarad nfqminq nfqminn nfqsaraq nfqsaran; do stop_consumer "$lane"; done
+for lane in $SARAD_LANES nfqminq nfqminn nfqsaraq nfqsaran; do stop_consumer "$lane"; done
 
 mkdir -p "$BUILD_DIR/bench"
 /usr/bin/python3 "$HERE/report.py" --records "$RECORDS" --latency "$LATENCY_RECORDS" \

@@ -289,6 +289,45 @@ BOOST_AUTO_TEST_CASE(media_port_ranges) {
     for (const ErrorCase& c : cases) check_case(c);
 }
 
+BOOST_AUTO_TEST_CASE(bpf_fast_path) {
+    const DispatcherConfigLoad defaults = load_dispatcher_config_from_string(minimal, file_name);
+    BOOST_REQUIRE(defaults.ok());
+    BOOST_TEST((defaults.config.forwarding.fast_path == FastPath::netfilter));
+    const DispatcherConfigLoad bpf = load_dispatcher_config_from_string(
+        minimal + "forwarding:\n  fast_path: bpf\n  bpf: {interface: eth0, hook: xdp, on_failure: netfilter, "
+                  "max_flows: 4096, object: /opt/sara/fp.o}\n",
+        file_name);
+    BOOST_REQUIRE(bpf.ok());
+    const BpfConfig& b = bpf.config.forwarding.bpf;
+    BOOST_TEST((bpf.config.forwarding.fast_path == FastPath::bpf));
+    BOOST_TEST(b.interface == "eth0");
+    BOOST_TEST((b.hook == BpfAttachHook::xdp));
+    BOOST_TEST((b.on_failure == BpfFailure::netfilter));
+    BOOST_TEST(b.max_flows == 4096u);
+    BOOST_TEST(b.object == "/opt/sara/fp.o");
+    BOOST_TEST(b.line == 4);  // where fast_path is written: --check-config's position
+    BOOST_TEST(b.column == 14);
+    // A bpf section without fast_path: bpf is read (and checked) but unused.
+    BOOST_TEST(load_dispatcher_config_from_string(minimal + "forwarding: {bpf: {interface: eth0}}\n", file_name).ok());
+
+    const std::vector<ErrorCase> cases = {
+        {"bpf without an interface", minimal + "forwarding: {fast_path: bpf}\n",
+         {{3, 25, "forwarding.fast_path: bpf needs forwarding.bpf.interface"}}},
+        {"bpf without an interface in its section", minimal + "forwarding: {fast_path: bpf, bpf: {hook: tc}}\n",
+         {{3, 35, "forwarding.bpf: missing required key 'interface'"}}},
+        {"an unknown fast path", minimal + "forwarding: {fast_path: dpdk}\n", {{3, 25, "forwarding.fast_path"}}},
+        {"an unknown hook", minimal + "forwarding: {fast_path: bpf, bpf: {interface: eth0, hook: af_xdp}}\n",
+         {{3, 59, "forwarding.bpf.hook"}}},
+        {"a tiny flow map", minimal + "forwarding: {fast_path: bpf, bpf: {interface: eth0, max_flows: 10}}\n",
+         {{3, 64, "forwarding.bpf.max_flows"}}},
+        {"a relative object path", minimal + "forwarding: {fast_path: bpf, bpf: {interface: eth0, object: fp.o}}\n",
+         {{3, 61, "forwarding.bpf.object"}}},
+        {"bpf in raw mode", "lan_interface: lan0\n" + minimal + "forwarding: {mode: raw, fast_path: bpf, bpf: {interface: eth0}}\n",
+         {{4, 36, "forwarding.fast_path: bpf needs forwarding.mode: route"}}},
+    };
+    for (const ErrorCase& c : cases) check_case(c);
+}
+
 BOOST_AUTO_TEST_CASE(duplicate_keys) {
     const std::vector<ErrorCase> cases = {
         {"duplicate top-level key, at the second one",

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The BPF fast path's life in the kernel (issue 17, `forwarding.fast_path: bpf`): what sarad
+puts on its client interface, and that a stop, a crash and a start with another config leave
+exactly what they should. The calls and streams through the map are checked in the datapath
+suites' bpf variants (test_datapath_offload, test_datapath_rtsp_load, test_session_integrity).
+
+Run as root:
+    SARA_STRICT=1 /usr/bin/python3 -m pytest -q -s tests/integration/test_datapath_bpf.py
+"""
+import os
+import signal
+
+import pytest
+
+import datapath
+import peers
+
+pytestmark = datapath.SARAD_MARKS
+
+
+def _calls(cluster, n=5):
+    r = datapath.uac_result(peers.start_sip_uac(cluster, calls=n, rate=20, transport="u1",
+                                                media_packets=40,
+                                                scenario=datapath.uac_scenario(cluster)))
+    assert r.ok and not datapath.rtp_short([r]), r.summary()
+    return r
+
+
+def _kill(cluster) -> None:
+    pid = datapath.sarad_pid(cluster)
+    assert pid, "sarad not running"
+    os.kill(pid, signal.SIGKILL)
+    rc = cluster.sarad.wait(5)
+    assert rc in (-signal.SIGKILL, 128 + signal.SIGKILL), rc
+
+
+def _programs(state: dict) -> list:
+    return [line for line in state["bpf"].splitlines() if "sara_fast_path" in line or "prog/xdp" in line]
+
+
+def test_bpf_mode_stop_crash_and_restart_leave_exactly_their_program(cluster_factory):
+    """1. start in bpf mode: one tc filter of ours on eth0's ingress (the client side), none
+       elsewhere; 5 calls with 40 RTP packets each, their media through the map; SIGTERM:
+       the namespace is exactly as before the start (no filter, no clsact qdisc sarad made,
+       no rule).
+    2. start, calls, SIGKILL: the program stays where it was (like conntrack's marks, it keeps
+       established media going while no sarad runs).
+    3. start in bpf mode again: exactly one program (the crash's replaced), calls work.
+    4. SIGKILL, then start in netfilter mode: the crashed run's program is removed (a stale
+       program must never steer to old nodes), the state is that of a netfilter start.
+    5. SIGTERM: as before step 1.
+    Run time: about 12 s."""
+    datapath.require_peers()
+    bpf = dict(datapath.LEAST_SESSIONS, **datapath.BPF, control={"save_interval": "0s"})
+    netfilter = dict(datapath.LEAST_SESSIONS, control={"save_interval": "0s"})
+    cluster = cluster_factory(dispatcher="none")
+    datapath.start_sip_servers(cluster, transports=("udp",))
+    before = cluster.dispatcher_state()
+    assert not _programs(before), before["bpf"]
+
+    # netfilter mode's state, for step 4
+    cluster.start_sarad(**netfilter)
+    netfilter_state = cluster.dispatcher_state()
+    assert cluster.stop_sarad() == 0
+
+    # 1.
+    cluster.start_sarad(**bpf)
+    running = cluster.dispatcher_state()
+    programs = _programs(running)
+    print("bpf mode:", programs)
+    assert len(programs) == 1 and programs[0].startswith("eth0 ingress"), running["bpf"]
+    s0 = datapath.sarad_stats(cluster)
+    _calls(cluster)
+    delta = datapath.counter_deltas(s0, datapath.sarad_stats(cluster))
+    assert delta.get("bpf_flow_hits_total", 0) >= 5 * 30, delta
+    assert cluster.stop_sarad() == 0, cluster.sarad.output()[-2000:]
+    assert cluster.dispatcher_state() == before
+    assert "bpf: fast path on eth0" in cluster.sarad.output()
+
+    # 2.
+    cluster.start_sarad(**bpf)
+    _calls(cluster)
+    _kill(cluster)
+    assert cluster.dispatcher_state() == running, "SIGKILL: the program should stay"
+
+    # 3.
+    cluster.start_sarad(**bpf)
+    assert cluster.dispatcher_state() == running
+    _calls(cluster)
+
+    # 4.
+    _kill(cluster)
+    cluster.start_sarad(**netfilter)
+    assert cluster.dispatcher_state() == netfilter_state
+    assert "removed 1 fast-path program" in cluster.sarad.output(), cluster.sarad.output()[-2000:]
+    _calls(cluster)
+
+    # 5.
+    assert cluster.stop_sarad() == 0
+    assert cluster.dispatcher_state() == before
+
+
+def test_a_program_the_kernel_refuses_fails_the_start_or_falls_back(cluster_factory, tmp_path):
+    """A program object the kernel cannot load (here: not an ELF file): with on_failure
+    refuse, sarad says why and does not start, leaving nothing behind; with on_failure
+    netfilter it starts on the netfilter fast path with a warning, and calls work.
+    `sarad --check-config` names a missing object at file:line:col."""
+    datapath.require_peers()
+    bogus = tmp_path / "not-a-program.bpf.o"
+    bogus.write_bytes(b"not an ELF object\n")
+    cluster = cluster_factory(dispatcher="none")
+    datapath.start_sip_servers(cluster, transports=("udp",))
+    before = cluster.dispatcher_state()
+
+    refuse = {"forwarding": {"fast_path": "bpf", "bpf": {"interface": "eth0", "object": str(bogus)}}}
+    with pytest.raises(RuntimeError) as failed:
+        cluster.start_sarad(**refuse)
+    assert "bpf: the fast path could not start on eth0" in str(failed.value), failed.value
+    assert cluster.dispatcher_state() == before
+
+    fallback = {"forwarding": {"fast_path": "bpf",
+                               "bpf": {"interface": "eth0", "object": str(bogus), "on_failure": "netfilter"}}}
+    cluster.start_sarad(**fallback)
+    assert "running on the netfilter fast path" in cluster.sarad.output(), cluster.sarad.output()[-2000:]
+    assert not _programs(cluster.dispatcher_state())
+    _calls(cluster)
+    assert "bpf_flow_hits_total" not in datapath.sarad_stats(cluster)
+    assert cluster.stop_sarad() == 0
+
+    missing = cluster.write_dispatcher_config(
+        cluster.workdir / "missing.yaml",
+        forwarding={"fast_path": "bpf", "bpf": {"interface": "eth0", "object": str(tmp_path / "gone.o")}})
+    r = cluster.dispatcher.run(str(cluster.sarad_path), "--check-config", str(missing), check=False)
+    assert r.returncode != 0
+    assert "missing.yaml:" in r.stderr and "gone.o is not readable" in r.stderr, r.stderr
