@@ -9,6 +9,7 @@ Run as root:
 """
 import os
 import signal
+import time
 
 import pytest
 
@@ -133,3 +134,53 @@ def test_a_program_the_kernel_refuses_fails_the_start_or_falls_back(cluster_fact
     r = cluster.dispatcher.run(str(cluster.sarad_path), "--check-config", str(missing), check=False)
     assert r.returncode != 0
     assert "missing.yaml:" in r.stderr and "gone.o is not readable" in r.stderr, r.stderr
+
+
+def test_degradation_above_t3_drops_its_share_in_the_map(cluster_factory):
+    """SA2C above T3 (DESIGN §5): established media is dropped with p_established in the BPF
+    program (the netfilter `statistic` rule's counterpart), and not at all once the load falls.
+    Thresholds t2 = t3 = 0.8 (t3 then stays put, eq. 4) and every node reporting full load give
+    l_c = 0.9·1.0 + 0.1·0 = 0.9 (eq. 1) and p_established = (0.9 - 0.8) / (1.0 - 0.8) = 0.5. Two calls' RTP (50 pps each,
+    through the map) are counted over 2 s: the share the program dropped is 0.5 ± 0.15.
+    Run time: about 12 s."""
+    import agents
+    from test_admission import report_load
+    datapath.require_peers()
+    c = cluster_factory(dispatcher="none")
+    c.key = agents.write_key(c)
+    c.start_sarad(**agents.health_overrides(c, c.key), **datapath.BPF,
+                  admission={"interval": "100ms", "t1": 0.5, "t2": 0.8, "t3": 0.8, "capacity": 1.0})
+    datapath.start_sip_servers(c, transports=("udp",), lifetime=60)
+    report_load(c, 0.1)
+    assert agents.wait_states(c, {n.id: "up" for n in c.nodes}, 5), agents.node_states(c)
+    s0 = datapath.sarad_stats(c)
+    uac = peers.start_sip_uac(c, calls=2, rate=10, transport="u1", media_packets=500,
+                              scenario=datapath.uac_scenario(c))
+    assert datapath.wait_until(
+        lambda: datapath.sarad_stats(c).get("fast_path_flows_put_total", 0) - s0.get("fast_path_flows_put_total", 0) >= 2,
+        timeout=5), datapath.sarad_stats(c)
+
+    report_load(c, 1.0)
+    assert datapath.wait_until(lambda: abs(datapath.sarad_stats(c)["admission_p_established"] - 0.5) < 0.02, 3), \
+        {k: v for k, v in datapath.sarad_stats(c).items() if k.startswith("admission_")}
+    assert datapath.wait_until(lambda: "degraded with p 0.5" in c.sarad.output(), 2), c.sarad.output()[-2000:]
+    s1 = datapath.sarad_stats(c)
+    time.sleep(2.0)
+    s2 = datapath.sarad_stats(c)
+    report_load(c, 0.1)
+    assert datapath.wait_until(lambda: datapath.sarad_stats(c)["admission_p_established"] == 0, 3)
+    time.sleep(0.5)
+    s3 = datapath.sarad_stats(c)
+    time.sleep(1.0)
+    s4 = datapath.sarad_stats(c)
+    datapath.uac_result(uac, timeout=20)
+
+    degraded = datapath.counter_deltas(s1, s2)
+    dropped = degraded.get("bpf_degraded_dropped_total", 0)
+    forwarded = degraded.get("bpf_flow_hits_total", 0)
+    print("p_established 0.5 for 2 s: %d dropped, %d forwarded by the map" % (dropped, forwarded))
+    assert dropped + forwarded >= 0.8 * 2 * 50 * 2, degraded
+    assert 0.35 <= dropped / (dropped + forwarded) <= 0.65, degraded
+    recovered = datapath.counter_deltas(s3, s4)
+    assert recovered.get("bpf_degraded_dropped_total", 0) == 0, recovered
+    assert recovered.get("bpf_flow_hits_total", 0) >= 0.8 * 2 * 50, recovered
