@@ -188,6 +188,8 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
     const BpfFastPathSpec spec = bpf_fast_path_spec(config);
     std::string why;
     std::unique_ptr<BpfFastPath> bpf = BpfFastPath::load(spec, &why);
+    // The control thread already answers (`stats` reads the program's counters).
+    std::lock_guard guard(rt.lock);
     if (bpf) {
         rt.use_bpf(std::move(bpf));
         if (!rt.bpf->attach(&why)) {
@@ -211,6 +213,7 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
 // Stop: the program leaves the interface before the rules go, so no packet is steered by a
 // program whose sarad is gone; the table forgets the map first.
 void stop_fast_path(DispatcherRuntime& rt, const Logger& log) {
+    std::lock_guard guard(rt.lock);  // a failed start's control thread still answers
     rt.drop_bpf();
     if (!rt.bpf) return;
     std::string error;

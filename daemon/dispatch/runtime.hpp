@@ -155,7 +155,7 @@ struct DispatcherRuntime {
         }
     }
     // forwarding.fast_path: bpf, the program loaded: its maps get the nodes and ranges, the
-    // table its flow map (main thread, before the queues start).
+    // table its flow map (main thread, before the queues start). Caller holds `lock`.
     void use_bpf(std::unique_ptr<BpfFastPath> loaded) {
         bpf = std::move(loaded);
         bpf->set_nodes(bpf_node_targets(all_nodes()));
@@ -164,7 +164,7 @@ struct DispatcherRuntime {
         bpf_flows = std::make_unique<FastPathEndpoints>(*bpf_map);
         table.set_fast_path(bpf_flows.get());
     }
-    // The table and the map let go of each other (stop, a failed attach). Main thread.
+    // The table and the map let go of each other (stop, a failed attach). Main thread, `lock`.
     void drop_bpf() {
         table.set_fast_path(nullptr);
         bpf_flows.reset();
