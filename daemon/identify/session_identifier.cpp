@@ -268,7 +268,21 @@ Classification SessionIdentifier::classify_tcp_signalling(const DecodedPacket& p
     Classification c;
     const FlowKey key = p.flow_key();
     SessionId connection;
-    if (FlowEntry* flow = table_.find_flow(key)) {
+    FlowEntry* flow = table_.find_flow(key);
+    // A SYN on the 5-tuple of a connection whose session has ended: the client's port was
+    // reused for a new connection (its old flow lives on in the table until purged). Joining
+    // the ended session would put the new connection's media into a session whose flows the
+    // next expiry slice releases (its media linger is long over): the media's first packet
+    // then makes a session of its own on any node — an RTSP stream split that way in
+    // test_ha_failover, its ffmpeg client's port reused 40 s later. It gets a session of its own.
+    if (flow && (p.tcp_flags & tcp_flag::syn) && !(p.tcp_flags & tcp_flag::ack) &&
+        table_.session(flow->session).state != SessionState::active) {
+        erase_stream(streams_.find(key));
+        table_.remove_flow(key);
+        flow = nullptr;
+        ++counters_.tcp_connections_reused_total;
+    }
+    if (flow) {
         table_.touch_flow(key, *flow);
         connection = flow->session;
     } else {

@@ -54,6 +54,7 @@ struct KernelForgets {
     X(stream_gaps_total, "TCP signalling streams resynchronised after a gap")                        \
     X(stream_overflow_total, "TCP signalling streams that buffered more than the header+body bound") \
     X(streams_untracked_total, "TCP signalling connections not inspected: stream table full") \
+    X(tcp_connections_reused_total, "New TCP signalling connections (a SYN) on the 5-tuple of an ended session's connection: given a session of their own") \
     X(stream_evictions_total, "TCP signalling streams whose partial message was dropped (oldest first) to keep all stream buffers within limits.stream_buffer_bytes; no longer inspected") \
     X(announcements_applied_total, "Announcements from the outgoing direction applied")              \
     X(announcements_unknown_session_total, "Announcements for a session the table does not hold")    \

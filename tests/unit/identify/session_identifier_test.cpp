@@ -275,6 +275,41 @@ BOOST_FIXTURE_TEST_CASE(rtsp_setup_reply_and_teardown, IdentifierFixture) {
     BOOST_TEST(table.counters().sessions_merged_total == 1u);
 }
 
+// test_ha_failover[bpf] (1 in 15 runs): an ffmpeg client's TCP port came back 40 s after its
+// first connection, whose session had been torn down; the new connection joined that ended
+// session, the expiry released its new partial flows at once, and the RTCP punch that came
+// after a slice made a plain session on another node.
+BOOST_FIXTURE_TEST_CASE(a_reused_client_port_gets_a_session_of_its_own, IdentifierFixture) {
+    const auto setup = [](uint16_t rtp, int cseq) {
+        return "SETUP rtsp://198.18.100.10:554/test/stream=0 RTSP/1.0\r\nCSeq: " + std::to_string(cseq) +
+               "\r\nTransport: RTP/AVP/UDP;unicast;client_port=" + std::to_string(rtp) + "-" +
+               std::to_string(rtp + 1) + "\r\n\r\n";
+    };
+    const Classification first = identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::syn, 0));
+    identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::ack, 1, setup(21000, 1)));
+    const std::string teardown = "TEARDOWN rtsp://198.18.100.10:554/test RTSP/1.0\r\nCSeq: 2\r\nSession: OLD\r\n\r\n";
+    const std::string old_setup = setup(21000, 1);
+    identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::ack, 1 + uint32_t(old_setup.size()), teardown));
+    identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::fin | tcp_flag::ack, 1 + uint32_t(old_setup.size() + teardown.size())));
+    BOOST_REQUIRE(table.session(first.session).state == SessionState::completed);
+
+    clock.advance(std::chrono::seconds(40));  // the ended session's flows are still in the table
+    const Classification again = identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::syn, 7000));
+    BOOST_TEST(again.session != first.session);
+    BOOST_TEST(again.new_session);
+    BOOST_TEST(identifier.counters().tcp_connections_reused_total == 1u);
+    identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::ack, 7001, setup(21044, 1)));
+    const FlowEntry* rtcp = table.find_flow(udp_key(kClient, 21045, kVip, 0));
+    BOOST_REQUIRE(rtcp);
+    BOOST_TEST(rtcp->session == again.session);
+    // An expiry round later the new session's partial flows are still there for the punches.
+    table.purge();
+    BOOST_TEST(table.find_flow(udp_key(kClient, 21045, kVip, 0)) != nullptr);
+    BOOST_TEST(client_udp(21045, 32001, "rtcp").session == again.session);
+    // A SYN retransmitted on the live connection keeps its session.
+    BOOST_TEST(identifier.classify(tcp(kClient, 53354, kVip, 554, tcp_flag::syn, 7000)).session == again.session);
+}
+
 BOOST_FIXTURE_TEST_CASE(interleaved_rtsp_adds_no_udp_flow, IdentifierFixture) {
     const std::string setup =
         "SETUP rtsp://198.18.100.10/test RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n";
