@@ -113,7 +113,6 @@ public:
     BpfFastPathCounters counters() const;
     // Kernel memory charged for the maps (the fdinfo "memlock" lines), bytes.
     uint64_t map_memory_bytes() const;
-    const BpfFastPathSpec& spec() const { return spec_; }
     bool attached() const { return attached_; }
     // The loaded program's fd (owned by this object): for BPF_PROG_TEST_RUN in the unit tests
     // and for bpf_obj_get_info_by_fd (id, instruction counts).

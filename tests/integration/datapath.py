@@ -15,6 +15,7 @@ cluster's work dir, reachable from the test process (root namespace).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import struct
@@ -120,6 +121,24 @@ def counter_deltas(before: dict, after: dict) -> dict:
 def sarad_pid(cluster) -> Optional[int]:
     """PID of sarad itself (the child of `timeout`)."""
     return cluster.sarad.command_pid() if cluster.sarad else None
+
+
+def kill_sarad(cluster) -> None:
+    """SIGKILL sarad itself (not its `timeout` wrapper, which then exits too): a crash."""
+    pid = sarad_pid(cluster)
+    assert pid, "sarad not running"
+    os.kill(pid, signal.SIGKILL)
+    rc = cluster.sarad.wait(5)
+    assert rc in (-signal.SIGKILL, 128 + signal.SIGKILL), rc
+
+
+def calls_with_media(cluster, n: int = 5, media_packets: int = 10):
+    """`n` calls (-t u1, 20 calls/s) with `media_packets` RTP packets each; all must succeed
+    with their RTP echoed."""
+    r = uac_result(peers.start_sip_uac(cluster, calls=n, rate=20, transport="u1", media_packets=media_packets,
+                                       scenario=uac_scenario(cluster)))
+    assert r.ok and not rtp_short([r]), r.summary()
+    return r
 
 
 def vm_rss_kib(pid: int) -> Optional[int]:

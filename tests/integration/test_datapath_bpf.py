@@ -7,8 +7,6 @@ suites' bpf variants (test_datapath_offload, test_datapath_rtsp_load, test_sessi
 Run as root:
     SARA_STRICT=1 /usr/bin/python3 -m pytest -q -s tests/integration/test_datapath_bpf.py
 """
-import os
-import signal
 import time
 
 import pytest
@@ -19,20 +17,6 @@ import peers
 pytestmark = datapath.SARAD_MARKS
 
 
-def _calls(cluster, n=5):
-    r = datapath.uac_result(peers.start_sip_uac(cluster, calls=n, rate=20, transport="u1",
-                                                media_packets=40,
-                                                scenario=datapath.uac_scenario(cluster)))
-    assert r.ok and not datapath.rtp_short([r]), r.summary()
-    return r
-
-
-def _kill(cluster) -> None:
-    pid = datapath.sarad_pid(cluster)
-    assert pid, "sarad not running"
-    os.kill(pid, signal.SIGKILL)
-    rc = cluster.sarad.wait(5)
-    assert rc in (-signal.SIGKILL, 128 + signal.SIGKILL), rc
 
 
 def _programs(state: dict) -> list:
@@ -71,7 +55,7 @@ def test_bpf_mode_stop_crash_and_restart_leave_exactly_their_program(cluster_fac
     print("bpf mode:", programs)
     assert len(programs) == 1 and programs[0].startswith("eth0 ingress"), running["bpf"]
     s0 = datapath.sarad_stats(cluster)
-    _calls(cluster)
+    datapath.calls_with_media(cluster, media_packets=40)
     delta = datapath.counter_deltas(s0, datapath.sarad_stats(cluster))
     assert delta.get("bpf_flow_hits_total", 0) >= 5 * 30, delta
     assert cluster.stop_sarad() == 0, cluster.sarad.output()[-2000:]
@@ -80,21 +64,21 @@ def test_bpf_mode_stop_crash_and_restart_leave_exactly_their_program(cluster_fac
 
     # 2.
     cluster.start_sarad(**bpf)
-    _calls(cluster)
-    _kill(cluster)
+    datapath.calls_with_media(cluster, media_packets=40)
+    datapath.kill_sarad(cluster)
     assert cluster.dispatcher_state() == running, "SIGKILL: the program should stay"
 
     # 3.
     cluster.start_sarad(**bpf)
     assert cluster.dispatcher_state() == running
-    _calls(cluster)
+    datapath.calls_with_media(cluster, media_packets=40)
 
     # 4.
-    _kill(cluster)
+    datapath.kill_sarad(cluster)
     cluster.start_sarad(**netfilter)
     assert cluster.dispatcher_state() == netfilter_state
     assert "removed 1 fast-path program" in cluster.sarad.output(), cluster.sarad.output()[-2000:]
-    _calls(cluster)
+    datapath.calls_with_media(cluster, media_packets=40)
 
     # 5.
     assert cluster.stop_sarad() == 0
@@ -124,7 +108,7 @@ def test_a_program_the_kernel_refuses_fails_the_start_or_falls_back(cluster_fact
     cluster.start_sarad(**fallback)
     assert "running on the netfilter fast path" in cluster.sarad.output(), cluster.sarad.output()[-2000:]
     assert not _programs(cluster.dispatcher_state())
-    _calls(cluster)
+    datapath.calls_with_media(cluster, media_packets=40)
     assert "bpf_flow_hits_total" not in datapath.sarad_stats(cluster)
     assert cluster.stop_sarad() == 0
 

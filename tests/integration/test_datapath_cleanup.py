@@ -5,8 +5,6 @@ no iptables rule or chain, ip rule, route or permanent neighbour of its own is l
 Run as root:
     SARA_STRICT=1 /usr/bin/python3 -m pytest -q tests/integration/test_datapath_cleanup.py
 """
-import os
-import signal
 
 import pytest
 
@@ -16,21 +14,6 @@ import peers
 pytestmark = datapath.SARAD_MARKS
 
 
-def _calls(cluster, n=5):
-    r = datapath.uac_result(peers.start_sip_uac(cluster, calls=n, rate=20, transport="u1",
-                                                media_packets=10,
-                                                scenario=datapath.uac_scenario(cluster)))
-    assert r.ok and not datapath.rtp_short([r]), r.summary()
-    return r
-
-
-def _kill(cluster) -> None:
-    """SIGKILL sarad itself (not its `timeout` wrapper, which then exits too)."""
-    pid = datapath.sarad_pid(cluster)
-    assert pid, "sarad not running"
-    os.kill(pid, signal.SIGKILL)
-    rc = cluster.sarad.wait(5)
-    assert rc in (-signal.SIGKILL, 128 + signal.SIGKILL), rc
 
 
 @pytest.mark.parametrize("mode", ["route", "raw"])
@@ -61,7 +44,7 @@ def test_sigterm_and_sigkill_leave_nothing_behind(cluster_factory, mode):
     running = cluster.dispatcher_state()
     assert running != before
     assert "NFQUEUE" in running["iptables"]
-    _calls(cluster)
+    datapath.calls_with_media(cluster)
     assert datapath.sarad_stats(cluster)["sessions"] >= 5
     assert cluster.stop_sarad() == 0, cluster.sarad.output()[-2000:]
     assert cluster.dispatcher_state() == before
@@ -73,8 +56,8 @@ def test_sigterm_and_sigkill_leave_nothing_behind(cluster_factory, mode):
     assert "reloaded 5 sessions" in cluster.sarad.output(), cluster.sarad.output()[-2000:]
     assert not snapshot.exists()
     assert cluster.dispatcher_state() == running
-    _calls(cluster)
-    _kill(cluster)
+    datapath.calls_with_media(cluster)
+    datapath.kill_sarad(cluster)
     leftover = cluster.dispatcher_state()
     assert leftover == running, "SIGKILL: expected sarad's state to stay in the kernel"
     assert sock.exists() and not snapshot.exists()
@@ -85,7 +68,7 @@ def test_sigterm_and_sigkill_leave_nothing_behind(cluster_factory, mode):
     assert "reloaded" not in cluster.sarad.output(), cluster.sarad.output()[-2000:]
     stats = datapath.sarad_stats(cluster)
     assert stats["sessions"] == 0, stats
-    _calls(cluster)
+    datapath.calls_with_media(cluster)
 
     # 4. clean stop
     assert cluster.stop_sarad() == 0, cluster.sarad.output()[-2000:]
@@ -118,7 +101,7 @@ def test_start_after_a_crash_with_another_config(cluster_factory):
         fresh = cluster.dispatcher_state()
         assert cluster.stop_sarad() == 0
         cluster.start_sarad(**first)
-        _kill(cluster)
+        datapath.kill_sarad(cluster)
         cluster.start_sarad(**second)
         after_crash = cluster.dispatcher_state()
         assert cluster.stop_sarad() == 0, cluster.sarad.output()[-2000:]
@@ -151,4 +134,4 @@ def test_a_second_sarad_leaves_the_running_one_alone(cluster_factory):
     assert cluster.dispatcher_state() == before
     assert "sessions" in datapath.sarad_stats(cluster)
     peers.start_sip_servers(cluster, ("udp",))
-    _calls(cluster)
+    datapath.calls_with_media(cluster)
