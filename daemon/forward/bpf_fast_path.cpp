@@ -26,11 +26,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
 #include "common/net/rtnetlink_socket.hpp"
+#include "common/util/mutex.hpp"
 #include "common/util/errno_text.hpp"
 #include "common/util/unique_fd.hpp"
 #include "daemon/forward/bpf/fast_path_abi.h"
@@ -285,10 +285,10 @@ struct BpfFastPath::Handles {
 
     // What sarad last wrote to the array maps, so that a replacement writes only the entries
     // that changed (a media range set is up to 65536 of them).
-    std::mutex mutex;
-    sara_fp_config config_value{};                 // guarded by mutex
-    std::vector<sara_fp_node> node_values;         // guarded by mutex; SARA_FP_MAX_NODES
-    std::vector<uint16_t> range_values;            // guarded by mutex; SARA_FP_PORTS
+    Mutex mutex;
+    sara_fp_config config_value ABSL_GUARDED_BY(mutex){};
+    std::vector<sara_fp_node> node_values ABSL_GUARDED_BY(mutex);  // SARA_FP_MAX_NODES
+    std::vector<uint16_t> range_values ABSL_GUARDED_BY(mutex);     // SARA_FP_PORTS
 
     ~Handles() {
         if (object) bpf_object__close(object);
@@ -362,13 +362,16 @@ std::unique_ptr<BpfFastPath> BpfFastPath::load(const BpfFastPathSpec& spec, std:
         return fail("program info", libbpf_errno(r));
     h->prog_id = info.id;
 
-    h->config_value.vip4 = spec.vip.v4_network_order();
-    std::memcpy(h->config_value.client_mac, h->client_mac.data(), 6);
-    const uint32_t zero = 0;
-    if (bpf_map_update_elem(h->config, &zero, &h->config_value, BPF_ANY) != 0)
-        return fail("map " SARA_FP_MAP_CONFIG ": update", errno);
-    h->node_values.assign(SARA_FP_MAX_NODES, sara_fp_node{});
-    h->range_values.assign(SARA_FP_PORTS, 0);  // a new array map is all zero
+    {
+        MutexLock guard(h->mutex);  // not shared yet: for the analysis
+        h->config_value.vip4 = spec.vip.v4_network_order();
+        std::memcpy(h->config_value.client_mac, h->client_mac.data(), 6);
+        const uint32_t zero = 0;
+        if (bpf_map_update_elem(h->config, &zero, &h->config_value, BPF_ANY) != 0)
+            return fail("map " SARA_FP_MAP_CONFIG ": update", errno);
+        h->node_values.assign(SARA_FP_MAX_NODES, sara_fp_node{});
+        h->range_values.assign(SARA_FP_PORTS, 0);  // a new array map is all zero
+    }
     return std::unique_ptr<BpfFastPath>(new BpfFastPath(spec, std::move(h)));
 }
 
@@ -586,7 +589,7 @@ void BpfFastPath::set_nodes(const std::vector<BpfNodeTarget>& nodes) {
         std::memcpy(value.dmac, node.mac.data(), 6);
         std::memcpy(value.smac, handles_->lan_mac.data(), 6);
     }
-    std::lock_guard lock(handles_->mutex);
+    MutexLock lock(handles_->mutex);
     write_changed(handles_->nodes, desired, handles_->node_values);
 }
 
@@ -595,13 +598,13 @@ void BpfFastPath::set_media_ranges(const std::vector<std::pair<PortRange, NodeId
     for (const auto& [range, node] : ranges) {
         for (uint32_t port = range.first; port <= range.last; ++port) desired[port] = node;
     }
-    std::lock_guard lock(handles_->mutex);
+    MutexLock lock(handles_->mutex);
     write_changed(handles_->ranges, desired, handles_->range_values);
 }
 
 void BpfFastPath::set_degrade_probability(double p) {
     const double q = std::isnan(p) ? 0.0 : std::clamp(p, 0.0, 1.0);
-    std::lock_guard lock(handles_->mutex);
+    MutexLock lock(handles_->mutex);
     handles_->config_value.degrade_threshold = static_cast<uint64_t>(std::llround(q * 4294967296.0));
     const uint32_t zero = 0;
     bpf_map_update_elem(handles_->config, &zero, &handles_->config_value, BPF_ANY);
