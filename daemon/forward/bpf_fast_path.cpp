@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <libmnl/libmnl.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/pkt_sched.h>
@@ -192,17 +191,14 @@ std::optional<size_t> clsact_filters(int ifindex, std::string* error) {
     if (nl.open(error)) return std::nullopt;
     size_t filters = 0;
     for (uint32_t parent : {TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)}) {
-        alignas(nlmsghdr) uint8_t buf[256] = {};
-        nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = RTM_GETTFILTER;
-        nlh->nlmsg_flags = NLM_F_DUMP;
-        auto* tcm = static_cast<tcmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(tcmsg)));
-        tcm->tcm_family = AF_UNSPEC;
-        tcm->tcm_ifindex = ifindex;
-        tcm->tcm_parent = parent;
+        RtnetlinkRequest request(RTM_GETTFILTER, NLM_F_DUMP, sizeof(tcmsg));
+        auto& tcm = request.family_header<tcmsg>();
+        tcm.tcm_family = AF_UNSPEC;
+        tcm.tcm_ifindex = ifindex;
+        tcm.tcm_parent = parent;
         auto on_message = [&filters](const nlmsghdr& m) { filters += m.nlmsg_type == RTM_NEWTFILTER; };
-        if (nl.transact(nlh, "rtnetlink: dump tc filters of " + interface_name(ifindex), on_message, nullptr, error))
-            return std::nullopt;
+        const std::string what = "rtnetlink: dump tc filters of " + interface_name(ifindex);
+        if (nl.transact(request, what, on_message, nullptr, error)) return std::nullopt;
     }
     return filters;
 }
