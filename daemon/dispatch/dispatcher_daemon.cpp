@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -96,8 +98,39 @@ void send_raw(DispatcherRuntime& rt, NodeId node_id, std::span<const uint8_t> pa
     }
 }
 
+// HA: a new binding's verdict (its lease handed over as `packet_id`) waits until the backup
+// has the binding (held_verdicts.hpp). Caller holds rt.lock and saw sync->peer_acking().
+void hold_for_backup(DispatcherRuntime& rt, NfQueue& queue, uint32_t packet_id, const Verdict& verdict)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt.lock) {
+    const bool first = !rt.held->flush_due();
+    rt.held->hold(queue, packet_id, verdict, rt.sync->next_update(), rt.clock.now());
+    if (first) rt.sync_wake.notify_one();
+}
+
+// A forwarded packet whose decision claimed a client port (an offer's or SETUP's media
+// endpoint) reaches its node only once the janitor deleted that port's stale conntrack
+// entries (an earlier call's, marked for another node): a fast answer (an IVR, a media
+// server) lets the client's first media packets follow the old mark otherwise. This runs on
+// the janitor's thread then: the verdict, or the HA hold, as the queue thread would have.
+std::function<void()> verdict_after_claims(DispatcherRuntime& rt, NfQueue& queue, uint32_t packet_id,
+                                           const PacketAction& action) {
+    return [r = &rt, q = &queue, packet_id, verdict = action.verdict, new_binding = action.new_binding] {
+        MutexLock guard(r->lock);
+        if (new_binding && r->held) {
+            if (r->sync->peer_acking()) {
+                hold_for_backup(*r, *q, packet_id, verdict);
+                return;
+            }
+            r->held->count_unheld();
+        }
+        q->send_verdict_now(packet_id, verdict);
+    };
+}
+
 // Carries out what the pipeline decided for one packet (packet_action.hpp), under rt.lock.
-void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
+// `tid`: where the thread says who it is (the head load counts the queue threads' CPU).
+void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log, std::atomic<pid_t>* tid) {
+    tid->store(gettid());
     const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload, size_t packet_length) {
         const auto asked = std::chrono::steady_clock::now();
         MutexLock guard(rt.lock);
@@ -108,7 +141,6 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
             lease.decide(action.verdict);  // a drop: the node got our copy; the kernel must not route it
             return;
         }
-        rt.flush_kernel_forgets();
         if (action.refusal && rt.refusals) rt.refusals->refuse(*action.refusal);
         // The bound on holding must not hang on the sync thread alone (descheduled on a busy
         // host, it held one verdict 320 ms): every packet also releases what waited too long.
@@ -116,13 +148,21 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
             const MonoTime now = rt.clock.now();
             if (auto due = rt.held->next_timeout(); due && now >= *due) rt.held->expire(now);
         }
+        if (action.verdict.kind == Verdict::Kind::accept) {
+            // The janitor's callback takes rt.lock: it runs once this handler has returned,
+            // the lease handed over (counted in conntrack_waiters_released_total).
+            if (rt.flush_kernel_forgets(verdict_after_claims(rt, queue, lease.id(), action))) {
+                (void)lease.hand_over();
+                return;
+            }
+        } else {
+            rt.flush_kernel_forgets();
+        }
         if (action.new_binding && rt.held) {
             // No replication window: the backup gets the binding before the node gets the
             // packet — unless no backup is acknowledging (absent, starting): then at once.
             if (rt.sync->peer_acking()) {
-                const bool first = !rt.held->flush_due();
-                rt.held->hold(queue, lease.hand_over(), action.verdict, rt.sync->next_update(), rt.clock.now());
-                if (first) rt.sync_wake.notify_one();
+                hold_for_backup(rt, queue, lease.hand_over(), action.verdict);
                 return;
             }
             rt.held->count_unheld();
@@ -479,7 +519,9 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         MutexLock guard(rt->lock);
         for (auto& q : rt->queues) queues.push_back(q.get());
     }
-    for (NfQueue* q : queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
+    std::vector<std::atomic<pid_t>> queue_tids(queues.size());
+    for (size_t i = 0; i < queues.size(); ++i)
+        threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*queues[i]), std::ref(log), &queue_tids[i]);
     if (rt->sync_runtime) threads.emplace_back(sync_thread, std::ref(*rt->sync_runtime), std::ref(log));
     if (rt->floating) threads.emplace_back(floating_thread, std::ref(*rt->sync_runtime), std::ref(log));
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
@@ -514,7 +556,15 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         std::vector<std::unique_ptr<SessionTable>> retired;  // freed at the end of this round, unlocked
         // SA2C's head load reads two /proc files: before the lock, not under it.
         std::optional<HeadLoadReading> head_reading;
-        if (rt->sa2c && ticker.take(PeriodicTask::admission, rt->config.admission.interval)) head_reading = rt->head.read();
+        if (rt->sa2c && ticker.take(PeriodicTask::admission, rt->config.admission.interval)) {
+            if (!rt->head.has_queue_threads() &&
+                std::all_of(queue_tids.begin(), queue_tids.end(), [](const auto& t) { return t.load() != 0; })) {
+                std::vector<pid_t> tids;
+                for (const auto& t : queue_tids) tids.push_back(t.load());
+                rt->head.set_queue_threads(std::move(tids));
+            }
+            head_reading = rt->head.read();
+        }
         {
             MutexLock guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
@@ -590,6 +640,14 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         rt->sync_wake.notify_all();
     }
     for (auto& t : threads) t.join();
+    // Verdicts waiting for the janitor's forgets are given before the queues close (its
+    // callbacks take rt.lock and may hand a verdict to the HA hold released below).
+    ConntrackJanitor* janitor = nullptr;
+    {
+        MutexLock guard(rt->lock);
+        janitor = rt->janitor.get();
+    }
+    if (janitor) janitor->wait_idle();
     {
         MutexLock guard(rt->lock);
         if (rt->held) rt->held->release_all(rt->clock.now());  // before the queues close

@@ -105,13 +105,15 @@ struct DispatcherRuntime {
 
     // Conntrack entries the identifier's last decisions made stale, then the completed flows
     // to pre-install, go to the janitor in that order (route mode; raw mode has no conntrack
-    // fast path). Caller holds `lock`.
-    void flush_kernel_forgets() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+    // fast path). True when the decisions claimed client ports and `after_claims` went with
+    // them: the janitor runs it once their stale entries are gone (the caller's packet waits
+    // for it). Caller holds `lock`.
+    bool flush_kernel_forgets(std::function<void()> after_claims = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         KernelForgets f = identifier.take_kernel_forgets();
         // The BPF map's entries of a claimed client port go now, under the lock, before the
         // port's next packet: it must meet the queue, not the old call's node.
         if (bpf_flows) forget_claimed_endpoints(*bpf_flows, table, f.endpoints);
-        if (!janitor || (f.empty() && preinstalls.empty())) return;
+        if (!janitor || (f.empty() && preinstalls.empty())) return false;
         std::vector<ConntrackRequest> requests;
         for (const FlowKey& k : f.endpoints) {
             // The claiming session holds the endpoint's partial flow now; entries already
@@ -123,7 +125,11 @@ struct DispatcherRuntime {
         for (const FlowKey& k : f.flows) requests.push_back({ConntrackRequest::Kind::forget_flow, k, 0});
         requests.insert(requests.end(), preinstalls.begin(), preinstalls.end());
         preinstalls.clear();
-        janitor->submit(requests);
+        if (f.endpoints.empty() || !after_claims) {
+            janitor->submit(requests);
+            return false;
+        }
+        return janitor->submit(requests, std::move(after_claims));
     }
     // The node set changed (node_registry.hpp): the pipeline, health, listener, media port
     // map, kernel spec and BPF maps follow. Caller holds `lock`.

@@ -140,11 +140,20 @@ ConntrackJanitor::~ConntrackJanitor() {
     }
     wake_.notify_one();
     if (thread_.joinable()) thread_.join();
+    // Waiters whose requests the stop cut short still run: a held verdict is never lost.
+    std::deque<std::pair<uint64_t, std::function<void()>>> left;
+    {
+        MutexLock guard(mutex_);
+        left.swap(waiters_);
+    }
+    for (auto& [order, after] : left) after();
     mnl_socket_close(socket_);
 }
 
-void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) {
-    if (requests.empty()) return;
+void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) { (void)submit(requests, nullptr); }
+
+bool ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests, std::function<void()> after) {
+    bool queued = false, waiting = false;
     {
         MutexLock guard(mutex_);
         for (const ConntrackRequest& r : requests) {
@@ -155,9 +164,16 @@ void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) {
             }
             pending_.push_back(r);
             pending_.back().order = next_order_++;
+            queued = true;
+        }
+        if (queued && after) {
+            waiting = pending_.size() <= kMaxWaitBacklog;
+            if (waiting) waiters_.emplace_back(next_order_ - 1, std::move(after));
+            else ++counters_.conntrack_waits_skipped_total;
         }
     }
-    wake_.notify_one();
+    if (queued) wake_.notify_one();
+    return waiting;
 }
 
 void ConntrackJanitor::wait_idle() {
@@ -190,7 +206,19 @@ void ConntrackJanitor::run() {
             if (r.kind == ConntrackRequest::Kind::forget_endpoint) forget_endpoint(r, installed);
         }
         mutex_.lock();
-        busy_ = false;
+        handled_order_ = batch.back().order;
+        std::vector<std::function<void()>> released;
+        while (!waiters_.empty() && waiters_.front().first <= handled_order_) {
+            released.push_back(std::move(waiters_.front().second));
+            waiters_.pop_front();
+        }
+        counters_.conntrack_waiters_released_total += released.size();
+        if (!released.empty()) {
+            mutex_.unlock();  // a waiter may take its caller's locks (the dispatcher's)
+            for (auto& after : released) after();
+            mutex_.lock();
+        }
+        busy_ = false;  // only now: wait_idle() returns once the waiters have run
         if (pending_.empty()) idle_.notify_all();
     }
     busy_ = false;

@@ -19,8 +19,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
-#include "common/util/mutex.hpp"
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/net/flow_key.hpp"
 #include "common/util/counters.hpp"
+#include "common/util/mutex.hpp"
 #include "daemon/forward/conntrack_preinstall.hpp"
 
 struct mnl_socket;
@@ -45,7 +46,9 @@ namespace sara {
     X(conntrack_forget_failed_total, "Conntrack deletes or dumps the kernel refused")                \
     X(preinstall_created_total, "Completed media flows pre-installed in conntrack with their node's mark") \
     X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
-    X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")
+    X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")                \
+    X(conntrack_waiters_released_total, "Work that waited for the janitor (a claiming packet's verdict) released after its forgets") \
+    X(conntrack_waits_skipped_total, "Claiming packets not held for the janitor: its backlog was over kMaxWaitBacklog (verdict at once)")
 SARA_DECLARE_COUNTERS(JanitorCounters, SARA_JANITOR_COUNTERS)
 
 // One request, handled in submission order.
@@ -61,6 +64,10 @@ struct ConntrackRequest {
 class ConntrackJanitor {
 public:
     static constexpr size_t kMaxPending = 16384;
+    // A verdict waits for the janitor only while its backlog is at most this many requests:
+    // a filtered dump walks every conntrack bucket (~10 ms with 262,144 of them), so a longer
+    // backlog would delay call set-up by seconds instead of risking one early media packet.
+    static constexpr size_t kMaxWaitBacklog = 8;
 
     // `preinstall`: also create the entries of completed flows (install requests).
     static std::unique_ptr<ConntrackJanitor> start(bool preinstall, std::string* error);
@@ -70,6 +77,12 @@ public:
 
     // Never blocks on the kernel.
     void submit(const std::vector<ConntrackRequest>& requests);
+    // The same, then `after` once the janitor has handled these requests, on its thread (also
+    // when it stops first: never lost). False, with `after` dropped and nothing kept, when none
+    // of the requests was queued or the backlog was over kMaxWaitBacklog: the caller goes on
+    // itself. For a verdict that must not reach
+    // the kernel before the conntrack entries it makes stale are gone (a claimed client port).
+    [[nodiscard]] bool submit(const std::vector<ConntrackRequest>& requests, std::function<void()> after);
     bool preinstalls() const { return preinstall_ != nullptr; }
     // Blocks until everything submitted so far has been handled (tests, shutdown order).
     void wait_idle();
@@ -95,6 +108,10 @@ private:
     mutable Mutex mutex_;
     CondVar wake_, idle_;
     std::deque<ConntrackRequest> pending_ ABSL_GUARDED_BY(mutex_);
+    // `after` callbacks by the order of the last request they wait for; run by the janitor's
+    // thread outside mutex_ once that request is handled.
+    std::deque<std::pair<uint64_t, std::function<void()>>> waiters_ ABSL_GUARDED_BY(mutex_);
+    uint64_t handled_order_ ABSL_GUARDED_BY(mutex_) = 0;  // every request up to it is handled
     uint64_t next_order_ ABSL_GUARDED_BY(mutex_) = 1;
     bool busy_ ABSL_GUARDED_BY(mutex_) = false;
     bool stop_ ABSL_GUARDED_BY(mutex_) = false;

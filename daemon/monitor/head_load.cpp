@@ -66,7 +66,20 @@ HeadLoadMeter::HeadLoadMeter(const Clock& clock, uint16_t queue_first, uint16_t 
 HeadLoadReading HeadLoadMeter::read() const {
     HeadLoadReading r;
     r.time = clock_.now();
-    r.cpu_ticks = parse_proc_stat_cpu_ticks(read_small_file("/proc/self/stat"));
+    if (queue_threads_.empty()) {
+        r.cpu_ticks = parse_proc_stat_cpu_ticks(read_small_file("/proc/self/stat"));
+    } else {
+        // A thread's file unreadable (it is gone): no CPU part in this reading.
+        uint64_t sum = 0;
+        bool all = true;
+        for (pid_t tid : queue_threads_) {
+            const auto ticks =
+                parse_proc_stat_cpu_ticks(read_small_file("/proc/self/task/" + std::to_string(tid) + "/stat"));
+            all = all && ticks.has_value();
+            sum += ticks.value_or(0);
+        }
+        if (all) r.cpu_ticks = sum;
+    }
     r.queue_backlog = parse_nfqueue_max_backlog(read_small_file("/proc/net/netfilter/nfnetlink_queue"), queue_first_,
                                                 queue_count_);
     return r;

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The dispatcher's own load (DESIGN §5 step 2: "head load"), the l that admission control
 // compares with the cluster load: the larger of
-//   - the CPU time of sarad's process over the last interval, as a fraction of the cores its
-//     queue threads can use (one per queue, at most the machine's cores) — /proc/self/stat
-//     utime + stime;
+//   - the CPU time of sarad's queue threads over the last interval, as a fraction of the
+//     cores they can use (one per queue, at most the machine's cores) — utime + stime of
+//     /proc/self/task/TID/stat for each, /proc/self/stat (the whole process) until they are
+//     known. Only they carry packets: the conntrack janitor's filtered dumps (kernel time,
+//     ~10 ms each with 262,144 conntrack buckets) or the HA threads' work would otherwise
+//     count as the head being full while its queue threads idle, and SA2C would refuse new
+//     sessions for it (issue 15; seen on a kernel 6.18 machine at 50 calls/s);
 //   - the fullest of its NFQUEUEs: packets waiting in the kernel over queue.max_len —
 //     /proc/net/netfilter/nfnetlink_queue, field queue_total (of this network namespace).
 // The parsers are pure; HeadLoadMeter reads the files.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "common/util/clock.hpp"
 
@@ -40,7 +47,11 @@ class HeadLoadMeter {
 public:
     HeadLoadMeter(const Clock& clock, uint16_t queue_first, uint16_t queue_count, uint32_t queue_max_len);
 
-    // Reads the two /proc files. Const and touching only settings fixed at construction, so
+    // The queue threads' ids (gettid()), once they run; the CPU part counts only them. Main
+    // thread, like read().
+    void set_queue_threads(std::vector<pid_t> tids) { queue_threads_ = std::move(tids); }
+    bool has_queue_threads() const { return !queue_threads_.empty(); }
+    // Reads the /proc files. Const and touching only settings fixed at construction, so
     // the caller reads without the dispatcher's lock (issue 16: the reads under the lock made
     // SA2C's update the longest hold of a busy table, 6.7-9.5 ms of CPU).
     HeadLoadReading read() const;
@@ -62,6 +73,7 @@ private:
     std::optional<uint64_t> last_ticks_;
     MonoTime last_time_{};
     double cpu_ = 0, queue_ = 0;
+    std::vector<pid_t> queue_threads_;
 };
 
 }  // namespace sara

@@ -71,4 +71,17 @@ BOOST_AUTO_TEST_CASE(sample_from_readings) {
     BOOST_TEST(meter.read().cpu_ticks.has_value());
 }
 
+// With the queue threads known, only their CPU counts (not the janitor's dumps or the HA
+// threads'): read() sums /proc/self/task/TID/stat, and a thread that is gone gives no CPU part.
+BOOST_AUTO_TEST_CASE(the_cpu_part_counts_the_queue_threads) {
+    ManualClock clock;
+    HeadLoadMeter meter(clock, 0, 1, 1000);
+    BOOST_TEST(!meter.has_queue_threads());
+    meter.set_queue_threads({gettid()});
+    BOOST_TEST(meter.has_queue_threads());
+    BOOST_TEST(meter.read().cpu_ticks.has_value());
+    meter.set_queue_threads({gettid(), pid_t(0x7ffffff0)});  // no such thread
+    BOOST_TEST(!meter.read().cpu_ticks.has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
