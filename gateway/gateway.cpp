@@ -72,7 +72,7 @@ nlohmann::json control_error(const std::string& error) { return {{"ok", false}, 
 class Gateway {
 public:
     Gateway(std::string config_path, const Logger& log)
-        : config_path_(config_path), log_(log), life_("sara-gatewayd", std::move(config_path), log) {}
+        : log_(log), life_("sara-gatewayd", std::move(config_path), log) {}
 
     // Builds everything from the config file; false (after logging why) if it cannot run.
     bool start();
@@ -89,7 +89,6 @@ private:
     std::string on_control(std::string_view request) const;
     nlohmann::json status() const;
 
-    std::string config_path_;
     const Logger& log_;
     DaemonLifecycle life_;
     GatewayConfig config_;
@@ -106,11 +105,11 @@ private:
 };
 
 bool Gateway::start() {
-    const ConfigLoad<GatewayConfig> load = load_gateway_config(config_path_);
+    const ConfigLoad<GatewayConfig> load = load_gateway_config(life_.config_path());
     if (!life_.config_ok_for_start(load.errors)) return false;
     config_ = load.config;
     if (const std::string problem = capture_problem(config_); !problem.empty()) {
-        log_.error(config_path_ + ": " + problem + "; not starting");
+        log_.error(life_.config_path() + ": " + problem + "; not starting");
         return false;
     }
     if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;

@@ -71,7 +71,7 @@ uint64_t read_expirations(int fd) {
 class Agent {
 public:
     Agent(std::string config_path, const Logger& log)
-        : config_path_(config_path), log_(log), life_("sara-nodeagent", std::move(config_path), log) {}
+        : log_(log), life_("sara-nodeagent", std::move(config_path), log) {}
     ~Agent();
 
     // Builds everything from the config file; false (after logging why) if the agent cannot run.
@@ -90,7 +90,6 @@ private:
     std::string on_control(std::string_view line);
     nlohmann::json status() const;
 
-    std::string config_path_;
     const Logger& log_;
     DaemonLifecycle life_;
     NodeAgentConfig config_;
@@ -132,7 +131,7 @@ void Agent::build_app_and_load(const NodeAgentConfig& config) {
 }
 
 bool Agent::start() {
-    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config(config_path_);
+    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config(life_.config_path());
     if (!life_.config_ok_for_start(load.errors)) return false;
     config_ = load.config;
     if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;
