@@ -176,6 +176,22 @@ tsan:
 	rc=$$?; if ls $(TSAN_BUILD)/reports/* >/dev/null 2>&1; then cat $(TSAN_BUILD)/reports/*; \
 	    echo "ThreadSanitizer reports from sarad (above)"; exit 1; fi; exit $$rc
 
+# clang's thread-safety analysis (issue 15): the code that shares state between threads, with
+# -Wthread-safety as an error. Fields say ABSL_GUARDED_BY(lock) and functions
+# ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) (common/util/mutex.hpp); a field touched without its lock
+# fails here. Syntax only: nothing is built (g++ builds the binaries and ignores the attributes).
+THREAD_SAFETY_SRC := $(sort $(wildcard daemon/dispatch/*.cpp daemon/ha/*.cpp daemon/control/*.cpp \
+    daemon/monitor/*.cpp daemon/forward/*.cpp))
+.PHONY: thread-safety
+thread-safety:
+	@for f in $(THREAD_SAFETY_SRC); do \
+	    $(CLANGXX) -std=c++20 -fsyntax-only -I. $(PKG_CFLAGS) -Wthread-safety -Werror=thread-safety $$f || exit 1; \
+	done; echo "thread-safety: $(words $(THREAD_SAFETY_SRC)) files analysed, no finding"
+	@if $(CLANGXX) -std=c++20 -fsyntax-only -I. $(PKG_CFLAGS) -Wthread-safety -Werror=thread-safety \
+	    tests/thread_safety/unguarded_access.cpp 2>/dev/null; then \
+	    echo "thread-safety: tests/thread_safety/unguarded_access.cpp was accepted: the analysis is not running"; exit 1; \
+	fi; echo "thread-safety: an unguarded access is refused, as it must be"
+
 # --- fuzzing (clang libFuzzer + ASan) -------------------------------------------------------
 FUZZ_SECONDS ?= 20
 FUZZ_BUILD := build/fuzz
@@ -287,6 +303,8 @@ check: deps
 	$(MAKE) integration PYTEST_ARGS=--durations=20
 	$(call CHECK_STEP,sanitize)
 	$(MAKE) sanitize
+	$(call CHECK_STEP,thread-safety)
+	$(MAKE) thread-safety
 	$(call CHECK_STEP,tsan)
 	$(MAKE) tsan
 	$(call CHECK_STEP,fuzz)

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -20,18 +21,7 @@ namespace {
 // at most 32 KiB); a smaller buffer would truncate messages.
 constexpr size_t kReceiveBufferSize = 64 * 1024;
 constexpr int kAckTimeoutSeconds = 5;
-
-// Calls visit(attr) for each attribute after `offset` payload bytes (mnl_attr_for_each
-// does not compile as C++).
-template <typename Visit>
-void for_each_attribute(const nlmsghdr* nlh, size_t offset, Visit visit) {
-    const auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
-    const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
-    while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
-        visit(attr);
-        attr = mnl_attr_next(attr);
-    }
-}
+constexpr int kDumpAttempts = 3;
 
 // The string of NLMSGERR_ATTR_MSG in an error/ACK message, if the kernel sent one.
 std::string extended_ack_message(const nlmsghdr* nlh) {
@@ -40,12 +30,11 @@ std::string extended_ack_message(const nlmsghdr* nlh) {
     size_t offset = sizeof(nlmsgerr);
     if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
     if (mnl_nlmsg_size(offset) > nlh->nlmsg_len) return {};
-    std::string message;
-    for_each_attribute(nlh, offset, [&message](const nlattr* attr) {
-        if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-            message = mnl_attr_get_str(attr);
-    });
-    return message;
+    std::array<const nlattr*, NLMSGERR_ATTR_MAX + 1> tb;
+    parse_attributes(*nlh, offset, tb);
+    const nlattr* attr = tb[NLMSGERR_ATTR_MSG];
+    if (!attr || mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0) return {};
+    return mnl_attr_get_str(attr);
 }
 
 }  // namespace
@@ -142,27 +131,53 @@ std::error_code RtnetlinkSocket::transact(nlmsghdr* request, std::string_view wh
     }
 }
 
-void parse_attributes(const nlmsghdr& nlh, size_t header_size, std::span<const nlattr*> table) {
-    std::fill(table.begin(), table.end(), nullptr);
-    for_each_attribute(&nlh, header_size, [&table](const nlattr* attr) {
-        const uint16_t type = mnl_attr_get_type(attr);
-        if (type < table.size()) table[type] = attr;
-    });
+std::error_code RtnetlinkSocket::transact(RtnetlinkRequest& request, std::string_view what,
+                                          const MessageHandler& on_message, bool* interrupted,
+                                          std::string* error_text) {
+    if (!request.complete()) {
+        append_error_text(error_text, std::string(what) + ": request not built (an address unset or too long)");
+        return std::make_error_code(std::errc::invalid_argument);
+    }
+    return transact(request.message(), what, on_message, interrupted, error_text);
 }
 
-std::optional<uint32_t> u32_attribute(const nlattr* attr) {
-    if (!attr || mnl_attr_validate(attr, MNL_TYPE_U32) < 0) return std::nullopt;
-    return mnl_attr_get_u32(attr);
+std::error_code RtnetlinkSocket::change(nlmsghdr* request, std::string_view what, std::initializer_list<int> done,
+                                        std::string* error_text) {
+    std::string text;
+    const std::error_code ec = transact(request, what, {}, nullptr, &text);
+    const bool already_done =
+        ec.category() == std::system_category() && std::find(done.begin(), done.end(), ec.value()) != done.end();
+    if (!ec || already_done) return {};
+    append_error_text(error_text, text);
+    return ec;
 }
 
-IpAddress ipv4_attribute(const nlattr* attr) {
-    if (!attr || mnl_attr_get_payload_len(attr) != 4) return {};
-    return IpAddress::v4(static_cast<const uint8_t*>(mnl_attr_get_payload(attr)));
+std::error_code RtnetlinkSocket::change(RtnetlinkRequest& request, std::string_view what,
+                                        std::initializer_list<int> done, std::string* error_text) {
+    if (!request.complete()) return transact(request, what, {}, nullptr, error_text);  // refuses it, with text
+    return change(request.message(), what, done, error_text);
 }
 
-std::vector<uint8_t> copy_message(const nlmsghdr& nlh) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&nlh);
-    return std::vector<uint8_t>(p, p + nlh.nlmsg_len);
+std::error_code RtnetlinkSocket::send_dumped(std::span<const uint8_t> dumped, uint16_t type, uint16_t flags,
+                                             std::string_view what, std::initializer_list<int> done,
+                                             std::string* error_text) {
+    std::vector<uint8_t> message = replayed_message(dumped, type, flags);
+    if (message.empty()) {
+        append_error_text(error_text, std::string(what) + ": no whole dumped message to send");
+        return std::make_error_code(std::errc::invalid_argument);
+    }
+    return change(reinterpret_cast<nlmsghdr*>(message.data()), what, done, error_text);
+}
+
+std::error_code RtnetlinkSocket::dump(RtnetlinkRequest& request, std::string_view what,
+                                      const std::function<void()>& restart, const MessageHandler& on_message,
+                                      std::string* error_text) {
+    for (int attempt = 1;; ++attempt) {
+        if (restart) restart();
+        bool interrupted = false;
+        if (auto ec = transact(request, what, on_message, &interrupted, error_text)) return ec;
+        if (!interrupted || attempt == kDumpAttempts) return {};
+    }
 }
 
 std::string interface_name(int ifindex) {

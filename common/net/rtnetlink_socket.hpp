@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // One rtnetlink request/acknowledge client over libmnl, shared by the dispatcher's kernel setup
-// (daemon/forward/rtnetlink) and the node agent's node setup (nodeagent/setup/route_netlink):
-// each builds its own requests and reads its own dumps; this sends a request, asks for its ACK
-// and waits for it (5 s at most), hands on the data messages of a dump, and turns an error into
-// a std::error_code with text naming the operation, errno's text and, when the kernel gives
-// one, its extended-ACK message. Plus the attribute readers both need.
+// (daemon/forward/rtnetlink), the node agent's node setup (nodeagent/setup/route_netlink) and
+// the BPF fast path's tc check: each builds its own requests and reads its own dumps with
+// common/net/rtnetlink_messages; this sends a request, asks for its ACK and waits for it (5 s at
+// most), hands on the data messages of a dump, and turns an error into a std::error_code with
+// text naming the operation, errno's text and, when the kernel gives one, its extended-ACK
+// message. On top of that the three shapes every caller had a copy of: a change whose "already
+// done" errors count as success, a dumped message sent back as a delete or a re-add, and a dump
+// read into a vector (read again while the kernel reports it interrupted).
 //
 // One RtnetlinkSocket is used by one thread at a time.
 #pragma once
@@ -13,14 +16,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
-#include "common/net/ip_address.hpp"
+#include "common/net/rtnetlink_messages.hpp"
 
 struct mnl_socket;
 
@@ -44,6 +49,45 @@ public:
     // it ran). `what` names the operation in error_text, to which a failure appends a line.
     [[nodiscard]] std::error_code transact(nlmsghdr* request, std::string_view what, const MessageHandler& on_message,
                                            bool* interrupted, std::string* error_text);
+    // The same for a built request; one with a refused attribute is not sent (EINVAL).
+    [[nodiscard]] std::error_code transact(RtnetlinkRequest& request, std::string_view what,
+                                           const MessageHandler& on_message, bool* interrupted,
+                                           std::string* error_text);
+
+    // A request that changes something, where the errno values in `done` mean that the change
+    // is in place already (deleting what is gone: ENOENT, ESRCH; adding what exists: EEXIST):
+    // those count as success and add no text.
+    [[nodiscard]] std::error_code change(nlmsghdr* request, std::string_view what, std::initializer_list<int> done,
+                                         std::string* error_text);
+    [[nodiscard]] std::error_code change(RtnetlinkRequest& request, std::string_view what,
+                                         std::initializer_list<int> done, std::string* error_text);
+
+    // change() of a dumped message sent back as `type` with `flags` (replayed_message): exact
+    // deletion, or putting back what was deleted. EINVAL if the message is not a whole one.
+    [[nodiscard]] std::error_code send_dumped(std::span<const uint8_t> dumped, uint16_t type, uint16_t flags,
+                                              std::string_view what, std::initializer_list<int> done,
+                                              std::string* error_text);
+
+    // The dump `request` asks for, read again (up to 3 times) while the kernel reports it
+    // interrupted (its tables changed while it ran), so that deletions work from a consistent
+    // view. `restart` (may be empty) is called before each reading, to drop what an interrupted
+    // one delivered.
+    [[nodiscard]] std::error_code dump(RtnetlinkRequest& request, std::string_view what,
+                                       const std::function<void()>& restart, const MessageHandler& on_message,
+                                       std::string* error_text);
+    // dump() into `entries`: what `parse` (const nlmsghdr& -> std::optional<Entry>) makes of
+    // each message, nullopt ones left out. On failure `entries` is left as it was.
+    template <typename Entry, typename Parse>
+    [[nodiscard]] std::error_code dump_entries(RtnetlinkRequest& request, std::string_view what, Parse parse,
+                                               std::vector<Entry>& entries, std::string* error_text) {
+        std::vector<Entry> found;
+        auto on_message = [&found, &parse](const nlmsghdr& nlh) {
+            if (std::optional<Entry> entry = parse(nlh)) found.push_back(std::move(*entry));
+        };
+        if (std::error_code ec = dump(request, what, [&found] { found.clear(); }, on_message, error_text)) return ec;
+        entries = std::move(found);
+        return {};
+    }
 
 private:
     mnl_socket* socket_ = nullptr;
@@ -51,16 +95,6 @@ private:
     uint32_t next_seq_ = 1;
     std::vector<uint8_t> receive_buffer_;
 };
-
-// The attributes of `nlh` after its `header_size`-byte family header: table[type], or nullptr
-// for a type the message does not carry; types beyond the table are ignored.
-void parse_attributes(const nlmsghdr& nlh, size_t header_size, std::span<const nlattr*> table);
-// A u32 attribute's value; nullopt if the attribute is absent or not 4 bytes long.
-std::optional<uint32_t> u32_attribute(const nlattr* attr);
-// A 4-byte address attribute as an IPv4 address; unset if absent or of another length.
-IpAddress ipv4_attribute(const nlattr* attr);
-// The bytes of a whole message, to send it back later (exact deletion, restore).
-std::vector<uint8_t> copy_message(const nlmsghdr& nlh);
 
 // The interface's name for messages ("if#7" if the index has none).
 std::string interface_name(int ifindex);

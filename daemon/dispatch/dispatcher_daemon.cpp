@@ -38,11 +38,11 @@ constexpr size_t kExpirySlice = 1024;
 
 // Applies the health monitor's state changes: logs each, takes unavailable nodes out of
 // scheduling, and counts a crashed node's active sessions as lost. Caller holds rt.lock.
-void apply_health(DispatcherRuntime& rt, Logger& log) {
+void apply_health(DispatcherRuntime& rt, Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt.lock) {
     for (const NodeTransition& t : rt.health->tick()) {
         ++rt.health_counters.node_state_changes_total;
         // A drained or retiring node stays out of scheduling whatever its health says.
-        rt.pipeline.set_available(t.node, rt.node_available(t.node));
+        rt.nodes.health_changed(t.node);
         std::string line = "node " + std::to_string(t.node) + ": " + to_string(t.from) + " -> " + to_string(t.to);
         if (t.to == NodeState::down && t.from != NodeState::draining) {
             const uint64_t lost = rt.pipeline.node_sessions(t.node);
@@ -57,7 +57,8 @@ void apply_health(DispatcherRuntime& rt, Logger& log) {
 // take sessions (0 each without `health:`, so only the head load counts) and the head load.
 // Logs only when SA2C starts or stops refusing. Returns the probability the kernel's degrade
 // rule should have, in 5 % steps so that small changes do not rewrite the rules every interval.
-double admission_tick(DispatcherRuntime& rt, const HeadLoadReading& head, Logger& log) {
+double admission_tick(DispatcherRuntime& rt, const HeadLoadReading& head, Logger& log)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt.lock) {
     std::vector<double> loads;
     for (const NodeEntry& n : rt.pipeline.nodes())
         if (n.available) loads.push_back(rt.health ? rt.health->load(n.id) : 0.0);
@@ -76,7 +77,8 @@ double admission_tick(DispatcherRuntime& rt, const HeadLoadReading& head, Logger
 
 // Raw mode: our copy goes to the node, counted by outcome. A truncated copy (the kernel's
 // copy range ends at 65,531 bytes) cannot be sent.
-void send_raw(DispatcherRuntime& rt, NodeId node_id, std::span<const uint8_t> payload, size_t packet_length) {
+void send_raw(DispatcherRuntime& rt, NodeId node_id, std::span<const uint8_t> payload, size_t packet_length)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt.lock) {
     const NodeEntry* node = rt.pipeline.node(node_id);
     const RawSender::Sent sent = !node ? RawSender::Sent::error
                                  : packet_length > payload.size() ? RawSender::Sent::unsendable
@@ -93,7 +95,7 @@ void send_raw(DispatcherRuntime& rt, NodeId node_id, std::span<const uint8_t> pa
 void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
     const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload, size_t packet_length) {
         const auto asked = std::chrono::steady_clock::now();
-        std::lock_guard guard(rt.lock);
+        MutexLock guard(rt.lock);
         rt.note_queue_wait(std::chrono::steady_clock::now() - asked);
         const PacketAction action = rt.pipeline.decide(payload, packet_length);
         if (action.raw_copy_to != kNoNode) {
@@ -139,12 +141,15 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log) {
 // node keeps its route until it retires.
 ReloadOutcome apply_new_config(DispatcherRuntime& rt, const KernelSetup& kernel, const DispatcherConfig& next,
                                const DaemonLifecycle& life, const Logger& log) {
-    // rt.config and rt.retiring change only on this thread: read here without the lock.
+    // rt.config changes only on this thread: read here without the lock.
     const ReloadPlan plan = plan_reload(rt.config, next);
     bool installed = true;
     if (plan.nodes_changed()) {
-        std::vector<NodeConfig> retiring = rt.retiring;
-        retiring.insert(retiring.end(), plan.removed.begin(), plan.removed.end());
+        std::vector<NodeConfig> retiring;
+        {
+            MutexLock guard(rt.lock);  // the control thread's drain writes the registry
+            retiring = rt.nodes.retiring_after(plan);
+        }
         KernelSetupSpec wanted = kernel_spec(plan.config, retiring);
         wanted.degrade_probability = rt.kernel_spec.raw_mode ? 0 : rt.degrade_installed;
         std::string error;
@@ -152,7 +157,7 @@ ReloadOutcome apply_new_config(DispatcherRuntime& rt, const KernelSetup& kernel,
         if (!installed) log.error("reload: kernel setup: " + error + " (retried at the next tick)");
     }
     {
-        std::lock_guard guard(rt.lock);
+        MutexLock guard(rt.lock);
         rt.apply_reload(plan, log);
         if (installed) rt.kernel_dirty = false;
     }
@@ -182,7 +187,7 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
     std::string why;
     std::unique_ptr<BpfFastPath> bpf = BpfFastPath::load(spec, &why);
     // The control thread already answers (`stats` reads the program's counters).
-    std::lock_guard guard(rt.lock);
+    MutexLock guard(rt.lock);
     if (bpf) {
         rt.use_bpf(std::move(bpf));
         if (!rt.bpf->attach(&why)) {
@@ -206,7 +211,7 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
 // Stop: the program leaves the interface before the rules go, so no packet is steered by a
 // program whose sarad is gone; the table forgets the map first.
 void stop_fast_path(DispatcherRuntime& rt, const Logger& log) {
-    std::lock_guard guard(rt.lock);  // a failed start's control thread still answers
+    MutexLock guard(rt.lock);  // a failed start's control thread still answers
     rt.drop_bpf();
     if (!rt.bpf) return;
     std::string error;
@@ -215,18 +220,127 @@ void stop_fast_path(DispatcherRuntime& rt, const Logger& log) {
 }
 
 // What the HA threads use of the runtime (daemon/ha/sync_threads.hpp); built once its key is
-// loaded, before the sync channel starts.
-std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) {
+// loaded, before the sync channel starts. It binds references to guarded fields (no analysis:
+// the HA threads take rt.lock before they use them); its callbacks run under rt.lock.
+std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     DispatcherRuntime* r = &rt;
     return std::make_unique<SyncRuntime>(SyncRuntime{
         *rt.config.sync, rt.config.forwarding.mode != ForwardingMode::raw, rt.key ? &*rt.key : nullptr, rt.clock,
         rt.lock, rt.sync_wake, rt.stop, rt.table, rt.lock_holds, rt.sync, rt.held, rt.sync_sender, rt.sync_seq,
         rt.sync_listener, rt.floating,
-        [r] { r->identifier.forget_sessions(); },
-        [r](bool accept) { r->pipeline.set_accept_new_sessions(accept); },
+        [r] {
+            r->lock.assert_held();
+            r->identifier.forget_sessions();
+        },
+        [r](bool accept) {
+            r->lock.assert_held();
+            r->pipeline.set_accept_new_sessions(accept);
+        },
         [r](wire::SyncMessage m, const Logger& log) { r->send_sync(std::move(m), log); },
-        [r](HaRole role, const std::string& why, const Logger& log) { r->change_role(role, why, log); },
-        [r](bool held, const Logger& log) { r->follow_floating_address(held, log); }});
+        [r](HaRole role, const std::string& why, const Logger& log) {
+            r->lock.assert_held();
+            r->change_role(role, why, log);
+        },
+        [r](bool held, const Logger& log) {
+            r->lock.assert_held();
+            r->follow_floating_address(held, log);
+        }});
+}
+
+// What the identifier tells the runtime (before the queues start; the control thread already
+// answers, hence the lock).
+void hook_identifier(DispatcherRuntime& rt, const Logger& log) {
+    MutexLock guard(rt.lock);
+    if (rt.janitor) rt.identifier.set_kernel_forgets(true);
+    // A node's media server answering outside the node's ranges: its media is steered by the
+    // range's owner (or the session table), not by the node. Logged once per node.
+    rt.identifier.set_on_media_port_outside_range([&log](NodeId node, uint16_t port) {
+        log.warning("node " + std::to_string(node) + ": its media server answered port " + std::to_string(port) +
+                    ", outside the node's media_ports (counted in media_port_outside_range_total)");
+    });
+    if (rt.janitor && rt.janitor->preinstalls()) {
+        DispatcherRuntime* r = &rt;
+        // Runs under rt.lock (inside apply()/classify()); the session's node is known by then
+        // for announced flows (the node answered), else nothing is installed. The janitor
+        // creates the entry after any forgetting the same decisions asked for.
+        rt.identifier.set_on_flow_completed([r](const FlowKey& flow, SessionId id) {
+            r->lock.assert_held();
+            const NodeId node = r->table.session(id).node;
+            if (node != kNoNode) r->preinstalls.push_back({ConntrackRequest::Kind::install, flow, node});
+        });
+    }
+}
+
+// With admission control, refused sessions get a 503 or a RST (admission.hpp's settings).
+void start_refusals(DispatcherRuntime& rt, const Logger& log) {
+    if (!rt.sa2c) {
+        log.notice("admission: disabled (admission.enabled: false): every new session is admitted");
+        return;
+    }
+    std::string error;
+    auto sender = IpSender::open(&error);
+    if (!sender) log.warning(error + "; refused sessions are dropped without a 503 or RST");
+    auto refusals = std::make_unique<RefusalSender>(rt.config.admission, std::move(sender));
+    MutexLock guard(rt.lock);
+    rt.refusals = std::move(refusals);
+}
+
+// health.listen (heartbeats, load vectors) and announce.listen (the gateways' announcements).
+// Each listener's thread takes rt.lock per message; started outside it, stored under it.
+bool start_listeners(DispatcherRuntime& rt, std::string* error) {
+    const DispatcherConfig& config = rt.config;
+    DispatcherRuntime* r = &rt;
+    std::unique_ptr<ControlListener> health;
+    if (config.health) {
+        std::vector<uint16_t> hosts;
+        {
+            MutexLock guard(rt.lock);
+            for (NodeId id : rt.nodes.ids()) hosts.push_back(id);
+        }
+        health = ControlListener::start(
+            config.health->listen, rt.key ? &*rt.key : nullptr, hosts,
+            [r](const wire::Decoded& d) {
+                MutexLock guard(r->lock);
+                if (d.type == wire::MessageType::heartbeat) {
+                    r->health->on_heartbeat(d.heartbeat);
+                } else if (d.type == wire::MessageType::load) {
+                    r->health->on_load(d.load);
+                    const NodeId id = d.load.host_id;
+                    r->scheduler->on_load_report(id, r->health->load(id), r->pipeline.node_sessions(id));
+                }
+            },
+            error);
+        if (!health) return false;
+    }
+    std::unique_ptr<ControlListener> announce;
+    if (config.announce) {
+        announce = ControlListener::start(
+            config.announce->listen, rt.key ? &*rt.key : nullptr, config.announce->senders,
+            [r](const wire::Decoded& d) {
+                if (d.type != wire::MessageType::announce) return;  // a gateway sends nothing else
+                MutexLock guard(r->lock);
+                r->identifier.apply(d.announce.announcement);
+                r->flush_kernel_forgets();
+            },
+            error);
+        if (!announce) return false;
+    }
+    MutexLock guard(rt.lock);
+    rt.listener = std::move(health);
+    rt.announce_listener = std::move(announce);
+    return true;
+}
+
+// Stop: the listeners leave the runtime under the lock (the control thread reads their
+// counters) and are joined outside it (their threads take it per message).
+void stop_listeners(DispatcherRuntime& rt) {
+    std::unique_ptr<ControlListener> health, announce, sync;
+    {
+        MutexLock guard(rt.lock);
+        health = std::move(rt.listener);
+        announce = std::move(rt.announce_listener);
+        sync = std::move(rt.sync_listener);
+    }
 }
 
 }  // namespace
@@ -262,17 +376,20 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     auto rt = std::make_unique<DispatcherRuntime>(config);
-    (void)load_state(rt->table, config.control.state_file, config.control.save_interval.count() == 0, log);
+    {
+        MutexLock guard(rt->lock);  // no other thread yet: for the analysis, and to stay true
+        (void)load_state(rt->table, config.control.state_file, config.control.save_interval.count() == 0, log);
+        if (config.health) {
+            rt->health = std::make_unique<HealthMonitor>(*config.health, rt->nodes.ids(), rt->clock);
+            const HealthMonitor* health = rt->health.get();
+            rt->nodes.set_health([health](NodeId id) { return health->state(id) == NodeState::up; });
+            // Every node waits for its agent's heartbeats (hysteresis) and load before sessions.
+            rt->pipeline.set_nodes(rt->nodes.entries());
+        }
+    }
     if (!wire::load_configured_key(config.auth.enabled, config.auth.key_file, rt->key, log)) return 1;
     if (!config.auth.enabled && (config.health || config.announce || config.sync)) {
         log.warning("auth: none: heartbeats, load vectors, announcements and sync are NOT authenticated (lab use only)");
-    }
-    if (config.health) {
-        std::vector<NodeId> ids;
-        for (const NodeConfig& n : config.nodes) ids.push_back(n.id);
-        rt->health = std::make_unique<HealthMonitor>(*config.health, ids, rt->clock);
-        // Every node waits for its agent's heartbeats (hysteresis) and load before sessions.
-        rt->pipeline.set_nodes(rt->node_entries());
     }
     std::string error;
     // The control socket first: a second sarad started by mistake finds the running one's
@@ -293,7 +410,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     }
     auto fail = [&](const std::string& message) {
         log.error(message);
-        rt->queues.clear();
+        {
+            MutexLock guard(rt->lock);
+            rt->queues.clear();
+        }
         stop_fast_path(*rt, log);
         std::string ignored;
         (void)kernel.remove(spec, &ignored);
@@ -304,34 +424,14 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         if (!rt->raw) return fail(error);
     }
     if (config.forwarding.mode == ForwardingMode::route) {
-        rt->janitor = ConntrackJanitor::start(config.forwarding.preinstall, &error);
-        if (!rt->janitor) return fail(error);
-        rt->identifier.set_kernel_forgets(true);
+        auto janitor = ConntrackJanitor::start(config.forwarding.preinstall, &error);
+        if (!janitor) return fail(error);
+        MutexLock guard(rt->lock);
+        rt->janitor = std::move(janitor);
     }
-    // A node's media server answering outside the node's ranges: its media is steered by the
-    // range's owner (or the session table), not by the node. Logged once per node.
-    rt->identifier.set_on_media_port_outside_range([&log](NodeId node, uint16_t port) {
-        log.warning("node " + std::to_string(node) + ": its media server answered port " + std::to_string(port) +
-                    ", outside the node's media_ports (counted in media_port_outside_range_total)");
-    });
+    hook_identifier(*rt, log);
     if (!start_fast_path(*rt, log, &error)) return fail(error);
-    if (rt->janitor && rt->janitor->preinstalls()) {
-        DispatcherRuntime* r = rt.get();
-        // Runs under rt.lock (inside apply()/classify()); the session's node is known by then
-        // for announced flows (the node answered), else nothing is installed. The janitor
-        // creates the entry after any forgetting the same decisions asked for.
-        rt->identifier.set_on_flow_completed([r](const FlowKey& flow, SessionId id) {
-            const NodeId node = r->table.session(id).node;
-            if (node != kNoNode) r->preinstalls.push_back({ConntrackRequest::Kind::install, flow, node});
-        });
-    }
-    if (rt->sa2c) {
-        auto sender = IpSender::open(&error);
-        if (!sender) log.warning(error + "; refused sessions are dropped without a 503 or RST");
-        rt->refusals = std::make_unique<RefusalSender>(config.admission, std::move(sender));
-    } else {
-        log.notice("admission: disabled (admission.enabled: false): every new session is admitted");
-    }
+    start_refusals(*rt, log);
     for (uint16_t i = 0; i < config.queue.count; ++i) {
         NfQueueOptions options;
         options.queue_num = uint16_t(config.queue.first + i);
@@ -339,40 +439,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         options.fail_open = config.queue.fail_open;
         auto q = NfQueue::open(options, &error);
         if (!q) return fail("queue " + std::to_string(options.queue_num) + ": " + error);
+        MutexLock guard(rt->lock);
         rt->queues.push_back(std::move(q));
     }
-    if (config.health) {
-        std::vector<uint16_t> hosts;
-        for (const NodeConfig& n : config.nodes) hosts.push_back(n.id);
-        DispatcherRuntime* r = rt.get();
-        rt->listener = ControlListener::start(
-            config.health->listen, rt->key ? &*rt->key : nullptr, hosts,
-            [r](const wire::Decoded& d) {
-                std::lock_guard guard(r->lock);
-                if (d.type == wire::MessageType::heartbeat) {
-                    r->health->on_heartbeat(d.heartbeat);
-                } else if (d.type == wire::MessageType::load) {
-                    r->health->on_load(d.load);
-                    const NodeId id = d.load.host_id;
-                    r->scheduler->on_load_report(id, r->health->load(id), r->pipeline.node_sessions(id));
-                }
-            },
-            &error);
-        if (!rt->listener) return fail(error);
-    }
-    if (config.announce) {
-        DispatcherRuntime* r = rt.get();
-        rt->announce_listener = ControlListener::start(
-            config.announce->listen, rt->key ? &*rt->key : nullptr, config.announce->senders,
-            [r](const wire::Decoded& d) {
-                if (d.type != wire::MessageType::announce) return;  // a gateway sends nothing else
-                std::lock_guard guard(r->lock);
-                r->identifier.apply(d.announce.announcement);
-                r->flush_kernel_forgets();
-            },
-            &error);
-        if (!rt->announce_listener) return fail(error);
-    }
+    if (!start_listeners(*rt, &error)) return fail(error);
     if (config.sync) {
         rt->sync_runtime = sync_runtime(*rt);
         if (!start_sync(*rt->sync_runtime, log, &error)) return fail(error);
@@ -384,8 +454,13 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     }
 
     std::vector<std::thread> threads;
-    for (auto& q : rt->queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
-    if (rt->sync) threads.emplace_back(sync_thread, std::ref(*rt->sync_runtime), std::ref(log));
+    std::vector<NfQueue*> queues;
+    {
+        MutexLock guard(rt->lock);
+        for (auto& q : rt->queues) queues.push_back(q.get());
+    }
+    for (NfQueue* q : queues) threads.emplace_back(queue_thread, std::ref(*rt), std::ref(*q), std::ref(log));
+    if (rt->sync_runtime) threads.emplace_back(sync_thread, std::ref(*rt->sync_runtime), std::ref(log));
     if (rt->floating) threads.emplace_back(floating_thread, std::ref(*rt->sync_runtime), std::ref(log));
     log.notice("sarad: VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes, " +
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
@@ -420,7 +495,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         std::optional<HeadLoadReading> head_reading;
         if (rt->sa2c && ticker.take(PeriodicTask::admission, rt->config.admission.interval)) head_reading = rt->head.read();
         {
-            std::lock_guard guard(rt->lock);
+            MutexLock guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
             HoldMark task_start = HoldMark::now();
             if (rt->health && ticker.take(PeriodicTask::health, health_tick)) {
@@ -451,7 +526,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             ticker.schedule(PeriodicTask::save, config.control.save_interval);
         }
         if (save) {
-            std::lock_guard guard(rt->lock);
+            MutexLock guard(rt->lock);
             const HoldMark taken = HoldMark::now();
             save_done = save->writer.step(rt->table, kExpirySlice);
             rt->note_main_hold(rt->lock_holds.note(LockTask::save, taken).wall - taken.wall);
@@ -476,7 +551,10 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             } else if (degrade_changed) {
                 log.notice("admission: established flows degraded with p " + std::to_string(degrade));
             }
-            if (degrade_changed && rt->bpf) rt->bpf->set_degrade_probability(degrade);
+            if (degrade_changed) {
+                MutexLock guard(rt->lock);
+                if (rt->bpf) rt->bpf->set_degrade_probability(degrade);
+            }
             // Also on failure: retried only at the next change.
             rt->degrade_installed = degrade;
             rt->kernel_dirty = false;
@@ -486,21 +564,28 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     log.notice("sarad: stopping");
     life.stopped();
     {
-        std::lock_guard guard(rt->lock);
+        MutexLock guard(rt->lock);
         rt->stop = true;
         rt->sync_wake.notify_all();
     }
     for (auto& t : threads) t.join();
-    if (rt->held) rt->held->release_all(rt->clock.now());  // before the queues close
-    rt->listener.reset();
-    rt->announce_listener.reset();
-    rt->sync_listener.reset();
+    {
+        MutexLock guard(rt->lock);
+        if (rt->held) rt->held->release_all(rt->clock.now());  // before the queues close
+    }
+    stop_listeners(*rt);
     control.reset();
     metrics.reset();
-    rt->queues.clear();
+    {
+        MutexLock guard(rt->lock);  // no other thread left: for the analysis
+        rt->queues.clear();
+    }
     stop_fast_path(*rt, log);
     save.reset();  // a periodic save cut short: its temporary file is replaced below
-    (void)save_state(rt->table, rt->config.control.state_file, log);
+    {
+        MutexLock guard(rt->lock);  // no other thread left: for the analysis
+        (void)save_state(rt->table, rt->config.control.state_file, log);
+    }
     if (kernel.remove(spec, &error)) {
         log.error("kernel cleanup: " + error);
         return 1;

@@ -53,7 +53,7 @@ KernelSetupSpec kernel_spec(const DispatcherConfig& c, const std::vector<NodeCon
 
 // Stamps and sends one sync message to the peer (any thread).
 void DispatcherRuntime::send_sync(wire::SyncMessage m, const Logger& log) {
-    std::lock_guard guard(sync_send_lock);
+    MutexLock guard(sync_send_lock);
     m.seq = sync_seq++;
     m.timestamp = uint32_t(std::time(nullptr));
     const std::vector<uint8_t> datagram = wire::encode(m, key ? &*key : nullptr);
@@ -94,20 +94,6 @@ void DispatcherRuntime::follow_floating_address(bool held, const Logger& log) {
 // SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a
 // removed node retires only once its last session ended (retire_idle_nodes).
 void DispatcherRuntime::apply_reload(const ReloadPlan& plan, const Logger& log) {
-    for (const NodeConfig& n : plan.removed) retiring.push_back(n);
-    for (const NodeConfig& n : plan.added) {
-        std::erase_if(retiring, [&](const NodeConfig& r) { return r.id == n.id; });  // back before it retired
-        if (n.drain) drained.insert(n.id);
-    }
-    for (const NodeConfig& n : plan.changed) {
-        const NodeConfig* old = nullptr;
-        for (const NodeConfig& o : config.nodes)
-            if (o.id == n.id) old = &o;
-        if (old && old->drain != n.drain) {
-            if (n.drain) drained.insert(n.id);
-            else drained.erase(n.id);
-        }
-    }
     config = plan.config;
     if (plan.scheduler_changed) {
         auto next = make_scheduler(config.scheduler, random);
@@ -118,7 +104,7 @@ void DispatcherRuntime::apply_reload(const ReloadPlan& plan, const Logger& log) 
         sa2c->reconfigure(config.admission, config.scheduler.window);
         if (refusals) refusals->reconfigure(config.admission);
     }
-    if (plan.nodes_changed()) nodes_changed();
+    nodes.apply_reload(plan);  // the node set's subscribers follow (follow_node_set)
     for (const NodeConfig& n : plan.removed)
         log.notice("node " + std::to_string(n.id) + ": removed by reload; no new sessions, its " +
                    std::to_string(pipeline.node_sessions(n.id)) + " sessions continue until they end");
@@ -127,20 +113,12 @@ void DispatcherRuntime::apply_reload(const ReloadPlan& plan, const Logger& log) 
 // Every second after the table purge (caller holds `lock`): removed nodes with no session left
 // leave the pipeline, the health monitor and the kernel.
 void DispatcherRuntime::retire_idle_nodes(const Logger& log) {
-    const size_t before = retiring.size();
-    std::erase_if(retiring, [&](const NodeConfig& n) {
-        if (pipeline.node_sessions(n.id) != 0) return false;
-        drained.erase(n.id);
+    const auto sessions = [this](NodeId id) {
+        lock.assert_held();  // called inside retire_idle
+        return pipeline.node_sessions(id);
+    };
+    for (const NodeConfig& n : nodes.retire_idle(sessions))
         log.notice("node " + std::to_string(n.id) + ": retired (removed from the config, no sessions left)");
-        return true;
-    });
-    if (retiring.size() != before) nodes_changed();
-}
-
-bool DispatcherRuntime::set_drained(NodeId id, bool drain) {
-    const bool changed = drain ? drained.insert(id).second : drained.erase(id) > 0;
-    pipeline.set_available(id, node_available(id));
-    return changed;
 }
 
 namespace {
@@ -151,12 +129,12 @@ class RuntimeView final : public DispatcherView {
 public:
     explicit RuntimeView(const DispatcherRuntime& rt) : rt_(rt) {}
 
-    std::vector<CounterSample> counters() const override {
+    std::vector<CounterSample> counters() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         std::vector<CounterSample> all;
         rt_.for_each_counter([&](const std::string& name, const char* help, uint64_t v) { all.push_back({name, help, v}); });
         return all;
     }
-    DispatcherGauges gauges() const override {
+    DispatcherGauges gauges() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         DispatcherGauges g;
         g.sessions = rt_.table.session_count();
         g.flows = rt_.table.flow_count();
@@ -174,15 +152,15 @@ public:
         g.head_cpu = rt_.head.last_cpu();
         return g;
     }
-    bool health_configured() const override { return rt_.health != nullptr; }
-    std::vector<NodeStatus> nodes() const override {
+    bool health_configured() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { return rt_.health != nullptr; }
+    std::vector<NodeStatus> nodes() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         std::vector<NodeStatus> out;
         for (const NodeEntry& n : rt_.pipeline.nodes()) {
             NodeStatus s;
             s.id = n.id;
             s.name = n.name;
             if (rt_.health) s.state = to_string(rt_.health->state(n.id));
-            s.drained = rt_.drained.contains(n.id);
+            s.drained = rt_.nodes.is_drained(n.id);
             s.available = n.available;
             s.address = n.address;
             s.sessions = rt_.pipeline.node_sessions(n.id);
@@ -195,20 +173,23 @@ public:
         }
         return out;
     }
-    std::optional<AdmissionStatus> admission() const override {
+    std::optional<AdmissionStatus> admission() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         if (!rt_.sa2c) return std::nullopt;
         return AdmissionStatus{rt_.sa2c->state(), rt_.sa2c->updates(), rt_.config.admission.t1};
     }
-    std::optional<HaStatus> ha() const override {
+    std::optional<HaStatus> ha() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         if (!rt_.sync) return std::nullopt;
         return HaStatus{rt_.sync->role(), rt_.sync->ready(), rt_.sync->synced(),
                         rt_.config.sync->floating_address.has_value()};
     }
-    const SessionTable& table() const override { return rt_.table; }
-    nlohmann::json lookup(std::string_view args) const override {
+    const SessionTable& table() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { return rt_.table; }
+    nlohmann::json lookup(std::string_view args) const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         const PacketPipeline& pipeline = rt_.pipeline;
         const LookupContext context{rt_.table, rt_.services, rt_.config.forwarding.mode != ForwardingMode::raw,
-                                    [&](NodeId id) { return pipeline.node(id) ? pipeline.node(id)->name : ""; }};
+                                    [&](NodeId id) {
+                                        rt_.lock.assert_held();  // called inside lookup_sessions
+                                        return pipeline.node(id) ? pipeline.node(id)->name : "";
+                                    }};
         return lookup_sessions(args, context);
     }
 
@@ -221,21 +202,21 @@ class RuntimeCommands final : public DispatcherCommands {
 public:
     RuntimeCommands(DispatcherRuntime& rt, const Logger& log) : rt_(rt), log_(log) {}
 
-    std::optional<DrainChange> set_drain(NodeId id, bool drain) override {
+    std::optional<DrainChange> set_drain(NodeId id, bool drain) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         const NodeEntry* node = rt_.pipeline.node(id);
         if (!node) return std::nullopt;
         DrainChange change;
         change.name = node->name;
         change.healthy = !rt_.health || rt_.health->state(id) == NodeState::up;
-        change.changed = rt_.set_drained(id, drain);
+        change.changed = rt_.nodes.set_drained(id, drain);
         change.available = rt_.pipeline.available(id);
         return change;
     }
-    std::optional<bool> floating_address_held(std::string* error) override {
+    std::optional<bool> floating_address_held(std::string* error) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         return holds_address(*rt_.config.sync->floating_address, error);
     }
-    void change_role(HaRole role, const std::string& why) override { rt_.change_role(role, why, log_); }
-    void follow_floating_address(bool held) override { rt_.follow_floating_address(held, log_); }
+    void change_role(HaRole role, const std::string& why) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { rt_.change_role(role, why, log_); }
+    void follow_floating_address(bool held) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { rt_.follow_floating_address(held, log_); }
 
 private:
     DispatcherRuntime& rt_;
@@ -245,7 +226,7 @@ private:
 }  // namespace
 
 std::string DispatcherRuntime::control_request(std::string_view request, const Logger& log) {
-    std::lock_guard guard(lock);
+    MutexLock guard(lock);
     const RuntimeView view(*this);
     RuntimeCommands commands(*this, log);
     return answer_control_request(request, view, commands, log);
@@ -253,7 +234,7 @@ std::string DispatcherRuntime::control_request(std::string_view request, const L
 
 std::string DispatcherRuntime::metrics_text() {
     const uint64_t kernel_dropped = head.kernel_dropped();  // a /proc read: not under the lock
-    std::lock_guard guard(lock);
+    MutexLock guard(lock);
     return dispatcher_metrics_text(RuntimeView(*this), kernel_dropped);
 }
 

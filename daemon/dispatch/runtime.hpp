@@ -20,12 +20,14 @@
 #include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/log.hpp"
+#include "common/util/mutex.hpp"
 #include "common/util/random.hpp"
 #include "common/wire/control_message.hpp"
 #include "daemon/admit/admission.hpp"
 #include "daemon/admit/sa2c.hpp"
 #include "daemon/dispatch/bpf_fast_path_setup.hpp"
 #include "daemon/dispatch/config_reload.hpp"
+#include "daemon/dispatch/node_registry.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
 #include "daemon/forward/conntrack_janitor.hpp"
@@ -74,6 +76,7 @@ KernelSetupSpec kernel_spec(const DispatcherConfig& c, const std::vector<NodeCon
 struct DispatcherRuntime {
     explicit DispatcherRuntime(const DispatcherConfig& c)
         : config(c),
+          nodes(c.nodes),
           services(c.services),
           table(table_limits(c.limits), services.timeouts(), clock),
           identifier(table, services, c.vip, identifier_limits(c.limits)),
@@ -84,107 +87,86 @@ struct DispatcherRuntime {
           pipeline(identifier, sa2c ? static_cast<AdmissionControl&>(*sa2c) : admit_all, *scheduler, {}, c.vip),
           head(clock, c.queue.first, c.queue.count, c.queue.max_len),
           kernel_spec(sara::kernel_spec(c)) {
-        for (const NodeConfig& n : c.nodes)
-            if (n.drain) drained.insert(n.id);
         table.set_media_linger(c.forwarding.media_linger);
         identifier.set_rtsp_affinity(c.forwarding.rtsp_affinity);
-        identifier.set_media_ports(media_port_map());
-        pipeline.set_nodes(node_entries());
+        identifier.set_media_ports(nodes.media_ports());
+        pipeline.set_nodes(nodes.entries());
         pipeline.set_raw_mode(c.forwarding.mode == ForwardingMode::raw);
+        // The registry calls these inside its changes, made under `lock`.
+        nodes.on_set_changed([this](const NodeRegistry&) {
+            lock.assert_held();
+            follow_node_set();
+        });
+        nodes.on_availability_changed([this](NodeId id, bool available) {
+            lock.assert_held();
+            pipeline.set_available(id, available);
+        });
     }
 
-    // A node takes new sessions only if its health is up (always without `health:`), it is not
-    // drained (by the operator or its `drain:`) and not retiring. Caller holds `lock`.
-    bool node_available(NodeId id) const {
-        const bool retiring_node = std::any_of(retiring.begin(), retiring.end(), [&](const NodeConfig& n) { return n.id == id; });
-        return !retiring_node && !drained.contains(id) && (!health || health->state(id) == NodeState::up);
-    }
-    // The configured nodes and the retiring ones; for the pipeline, health and the listener.
-    std::vector<NodeConfig> all_nodes() const {
-        std::vector<NodeConfig> all = config.nodes;
-        all.insert(all.end(), retiring.begin(), retiring.end());
-        return all;
-    }
-    // The configured nodes' media ranges, then the retiring ones' (which lose any range a
-    // current node took over).
-    MediaPortMap media_port_map() const {
-        std::vector<MediaPortMap::Range> ranges;
-        for (const NodeConfig& n : all_nodes())
-            for (const PortRange& r : n.media_ports) ranges.push_back({r, n.id});
-        return MediaPortMap(std::move(ranges));
-    }
     // Conntrack entries the identifier's last decisions made stale, then the completed flows
     // to pre-install, go to the janitor in that order (route mode; raw mode has no conntrack
     // fast path). Caller holds `lock`.
-    void flush_kernel_forgets() {
+    void flush_kernel_forgets() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         KernelForgets f = identifier.take_kernel_forgets();
         // The BPF map's entries of a claimed client port go now, under the lock, before the
         // port's next packet: it must meet the queue, not the old call's node.
         if (bpf_flows) forget_claimed_endpoints(*bpf_flows, table, f.endpoints);
         if (!janitor || (f.empty() && preinstalls.empty())) return;
         std::vector<ConntrackRequest> requests;
-        for (const FlowKey& k : f.endpoints) requests.push_back({ConntrackRequest::Kind::forget_endpoint, k, 0});
+        for (const FlowKey& k : f.endpoints) {
+            // The claiming session holds the endpoint's partial flow now; entries already
+            // marked for its node are kept (the janitor runs after its first packets may have).
+            const FlowEntry* claim = table.find_flow(k);
+            const NodeId node = claim ? table.session(claim->session).node : kNoNode;
+            requests.push_back({ConntrackRequest::Kind::forget_endpoint, k, node});
+        }
         for (const FlowKey& k : f.flows) requests.push_back({ConntrackRequest::Kind::forget_flow, k, 0});
         requests.insert(requests.end(), preinstalls.begin(), preinstalls.end());
         preinstalls.clear();
         janitor->submit(requests);
     }
-    std::vector<NodeEntry> node_entries() const {
-        std::vector<NodeEntry> nodes;
-        for (const NodeConfig& n : all_nodes())
-            nodes.push_back(NodeEntry{n.id, n.name, n.address, n.mac.bytes, n.weight, node_available(n.id)});
-        return nodes;
-    }
-    // After the node set changed: pipeline, health, listener and kernel follow. Caller holds `lock`.
-    void nodes_changed() {
-        std::vector<NodeId> ids;
-        std::vector<uint16_t> hosts;
-        for (const NodeConfig& n : all_nodes()) {
-            ids.push_back(n.id);
-            hosts.push_back(n.id);
-        }
+    // The node set changed (node_registry.hpp): the pipeline, health, listener, media port
+    // map, kernel spec and BPF maps follow. Caller holds `lock`.
+    void follow_node_set() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        const std::vector<NodeId> ids = nodes.ids();
         if (health) health->set_nodes(ids);
-        if (listener) listener->set_hosts(hosts);
-        pipeline.set_nodes(node_entries());
-        identifier.set_media_ports(media_port_map());
-        kernel_spec = sara::kernel_spec(config, retiring);
+        if (listener) listener->set_hosts(std::vector<uint16_t>(ids.begin(), ids.end()));
+        pipeline.set_nodes(nodes.entries());
+        identifier.set_media_ports(nodes.media_ports());
+        kernel_spec = sara::kernel_spec(config, nodes.retiring());
         kernel_dirty = true;
         if (bpf) {
-            bpf->set_nodes(bpf_node_targets(all_nodes()));
-            bpf->set_media_ranges(bpf_media_ranges(media_port_map()));
+            bpf->set_nodes(bpf_node_targets(nodes.all()));
+            bpf->set_media_ranges(bpf_media_ranges(nodes.media_ports()));
         }
     }
     // forwarding.fast_path: bpf, the program loaded: its maps get the nodes and ranges, the
     // table its flow map (main thread, before the queues start). Caller holds `lock`.
-    void use_bpf(std::unique_ptr<BpfFastPath> loaded) {
+    void use_bpf(std::unique_ptr<BpfFastPath> loaded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         bpf = std::move(loaded);
-        bpf->set_nodes(bpf_node_targets(all_nodes()));
-        bpf->set_media_ranges(bpf_media_ranges(media_port_map()));
+        bpf->set_nodes(bpf_node_targets(nodes.all()));
+        bpf->set_media_ranges(bpf_media_ranges(nodes.media_ports()));
         bpf_map = std::make_unique<BpfFlowMap>(*bpf);
         bpf_flows = std::make_unique<FastPathEndpoints>(*bpf_map);
         table.set_fast_path(bpf_flows.get());
     }
     // The table and the map let go of each other (stop, a failed attach). Main thread, `lock`.
-    void drop_bpf() {
+    void drop_bpf() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         table.set_fast_path(nullptr);
         bpf_flows.reset();
         bpf_map.reset();
     }
-    void apply_reload(const ReloadPlan& plan, const Logger& log);
-    void retire_idle_nodes(const Logger& log);
+    void apply_reload(const ReloadPlan& plan, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock);
+    void retire_idle_nodes(const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock);
 
     // The control socket's request and /metrics' body (daemon/control/dispatcher_requests.hpp,
     // dispatcher_metrics.hpp), each answered under `lock` from a view of this runtime.
-    std::string control_request(std::string_view request, const Logger& log);
-    std::string metrics_text();
-    // An operator's `drain N` (`drain`) or `undrain N`: node `id` takes no new sessions whatever
-    // its health says, or takes them again if its health allows. True when that changed
-    // anything. Caller holds `lock`; `id` is one of the pipeline's nodes.
-    bool set_drained(NodeId id, bool drain);
+    std::string control_request(std::string_view request, const Logger& log) ABSL_LOCKS_EXCLUDED(lock);
+    std::string metrics_text() ABSL_LOCKS_EXCLUDED(lock);
     // Every counter sarad keeps, once: fn(name, help, value), the announce channel's prefixed
     // "announce_". `stats` and `/metrics` both list exactly these. Caller holds `lock`.
     template <typename Fn>
-    void for_each_counter(Fn&& fn) const {
+    void for_each_counter(Fn&& fn) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         auto all = [&](const auto& counters, const char* prefix) {
             counters.for_each([&](const char* name, const char* help, uint64_t v) {
                 fn(std::string(prefix) + name, help, v);
@@ -225,7 +207,7 @@ struct DispatcherRuntime {
         fn("queue_late_verdict_errors_total", "Held verdicts the kernel refused when released", late_errors);
     }
     // The queues' counters summed. They are written by their own threads: a snapshot.
-    QueueCounters queue_totals() const {
+    QueueCounters queue_totals() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         QueueCounters sum;
         for (const auto& q : queues) {
             const QueueCounters& c = q->counters();
@@ -237,60 +219,63 @@ struct DispatcherRuntime {
     }
 
     DispatcherConfig config;
+    // The configured, retiring and drained nodes and which take sessions (changed by the main
+    // thread's reload and retire, the control thread's drain).
+    NodeRegistry nodes ABSL_GUARDED_BY(lock);
     SteadyClock clock;
     ServiceMap services;
-    SessionTable table;
-    SessionIdentifier identifier;
+    SessionTable table ABSL_GUARDED_BY(lock);
+    SessionIdentifier identifier ABSL_GUARDED_BY(lock);
     SeededRandom random;
-    std::unique_ptr<Scheduler> scheduler;
+    std::unique_ptr<Scheduler> scheduler ABSL_GUARDED_BY(lock);  // a reload may replace it
     AdmitAll admit_all;
-    std::unique_ptr<Sa2cAdmission> sa2c;  // null with admission.enabled: false
-    PacketPipeline pipeline;
+    std::unique_ptr<Sa2cAdmission> sa2c ABSL_PT_GUARDED_BY(lock);  // null with admission.enabled: false
+    PacketPipeline pipeline ABSL_GUARDED_BY(lock);
     HeadLoadMeter head;
-    std::unique_ptr<RefusalSender> refusals;  // answers refused sessions (503 / RST)
+    std::unique_ptr<RefusalSender> refusals ABSL_GUARDED_BY(lock);  // answers refused sessions (503 / RST)
     // Route mode: deletes stale conntrack entries and (forwarding.preinstall) creates those of
     // completed flows, in decision order.
-    std::unique_ptr<ConntrackJanitor> janitor;
-    std::vector<ConntrackRequest> preinstalls;  // completed flows not yet submitted; `lock`
+    std::unique_ptr<ConntrackJanitor> janitor ABSL_GUARDED_BY(lock);
+    std::vector<ConntrackRequest> preinstalls ABSL_GUARDED_BY(lock);  // completed flows not yet submitted
     double degrade_installed = 0;             // the kernel rule's probability; main thread only
-    std::mutex lock;  // guards table, identifier, pipeline (queue threads, control, purge)
-    std::vector<std::unique_ptr<NfQueue>> queues;
+    // The dispatcher's lock: the queue threads (per packet), the control thread, the main
+    // thread's periodic work and the HA threads. What it guards says ABSL_GUARDED_BY(lock).
+    Mutex lock;
+    // Each queue thread holds its own NfQueue; the vector is read by `stats` and /metrics.
+    std::vector<std::unique_ptr<NfQueue>> queues ABSL_GUARDED_BY(lock);
+    // Raw mode: set before the queue threads start; they alone send (under `lock`).
     std::unique_ptr<RawSender> raw;
     // forwarding.fast_path: bpf: the program and its maps (null in netfilter mode or after a
     // fallback), and the table's view of its flow map. Declared after `table`, which points at
     // bpf_flows: the table is cleared of the pointer before they go (drop_bpf).
-    std::unique_ptr<BpfFastPath> bpf;
-    std::unique_ptr<BpfFlowMap> bpf_map;
-    std::unique_ptr<FastPathEndpoints> bpf_flows;  // bpf_map by client endpoint: the table's view
-    RawCounters raw_counters;  // guarded by `lock`
-    LockCounters lock_counters;  // guarded by `lock`
+    std::unique_ptr<BpfFastPath> bpf ABSL_GUARDED_BY(lock);
+    std::unique_ptr<BpfFlowMap> bpf_map ABSL_GUARDED_BY(lock);
+    std::unique_ptr<FastPathEndpoints> bpf_flows ABSL_GUARDED_BY(lock);  // bpf_map by client endpoint: the table's view
+    RawCounters raw_counters ABSL_GUARDED_BY(lock);
+    LockCounters lock_counters ABSL_GUARDED_BY(lock);
     // The longest wait of a queued packet for `lock` and the longest hold of it by the main
     // thread's periodic work since start, in µs (gauges). Guarded by `lock`.
-    uint64_t queue_lock_wait_max_us = 0;
-    uint64_t main_lock_hold_max_us = 0;
-    LockHolds lock_holds;  // the same by task (lock_holds.hpp); guarded by `lock`
+    uint64_t queue_lock_wait_max_us ABSL_GUARDED_BY(lock) = 0;
+    uint64_t main_lock_hold_max_us ABSL_GUARDED_BY(lock) = 0;
+    LockHolds lock_holds ABSL_GUARDED_BY(lock);  // the same by task (lock_holds.hpp)
     // A queue thread took `lock` after waiting `waited`. Caller holds `lock`.
-    void note_queue_wait(std::chrono::steady_clock::duration waited) {
+    void note_queue_wait(std::chrono::steady_clock::duration waited) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         const auto us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(waited).count());
         lock_counters.queue_lock_waits_over_100us_total += us > 100;
         lock_counters.queue_lock_waits_over_1ms_total += us > 1000;
         queue_lock_wait_max_us = std::max(queue_lock_wait_max_us, us);
     }
     // The main thread held `lock` for `held`. Caller holds `lock`.
-    void note_main_hold(std::chrono::steady_clock::duration held) {
+    void note_main_hold(std::chrono::steady_clock::duration held) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         const auto us = uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(held).count());
         main_lock_hold_max_us = std::max(main_lock_hold_max_us, us);
     }
     std::optional<wire::ClusterKey> key;
-    std::unique_ptr<HealthMonitor> health;  // null without `health:` (every node up); guarded by `lock`
-    std::unique_ptr<ControlListener> listener;           // health.listen: heartbeats, load vectors
-    std::unique_ptr<ControlListener> announce_listener;  // announce.listen: the gateways' announcements
-    HealthCounters health_counters;  // guarded by `lock`
-    // Nodes an operator drained (`drain N` on the control socket): no new sessions whatever
-    // their health says, established ones continue. Guarded by `lock`.
-    std::set<NodeId> drained;
-    // Nodes a reload removed while they had sessions: unavailable, routed until idle. `lock`.
-    std::vector<NodeConfig> retiring;
+    std::unique_ptr<HealthMonitor> health ABSL_GUARDED_BY(lock);  // null without `health:` (every node up)
+    // Set at start (the control thread already answers: under `lock`), reset at stop.
+    std::unique_ptr<ControlListener> listener ABSL_GUARDED_BY(lock);  // health.listen: heartbeats, load vectors
+    std::unique_ptr<ControlListener> announce_listener ABSL_GUARDED_BY(lock);  // announce.listen: the gateways' announcements
+    HealthCounters health_counters ABSL_GUARDED_BY(lock);
     // What sarad has in the kernel (main thread only); kernel_dirty: install it again.
     KernelSetupSpec kernel_spec;
     bool kernel_dirty = false;
@@ -298,28 +283,28 @@ struct DispatcherRuntime {
     // what the HA threads use of this (daemon/ha/sync_threads.hpp); declared before the sync
     // listener, whose callback uses it, so that it goes after the listener.
     std::unique_ptr<SyncRuntime> sync_runtime;
-    std::unique_ptr<StateSync> sync;
+    std::unique_ptr<StateSync> sync ABSL_GUARDED_BY(lock);
     // Snapshots a role change dropped half-loaded: the main loop frees them without `lock`
     // (guarded by `lock` until then).
-    std::vector<std::unique_ptr<SessionTable>> retired_tables;
-    std::unique_ptr<ControlListener> sync_listener;
-    std::unique_ptr<DatagramSender> sync_sender;
-    std::mutex sync_send_lock;  // the sync thread and the listener's resync replies
-    uint32_t sync_seq = 0;      // guarded by sync_send_lock
+    std::vector<std::unique_ptr<SessionTable>> retired_tables ABSL_GUARDED_BY(lock);
+    std::unique_ptr<ControlListener> sync_listener ABSL_GUARDED_BY(lock);
+    std::unique_ptr<DatagramSender> sync_sender;  // set at start, before any thread sends
+    Mutex sync_send_lock;  // the sync thread and the listener's resync replies
+    uint32_t sync_seq ABSL_GUARDED_BY(sync_send_lock) = 0;
     // sync.floating_address: notifications of it, read by the address thread.
     std::unique_ptr<AddressWatch> floating;
     // sync.hold_timeout > 0 (route mode): new sessions' verdicts held until the backup has
     // their binding. Guarded by `lock`; the sync thread waits on sync_wake (with `lock`) for
     // the first one of a batch.
-    std::unique_ptr<HeldVerdicts> held;
-    std::condition_variable sync_wake;
-    void send_sync(wire::SyncMessage m, const Logger& log);
+    std::unique_ptr<HeldVerdicts> held ABSL_GUARDED_BY(lock);
+    CondVar sync_wake;
+    void send_sync(wire::SyncMessage m, const Logger& log) ABSL_LOCKS_EXCLUDED(sync_send_lock);
     // Sets the HA role: the replica's journal, whether new sessions are taken, a log line
     // naming `why`, and a resync request when leaving master. Caller holds `lock`.
-    void change_role(HaRole role, const std::string& why, const Logger& log);
+    void change_role(HaRole role, const std::string& why, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock);
     // The floating address appeared (held) or went: master, or backup (a fault stays fault).
     // Caller holds `lock`.
-    void follow_floating_address(bool held, const Logger& log);
+    void follow_floating_address(bool held, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock);
     std::atomic<bool> stop{false};
 };
 

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <libmnl/libmnl.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/pkt_sched.h>
@@ -26,11 +25,11 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
 #include "common/net/rtnetlink_socket.hpp"
+#include "common/util/mutex.hpp"
 #include "common/util/errno_text.hpp"
 #include "common/util/unique_fd.hpp"
 #include "daemon/forward/bpf/fast_path_abi.h"
@@ -192,17 +191,14 @@ std::optional<size_t> clsact_filters(int ifindex, std::string* error) {
     if (nl.open(error)) return std::nullopt;
     size_t filters = 0;
     for (uint32_t parent : {TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)}) {
-        alignas(nlmsghdr) uint8_t buf[256] = {};
-        nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-        nlh->nlmsg_type = RTM_GETTFILTER;
-        nlh->nlmsg_flags = NLM_F_DUMP;
-        auto* tcm = static_cast<tcmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(tcmsg)));
-        tcm->tcm_family = AF_UNSPEC;
-        tcm->tcm_ifindex = ifindex;
-        tcm->tcm_parent = parent;
+        RtnetlinkRequest request(RTM_GETTFILTER, NLM_F_DUMP, sizeof(tcmsg));
+        auto& tcm = request.family_header<tcmsg>();
+        tcm.tcm_family = AF_UNSPEC;
+        tcm.tcm_ifindex = ifindex;
+        tcm.tcm_parent = parent;
         auto on_message = [&filters](const nlmsghdr& m) { filters += m.nlmsg_type == RTM_NEWTFILTER; };
-        if (nl.transact(nlh, "rtnetlink: dump tc filters of " + interface_name(ifindex), on_message, nullptr, error))
-            return std::nullopt;
+        const std::string what = "rtnetlink: dump tc filters of " + interface_name(ifindex);
+        if (nl.transact(request, what, on_message, nullptr, error)) return std::nullopt;
     }
     return filters;
 }
@@ -285,10 +281,10 @@ struct BpfFastPath::Handles {
 
     // What sarad last wrote to the array maps, so that a replacement writes only the entries
     // that changed (a media range set is up to 65536 of them).
-    std::mutex mutex;
-    sara_fp_config config_value{};                 // guarded by mutex
-    std::vector<sara_fp_node> node_values;         // guarded by mutex; SARA_FP_MAX_NODES
-    std::vector<uint16_t> range_values;            // guarded by mutex; SARA_FP_PORTS
+    Mutex mutex;
+    sara_fp_config config_value ABSL_GUARDED_BY(mutex){};
+    std::vector<sara_fp_node> node_values ABSL_GUARDED_BY(mutex);  // SARA_FP_MAX_NODES
+    std::vector<uint16_t> range_values ABSL_GUARDED_BY(mutex);     // SARA_FP_PORTS
 
     ~Handles() {
         if (object) bpf_object__close(object);
@@ -362,13 +358,16 @@ std::unique_ptr<BpfFastPath> BpfFastPath::load(const BpfFastPathSpec& spec, std:
         return fail("program info", libbpf_errno(r));
     h->prog_id = info.id;
 
-    h->config_value.vip4 = spec.vip.v4_network_order();
-    std::memcpy(h->config_value.client_mac, h->client_mac.data(), 6);
-    const uint32_t zero = 0;
-    if (bpf_map_update_elem(h->config, &zero, &h->config_value, BPF_ANY) != 0)
-        return fail("map " SARA_FP_MAP_CONFIG ": update", errno);
-    h->node_values.assign(SARA_FP_MAX_NODES, sara_fp_node{});
-    h->range_values.assign(SARA_FP_PORTS, 0);  // a new array map is all zero
+    {
+        MutexLock guard(h->mutex);  // not shared yet: for the analysis
+        h->config_value.vip4 = spec.vip.v4_network_order();
+        std::memcpy(h->config_value.client_mac, h->client_mac.data(), 6);
+        const uint32_t zero = 0;
+        if (bpf_map_update_elem(h->config, &zero, &h->config_value, BPF_ANY) != 0)
+            return fail("map " SARA_FP_MAP_CONFIG ": update", errno);
+        h->node_values.assign(SARA_FP_MAX_NODES, sara_fp_node{});
+        h->range_values.assign(SARA_FP_PORTS, 0);  // a new array map is all zero
+    }
     return std::unique_ptr<BpfFastPath>(new BpfFastPath(spec, std::move(h)));
 }
 
@@ -586,7 +585,7 @@ void BpfFastPath::set_nodes(const std::vector<BpfNodeTarget>& nodes) {
         std::memcpy(value.dmac, node.mac.data(), 6);
         std::memcpy(value.smac, handles_->lan_mac.data(), 6);
     }
-    std::lock_guard lock(handles_->mutex);
+    MutexLock lock(handles_->mutex);
     write_changed(handles_->nodes, desired, handles_->node_values);
 }
 
@@ -595,13 +594,13 @@ void BpfFastPath::set_media_ranges(const std::vector<std::pair<PortRange, NodeId
     for (const auto& [range, node] : ranges) {
         for (uint32_t port = range.first; port <= range.last; ++port) desired[port] = node;
     }
-    std::lock_guard lock(handles_->mutex);
+    MutexLock lock(handles_->mutex);
     write_changed(handles_->ranges, desired, handles_->range_values);
 }
 
 void BpfFastPath::set_degrade_probability(double p) {
     const double q = std::isnan(p) ? 0.0 : std::clamp(p, 0.0, 1.0);
-    std::lock_guard lock(handles_->mutex);
+    MutexLock lock(handles_->mutex);
     handles_->config_value.degrade_threshold = static_cast<uint64_t>(std::llround(q * 4294967296.0));
     const uint32_t zero = 0;
     bpf_map_update_elem(handles_->config, &zero, &handles_->config_value, BPF_ANY);

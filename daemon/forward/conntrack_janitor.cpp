@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "daemon/forward/marks.hpp"
+
 namespace sara {
 namespace {
 
@@ -62,10 +64,13 @@ bool parse_nest(const nlattr* nest, const nlattr* (&tb)[N]) {
     }, tb) >= 0;
 }
 
-// A dump reply: the entry's original tuple, kept when it is a UDP flow from the endpoint.
+// A dump reply: the entry's original tuple, kept when it is a UDP flow from the endpoint
+// whose mark does not already name `keep_node` (the claiming session's node; kNoNode: none).
 struct DumpState {
     FlowKey endpoint;
+    NodeId keep_node = kNoNode;
     std::vector<FlowKey> matches;
+    uint64_t kept = 0;
 };
 
 int on_entry(const nlmsghdr* nlh, void* data) {
@@ -92,6 +97,14 @@ int on_entry(const nlmsghdr* nlh, void* data) {
     // Checked here too: the kernel filter may be absent (older kernels dump everything).
     const FlowKey& e = state->endpoint;
     if (src != e.src.v4_network_order() || dst != e.dst.v4_network_order() || sport != e.src_port) return MNL_CB_OK;
+    // Already marked for the claiming session's node: its first packets came before this
+    // forget (the claim is sent on asynchronously, and the dump takes milliseconds). Deleting
+    // it would only send the flow through the queue again, to the same node.
+    const uint32_t mark = top[CTA_MARK] ? ntohl(mnl_attr_get_u32(top[CTA_MARK])) : 0;
+    if (state->keep_node != kNoNode && (mark & kNodeMarkMask) == state->keep_node) {
+        ++state->kept;
+        return MNL_CB_OK;
+    }
     FlowKey found = e;
     found.dst_port = dport;
     state->matches.push_back(found);
@@ -122,7 +135,7 @@ ConntrackJanitor::ConntrackJanitor(mnl_socket* socket, std::unique_ptr<Conntrack
 
 ConntrackJanitor::~ConntrackJanitor() {
     {
-        std::lock_guard guard(mutex_);
+        MutexLock guard(mutex_);
         stop_ = true;
     }
     wake_.notify_one();
@@ -133,7 +146,7 @@ ConntrackJanitor::~ConntrackJanitor() {
 void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) {
     if (requests.empty()) return;
     {
-        std::lock_guard guard(mutex_);
+        MutexLock guard(mutex_);
         for (const ConntrackRequest& r : requests) {
             if (!supported(r.key) || (r.kind == ConntrackRequest::Kind::install && !preinstall_)) continue;
             if (pending_.size() >= kMaxPending) {
@@ -148,24 +161,24 @@ void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) {
 }
 
 void ConntrackJanitor::wait_idle() {
-    std::unique_lock guard(mutex_);
-    idle_.wait(guard, [&] { return stop_ || (!busy_ && pending_.empty()); });
+    MutexLock guard(mutex_);
+    while (!stop_ && (busy_ || !pending_.empty())) idle_.wait(mutex_);
 }
 
 JanitorCounters ConntrackJanitor::counters() const {
-    std::lock_guard guard(mutex_);
+    MutexLock guard(mutex_);
     return counters_;
 }
 
 void ConntrackJanitor::run() {
-    std::unique_lock guard(mutex_);
+    mutex_.lock();
     for (;;) {
-        wake_.wait(guard, [&] { return stop_ || !pending_.empty(); });
+        while (!stop_ && pending_.empty()) wake_.wait(mutex_);
         if (stop_) break;
         std::deque<ConntrackRequest> batch;
         batch.swap(pending_);
         busy_ = true;
-        guard.unlock();
+        mutex_.unlock();
         Installed installed;
         for (const ConntrackRequest& r : batch) {
             if (r.kind != ConntrackRequest::Kind::install) continue;
@@ -174,20 +187,21 @@ void ConntrackJanitor::run() {
         }
         for (const ConntrackRequest& r : batch) {
             if (r.kind == ConntrackRequest::Kind::forget_flow) forget_flow(r.key, r.order, installed);
-            if (r.kind == ConntrackRequest::Kind::forget_endpoint) forget_endpoint(r.key, r.order, installed);
+            if (r.kind == ConntrackRequest::Kind::forget_endpoint) forget_endpoint(r, installed);
         }
-        guard.lock();
+        mutex_.lock();
         busy_ = false;
         if (pending_.empty()) idle_.notify_all();
     }
     busy_ = false;
     idle_.notify_all();
+    mutex_.unlock();
 }
 
 void ConntrackJanitor::install(const FlowKey& flow, uint32_t mark) {
     // 30 s until its first packet; then the kernel's UDP timeouts apply.
     const ConntrackPreinstall::Result r = preinstall_->create(flow, mark, std::chrono::seconds(30));
-    std::lock_guard guard(mutex_);
+    MutexLock guard(mutex_);
     switch (r) {
         case ConntrackPreinstall::Result::created: ++counters_.preinstall_created_total; break;
         case ConntrackPreinstall::Result::exists: ++counters_.preinstall_exists_total; break;
@@ -216,15 +230,17 @@ void ConntrackJanitor::forget_flow(const FlowKey& flow, uint64_t order, const In
     nlmsghdr* nlh = put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, ++seq_);
     put_orig_tuple(nlh, flow);
     const int err = exchange(buf, nullptr);
-    std::lock_guard guard(mutex_);
+    MutexLock guard(mutex_);
     if (err == 0) ++counters_.conntrack_forget_flows_total;
     else if (err == ENOENT) ++counters_.conntrack_forget_absent_total;
     else ++counters_.conntrack_forget_failed_total;
 }
 
-void ConntrackJanitor::forget_endpoint(const FlowKey& endpoint, uint64_t order, const Installed& installed) {
+void ConntrackJanitor::forget_endpoint(const ConntrackRequest& request, const Installed& installed) {
+    const FlowKey& endpoint = request.key;
+    const uint64_t order = request.order;
     const auto started = std::chrono::steady_clock::now();
-    DumpState state{endpoint, {}};
+    DumpState state{endpoint, NodeId(request.mark & kNodeMarkMask), {}, 0};
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, ++seq_);
     if (kernel_filter_) {
@@ -239,6 +255,7 @@ void ConntrackJanitor::forget_endpoint(const FlowKey& endpoint, uint64_t order, 
         // An older kernel: dump everything and match here from now on.
         kernel_filter_ = false;
         state.matches.clear();
+        state.kept = 0;
         nlh = put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, ++seq_);
         err = exchange(buf, &state);
     }
@@ -253,9 +270,10 @@ void ConntrackJanitor::forget_endpoint(const FlowKey& endpoint, uint64_t order, 
         else if (e != ENOENT) ++failed;
     }
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    std::lock_guard guard(mutex_);
+    MutexLock guard(mutex_);
     ++counters_.conntrack_endpoint_dumps_total;
     counters_.conntrack_endpoint_entries_deleted_total += deleted;
+    counters_.conntrack_endpoint_entries_kept_total += state.kept;
     counters_.conntrack_forget_failed_total += failed;
     counters_.conntrack_dump_microseconds_total += uint64_t(us.count());
 }

@@ -17,11 +17,10 @@
 // (kMaxPending; the rest is counted and dropped). IPv4 UDP only.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
+#include "common/util/mutex.hpp"
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +39,7 @@ namespace sara {
     X(conntrack_forget_absent_total, "Flows to forget that had no conntrack entry")                 \
     X(conntrack_endpoint_dumps_total, "Filtered conntrack dumps for client ports claimed anew")       \
     X(conntrack_endpoint_entries_deleted_total, "Conntrack entries of claimed client ports deleted")  \
+    X(conntrack_endpoint_entries_kept_total, "Conntrack entries of claimed client ports kept: already marked for the claiming session's node") \
     X(conntrack_dump_microseconds_total, "Time spent in those dumps and their deletes")              \
     X(conntrack_forget_dropped_total, "Requests dropped: the janitor's queue was full")              \
     X(conntrack_forget_failed_total, "Conntrack deletes or dumps the kernel refused")                \
@@ -52,7 +52,9 @@ SARA_DECLARE_COUNTERS(JanitorCounters, SARA_JANITOR_COUNTERS)
 struct ConntrackRequest {
     enum class Kind : uint8_t { forget_flow, forget_endpoint, install } kind = Kind::forget_flow;
     FlowKey key;        // forget_endpoint: dst_port 0 (any VIP port)
-    uint32_t mark = 0;  // install: the node's mark
+    // install: the node's mark; forget_endpoint: the claiming session's node, whose entries
+    // are kept (0: delete every entry of the endpoint).
+    uint32_t mark = 0;
     uint64_t order = 0; // set by submit(): submission order
 };
 
@@ -81,7 +83,7 @@ private:
     // spares those installed by a later request.
     using Installed = absl::flat_hash_map<FlowKey, uint64_t>;
     void forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed);
-    void forget_endpoint(const FlowKey& endpoint, uint64_t order, const Installed& installed);
+    void forget_endpoint(const ConntrackRequest& request, const Installed& installed);
     // One ctnetlink request; every reply message goes to `on_entry` (a dump) or none (an
     // ACK). Returns 0 or the kernel's errno.
     int exchange(std::vector<char>& request, void* entries);
@@ -90,12 +92,13 @@ private:
     std::unique_ptr<ConntrackPreinstall> preinstall_;  // null without forwarding.preinstall
     uint32_t seq_ = 1;
     bool kernel_filter_ = true;  // false once the kernel refused CTA_FILTER
-    mutable std::mutex mutex_;
-    std::condition_variable wake_, idle_;
-    std::deque<ConntrackRequest> pending_;            // guarded by mutex_
-    uint64_t next_order_ = 1;                         // guarded by mutex_
-    bool busy_ = false, stop_ = false;                // guarded by mutex_
-    JanitorCounters counters_;                        // guarded by mutex_
+    mutable Mutex mutex_;
+    CondVar wake_, idle_;
+    std::deque<ConntrackRequest> pending_ ABSL_GUARDED_BY(mutex_);
+    uint64_t next_order_ ABSL_GUARDED_BY(mutex_) = 1;
+    bool busy_ ABSL_GUARDED_BY(mutex_) = false;
+    bool stop_ ABSL_GUARDED_BY(mutex_) = false;
+    JanitorCounters counters_ ABSL_GUARDED_BY(mutex_);
     std::thread thread_;
 };
 

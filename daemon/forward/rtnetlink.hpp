@@ -3,8 +3,10 @@
 // neighbours, default routes in numbered tables, fwmark rules, and dumps of each so that a
 // previous run's objects can be found and deleted exactly as the kernel shows them.
 //
-// Requests go through common/net/rtnetlink_socket (ACK awaited; errors carry the operation,
-// the object, errno's text and the kernel's extended-ACK message). Deletions resend a dumped
+// Requests are built and dumps read with common/net/rtnetlink_messages and go through
+// common/net/rtnetlink_socket (ACK awaited; errors carry the operation, the object, errno's
+// text and the kernel's extended-ACK message; interrupted dumps read again); this file keeps
+// what each object's messages hold. Deletions resend a dumped
 // message with the delete type (what `ip ... flush` does), so they match exactly that object;
 // "already gone" (ENOENT, ESRCH) counts as success.
 //
@@ -93,11 +95,6 @@ public:
                                                   uint32_t table, std::string* error_text);
 
 private:
-    // A dump of `type` for `family`, read again (up to 3 times) while the kernel reports it
-    // interrupted, so that deletions work from a consistent view.
-    std::error_code dump(uint16_t type, uint8_t family, std::string_view what,
-                         const RtnetlinkSocket::MessageHandler& on_message, std::string* error_text);
-
     RtnetlinkSocket socket_;
 };
 

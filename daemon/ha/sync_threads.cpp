@@ -36,7 +36,7 @@ bool take_start_role(SyncRuntime& rt, const Logger& log, std::string* error) {
     std::string why = text.empty() ? "no role file" : c.role_file + " says '" + text + "'";
     if (!text.empty() && !evidence.writer_alive) why += ", written by a keepalived that no longer runs";
     if (evidence.address_held) why += std::string(", floating address ") + (*evidence.address_held ? "held" : "not held");
-    std::lock_guard guard(rt.lock);
+    MutexLock guard(rt.lock);
     if (role == HaRole::backup) {
         log.notice("ha: starting as backup (" + why + ")");
         rt.send_sync(rt.sync->resync_request(), log);
@@ -74,7 +74,7 @@ bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
             if (d.type != wire::MessageType::sync) return;
             SyncReply reply;
             {
-                std::lock_guard guard(r->lock);
+                MutexLock guard(r->lock);
                 reply = r->sync->on_message(d.sync, r->table);
                 if (reply.acked && r->held) r->held->acknowledged(*reply.acked, r->clock.now());
             }
@@ -96,7 +96,7 @@ void floating_thread(SyncRuntime& rt, const Logger& log) {
             error.clear();
         }
         if (!held) continue;
-        std::lock_guard guard(rt.lock);
+        MutexLock guard(rt.lock);
         rt.follow_floating_address(*held, log);
     }
 }
@@ -104,7 +104,7 @@ void floating_thread(SyncRuntime& rt, const Logger& log) {
 void sync_thread(SyncRuntime& rt, const Logger& log) {
     const MonoTime interval = std::chrono::duration_cast<MonoTime>(rt.config.interval);
     MonoTime next_tick = rt.clock.now() + interval;
-    std::unique_lock guard(rt.lock);
+    rt.lock.lock();
     while (!rt.stop) {
         const MonoTime now = rt.clock.now();
         std::vector<wire::SyncMessage> out;
@@ -131,16 +131,16 @@ void sync_thread(SyncRuntime& rt, const Logger& log) {
             const HoldMark taken = HoldMark::now();
             if (std::shared_ptr<SnapshotStream> stream = rt.sync->snapshot_copy(rt.table)) {
                 rt.lock_holds.note(LockTask::sync_snapshot, taken);
-                guard.unlock();
+                rt.lock.unlock();
                 const std::vector<std::string> payloads = stream->format();
-                guard.lock();
+                rt.lock.lock();
                 out = rt.sync->snapshot_messages(stream, payloads);
             }
         }
         if (!out.empty()) {
-            guard.unlock();
+            rt.lock.unlock();
             for (wire::SyncMessage& m : out) rt.send_sync(std::move(m), log);
-            guard.lock();
+            rt.lock.lock();
             continue;  // look again: a hold may have come meanwhile
         }
         // Only once their update is on the wire: a thread woken late must not release a
@@ -152,8 +152,9 @@ void sync_thread(SyncRuntime& rt, const Logger& log) {
             if (auto due = rt.held->flush_due()) wake = std::min(wake, *due);
             if (auto timeout = rt.held->next_timeout()) wake = std::min(wake, *timeout);
         }
-        rt.sync_wake.wait_until(guard, steady(wake));
+        rt.sync_wake.wait_until(rt.lock, steady(wake));
     }
+    rt.lock.unlock();
 }
 
 }  // namespace sara

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,6 +18,7 @@
 #include "common/config/dispatcher_config.hpp"
 #include "common/net/datagram_sender.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/mutex.hpp"
 #include "common/util/log.hpp"
 #include "common/wire/control_message.hpp"
 #include "daemon/ha/address_watch.hpp"
@@ -35,8 +35,10 @@ struct SyncRuntime {
     bool hold_verdicts = true;    // false in raw mode: it sends its own copy, nothing to hold
     const wire::ClusterKey* key;  // null with `auth: none`
     const Clock& clock;
-    std::mutex& lock;  // the dispatcher's lock: guards table, sync, held and lock_holds
-    std::condition_variable& sync_wake;  // waited on with `lock`: the first held verdict of a batch
+    // The dispatcher's lock: guards table, sync, held and lock_holds (the analysis cannot see
+    // through these references; the runtime's fields carry the ABSL_GUARDED_BY).
+    Mutex& lock;
+    CondVar& sync_wake;  // waited on with `lock`: the first held verdict of a batch
     const std::atomic<bool>& stop;
     SessionTable& table;
     LockHolds& lock_holds;

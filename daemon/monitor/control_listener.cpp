@@ -55,12 +55,12 @@ ControlListener::~ControlListener() {
 }
 
 wire::ControlCounters ControlListener::counters() const {
-    std::lock_guard guard(counters_lock_);
+    MutexLock guard(counters_lock_);
     return receiver_.counters();
 }
 
 void ControlListener::set_hosts(std::vector<uint16_t> hosts) {
-    std::lock_guard guard(counters_lock_);
+    MutexLock guard(counters_lock_);
     receiver_.set_known_hosts(std::move(hosts));
 }
 
@@ -71,7 +71,7 @@ void ControlListener::serve() {
         if (n < 0) continue;  // timeout or signal: check stop_
         wire::Decoded d;
         {
-            std::lock_guard guard(counters_lock_);
+            MutexLock guard(counters_lock_);
             d = receiver_.receive({buf, size_t(n)}, uint32_t(std::time(nullptr)));
         }
         if (d.reject == wire::Reject::none) on_message_(d);

@@ -9,7 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include "common/util/mutex.hpp"
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,8 +40,8 @@ private:
     void serve();
 
     int fd_;
-    wire::ControlReceiver receiver_;  // used under counters_lock_ (the thread, counters(), set_hosts())
-    mutable std::mutex counters_lock_;
+    mutable Mutex counters_lock_;
+    wire::ControlReceiver receiver_ ABSL_GUARDED_BY(counters_lock_);  // the thread, counters(), set_hosts()
     OnMessage on_message_;
     std::atomic<bool> stop_{false};
     std::thread thread_;

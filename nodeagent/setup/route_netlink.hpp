@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The rtnetlink operations node setup needs (IPv4 only): an address on an interface, and the
-// main table's default routes (dump, add, delete, re-add a dumped one). Requests go through
-// common/net/rtnetlink_socket (ACK awaited, 5 s at most; errors name the operation and carry
-// errno's text and the kernel's extended-ACK message). Unlike the dispatcher's, each failure
+// main table's default routes (dump, add, delete, re-add a dumped one). Requests are built
+// and dumps read with common/net/rtnetlink_messages and go through common/net/rtnetlink_socket
+// (ACK awaited, 5 s at most; errors name the operation and carry errno's text and the kernel's
+// extended-ACK message); this file keeps what those messages hold. Unlike the dispatcher's, each failure
 // replaces *error rather than adding a line: the agent reuses one string across calls and logs
 // each failure on its own. One thread at a time.
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -52,10 +54,9 @@ public:
     [[nodiscard]] std::error_code restore_dumped_route(const std::vector<uint8_t>& message, std::string* error);
 
 private:
-    // socket_.transact(), with a failure's text put in *error; a dump's default routes are
-    // appended to `dump_out`.
-    std::error_code transact(nlmsghdr* request, const std::string& what, std::vector<DefaultRoute>* dump_out,
-                             std::string* error);
+    // socket_.change(), with a failure's text put in *error.
+    std::error_code change(RtnetlinkRequest& request, const std::string& what, std::initializer_list<int> done,
+                           std::string* error);
 
     RtnetlinkSocket socket_;
 };
