@@ -4,9 +4,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -20,9 +18,7 @@
 #include "common/net/line_control_server.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/errno_text.hpp"
-#include "common/util/sd_notify.hpp"
-#include "common/util/signal_epoll.hpp"
-#include "common/util/unique_fd.hpp"
+#include "common/util/daemon_lifecycle.hpp"
 #include "common/wire/control_message.hpp"
 #include "gateway/announcer.hpp"
 #include "gateway/capture_supervisor.hpp"
@@ -75,7 +71,8 @@ nlohmann::json control_error(const std::string& error) { return {{"ok", false}, 
 
 class Gateway {
 public:
-    Gateway(std::string config_path, const Logger& log) : config_path_(std::move(config_path)), log_(log) {}
+    Gateway(std::string config_path, const Logger& log)
+        : log_(log), life_("sara-gatewayd", std::move(config_path), log) {}
 
     // Builds everything from the config file; false (after logging why) if it cannot run.
     bool start();
@@ -85,17 +82,16 @@ public:
 private:
     void on_frame(int link_type, std::span<const uint8_t> frame, uint32_t wire_length);
     void note_send_result(bool failed);
-    void on_signal(uint32_t signo);
     void reload();
+    ReloadOutcome apply(const GatewayConfig& next);
     void log_counters() const;
     std::unique_ptr<LineControlServer> open_control(const GatewayControlConfig& control, std::string* error);
     std::string on_control(std::string_view request) const;
     nlohmann::json status() const;
 
-    std::string config_path_;
     const Logger& log_;
+    DaemonLifecycle life_;
     GatewayConfig config_;
-    UniqueFd epoll_, signals_;
     std::optional<wire::ClusterKey> key_;
     std::unique_ptr<DatagramSender> sender_;
     std::unique_ptr<FramePipeline> pipeline_;
@@ -106,19 +102,14 @@ private:
     MonoTime next_control_check_{};
     std::vector<Announcement> pending_;  // one frame's announcements, reused
     bool sending_fails_ = false;         // for a log line on change only
-    bool stop_ = false;
 };
 
 bool Gateway::start() {
-    const GatewayConfigLoad load = load_gateway_config(config_path_);
-    if (!load.ok()) {
-        std::cerr << format_config_errors(load.errors);
-        log_.error(config_path_ + ": " + std::to_string(load.errors.size()) + " error(s); not starting");
-        return false;
-    }
+    const ConfigLoad<GatewayConfig> load = load_gateway_config(life_.config_path());
+    if (!life_.config_ok_for_start(load.errors)) return false;
     config_ = load.config;
     if (const std::string problem = capture_problem(config_); !problem.empty()) {
-        log_.error(config_path_ + ": " + problem + "; not starting");
+        log_.error(life_.config_path() + ": " + problem + "; not starting");
         return false;
     }
     if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;
@@ -126,13 +117,10 @@ bool Gateway::start() {
 
     // Signals are blocked before anything else starts (no thread yet).
     std::string error;
-    std::optional<SignalEpoll> loop = open_signal_epoll({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, &error);
-    if (!loop) {
+    if (!life_.open_loop({SIGUSR1}, &error)) {
         log_.error(error);
         return false;
     }
-    epoll_ = std::move(loop->epoll);
-    signals_ = std::move(loop->signals);
 
     sender_ = DatagramSender::open(config_.dispatchers, &error);
     if (!sender_) {
@@ -148,14 +136,14 @@ bool Gateway::start() {
         log_.error(error);
         return false;
     }
-    capture_ = std::make_unique<CaptureSupervisor>(epoll_.get(), log_);
+    capture_ = std::make_unique<CaptureSupervisor>(life_.epoll_fd(), log_);
     if (!capture_->start(capture_settings(config_), &error)) {
         log_.error(error + "; not starting");
         return false;
     }
     log_.notice("sara-gatewayd: gateway " + std::to_string(config_.gateway_id) + ", VIP " + config_.vip.to_string() +
                 " on " + config_.interface + " -> " + join_endpoints(config_.dispatchers) + "; ready");
-    notify_systemd("READY=1");
+    life_.ready();
     return true;
 }
 
@@ -165,17 +153,14 @@ void Gateway::run() {
                                                        uint32_t wire_length) {
         this->on_frame(link_type, frame, wire_length);
     };
-    while (!stop_) {
-        const int n = ::epoll_wait(epoll_.get(), events, 16, 1000);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            log_.error(errno_text("event loop", errno));
-            break;
-        }
-        for (int i = 0; i < n && !stop_; ++i) {
+    while (!life_.stopping()) {
+        const int n = life_.wait(events, 1000);
+        for (int i = 0; i < n && !life_.stopping(); ++i) {
             const int fd = events[i].data.fd;
-            if (fd == signals_.get()) {
-                read_signals(fd, [this](uint32_t signo) { on_signal(signo); });
+            if (fd == life_.signal_fd()) {
+                life_.read_pending_signals([this] { reload(); }, [this](uint32_t signo) {
+                    if (signo == SIGUSR1) log_counters();
+                });
             } else if (fd == control_->event_fd()) {
                 control_->serve();
             } else {
@@ -189,19 +174,8 @@ void Gateway::run() {
             next_control_check_ = now + std::chrono::seconds(1);
         }
     }
-    notify_systemd("STOPPING=1");
+    life_.stopped();
     log_counters();
-}
-
-void Gateway::on_signal(uint32_t signo) {
-    if (signo == SIGHUP) {
-        reload();
-    } else if (signo == SIGUSR1) {
-        log_counters();
-    } else {
-        log_.notice(std::string("sara-gatewayd: ") + strsignal(static_cast<int>(signo)) + ": stopping");
-        stop_ = true;
-    }
 }
 
 void Gateway::on_frame(int link_type, std::span<const uint8_t> frame, uint32_t wire_length) {
@@ -224,31 +198,25 @@ void Gateway::note_send_result(bool failed) {
 }
 
 void Gateway::reload() {
-    notify_systemd("RELOADING=1");
-    const auto keep_running = [this](const std::string& why) {
-        log_.error("reload: " + why + "; keeping the running config");
-        notify_systemd("READY=1");
-    };
-    const GatewayConfigLoad load = load_gateway_config(config_path_);
-    if (!load.ok()) {
-        std::cerr << format_config_errors(load.errors);
-        return keep_running(config_path_ + " has " + std::to_string(load.errors.size()) + " error(s)");
-    }
-    const GatewayConfig& next = load.config;
+    life_.reload(load_gateway_config, [this](const GatewayConfig& next) { return apply(next); });
+}
+
+// A reload's new config: nullopt once applied, else why the running one stays.
+ReloadOutcome Gateway::apply(const GatewayConfig& next) {
     // Everything that can fail is built before anything is swapped in.
-    if (const std::string problem = capture_problem(next); !problem.empty()) return keep_running(problem);
+    if (std::string problem = capture_problem(next); !problem.empty()) return problem;
     std::optional<wire::ClusterKey> key;
-    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) return keep_running("the key file");
+    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) return "the key file";
     std::string error;
     std::unique_ptr<DatagramSender> sender;
     if (next.dispatchers != config_.dispatchers) {
         sender = DatagramSender::open(next.dispatchers, &error);
-        if (!sender) return keep_running(error);
+        if (!sender) return error;
     }
     std::unique_ptr<LineControlServer> control;
     if (next.control != config_.control) {
         control = open_control(next.control, &error);
-        if (!control) return keep_running(error);
+        if (!control) return error;
     }
 
     std::vector<std::string> changed;
@@ -277,11 +245,8 @@ void Gateway::reload() {
         changed.push_back("capture");
     }
     config_ = next;
-    std::string list;
-    for (const std::string& c : changed) list += (list.empty() ? "" : ", ") + c;
-    log_.notice("reload: " + config_path_ + " applied" + (list.empty() ? " (no change)" : " (changed: " + list + ")") +
-                "; sequence numbers carried over");
-    notify_systemd("READY=1");
+    life_.log_applied(changed, "sequence numbers carried over");
+    return std::nullopt;
 }
 
 void Gateway::log_counters() const {
@@ -306,7 +271,7 @@ std::unique_ptr<LineControlServer> Gateway::open_control(const GatewayControlCon
         control.socket, std::move(options), [this](std::string_view request) { return on_control(request); },
         clock_, error);
     if (!server) return nullptr;
-    if (const std::error_code ec = epoll_watch(epoll_.get(), server->event_fd(), EPOLLIN)) {
+    if (const std::error_code ec = epoll_watch(life_.epoll_fd(), server->event_fd(), EPOLLIN)) {
         if (error) *error = errno_text("control socket " + control.socket + ": epoll", ec.value());
         return nullptr;
     }
@@ -344,29 +309,21 @@ nlohmann::json Gateway::status() const {
 }  // namespace
 
 int check_config(const std::string& config_path) {
-    const GatewayConfigLoad load = load_gateway_config(config_path);
-    if (!load.ok()) {
-        std::cerr << format_config_errors(load.errors) << config_path << ": " << load.errors.size() << " error(s)\n";
-        return 1;
-    }
+    const ConfigLoad<GatewayConfig> load = load_gateway_config(config_path);
+    if (!load.ok()) return check_config_verdict(config_path, load.errors);
     if (const std::string problem = capture_problem(load.config); !problem.empty()) {
         std::cerr << config_path << ": error: " << problem << "\n";
         return 1;
     }
     // The key file too: start refuses without a readable key, so check-config does.
-    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth)) {
-        std::cerr << format_config_errors({*key_error}) << config_path << ": 1 error(s)\n";
-        return 1;
-    }
-    std::cout << config_path << ": ok (capture filter: " << capture_settings(load.config).filter << ")\n";
-    return 0;
+    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth))
+        return check_config_verdict(config_path, {*key_error});
+    return check_config_verdict(config_path, {}, " (capture filter: " + capture_settings(load.config).filter + ")");
 }
 
 int run_gateway(const std::string& config_path, const Logger& log) {
     Gateway gateway(config_path, log);
-    if (!gateway.start()) return 1;
-    gateway.run();
-    return 0;
+    return start_and_run(gateway);
 }
 
 }  // namespace sara::gateway

@@ -34,7 +34,7 @@ constexpr const char* kUsage =
 std::optional<std::string> socket_path(const std::vector<std::string>& args) {
     if (args.size() == 2 && args[0] == "--socket") return args[1];
     const bool named = args.size() == 2 && args[0] == "--config";
-    const sara::GatewayConfigLoad load = sara::load_gateway_config(named ? args[1] : kDefaultConfig);
+    const sara::ConfigLoad<sara::GatewayConfig> load = sara::load_gateway_config(named ? args[1] : kDefaultConfig);
     if (load.ok()) return load.config.control.socket;
     if (!named) return sara::GatewayControlConfig{}.socket;
     std::cerr << sara::format_config_errors(load.errors);

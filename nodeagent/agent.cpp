@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -22,8 +20,7 @@
 #include "common/util/clock.hpp"
 #include "common/util/counters.hpp"
 #include "common/util/errno_text.hpp"
-#include "common/util/sd_notify.hpp"
-#include "common/util/signal_epoll.hpp"
+#include "common/util/daemon_lifecycle.hpp"
 #include "common/util/unique_fd.hpp"
 #include "common/wire/control_message.hpp"
 #include "nodeagent/app_check.hpp"
@@ -73,7 +70,8 @@ uint64_t read_expirations(int fd) {
 
 class Agent {
 public:
-    Agent(std::string config_path, const Logger& log) : config_path_(std::move(config_path)), log_(log) {}
+    Agent(std::string config_path, const Logger& log)
+        : log_(log), life_("sara-nodeagent", std::move(config_path), log) {}
     ~Agent();
 
     // Builds everything from the config file; false (after logging why) if the agent cannot run.
@@ -86,16 +84,17 @@ private:
     void send_heartbeat();
     void send_load();
     void reload();
+    ReloadOutcome apply(const NodeAgentConfig& next);
     void note_send_result(size_t failed);
     std::unique_ptr<LineControlServer> open_control(const AgentControlConfig& control, std::string* error);
     std::string on_control(std::string_view line);
     nlohmann::json status() const;
 
-    std::string config_path_;
     const Logger& log_;
+    DaemonLifecycle life_;
     NodeAgentConfig config_;
     SteadyClock clock_;
-    UniqueFd epoll_, heartbeat_timer_, load_timer_, signals_;
+    UniqueFd heartbeat_timer_, load_timer_;
     std::optional<wire::ClusterKey> key_;
     std::unique_ptr<DatagramSender> sender_;
     std::unique_ptr<SockDiagSocket> diag_;
@@ -106,7 +105,6 @@ private:
     std::unique_ptr<LineControlServer> control_;
     std::unique_ptr<NodeSetup> setup_;
     AgentCounters counters_;
-    bool stop_ = false;
     bool sending_fails_ = false;         // for a log line on change only
     std::vector<std::string> load_problems_;  // likewise
     bool tcp_mem_estimate_logged_ = false;
@@ -133,12 +131,8 @@ void Agent::build_app_and_load(const NodeAgentConfig& config) {
 }
 
 bool Agent::start() {
-    const NodeAgentConfigLoad load = load_nodeagent_config(config_path_);
-    if (!load.ok()) {
-        std::cerr << format_config_errors(load.errors);
-        log_.error(config_path_ + ": " + std::to_string(load.errors.size()) + " error(s); not starting");
-        return false;
-    }
+    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config(life_.config_path());
+    if (!life_.config_ok_for_start(load.errors)) return false;
     config_ = load.config;
     if (!wire::load_configured_key(config_.auth.enabled, config_.auth.key_file, key_, log_)) return false;
     if (!config_.auth.enabled)
@@ -146,13 +140,10 @@ bool Agent::start() {
 
     // Signals are blocked before anything else starts (no thread yet).
     std::string error;
-    std::optional<SignalEpoll> loop = open_signal_epoll({SIGTERM, SIGINT, SIGHUP}, &error);
-    if (!loop) {
+    if (!life_.open_loop({}, &error)) {
         log_.error(error);
         return false;
     }
-    epoll_ = std::move(loop->epoll);
-    signals_ = std::move(loop->signals);
     heartbeat_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     load_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
     if (!heartbeat_timer_ || !load_timer_) {
@@ -160,7 +151,7 @@ bool Agent::start() {
         return false;
     }
     for (int fd : {heartbeat_timer_.get(), load_timer_.get()}) {
-        if (const std::error_code ec = epoll_watch(epoll_.get(), fd, EPOLLIN)) {
+        if (const std::error_code ec = epoll_watch(life_.epoll_fd(), fd, EPOLLIN)) {
             log_.error(errno_text("event loop: epoll", ec.value()));
             return false;
         }
@@ -204,20 +195,15 @@ bool Agent::start() {
                 std::to_string(config_.heartbeat_interval.count()) + "ms, load every " +
                 std::to_string(config_.load_interval.count()) + "ms, application " + checker_->description() +
                 "; ready");
-    notify_systemd("READY=1");
+    life_.ready();
     return true;
 }
 
 void Agent::run() {
     epoll_event events[16];
-    while (!stop_) {
-        const int n = ::epoll_wait(epoll_.get(), events, 16, -1);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            log_.error(errno_text("event loop", errno));
-            return;
-        }
-        for (int i = 0; i < n && !stop_; ++i) {
+    while (!life_.stopping()) {
+        const int n = life_.wait(events, -1);
+        for (int i = 0; i < n && !life_.stopping(); ++i) {
             const int fd = events[i].data.fd;
             if (fd == heartbeat_timer_.get()) {
                 const uint64_t ticks = read_expirations(fd);
@@ -230,21 +216,14 @@ void Agent::run() {
                 if (ticks == 0) continue;
                 counters_.timer_ticks_missed_total += ticks - 1;
                 send_load();
-            } else if (fd == signals_.get()) {
-                read_signals(fd, [this](uint32_t signo) {
-                    if (signo == SIGHUP) {
-                        reload();
-                    } else {
-                        log_.notice(std::string("sara-nodeagent: ") + strsignal(static_cast<int>(signo)) + ": stopping");
-                        stop_ = true;
-                    }
-                });
+            } else if (fd == life_.signal_fd()) {
+                life_.read_pending_signals([this] { reload(); });
             } else if (control_ && fd == control_->event_fd()) {
                 control_->serve();
             }
         }
     }
-    notify_systemd("STOPPING=1");
+    life_.stopped();
 }
 
 void Agent::note_send_result(size_t failed) {
@@ -293,41 +272,24 @@ void Agent::send_load() {
 }
 
 void Agent::reload() {
-    notify_systemd("RELOADING=1");
-    const NodeAgentConfigLoad load = load_nodeagent_config(config_path_);
-    if (!load.ok()) {
-        std::cerr << format_config_errors(load.errors);
-        log_.error("reload: " + config_path_ + " has " + std::to_string(load.errors.size()) +
-                   " error(s); keeping the running config");
-        notify_systemd("READY=1");
-        return;
-    }
-    const NodeAgentConfig& next = load.config;
+    life_.reload(load_nodeagent_config, [this](const NodeAgentConfig& next) { return apply(next); });
+}
+
+// A reload's new config: nullopt once applied, else why the running one stays.
+ReloadOutcome Agent::apply(const NodeAgentConfig& next) {
     // Everything that can fail is built before anything is swapped in.
     std::optional<wire::ClusterKey> key;
-    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) {
-        log_.error("reload: keeping the running config");
-        notify_systemd("READY=1");
-        return;
-    }
+    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) return "";  // logged why
     std::string error;
     std::unique_ptr<DatagramSender> sender;
     if (next.dispatchers != config_.dispatchers) {
         sender = DatagramSender::open(next.dispatchers, &error);
-        if (!sender) {
-            log_.error("reload: " + error + "; keeping the running config");
-            notify_systemd("READY=1");
-            return;
-        }
+        if (!sender) return error;
     }
     std::unique_ptr<LineControlServer> control;
     if (next.control != config_.control) {
         control = open_control(next.control, &error);
-        if (!control) {
-            log_.error("reload: " + error + "; keeping the running config");
-            notify_systemd("READY=1");
-            return;
-        }
+        if (!control) return error;
     }
 
     std::vector<std::string> changed;
@@ -369,11 +331,8 @@ void Agent::reload() {
         changed.push_back("node_setup");
     }
     config_ = next;
-    std::string list;
-    for (const std::string& c : changed) list += (list.empty() ? "" : ", ") + c;
-    log_.notice("reload: " + config_path_ + " applied" + (list.empty() ? " (no change)" : " (changed: " + list + ")") +
-                "; drain state and sequence numbers carried over");
-    notify_systemd("READY=1");
+    life_.log_applied(changed, "drain state and sequence numbers carried over");
+    return std::nullopt;
 }
 
 // The control socket (control_protocol.hpp), served from the event loop: its event fd is in
@@ -391,7 +350,7 @@ std::unique_ptr<LineControlServer> Agent::open_control(const AgentControlConfig&
         control.socket, std::move(options), [this](std::string_view line) { return on_control(line); }, clock_,
         error);
     if (!server) return nullptr;
-    if (const std::error_code ec = epoll_watch(epoll_.get(), server->event_fd(), EPOLLIN)) {
+    if (const std::error_code ec = epoll_watch(life_.epoll_fd(), server->event_fd(), EPOLLIN)) {
         if (error) *error = errno_text("control socket " + control.socket + ": epoll", ec.value());
         return nullptr;
     }
@@ -461,25 +420,17 @@ nlohmann::json Agent::status() const {
 }  // namespace
 
 int check_config(const std::string& config_path) {
-    const NodeAgentConfigLoad load = load_nodeagent_config(config_path);
-    if (!load.ok()) {
-        std::cerr << format_config_errors(load.errors) << config_path << ": " << load.errors.size() << " error(s)\n";
-        return 1;
-    }
+    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config(config_path);
+    if (!load.ok()) return check_config_verdict(config_path, load.errors);
     // The key file too: start refuses without a readable key, so check-config does.
-    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth)) {
-        std::cerr << format_config_errors({*key_error}) << config_path << ": 1 error(s)\n";
-        return 1;
-    }
-    std::cout << config_path << ": ok\n";
-    return 0;
+    if (const auto key_error = wire::check_configured_key(config_path, load.config.auth))
+        return check_config_verdict(config_path, {*key_error});
+    return check_config_verdict(config_path, {});
 }
 
 int run_agent(const std::string& config_path, const Logger& log) {
     Agent agent(config_path, log);
-    if (!agent.start()) return 1;
-    agent.run();
-    return 0;
+    return start_and_run(agent);
 }
 
 }  // namespace sara::nodeagent

@@ -65,7 +65,7 @@ std::optional<ClientOptions> parse_client_options(const std::string& command, co
 std::optional<std::string> socket_path(const ClientOptions& options) {
     if (options.socket) return options.socket;
     const std::string path = options.config.value_or(kDefaultConfig);
-    const NodeAgentConfigLoad load = load_nodeagent_config(path);
+    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config(path);
     if (load.ok()) return load.config.control.socket;
     if (!options.config && load.errors.size() == 1 && load.errors[0].line == 0)
         return AgentControlConfig{}.socket;  // no readable default config

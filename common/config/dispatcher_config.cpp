@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "common/config/dispatcher_config.hpp"
 
+#include "common/config/config_loader.hpp"
 #include "common/config/shared_sections.hpp"
 #include "common/config/yaml_reader.hpp"
 
@@ -555,34 +556,22 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
     read_limits(errors, top.get("limits"), config.limits);
 }
 
-DispatcherConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root, DispatcherChecks checks) {
-    DispatcherConfigLoad load;
-    if (root) {
-        // The readers only call yaml-cpp's non-throwing accessors; this catch keeps the
-        // "never throws" contract should a yaml-cpp version disagree.
-        try {
-            read_dispatcher(errors, *root, checks, load.config);
-        } catch (const std::exception& e) {
-            errors.add(0, 0, std::string("internal error while reading the config: ") + e.what());
-        }
-    }
-    load.errors = errors.take();
-    return load;
+// The schema reader the loader runs, with this load's checks.
+auto dispatcher_reader(DispatcherChecks checks) {
+    return [checks](ConfigErrorList& errors, const YAML::Node& root, DispatcherConfig& config) {
+        read_dispatcher(errors, root, checks, config);
+    };
 }
 
 }  // namespace
 
-DispatcherConfigLoad load_dispatcher_config(const std::string& path, DispatcherChecks checks) {
-    ConfigErrorList errors(path);
-    const std::optional<YAML::Node> root = load_yaml_file(errors);
-    return finish(errors, root, checks);
+ConfigLoad<DispatcherConfig> load_dispatcher_config(const std::string& path, DispatcherChecks checks) {
+    return load_config_file<DispatcherConfig>(path, dispatcher_reader(checks));
 }
 
-DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text, const std::string& file_name,
-                                                        DispatcherChecks checks) {
-    ConfigErrorList errors(file_name);
-    const std::optional<YAML::Node> root = parse_yaml_text(errors, yaml_text);
-    return finish(errors, root, checks);
+ConfigLoad<DispatcherConfig> load_dispatcher_config_from_string(std::string_view yaml_text, const std::string& file_name,
+                                                                DispatcherChecks checks) {
+    return load_config_text<DispatcherConfig>(yaml_text, file_name, dispatcher_reader(checks));
 }
 
 }  // namespace sara

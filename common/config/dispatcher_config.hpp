@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/config/auth_config.hpp"
-#include "common/config/config_errors.hpp"
+#include "common/config/config_loader.hpp"
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/net/mac_address.hpp"
@@ -233,12 +233,6 @@ struct DispatcherConfig {
 // Field-by-field equality of two service lists (Service has no operator==).
 bool same_services(const std::vector<Service>& a, const std::vector<Service>& b);
 
-struct DispatcherConfigLoad {
-    DispatcherConfig config;          // meaningful only if errors is empty
-    std::vector<ConfigError> errors;  // in file order
-    bool ok() const { return errors.empty(); }
-};
-
 // What a load checks. `format`: the file's schema, ranges and consistency (IPv6 addresses
 // are valid there). `start`: also what this sarad's kernel setup supports (an IPv4 VIP and
 // node addresses, lan_interface set), so `sarad --check-config` refuses, with file:line:col,
@@ -248,11 +242,12 @@ enum class DispatcherChecks { format, start };
 
 // Reads and validates a dispatcher config file; error positions name `path`. sarad's start,
 // reload and --check-config use it as is (`start`).
-DispatcherConfigLoad load_dispatcher_config(const std::string& path, DispatcherChecks checks = DispatcherChecks::start);
+ConfigLoad<DispatcherConfig> load_dispatcher_config(const std::string& path,
+                                                    DispatcherChecks checks = DispatcherChecks::start);
 
 // The same for YAML text in memory (tests, fuzzing); errors name `file_name`.
-DispatcherConfigLoad load_dispatcher_config_from_string(std::string_view yaml_text,
-                                                        const std::string& file_name = "<string>",
-                                                        DispatcherChecks checks = DispatcherChecks::format);
+ConfigLoad<DispatcherConfig> load_dispatcher_config_from_string(std::string_view yaml_text,
+                                                                const std::string& file_name = "<string>",
+                                                                DispatcherChecks checks = DispatcherChecks::format);
 
 }  // namespace sara

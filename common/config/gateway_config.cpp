@@ -2,9 +2,8 @@
 #include "common/config/gateway_config.hpp"
 
 #include <algorithm>
-#include <exception>
-#include <optional>
 
+#include "common/config/config_loader.hpp"
 #include "common/config/shared_sections.hpp"
 #include "common/config/yaml_reader.hpp"
 
@@ -94,21 +93,6 @@ void read_gateway(ConfigErrorList& errors, const YAML::Node& root, GatewayConfig
     read_control(errors, top.get("control"), config.control);
 }
 
-GatewayConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root) {
-    GatewayConfigLoad load;
-    if (root) {
-        // The readers only call yaml-cpp's non-throwing accessors; this catch keeps the
-        // "never throws" contract should a yaml-cpp version disagree.
-        try {
-            read_gateway(errors, *root, load.config);
-        } catch (const std::exception& e) {
-            errors.add(0, 0, std::string("internal error while reading the config: ") + e.what());
-        }
-    }
-    load.errors = errors.take();
-    return load;
-}
-
 }  // namespace
 
 std::vector<Service> default_gateway_services() {
@@ -119,16 +103,12 @@ std::vector<Service> default_gateway_services() {
     return services;
 }
 
-GatewayConfigLoad load_gateway_config(const std::string& path) {
-    ConfigErrorList errors(path);
-    const std::optional<YAML::Node> root = load_yaml_file(errors);
-    return finish(errors, root);
+ConfigLoad<GatewayConfig> load_gateway_config(const std::string& path) {
+    return load_config_file<GatewayConfig>(path, read_gateway);
 }
 
-GatewayConfigLoad load_gateway_config_from_string(std::string_view yaml_text, const std::string& file_name) {
-    ConfigErrorList errors(file_name);
-    const std::optional<YAML::Node> root = parse_yaml_text(errors, yaml_text);
-    return finish(errors, root);
+ConfigLoad<GatewayConfig> load_gateway_config_from_string(std::string_view yaml_text, const std::string& file_name) {
+    return load_config_text<GatewayConfig>(yaml_text, file_name, read_gateway);
 }
 
 }  // namespace sara

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/config/auth_config.hpp"
-#include "common/config/config_errors.hpp"
+#include "common/config/config_loader.hpp"
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/net/node_id.hpp"  // kFirstGatewayId
@@ -58,17 +58,11 @@ struct GatewayConfig {
     GatewayControlConfig control;
 };
 
-struct GatewayConfigLoad {
-    GatewayConfig config;             // meaningful only if errors is empty
-    std::vector<ConfigError> errors;  // in file order
-    bool ok() const { return errors.empty(); }
-};
-
 // Reads and validates a gateway config file; error positions name `path`.
-GatewayConfigLoad load_gateway_config(const std::string& path);
+ConfigLoad<GatewayConfig> load_gateway_config(const std::string& path);
 
 // The same for YAML text in memory (tests, fuzzing); errors name `file_name`.
-GatewayConfigLoad load_gateway_config_from_string(std::string_view yaml_text,
-                                                  const std::string& file_name = "<string>");
+ConfigLoad<GatewayConfig> load_gateway_config_from_string(std::string_view yaml_text,
+                                                          const std::string& file_name = "<string>");
 
 }  // namespace sara

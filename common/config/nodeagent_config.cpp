@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <exception>
 #include <utility>
 
+#include "common/config/config_loader.hpp"
 #include "common/config/shared_sections.hpp"
 #include "common/config/yaml_reader.hpp"
 
@@ -231,21 +231,6 @@ void read_nodeagent(ConfigErrorList& errors, const YAML::Node& root, NodeAgentCo
     read_control(errors, top.get("control"), config.control);
 }
 
-NodeAgentConfigLoad finish(ConfigErrorList& errors, const std::optional<YAML::Node>& root) {
-    NodeAgentConfigLoad load;
-    if (root) {
-        // The readers only call yaml-cpp's non-throwing accessors; this catch keeps the
-        // "never throws" contract should a yaml-cpp version disagree.
-        try {
-            read_nodeagent(errors, *root, load.config);
-        } catch (const std::exception& e) {
-            errors.add(0, 0, std::string("internal error while reading the config: ") + e.what());
-        }
-    }
-    load.errors = errors.take();
-    return load;
-}
-
 }  // namespace
 
 std::optional<AppPort> AppPort::parse(std::string_view text) {
@@ -278,16 +263,13 @@ const char* to_string(AppCheckKind kind) {
     return "?";
 }
 
-NodeAgentConfigLoad load_nodeagent_config(const std::string& path) {
-    ConfigErrorList errors(path);
-    const std::optional<YAML::Node> root = load_yaml_file(errors);
-    return finish(errors, root);
+ConfigLoad<NodeAgentConfig> load_nodeagent_config(const std::string& path) {
+    return load_config_file<NodeAgentConfig>(path, read_nodeagent);
 }
 
-NodeAgentConfigLoad load_nodeagent_config_from_string(std::string_view yaml_text, const std::string& file_name) {
-    ConfigErrorList errors(file_name);
-    const std::optional<YAML::Node> root = parse_yaml_text(errors, yaml_text);
-    return finish(errors, root);
+ConfigLoad<NodeAgentConfig> load_nodeagent_config_from_string(std::string_view yaml_text,
+                                                              const std::string& file_name) {
+    return load_config_text<NodeAgentConfig>(yaml_text, file_name, read_nodeagent);
 }
 
 }  // namespace sara

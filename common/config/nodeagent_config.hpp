@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "common/config/auth_config.hpp"
-#include "common/config/config_errors.hpp"
+#include "common/config/config_loader.hpp"
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/net/node_id.hpp"
@@ -100,17 +100,11 @@ struct NodeAgentConfig {
     AgentControlConfig control;
 };
 
-struct NodeAgentConfigLoad {
-    NodeAgentConfig config;           // meaningful only if errors is empty
-    std::vector<ConfigError> errors;  // in file order
-    bool ok() const { return errors.empty(); }
-};
-
 // Reads and validates a node agent config file; error positions name `path`.
-NodeAgentConfigLoad load_nodeagent_config(const std::string& path);
+ConfigLoad<NodeAgentConfig> load_nodeagent_config(const std::string& path);
 
 // The same for YAML text in memory (tests, fuzzing); errors name `file_name`.
-NodeAgentConfigLoad load_nodeagent_config_from_string(std::string_view yaml_text,
-                                                      const std::string& file_name = "<string>");
+ConfigLoad<NodeAgentConfig> load_nodeagent_config_from_string(std::string_view yaml_text,
+                                                              const std::string& file_name = "<string>");
 
 }  // namespace sara

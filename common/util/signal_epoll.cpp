@@ -10,7 +10,7 @@
 
 namespace sara {
 
-std::optional<SignalEpoll> open_signal_epoll(std::initializer_list<int> signals, std::string* error) {
+std::optional<SignalEpoll> open_signal_epoll(const std::vector<int>& signals, std::string* error) {
     sigset_t mask;
     sigemptyset(&mask);
     for (const int s : signals) sigaddset(&mask, s);

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The start of the gateway's and the node agent's event loops: one epoll set that, besides the
-// daemon's own descriptors, watches a signalfd for the signals the daemon handles. Reading
-// signals from a descriptor in the loop means no handler races the loop and no blocking call
-// can miss a signal.
+// The start of the gateway's and the node agent's event loops (opened through
+// DaemonLifecycle, daemon_lifecycle.hpp): one epoll set that, besides the daemon's own
+// descriptors, watches a signalfd for the signals the daemon handles. Reading signals from a
+// descriptor in the loop means no handler races the loop and no blocking call can miss a
+// signal.
 #pragma once
 
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cstdint>
-#include <initializer_list>
+#include <vector>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -27,7 +28,7 @@ struct SignalEpoll {
 // that every thread inherits the mask; ignores SIGPIPE (a write to a closed peer is then an
 // error return, not the daemon's death); opens the signalfd and the epoll set watching it.
 // nullopt with *error = "event loop: ..." (the reason) if a descriptor cannot be had.
-std::optional<SignalEpoll> open_signal_epoll(std::initializer_list<int> signals, std::string* error);
+std::optional<SignalEpoll> open_signal_epoll(const std::vector<int>& signals, std::string* error);
 
 // Adds `fd` to the epoll set for `events`, with data.fd = fd.
 [[nodiscard]] std::error_code epoll_watch(int epoll_fd, int fd, uint32_t events);

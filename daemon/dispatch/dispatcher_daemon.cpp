@@ -11,13 +11,12 @@
 #include <cstring>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "common/wire/configured_key.hpp"
-#include "common/util/sd_notify.hpp"
+#include "common/util/daemon_lifecycle.hpp"
 #include "common/util/time_sequence.hpp"
 #include "daemon/control/control_socket.hpp"
 #include "daemon/control/metrics_server.hpp"
@@ -38,10 +37,6 @@ namespace {
 // (flows are purged after twice their timeout: 60 s for SIP by default).
 constexpr std::chrono::milliseconds kExpiryStep{5};
 constexpr size_t kExpirySlice = 1024;
-
-void print_errors(const std::vector<ConfigError>& errors, std::ostream& out) {
-    out << format_config_errors(errors);
-}
 
 // Applies the health monitor's state changes: logs each, takes unavailable nodes out of
 // scheduling, and counts a crashed node's active sessions as lost. Caller holds rt.lock.
@@ -181,21 +176,13 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log, std::atomi
 }
 
 // SIGHUP (main thread): a bad file is reported (every error with file:line:col) and the running
-// config stays; a good one is applied as a diff (config_reload.hpp). The kernel gets the new
-// nodes' routes before the pipeline may send them a session; a removed node keeps its route
-// until it retires.
-void reload(DispatcherRuntime& rt, const KernelSetup& kernel, const std::string& config_path, const Logger& log) {
-    (void)notify_systemd("RELOADING=1");
-    const DispatcherConfigLoad next = load_dispatcher_config(config_path);
-    if (!next.ok()) {
-        print_errors(next.errors, std::cerr);
-        log.error("reload: " + config_path + " has " + std::to_string(next.errors.size()) +
-                  " error(s); keeping the running config");
-        (void)notify_systemd("READY=1");
-        return;
-    }
+// config stays (DaemonLifecycle::reload); a good one is applied as a diff (config_reload.hpp).
+// The kernel gets the new nodes' routes before the pipeline may send them a session; a removed
+// node keeps its route until it retires.
+ReloadOutcome apply_new_config(DispatcherRuntime& rt, const KernelSetup& kernel, const DispatcherConfig& next,
+                               const DaemonLifecycle& life, const Logger& log) {
     // rt.config changes only on this thread: read here without the lock.
-    const ReloadPlan plan = plan_reload(rt.config, next.config);
+    const ReloadPlan plan = plan_reload(rt.config, next);
     bool installed = true;
     if (plan.nodes_changed()) {
         std::vector<NodeConfig> retiring;
@@ -214,8 +201,14 @@ void reload(DispatcherRuntime& rt, const KernelSetup& kernel, const std::string&
         rt.apply_reload(plan, log);
         if (installed) rt.kernel_dirty = false;
     }
-    log.notice("reload: applied " + config_path + ": " + describe(plan));
-    (void)notify_systemd("READY=1");
+    log.notice("reload: applied " + life.config_path() + ": " + describe(plan));
+    return std::nullopt;  // a kernel setup that failed is retried, not a reason to refuse
+}
+
+// load_dispatcher_config's checks stay `start` (its default), as at start and in --check-config.
+void reload(DispatcherRuntime& rt, const KernelSetup& kernel, DaemonLifecycle& life, const Logger& log) {
+    const auto load = [](const std::string& path) { return load_dispatcher_config(path); };
+    life.reload(load, [&](const DispatcherConfig& next) { return apply_new_config(rt, kernel, next, life, log); });
 }
 
 // The BPF fast path (forwarding.fast_path: bpf): a program of ours that a previous run left on
@@ -393,12 +386,8 @@ void stop_listeners(DispatcherRuntime& rt) {
 }  // namespace
 
 int check_config(const std::string& config_path) {
-    const DispatcherConfigLoad load = load_dispatcher_config(config_path);
-    if (!load.ok()) {
-        print_errors(load.errors, std::cerr);
-        std::cerr << config_path << ": " << load.errors.size() << " error(s)\n";
-        return 1;
-    }
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config(config_path);
+    if (!load.ok()) return check_config_verdict(config_path, load.errors);
     // The key file and the BPF program's object too: start refuses without them, so
     // check-config does (whether the kernel takes the program only a start can tell).
     std::vector<ConfigError> errors;
@@ -411,22 +400,13 @@ int check_config(const std::string& config_path) {
                                          "forwarding.fast_path: bpf: the program's object " + object +
                                              " is not readable: " + std::strerror(errno)});
     }
-    if (!errors.empty()) {
-        print_errors(errors, std::cerr);
-        std::cerr << config_path << ": " << errors.size() << " error(s)\n";
-        return 1;
-    }
-    std::cout << config_path << ": ok\n";
-    return 0;
+    return check_config_verdict(config_path, errors);
 }
 
 int run_dispatcher(const std::string& config_path, Logger& log) {
-    const DispatcherConfigLoad load = load_dispatcher_config(config_path);
-    if (!load.ok()) {
-        print_errors(load.errors, std::cerr);
-        log.error(config_path + ": " + std::to_string(load.errors.size()) + " error(s); not starting");
-        return 1;
-    }
+    DaemonLifecycle life("sarad", config_path, log);
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config(config_path);
+    if (!life.config_ok_for_start(load.errors)) return 1;
     const DispatcherConfig& config = load.config;
 
     // Signals are taken synchronously by the main loop; every thread inherits the mask.
@@ -528,8 +508,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                std::to_string(config.queue.count) + " queue(s) from " + std::to_string(config.queue.first) +
                ", forwarding " + to_string(config.forwarding.mode) + "; ready");
     // Type=notify: systemd starts dependent units (and `systemctl start` returns) only now.
-    (void)notify_systemd("READY=1\nSTATUS=VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) +
-                         " nodes");
+    life.ready("VIP " + config.vip.to_string() + ", " + std::to_string(config.nodes.size()) + " nodes");
 
     // The failure detector is evaluated every heartbeat interval (detection within n*d plus
     // one interval); SA2C runs every admission.interval (a reload may change it); retiring
@@ -548,7 +527,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         const int sig = sigtimedwait(&signals, nullptr, &tick);
         if (sig == SIGTERM || sig == SIGINT) break;
         if (sig == SIGHUP) {
-            reload(*rt, kernel, config_path, log);
+            reload(*rt, kernel, life, log);
             continue;
         }
         double degrade = rt->degrade_installed;
@@ -633,7 +612,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     }
 
     log.notice("sarad: stopping");
-    (void)notify_systemd("STOPPING=1");
+    life.stopped();
     {
         MutexLock guard(rt->lock);
         rt->stop = true;

@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (const auto m = sara::MacAddress::parse(text)) check(sara::MacAddress::parse(m->to_string()) == m);
     }
 
-    const sara::DispatcherConfigLoad load = sara::load_dispatcher_config_from_string(text, file_name);
+    const sara::ConfigLoad<sara::DispatcherConfig> load = sara::load_dispatcher_config_from_string(text, file_name);
     check_errors(load.errors);
     if (load.ok()) check_valid(load.config);
     return 0;

@@ -51,7 +51,7 @@ void check_valid(const sara::GatewayConfig& c) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    const sara::GatewayConfigLoad load = sara::load_gateway_config_from_string(text, file_name);
+    const sara::ConfigLoad<sara::GatewayConfig> load = sara::load_gateway_config_from_string(text, file_name);
     check_errors(load.errors);
     if (load.ok()) check_valid(load.config);
     return 0;

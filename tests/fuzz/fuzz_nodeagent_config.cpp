@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     if (size <= 32)
         if (const auto p = sara::AppPort::parse(text)) check_port(*p);
-    const sara::NodeAgentConfigLoad load = sara::load_nodeagent_config_from_string(text, file_name);
+    const sara::ConfigLoad<sara::NodeAgentConfig> load = sara::load_nodeagent_config_from_string(text, file_name);
     check_errors(load.errors);
     if (load.ok()) check_valid(load.config);
     return 0;

@@ -30,7 +30,7 @@ using ErrorCase = test::ConfigErrorCase;
 
 void check_case(const ErrorCase& c) {
     BOOST_TEST_CONTEXT(c.description) {
-        const DispatcherConfigLoad load = load_dispatcher_config_from_string(c.yaml, file_name);
+        const ConfigLoad<DispatcherConfig> load = load_dispatcher_config_from_string(c.yaml, file_name);
         test::check_config_errors(load.errors, c, file_name);
     }
 }
@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_SUITE(dispatcher_config)
 
 BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     const std::string path = sample_path();
-    const DispatcherConfigLoad load = load_dispatcher_config(path);
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config(path);
     BOOST_TEST_INFO("sample: " << path << "\n" << format_config_errors(load.errors));
     BOOST_TEST_REQUIRE(load.ok());
     const DispatcherConfig& c = load.config;
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(minimal_config_gets_defaults) {
-    const DispatcherConfigLoad load = load_dispatcher_config_from_string(minimal, file_name);
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config_from_string(minimal, file_name);
     BOOST_TEST_INFO(format_config_errors(load.errors));
     BOOST_TEST_REQUIRE(load.ok());
     const DispatcherConfig& c = load.config;
@@ -159,35 +159,35 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
     };
     for (const ValidCase& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
-            const DispatcherConfigLoad load = load_dispatcher_config_from_string(c.yaml, file_name);
+            const ConfigLoad<DispatcherConfig> load = load_dispatcher_config_from_string(c.yaml, file_name);
             BOOST_TEST(load.ok(), format_config_errors(load.errors));
         }
     }
-    const DispatcherConfigLoad raw = load_dispatcher_config_from_string(cases[5].yaml, file_name);
+    const ConfigLoad<DispatcherConfig> raw = load_dispatcher_config_from_string(cases[5].yaml, file_name);
     BOOST_TEST(to_string(raw.config.forwarding.mode) == std::string("raw"));
-    const DispatcherConfigLoad block = load_dispatcher_config_from_string(cases[6].yaml, file_name);
+    const ConfigLoad<DispatcherConfig> block = load_dispatcher_config_from_string(cases[6].yaml, file_name);
     BOOST_TEST_REQUIRE(block.config.services.size() == 1u);
     BOOST_TEST(to_string(block.config.services[0].protocol) == std::string("plain"));
     BOOST_TEST(block.config.services[0].udp);
     BOOST_TEST(!block.config.services[0].tcp);
     BOOST_TEST((block.config.services[0].flow_timeout == seconds(30)));
-    const DispatcherConfigLoad durations = load_dispatcher_config_from_string(cases[2].yaml, file_name);
+    const ConfigLoad<DispatcherConfig> durations = load_dispatcher_config_from_string(cases[2].yaml, file_name);
     BOOST_TEST_REQUIRE(durations.config.health.has_value());
     BOOST_TEST((durations.config.health->heartbeat_interval == milliseconds(1500)));
     BOOST_TEST((durations.config.health->load_interval == seconds(60)));
     BOOST_TEST(!load_dispatcher_config_from_string(cases[7].yaml, file_name).config.admission.enabled);
-    const DispatcherConfigLoad gateways = load_dispatcher_config_from_string(cases[8].yaml, file_name);
+    const ConfigLoad<DispatcherConfig> gateways = load_dispatcher_config_from_string(cases[8].yaml, file_name);
     BOOST_TEST_REQUIRE(gateways.config.announce.has_value());
     BOOST_TEST((gateways.config.announce->senders == std::vector<uint16_t>{251, 300}));
     BOOST_TEST(load_dispatcher_config_from_string(cases[9].yaml, file_name).config.forwarding.preinstall);
-    const DispatcherConfigLoad none = load_dispatcher_config_from_string(cases[0].yaml, file_name);
+    const ConfigLoad<DispatcherConfig> none = load_dispatcher_config_from_string(cases[0].yaml, file_name);
     BOOST_TEST(!none.config.auth.enabled);
 }
 
 BOOST_AUTO_TEST_CASE(error_format) {
     BOOST_TEST(format_config_error({"a.yaml", 3, 7, "bad"}) == "a.yaml:3:7: error: bad");
     BOOST_TEST(format_config_error({"a.yaml", 0, 0, "cannot open"}) == "a.yaml: error: cannot open");
-    const DispatcherConfigLoad load = load_dispatcher_config_from_string(minimal + "colour: red\n", "x.yaml");
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config_from_string(minimal + "colour: red\n", "x.yaml");
     BOOST_TEST_REQUIRE(load.errors.size() == 1u);
     BOOST_TEST(format_config_errors(load.errors) ==
                "x.yaml:3:1: error: unknown key 'colour'; allowed: vip, lan_interface, queue, forwarding, services, "
@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(error_format) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_file_has_no_position) {
-    const DispatcherConfigLoad load = load_dispatcher_config("/nonexistent/sara/dispatcher.yaml");
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config("/nonexistent/sara/dispatcher.yaml");
     BOOST_TEST_REQUIRE(load.errors.size() == 1u);
     BOOST_TEST(format_config_error(load.errors[0]) ==
                "/nonexistent/sara/dispatcher.yaml: error: cannot open: No such file or directory");
@@ -252,7 +252,7 @@ BOOST_AUTO_TEST_CASE(required_fields) {
 }
 
 BOOST_AUTO_TEST_CASE(media_port_ranges) {
-    const DispatcherConfigLoad load = load_dispatcher_config_from_string(
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config_from_string(
         "vip: 198.18.100.10\n"
         "nodes:\n"
         "  - {id: 1, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11', media_ports: 20000-20999}\n"
@@ -290,10 +290,10 @@ BOOST_AUTO_TEST_CASE(media_port_ranges) {
 }
 
 BOOST_AUTO_TEST_CASE(bpf_fast_path) {
-    const DispatcherConfigLoad defaults = load_dispatcher_config_from_string(minimal, file_name);
+    const ConfigLoad<DispatcherConfig> defaults = load_dispatcher_config_from_string(minimal, file_name);
     BOOST_REQUIRE(defaults.ok());
     BOOST_TEST((defaults.config.forwarding.fast_path == FastPath::netfilter));
-    const DispatcherConfigLoad bpf = load_dispatcher_config_from_string(
+    const ConfigLoad<DispatcherConfig> bpf = load_dispatcher_config_from_string(
         minimal + "forwarding:\n  fast_path: bpf\n  bpf: {interface: eth0, hook: xdp, on_failure: netfilter, "
                   "max_flows: 4096, object: /opt/sara/fp.o}\n",
         file_name);
@@ -556,7 +556,7 @@ BOOST_AUTO_TEST_CASE(hostile_input_is_bounded) {
     std::string block;
     for (int i = 0; i < 20000; ++i) block += "- ";
     block += "x\n";
-    const DispatcherConfigLoad deep = load_dispatcher_config_from_string(block, file_name);
+    const ConfigLoad<DispatcherConfig> deep = load_dispatcher_config_from_string(block, file_name);
     BOOST_TEST_REQUIRE(deep.errors.size() == 1u);
     BOOST_TEST(deep.errors[0].message.find("nesting deeper than yaml-cpp accepts") != std::string::npos);
     // One bad mapping reused through aliases: the error list stops at its cap.
@@ -565,11 +565,11 @@ BOOST_AUTO_TEST_CASE(hostile_input_is_bounded) {
     bomb += "}\nservices: [";
     for (int i = 0; i < 2000; ++i) bomb += "*bad, ";
     bomb += "]\n";
-    const DispatcherConfigLoad capped = load_dispatcher_config_from_string(bomb, file_name);
+    const ConfigLoad<DispatcherConfig> capped = load_dispatcher_config_from_string(bomb, file_name);
     BOOST_TEST_REQUIRE(capped.errors.size() == ConfigErrorList::default_cap + 1);
     BOOST_TEST(capped.errors.back().message == "too many errors; stopped after 1000");
     // Oversized text is refused without parsing.
-    const DispatcherConfigLoad huge = load_dispatcher_config_from_string(std::string(max_config_bytes + 1, '#'), file_name);
+    const ConfigLoad<DispatcherConfig> huge = load_dispatcher_config_from_string(std::string(max_config_bytes + 1, '#'), file_name);
     BOOST_TEST_REQUIRE(huge.errors.size() == 1u);
     BOOST_TEST(huge.errors[0].message.find("larger than") != std::string::npos);
 }

@@ -26,7 +26,7 @@ using ErrorCase = test::ConfigErrorCase;
 
 void check_case(const ErrorCase& c) {
     BOOST_TEST_CONTEXT(c.description) {
-        const GatewayConfigLoad load = load_gateway_config_from_string(c.yaml, file_name);
+        const ConfigLoad<GatewayConfig> load = load_gateway_config_from_string(c.yaml, file_name);
         test::check_config_errors(load.errors, c, file_name);
     }
 }
@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_SUITE(gateway_config)
 
 BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     const std::string path = sample_path();
-    const GatewayConfigLoad load = load_gateway_config(path);
+    const ConfigLoad<GatewayConfig> load = load_gateway_config(path);
     BOOST_TEST_INFO("sample: " << path << "\n" << format_config_errors(load.errors));
     BOOST_TEST_REQUIRE(load.ok());
     const GatewayConfig& c = load.config;
@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(defaults_of_a_minimal_config) {
-    const GatewayConfigLoad load = load_gateway_config_from_string(minimal, file_name);
+    const ConfigLoad<GatewayConfig> load = load_gateway_config_from_string(minimal, file_name);
     BOOST_TEST_INFO(format_config_errors(load.errors));
     BOOST_TEST_REQUIRE(load.ok());
     const GatewayConfig& c = load.config;
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(valid_variants) {
     };
     for (const Case& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
-            const GatewayConfigLoad load = load_gateway_config_from_string(c.yaml, file_name);
+            const ConfigLoad<GatewayConfig> load = load_gateway_config_from_string(c.yaml, file_name);
             BOOST_TEST_INFO(format_config_errors(load.errors));
             BOOST_TEST(load.ok());
         }
@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(limit_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_cannot_be_read) {
-    const GatewayConfigLoad load = load_gateway_config("/nonexistent/gateway.yaml");
+    const ConfigLoad<GatewayConfig> load = load_gateway_config("/nonexistent/gateway.yaml");
     BOOST_TEST_REQUIRE(load.errors.size() == 1u);
     BOOST_TEST(load.errors[0].line == 0);
     BOOST_TEST(format_config_error(load.errors[0]).find("/nonexistent/gateway.yaml: error: cannot open") == 0u);

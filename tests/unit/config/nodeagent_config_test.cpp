@@ -29,7 +29,7 @@ using ErrorCase = test::ConfigErrorCase;
 
 void check_case(const ErrorCase& c) {
     BOOST_TEST_CONTEXT(c.description) {
-        const NodeAgentConfigLoad load = load_nodeagent_config_from_string(c.yaml, file_name);
+        const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config_from_string(c.yaml, file_name);
         test::check_config_errors(load.errors, c, file_name);
     }
 }
@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_SUITE(nodeagent_config)
 
 BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     const std::string path = sample_path();
-    const NodeAgentConfigLoad load = load_nodeagent_config(path);
+    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config(path);
     BOOST_TEST_INFO("sample: " << path << "\n" << format_config_errors(load.errors));
     BOOST_TEST_REQUIRE(load.ok());
     const NodeAgentConfig& c = load.config;
@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(minimal_config_gets_defaults) {
-    const NodeAgentConfigLoad load = load_nodeagent_config_from_string(minimal, file_name);
+    const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config_from_string(minimal, file_name);
     BOOST_TEST_INFO(format_config_errors(load.errors));
     BOOST_TEST_REQUIRE(load.ok());
     const NodeAgentConfig& c = load.config;
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
     };
     for (const ValidCase& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
-            const NodeAgentConfigLoad load = load_nodeagent_config_from_string(c.yaml, file_name);
+            const ConfigLoad<NodeAgentConfig> load = load_nodeagent_config_from_string(c.yaml, file_name);
             BOOST_TEST(load.ok(), format_config_errors(load.errors));
         }
     }

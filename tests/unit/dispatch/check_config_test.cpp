@@ -20,7 +20,7 @@ constexpr const char* file_name = "test.yaml";
 const std::string node_line = "nodes: [{id: 1, name: node1, address: 198.18.2.11, mac: '02:00:00:00:02:11'}]\n";
 const std::string startable = "vip: 198.18.100.10\nlan_interface: eth1\n" + node_line;
 
-DispatcherConfigLoad load_for_start(const std::string& yaml) {
+ConfigLoad<DispatcherConfig> load_for_start(const std::string& yaml) {
     return load_dispatcher_config_from_string(yaml, file_name, DispatcherChecks::start);
 }
 
@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(check_config_refuses_exactly_what_the_kernel_setup_refuses)
     };
     for (const std::string& yaml : configs) {
         BOOST_TEST_CONTEXT(yaml) {
-            const DispatcherConfigLoad format = load_dispatcher_config_from_string(yaml, file_name);
+            const ConfigLoad<DispatcherConfig> format = load_dispatcher_config_from_string(yaml, file_name);
             BOOST_TEST_REQUIRE(format.ok());
             std::string kernel_errors;
             const bool kernel_refuses = bool(validate_kernel_setup_spec(kernel_spec(format.config), &kernel_errors));

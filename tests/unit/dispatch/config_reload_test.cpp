@@ -15,7 +15,7 @@ const std::string kBase =
     "  - {id: 2, name: node2, address: 198.18.2.12, mac: '02:00:00:00:02:12'}\n";
 
 DispatcherConfig load(const std::string& yaml) {
-    const DispatcherConfigLoad l = load_dispatcher_config_from_string(yaml, "reload.yaml");
+    const ConfigLoad<DispatcherConfig> l = load_dispatcher_config_from_string(yaml, "reload.yaml");
     BOOST_TEST_REQUIRE(l.ok(), format_config_errors(l.errors));
     return l.config;
 }

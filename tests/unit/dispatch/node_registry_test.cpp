@@ -10,7 +10,7 @@ using namespace sara;
 namespace {
 
 DispatcherConfig load(const std::string& nodes) {
-    const DispatcherConfigLoad l =
+    const ConfigLoad<DispatcherConfig> l =
         load_dispatcher_config_from_string("vip: 198.18.100.10\nauth: none\nnodes:\n" + nodes, "registry.yaml");
     BOOST_TEST_REQUIRE(l.ok(), format_config_errors(l.errors));
     return l.config;

@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(a_broken_filter_is_reported) {
 }
 
 BOOST_AUTO_TEST_CASE(settings_from_the_config) {
-    const GatewayConfigLoad load = load_gateway_config_from_string(
+    const ConfigLoad<GatewayConfig> load = load_gateway_config_from_string(
         "vip: 198.18.100.10\ninterface: lan0\ndispatchers: [\"198.18.2.1:7402\"]\n"
         "services: [{name: rtsp, protocol: rtsp, port: 554}]\n"
         "limits: {snaplen: 2048, capture_buffer_bytes: 65536, max_streams: 7, max_header_bytes: 1000, "

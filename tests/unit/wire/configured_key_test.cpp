@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(a_readable_key_passes_and_the_loaders_record_its_position) 
     { std::ofstream(path) << std::string(64, 'a') << "\n"; }
     BOOST_TEST_REQUIRE(::chmod(path.c_str(), 0600) == 0);
     const std::string auth_line = "auth: {key_file: " + path + "}\n";
-    const GatewayConfigLoad gw = load_gateway_config_from_string(
+    const ConfigLoad<GatewayConfig> gw = load_gateway_config_from_string(
         "vip: 198.18.100.10\ninterface: lan0\ndispatchers: ['198.18.2.1:7402']\n" + auth_line, "gw.yaml");
     BOOST_TEST_INFO(format_config_errors(gw.errors));
     BOOST_TEST_REQUIRE(gw.ok());
