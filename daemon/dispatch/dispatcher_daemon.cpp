@@ -267,7 +267,7 @@ std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_
     return std::make_unique<SyncRuntime>(SyncRuntime{
         *rt.config.sync, rt.config.forwarding.mode != ForwardingMode::raw, rt.key ? &*rt.key : nullptr, rt.clock,
         rt.lock, rt.sync_wake, rt.stop, rt.table, rt.lock_holds, rt.sync, rt.held, rt.sync_sender, rt.sync_seq,
-        rt.sync_listener, rt.floating,
+        rt.sync_listener, rt.floating, rt.retired_tables,
         [r] {
             r->lock.assert_held();
             r->identifier.forget_sessions();
@@ -277,13 +277,12 @@ std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_
             r->pipeline.set_accept_new_sessions(accept);
         },
         [r](wire::SyncMessage m, const Logger& log) { r->send_sync(std::move(m), log); },
-        [r](HaRole role, const std::string& why, const Logger& log) {
+        [r] {
             r->lock.assert_held();
-            r->change_role(role, why, log);
-        },
-        [r](bool held, const Logger& log) {
-            r->lock.assert_held();
-            r->follow_floating_address(held, log);
+            if (!r->bpf) return size_t{0};
+            const size_t cleared = r->bpf->clear_flows();
+            r->bpf_flows->clear_index();
+            return cleared;
         }});
 }
 

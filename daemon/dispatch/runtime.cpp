@@ -63,34 +63,6 @@ void DispatcherRuntime::send_sync(wire::SyncMessage m, const Logger& log) {
         log.warning("sync: cannot send to the peer: " + sync_sender->last_error() + " (counted from now on)");
 }
 
-void DispatcherRuntime::change_role(HaRole role, const std::string& why, const Logger& log) {
-    const HaRole before = sync->role();
-    // Only a master holds verdicts; its decisions stand, whoever replicates them now.
-    if (held && role != HaRole::master) held->release_all(clock.now());
-    if (std::unique_ptr<SessionTable> dropped = sync->set_role(role, table)) retired_tables.push_back(std::move(dropped));
-    pipeline.set_accept_new_sessions(role == HaRole::master);
-    if (before == role) return;
-    // Only a master fills its flow map (the pipeline puts flows only then): one that is not
-    // master empties it, so that a replica swapped in later never meets a demoted master's
-    // entries. Flows of the table still flagged offloaded are not put again after a flap back
-    // to master (they keep the netfilter path); a replica swapped in carries no such flag.
-    size_t cleared = 0;
-    if (bpf && before == HaRole::master) {
-        cleared = bpf->clear_flows();
-        bpf_flows->clear_index();
-    }
-    if (cleared) log.notice("ha: " + std::to_string(cleared) + " flows cleared from the BPF fast path");
-    log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" + why + "; " +
-               std::to_string(table.session_count()) + " sessions in the table)");
-    if (role != HaRole::master) send_sync(sync->resync_request(), log);
-}
-
-void DispatcherRuntime::follow_floating_address(bool held, const Logger& log) {
-    const std::string address = config.sync->floating_address->to_string();
-    if (held && sync->role() != HaRole::master) change_role(HaRole::master, "floating address " + address + " added", log);
-    if (!held && sync->role() == HaRole::master) change_role(HaRole::backup, "floating address " + address + " removed", log);
-}
-
 // SIGHUP with a valid file (caller holds `lock`). Sessions keep their nodes throughout: a
 // removed node retires only once its last session ended (retire_idle_nodes).
 void DispatcherRuntime::apply_reload(const ReloadPlan& plan, const Logger& log) {

@@ -36,6 +36,7 @@
 #include "daemon/forward/raw_sender.hpp"
 #include "daemon/ha/address_watch.hpp"
 #include "daemon/ha/held_verdicts.hpp"
+#include "daemon/ha/role_change.hpp"
 #include "daemon/ha/state_sync.hpp"
 #include "daemon/ha/sync_threads.hpp"
 #include "daemon/identify/session_identifier.hpp"
@@ -305,12 +306,13 @@ struct DispatcherRuntime {
     std::unique_ptr<HeldVerdicts> held ABSL_GUARDED_BY(lock);
     CondVar sync_wake;
     void send_sync(wire::SyncMessage m, const Logger& log) ABSL_LOCKS_EXCLUDED(sync_send_lock);
-    // Sets the HA role: the replica's journal, whether new sessions are taken, a log line
-    // naming `why`, and a resync request when leaving master. Caller holds `lock`.
-    void change_role(HaRole role, const std::string& why, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock);
-    // The floating address appeared (held) or went: master, or backup (a fault stays fault).
-    // Caller holds `lock`.
-    void follow_floating_address(bool held, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock);
+    // The HA role (daemon/ha/role_change.hpp; only with `sync:`). Caller holds `lock`.
+    void change_role(HaRole role, const std::string& why, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        sara::change_role(*sync_runtime, role, why, log);
+    }
+    void follow_floating_address(bool held, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        sara::follow_floating_address(*sync_runtime, held, log);
+    }
     std::atomic<bool> stop{false};
 };
 

@@ -156,6 +156,8 @@ bool ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests, std
     bool queued = false, waiting = false;
     {
         MutexLock guard(mutex_);
+        // Idle: the wait is this submission's own work, a dump or two.
+        const bool idle = !busy_ && pending_.empty();
         for (const ConntrackRequest& r : requests) {
             if (!supported(r.key) || (r.kind == ConntrackRequest::Kind::install && !preinstall_)) continue;
             if (pending_.size() >= kMaxPending) {
@@ -167,7 +169,7 @@ bool ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests, std
             queued = true;
         }
         if (queued && after) {
-            waiting = pending_.size() <= kMaxWaitBacklog;
+            waiting = idle;
             if (waiting) waiters_.emplace_back(next_order_ - 1, std::move(after));
             else ++counters_.conntrack_waits_skipped_total;
         }

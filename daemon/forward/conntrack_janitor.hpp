@@ -48,7 +48,7 @@ namespace sara {
     X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
     X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")                \
     X(conntrack_waiters_released_total, "Work that waited for the janitor (a claiming packet's verdict) released after its forgets") \
-    X(conntrack_waits_skipped_total, "Claiming packets not held for the janitor: its backlog was over kMaxWaitBacklog (verdict at once)")
+    X(conntrack_waits_skipped_total, "Claiming packets not held for the janitor: it was busy (verdict at once)")
 SARA_DECLARE_COUNTERS(JanitorCounters, SARA_JANITOR_COUNTERS)
 
 // One request, handled in submission order.
@@ -64,10 +64,6 @@ struct ConntrackRequest {
 class ConntrackJanitor {
 public:
     static constexpr size_t kMaxPending = 16384;
-    // A verdict waits for the janitor only while its backlog is at most this many requests:
-    // a filtered dump walks every conntrack bucket (~10 ms with 262,144 of them), so a longer
-    // backlog would delay call set-up by seconds instead of risking one early media packet.
-    static constexpr size_t kMaxWaitBacklog = 8;
 
     // `preinstall`: also create the entries of completed flows (install requests).
     static std::unique_ptr<ConntrackJanitor> start(bool preinstall, std::string* error);
@@ -79,8 +75,9 @@ public:
     void submit(const std::vector<ConntrackRequest>& requests);
     // The same, then `after` once the janitor has handled these requests, on its thread (also
     // when it stops first: never lost). False, with `after` dropped and nothing kept, when none
-    // of the requests was queued or the backlog was over kMaxWaitBacklog: the caller goes on
-    // itself. For a verdict that must not reach
+    // of the requests was queued or the janitor was busy (a filtered dump walks every
+    // conntrack bucket, ~10 ms with 262,144 of them: waiting behind a backlog delayed INVITEs
+    // by 500 ms at 200 calls/s): the caller goes on itself. For a verdict that must not reach
     // the kernel before the conntrack entries it makes stale are gone (a claimed client port).
     [[nodiscard]] bool submit(const std::vector<ConntrackRequest>& requests, std::function<void()> after);
     bool preinstalls() const { return preinstall_ != nullptr; }

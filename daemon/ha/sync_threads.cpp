@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/util/time_sequence.hpp"
+#include "daemon/ha/role_change.hpp"
 #include "daemon/ha/role_evidence.hpp"
 
 namespace sara {
@@ -41,7 +42,7 @@ bool take_start_role(SyncRuntime& rt, const Logger& log, std::string* error) {
         log.notice("ha: starting as backup (" + why + ")");
         rt.send_sync(rt.sync->resync_request(), log);
     } else {
-        rt.change_role(role, "at start: " + why, log);
+        change_role(rt, role, "at start: " + why, log);
     }
     return true;
 }
@@ -97,7 +98,7 @@ void floating_thread(SyncRuntime& rt, const Logger& log) {
         }
         if (!held) continue;
         MutexLock guard(rt.lock);
-        rt.follow_floating_address(*held, log);
+        follow_floating_address(rt, *held, log);
     }
 }
 

@@ -49,14 +49,16 @@ struct SyncRuntime {
     uint32_t& sync_seq;
     std::unique_ptr<ControlListener>& sync_listener;
     std::unique_ptr<AddressWatch>& floating;  // with sync.floating_address
+    // Snapshots a role change dropped half-loaded: the main loop frees them without `lock`.
+    std::vector<std::unique_ptr<SessionTable>>& retired_tables;
     // What the dispatcher does for them. forget_sessions: the replica replaced the table (the
-    // identifier's side maps name its old sessions); set_accept_new_sessions, change_role and
-    // follow_floating_address: caller holds `lock`; send_sync: stamps and sends (any thread).
+    // identifier's side maps name its old sessions); set_accept_new_sessions and
+    // clear_fast_path_flows (the BPF flow map emptied when leaving master; how many went):
+    // caller holds `lock`; send_sync: stamps and sends (any thread).
     std::function<void()> forget_sessions;
     std::function<void(bool)> set_accept_new_sessions;
     std::function<void(wire::SyncMessage, const Logger&)> send_sync;
-    std::function<void(HaRole, const std::string&, const Logger&)> change_role;
-    std::function<void(bool, const Logger&)> follow_floating_address;
+    std::function<size_t()> clear_fast_path_flows;
 };
 
 // Opens the sync channel and takes the start role: backup — no new sessions — unless present

@@ -156,7 +156,10 @@ def test_drain_during_calls_keeps_in_flight_calls_and_takes_no_new_ones(health_c
     assert r.ok and r.rtp_ok, r.summary()
     invites = agents.invite_times(pcaps)
     assert len(invites["node1"]) > 0, "node 1 had no call in flight when it was drained"
-    assert [t for t in invites["node1"].values() if t > t_draining_wall] == []
+    # An INVITE decided just before the drain may reach node 1 up to one conntrack-janitor
+    # round later: its verdict waits for the forget of the client port its offer claimed
+    # (~20 ms here; docs/architecture.md, "Ordering"). Later than that is a new session.
+    assert [t for t in invites["node1"].values() if t > t_draining_wall + 0.05] == []
     sightings = peers.calls_by_node(pcaps)
     assert len(sightings) == 30 and all(s.on_one_node and s.complete for s in sightings.values())
     assert datapath.sarad_stats(c)["sessions_lost_total"] == 0
