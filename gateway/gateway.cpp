@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/wire/agent_channels.hpp"
 #include "common/wire/configured_key.hpp"
 #include "common/config/gateway_config.hpp"
 #include "common/net/datagram_sender.hpp"
@@ -205,19 +206,11 @@ void Gateway::reload() {
 ReloadOutcome Gateway::apply(const GatewayConfig& next) {
     // Everything that can fail is built before anything is swapped in.
     if (std::string problem = capture_problem(next); !problem.empty()) return problem;
-    std::optional<wire::ClusterKey> key;
-    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) return "the key file";
     std::string error;
-    std::unique_ptr<DatagramSender> sender;
-    if (next.dispatchers != config_.dispatchers) {
-        sender = DatagramSender::open(next.dispatchers, &error);
-        if (!sender) return error;
-    }
-    std::unique_ptr<LineControlServer> control;
-    if (next.control != config_.control) {
-        control = open_control(next.control, &error);
-        if (!control) return error;
-    }
+    std::optional<wire::AgentChannels> built = wire::build_agent_channels(
+        next, config_, [this](const GatewayControlConfig& c, std::string* e) { return open_control(c, e); }, log_, &error);
+    if (!built) return error;
+    auto& [key, sender, control] = *built;
 
     std::vector<std::string> changed;
     key_ = std::move(key);  // re-read even if the path is unchanged: the key may have been rotated

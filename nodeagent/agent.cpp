@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/wire/agent_channels.hpp"
 #include "common/wire/configured_key.hpp"
 #include "common/config/nodeagent_config.hpp"
 #include "common/net/datagram_sender.hpp"
@@ -278,19 +279,11 @@ void Agent::reload() {
 // A reload's new config: nullopt once applied, else why the running one stays.
 ReloadOutcome Agent::apply(const NodeAgentConfig& next) {
     // Everything that can fail is built before anything is swapped in.
-    std::optional<wire::ClusterKey> key;
-    if (!wire::load_configured_key(next.auth.enabled, next.auth.key_file, key, log_)) return "";  // logged why
     std::string error;
-    std::unique_ptr<DatagramSender> sender;
-    if (next.dispatchers != config_.dispatchers) {
-        sender = DatagramSender::open(next.dispatchers, &error);
-        if (!sender) return error;
-    }
-    std::unique_ptr<LineControlServer> control;
-    if (next.control != config_.control) {
-        control = open_control(next.control, &error);
-        if (!control) return error;
-    }
+    std::optional<wire::AgentChannels> built = wire::build_agent_channels(
+        next, config_, [this](const AgentControlConfig& c, std::string* e) { return open_control(c, e); }, log_, &error);
+    if (!built) return error;
+    auto& [key, sender, control] = *built;
 
     std::vector<std::string> changed;
     key_ = std::move(key);
