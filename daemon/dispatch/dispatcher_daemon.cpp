@@ -143,7 +143,8 @@ void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log, std::atomi
             const MonoTime now = rt.clock.now();
             if (auto due = rt.held->next_timeout(); due && now >= *due) rt.held->expire(now);
         }
-        if (action.verdict.kind == Verdict::Kind::accept) {
+        // Built only for a claim: a std::function of this size is a heap allocation per packet.
+        if (action.verdict.kind == Verdict::Kind::accept && rt.identifier.claims_pending()) {
             // The janitor's callback takes rt.lock: it runs once this handler has returned,
             // the lease handed over (counted in conntrack_waiters_released_total).
             if (rt.flush_kernel_forgets(verdict_after_claims(rt, queue, lease.id(), action))) {

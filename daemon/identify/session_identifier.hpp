@@ -143,6 +143,8 @@ public:
     // decision): offline replay and raw mode have no conntrack entries to forget.
     void set_kernel_forgets(bool on) { forgets_on_ = on; }
     KernelForgets take_kernel_forgets();
+    // The last decisions claimed client ports (KernelForgets::endpoints not empty yet).
+    bool claims_pending() const { return !forgets_.endpoints.empty(); }
 
     const IdentifierCounters& counters() const { return counters_; }
     SessionTable& table() { return table_; }
