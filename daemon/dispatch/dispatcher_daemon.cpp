@@ -249,10 +249,23 @@ bool start_fast_path(DispatcherRuntime& rt, const Logger& log, std::string* erro
     return true;
 }
 
+// Route mode without the BPF program: conntrack's marked entries are the table's fast path
+// (runtime.hpp's conntrack_flows), seeded by one dump on the janitor's thread.
+bool start_conntrack_index(DispatcherRuntime& rt, std::string* error) {
+    if (rt.config.forwarding.mode != ForwardingMode::route) return true;
+    MutexLock guard(rt.lock);
+    if (rt.bpf || !rt.janitor) return true;
+    std::unique_ptr<ConntrackFlows> flows = ConntrackFlows::open(error);
+    if (!flows) return false;
+    rt.use_conntrack_index(std::move(flows));
+    return true;
+}
+
 // Stop: the program leaves the interface before the rules go, so no packet is steered by a
 // program whose sarad is gone; the table forgets the map first.
 void stop_fast_path(DispatcherRuntime& rt, const Logger& log) {
     MutexLock guard(rt.lock);  // a failed start's control thread still answers
+    rt.drop_conntrack_index();
     rt.drop_bpf();
     if (!rt.bpf) return;
     std::string error;
@@ -280,6 +293,7 @@ std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_
         [r](wire::SyncMessage m, const Logger& log) { r->send_sync(std::move(m), log); },
         [r] {
             r->lock.assert_held();
+            r->clear_conntrack_index();
             if (!r->bpf) return size_t{0};
             const size_t cleared = r->bpf->clear_flows();
             r->bpf_flows->clear_index();
@@ -306,7 +320,10 @@ void hook_identifier(DispatcherRuntime& rt, const Logger& log) {
         rt.identifier.set_on_flow_completed([r](const FlowKey& flow, SessionId id) {
             r->lock.assert_held();
             const NodeId node = r->table.session(id).node;
-            if (node != kNoNode) r->preinstalls.push_back({ConntrackRequest::Kind::install, flow, node});
+            if (node == kNoNode) return;
+            r->preinstalls.push_back({ConntrackRequest::Kind::install, flow, node});
+            // Its entry will carry the node's mark: indexed like a flow whose verdict saved it.
+            if (r->conntrack_flows) r->pipeline.offer_fast_path(flow, node);
         });
     }
 }
@@ -471,6 +488,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     }
     hook_identifier(*rt, log);
     if (!start_fast_path(*rt, log, &error)) return fail(error);
+    if (!start_conntrack_index(*rt, &error)) return fail(error);
     start_refusals(*rt, log);
     for (uint16_t i = 0; i < config.queue.count; ++i) {
         NfQueueOptions options;
@@ -522,6 +540,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     ticker.schedule(PeriodicTask::save, config.control.save_interval);
     ticker.schedule(PeriodicTask::admission, config.admission.interval);
     std::unique_ptr<PeriodicSave> save;
+    ConntrackFlows* activity = nullptr;  // the runtime's conntrack_map, set under the lock below
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kExpiryStep).count()};
         const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -566,7 +585,12 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
             retired.swap(rt->retired_tables);
+            activity = rt->conntrack_map.get();
         }
+        // The expiry's questions to conntrack (is this idle-looking media flow still going?),
+        // answered without the lock; the flows' next visit reads the answers. The object lives
+        // until stop_fast_path, after this loop.
+        if (activity) activity->answer_queries();
         // A periodic save: the file opened without the lock (truncating the last one can wait
         // for its write-back: 57 ms measured for 150 MB), its slice under a hold of its own.
         if (config.control.save_interval.count() > 0 && !save &&

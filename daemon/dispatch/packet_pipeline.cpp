@@ -116,6 +116,7 @@ void PacketPipeline::offer_fast_path(const FlowKey& key, NodeId node) {
     if (!fast_path || raw_mode_ || !accept_new_sessions_) return;
     FlowEntry* flow = table.find_flow(key);
     if (!flow || flow->offloaded) return;
+    if (!fast_path->holds_plain_flows() && table.session(flow->session).protocol == ServiceProtocol::plain) return;
     if (fast_path->put(key, node)) {
         flow->offloaded = 1;
         ++counters_.fast_path_flows_put_total;

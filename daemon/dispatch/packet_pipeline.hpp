@@ -39,7 +39,7 @@ namespace sara {
     X(pipeline_data_verdicts_total, "Data-flow packets forwarded with a mark to save (offload)") \
     X(pipeline_ranged_media_total, "Queued UDP packets to a node's media range, sent to that node without session state") \
     X(pipeline_affinity_assigned_total, "New RTSP connections given their client's live RTSP session's node") \
-    X(fast_path_flows_put_total, "Established UDP flows put into the BPF fast path's flow map") \
+    X(fast_path_flows_put_total, "Established UDP flows put into the table's kernel fast path: the BPF flow map, or (netfilter) the index of marked conntrack entries") \
     X(fast_path_flows_put_failed_total, "Flows the BPF flow map did not take (full): they stay on the netfilter path")
 SARA_DECLARE_COUNTERS(PipelineCounters, SARA_PIPELINE_COUNTERS)
 
@@ -95,7 +95,7 @@ private:
     // The action for a packet that goes to `node` with `verdict`.
     PacketAction to_node(Verdict verdict, NodeId node, bool new_binding) const;
     // A data-flow verdict for a session that already had its node: the flow goes into the
-    // table's fast path (BPF mode), once.
+    // table's fast path (the BPF map, or the index of conntrack's marked entries), once.
     void offer_fast_path(const DecodedPacket& packet, NodeId node);
 
     SessionIdentifier& identifier_;

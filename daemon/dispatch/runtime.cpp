@@ -161,7 +161,8 @@ public:
                                     [&](NodeId id) {
                                         rt_.lock.assert_held();  // called inside lookup_sessions
                                         return pipeline.node(id) ? pipeline.node(id)->name : "";
-                                    }};
+                                    },
+                                    rt_.bpf != nullptr};
         return lookup_sessions(args, context);
     }
 

@@ -30,8 +30,10 @@
 #include "daemon/dispatch/node_registry.hpp"
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/dispatch/refusal_sender.hpp"
+#include "daemon/forward/conntrack_flows.hpp"
 #include "daemon/forward/conntrack_janitor.hpp"
 #include "daemon/forward/kernel_setup.hpp"
+#include "daemon/forward/marks.hpp"
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
 #include "daemon/ha/address_watch.hpp"
@@ -121,16 +123,73 @@ struct DispatcherRuntime {
             // marked for its node are kept (the janitor runs after its first packets may have).
             const FlowEntry* claim = table.find_flow(k);
             const NodeId node = claim ? table.session(claim->session).node : kNoNode;
+            if (conntrack_flows && forget_indexed_endpoint(k, node, requests)) continue;
             requests.push_back({ConntrackRequest::Kind::forget_endpoint, k, node});
         }
         for (const FlowKey& k : f.flows) requests.push_back({ConntrackRequest::Kind::forget_flow, k, 0});
         requests.insert(requests.end(), preinstalls.begin(), preinstalls.end());
         preinstalls.clear();
+        if (requests.empty()) return false;  // claims of ports no entry names: nothing to wait for
         if (f.endpoints.empty() || !after_claims) {
             janitor->submit(requests);
             return false;
         }
         return janitor->submit(requests, std::move(after_claims));
+    }
+    // Netfilter route mode: a claimed client port's marked entries, from the index of them
+    // (conntrack_flows), as exact deletes — all but those already marked for the claiming
+    // session's node. False while the index is not seeded yet (the caller dumps); asks for
+    // the seed then. Caller holds `lock`.
+    bool forget_indexed_endpoint(const FlowKey& endpoint, NodeId claimer, std::vector<ConntrackRequest>& requests)
+        ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        const auto keep = [&](const FlowKey& k) {
+            lock.assert_held();  // called inside forget_endpoint, under the caller's lock
+            const FlowEntry* f = table.find_flow(k);
+            return claimer != kNoNode && f && table.session(f->session).node == claimer;
+        };
+        for (const FlowKey& k : conntrack_flows->forget_endpoint(endpoint, keep)) {
+            if (FlowEntry* flow = table.find_flow(k)) flow->offloaded = 0;  // its next packet is queued
+            requests.push_back({ConntrackRequest::Kind::forget_flow, k, 0});
+        }
+        if (conntrack_seed == IndexSeed::done) return true;
+        if (conntrack_seed == IndexSeed::none) seed_conntrack_index();
+        return false;
+    }
+    // One dump of the VIP's marked entries (the janitor's thread) seeds the index: entries a
+    // previous run or an earlier mastership left. Caller holds `lock`.
+    void seed_conntrack_index() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        if (!janitor || !conntrack_flows || !config.vip.is_v4()) return;
+        conntrack_seed = IndexSeed::asked;
+        janitor->submit_seed(config.vip, [this, generation = conntrack_generation](std::vector<CtEntry> entries) {
+            MutexLock guard(lock);
+            if (!conntrack_flows || generation != conntrack_generation) return;  // cleared meanwhile
+            for (const CtEntry& e : entries) {
+                conntrack_flows->put(e.orig, NodeId(e.mark & kNodeMarkMask));
+                if (FlowEntry* flow = table.find_flow(e.orig)) flow->offloaded = 1;
+            }
+            conntrack_seed = IndexSeed::done;
+        });
+    }
+    // The index forgets everything (leaving master: the table is replaced); the next claim
+    // seeds it again. Caller holds `lock`.
+    void clear_conntrack_index() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        if (!conntrack_flows) return;
+        conntrack_flows->clear_index();
+        ++conntrack_generation;
+        conntrack_seed = IndexSeed::none;
+    }
+    // Netfilter route mode: conntrack as the table's fast path (before the queues start).
+    void use_conntrack_index(std::unique_ptr<ConntrackFlows> flows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        conntrack_map = std::move(flows);
+        conntrack_flows = std::make_unique<FastPathEndpoints>(*conntrack_map);
+        table.set_fast_path(conntrack_flows.get());
+        seed_conntrack_index();
+    }
+    void drop_conntrack_index() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        if (!conntrack_flows) return;
+        table.set_fast_path(nullptr);
+        conntrack_flows.reset();
+        conntrack_map.reset();
     }
     // The node set changed (node_registry.hpp): the pipeline, health, listener, media port
     // map, kernel spec and BPF maps follow. Caller holds `lock`.
@@ -187,6 +246,7 @@ struct DispatcherRuntime {
         all(lock_counters, "");
         if (refusals) all(refusals->counters(), "");
         if (janitor) all(janitor->counters(), "");
+        if (conntrack_map) all(conntrack_map->counters(), "");
         if (listener) all(listener->counters(), "");
         if (announce_listener) all(announce_listener->counters(), "announce_");
         if (sync) all(sync->counters(), "");
@@ -258,6 +318,15 @@ struct DispatcherRuntime {
     std::unique_ptr<BpfFastPath> bpf ABSL_GUARDED_BY(lock);
     std::unique_ptr<BpfFlowMap> bpf_map ABSL_GUARDED_BY(lock);
     std::unique_ptr<FastPathEndpoints> bpf_flows ABSL_GUARDED_BY(lock);  // bpf_map by client endpoint: the table's view
+    // Route mode on the netfilter fast path: conntrack's entries as the table's fast path
+    // (daemon/forward/conntrack_flows.hpp: their activity keeps long calls' flows), indexed by
+    // client endpoint so that a claimed port's stale entries are deleted exactly. Seeded by one
+    // dump of the VIP's marked entries; until then a claimed port is found by a dump.
+    std::unique_ptr<ConntrackFlows> conntrack_map ABSL_GUARDED_BY(lock);
+    std::unique_ptr<FastPathEndpoints> conntrack_flows ABSL_GUARDED_BY(lock);
+    enum class IndexSeed : uint8_t { none, asked, done };
+    IndexSeed conntrack_seed ABSL_GUARDED_BY(lock) = IndexSeed::none;
+    uint64_t conntrack_generation ABSL_GUARDED_BY(lock) = 0;  // bumped by each clear
     RawCounters raw_counters ABSL_GUARDED_BY(lock);
     LockCounters lock_counters ABSL_GUARDED_BY(lock);
     // The longest wait of a queued packet for `lock` and the longest hold of it by the main

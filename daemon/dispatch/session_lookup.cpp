@@ -37,7 +37,7 @@ const char* flow_path(const LookupContext& c, const Session& s, const FlowKey& k
     if (s.node == kNoNode) return "none";  // refused or not decided: nothing forwards it
     if (!c.mark_mode || c.services.is_signalling(key.proto, key.dst_port)) return "queue";
     if (f.identity == FlowIdentity::announced) return "expected";  // no packet yet: its first is queued
-    if (f.offloaded) return "bpf";  // in the BPF fast path's flow map (forwarding.fast_path: bpf)
+    if (f.offloaded && c.bpf_fast_path) return "bpf";  // in the BPF fast path's flow map (forwarding.fast_path: bpf)
     return "kernel";
 }
 

@@ -40,6 +40,8 @@ struct LookupContext {
     const ServiceMap& services;
     bool mark_mode = true;  // forwarding.mode mark; raw mode queues every packet (no fast path)
     std::function<std::string(NodeId)> node_name;  // "" for a node the config no longer has
+    // forwarding.fast_path: bpf runs: an offloaded flow is in its map (else in conntrack's index).
+    bool bpf_fast_path = false;
 };
 
 // The arguments after "lookup " → {"sessions":[...]} (or {"error":...} for bad arguments).

@@ -23,92 +23,11 @@ constexpr uint32_t kFilterIpDst = 1u << 1;
 constexpr uint32_t kFilterProtoNum = 1u << 3;
 constexpr uint32_t kFilterProtoSrcPort = 1u << 4;
 
-bool supported(const FlowKey& k) { return k.is_v4() && k.dst.is_v4() && k.proto == IpProto::udp; }
-
-nlmsghdr* put_header(std::vector<char>& buf, uint16_t type, uint16_t flags, uint32_t seq) {
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = uint16_t((NFNL_SUBSYS_CTNETLINK << 8) | type);
-    nlh->nlmsg_flags = flags;
-    nlh->nlmsg_seq = seq;
-    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    nfg->nfgen_family = AF_INET;
-    nfg->version = NFNETLINK_V0;
-    nfg->res_id = 0;
-    return nlh;
-}
-
-// CTA_TUPLE_ORIG of `k`; a zero dst_port is left out (a filter on the source side).
-void put_orig_tuple(nlmsghdr* nlh, const FlowKey& k) {
-    nlattr* tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
-    nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-    mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, k.src.v4_network_order());
-    mnl_attr_put_u32(nlh, CTA_IP_V4_DST, k.dst.v4_network_order());
-    mnl_attr_nest_end(nlh, ip);
-    nlattr* proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
-    mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_UDP);
-    mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(k.src_port));
-    if (k.dst_port != 0) mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(k.dst_port));
-    mnl_attr_nest_end(nlh, proto);
-    mnl_attr_nest_end(nlh, tuple);
-}
-
-// The attributes of one nest, by type (unknown types ignored).
-template <size_t N>
-bool parse_nest(const nlattr* nest, const nlattr* (&tb)[N]) {
-    for (auto& a : tb) a = nullptr;
-    return mnl_attr_parse_nested(nest, [](const nlattr* a, void* data) {
-        auto* table = static_cast<const nlattr**>(data);
-        const uint16_t type = mnl_attr_get_type(a);
-        if (type < N) table[type] = a;
-        return MNL_CB_OK;
-    }, tb) >= 0;
-}
-
-// A dump reply: the entry's original tuple, kept when it is a UDP flow from the endpoint
-// whose mark does not already name `keep_node` (the claiming session's node; kNoNode: none).
-struct DumpState {
-    FlowKey endpoint;
-    NodeId keep_node = kNoNode;
-    std::vector<FlowKey> matches;
-    uint64_t kept = 0;
-};
-
-int on_entry(const nlmsghdr* nlh, void* data) {
-    auto* state = static_cast<DumpState*>(data);
-    const nlattr* top[CTA_MAX + 1] = {};
-    mnl_attr_parse(nlh, sizeof(nfgenmsg), [](const nlattr* a, void* d) {
-        const uint16_t type = mnl_attr_get_type(a);
-        if (type <= CTA_MAX) static_cast<const nlattr**>(d)[type] = a;
-        return MNL_CB_OK;
-    }, top);
-    if (!top[CTA_TUPLE_ORIG]) return MNL_CB_OK;
-    const nlattr* tuple[CTA_TUPLE_MAX + 1];
-    if (!parse_nest(top[CTA_TUPLE_ORIG], tuple) || !tuple[CTA_TUPLE_IP] || !tuple[CTA_TUPLE_PROTO]) return MNL_CB_OK;
-    const nlattr* ip[CTA_IP_MAX + 1];
-    const nlattr* proto[CTA_PROTO_MAX + 1];
-    if (!parse_nest(tuple[CTA_TUPLE_IP], ip) || !parse_nest(tuple[CTA_TUPLE_PROTO], proto)) return MNL_CB_OK;
-    if (!ip[CTA_IP_V4_SRC] || !ip[CTA_IP_V4_DST] || !proto[CTA_PROTO_NUM] || !proto[CTA_PROTO_SRC_PORT] ||
-        !proto[CTA_PROTO_DST_PORT])
-        return MNL_CB_OK;
-    if (mnl_attr_get_u8(proto[CTA_PROTO_NUM]) != IPPROTO_UDP) return MNL_CB_OK;
-    const uint32_t src = mnl_attr_get_u32(ip[CTA_IP_V4_SRC]), dst = mnl_attr_get_u32(ip[CTA_IP_V4_DST]);
-    const uint16_t sport = ntohs(mnl_attr_get_u16(proto[CTA_PROTO_SRC_PORT]));
-    const uint16_t dport = ntohs(mnl_attr_get_u16(proto[CTA_PROTO_DST_PORT]));
-    // Checked here too: the kernel filter may be absent (older kernels dump everything).
-    const FlowKey& e = state->endpoint;
-    if (src != e.src.v4_network_order() || dst != e.dst.v4_network_order() || sport != e.src_port) return MNL_CB_OK;
-    // Already marked for the claiming session's node: its first packets came before this
-    // forget (the claim is sent on asynchronously, and the dump takes milliseconds). Deleting
-    // it would only send the flow through the queue again, to the same node.
-    const uint32_t mark = top[CTA_MARK] ? ntohl(mnl_attr_get_u32(top[CTA_MARK])) : 0;
-    if (state->keep_node != kNoNode && (mark & kNodeMarkMask) == state->keep_node) {
-        ++state->kept;
-        return MNL_CB_OK;
-    }
-    FlowKey found = e;
-    found.dst_port = dport;
-    state->matches.push_back(found);
-    return MNL_CB_OK;
+void put_filter(nlmsghdr* nlh, uint32_t orig_flags) {
+    nlattr* filter = mnl_attr_nest_start(nlh, CTA_FILTER);
+    mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, orig_flags);
+    mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, 0);
+    mnl_attr_nest_end(nlh, filter);
 }
 
 }  // namespace
@@ -116,22 +35,15 @@ int on_entry(const nlmsghdr* nlh, void* data) {
 std::unique_ptr<ConntrackJanitor> ConntrackJanitor::start(bool preinstall, std::string* error) {
     std::unique_ptr<ConntrackPreinstall> installer;
     if (preinstall && !(installer = ConntrackPreinstall::open(error))) return nullptr;
-    mnl_socket* s = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-    if (!s || mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
-        if (error) *error = std::string("ctnetlink socket for the conntrack janitor: ") + std::strerror(errno);
-        if (s) mnl_socket_close(s);
-        return nullptr;
-    }
-    // A reply that never comes must not stall the janitor for ever.
-    timeval tv{1, 0};
-    setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::unique_ptr<ConntrackJanitor> j(new ConntrackJanitor(s, std::move(installer)));
+    std::unique_ptr<CtnetlinkSocket> socket = CtnetlinkSocket::open("the conntrack janitor", timeval{1, 0}, error);
+    if (!socket) return nullptr;
+    std::unique_ptr<ConntrackJanitor> j(new ConntrackJanitor(std::move(socket), std::move(installer)));
     j->thread_ = std::thread([p = j.get()] { p->run(); });
     return j;
 }
 
-ConntrackJanitor::ConntrackJanitor(mnl_socket* socket, std::unique_ptr<ConntrackPreinstall> preinstall)
-    : socket_(socket), preinstall_(std::move(preinstall)) {}
+ConntrackJanitor::ConntrackJanitor(std::unique_ptr<CtnetlinkSocket> socket, std::unique_ptr<ConntrackPreinstall> preinstall)
+    : socket_(std::move(socket)), preinstall_(std::move(preinstall)) {}
 
 ConntrackJanitor::~ConntrackJanitor() {
     {
@@ -147,7 +59,6 @@ ConntrackJanitor::~ConntrackJanitor() {
         left.swap(waiters_);
     }
     for (auto& [order, after] : left) after();
-    mnl_socket_close(socket_);
 }
 
 void ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests) { (void)submit(requests, nullptr); }
@@ -159,7 +70,7 @@ bool ConntrackJanitor::submit(const std::vector<ConntrackRequest>& requests, std
         // Idle: the wait is this submission's own work, a dump or two.
         const bool idle = !busy_ && pending_.empty();
         for (const ConntrackRequest& r : requests) {
-            if (!supported(r.key) || (r.kind == ConntrackRequest::Kind::install && !preinstall_)) continue;
+            if (!ctnetlink_supported(r.key) || (r.kind == ConntrackRequest::Kind::install && !preinstall_)) continue;
             if (pending_.size() >= kMaxPending) {
                 ++counters_.conntrack_forget_dropped_total;
                 continue;
@@ -206,6 +117,7 @@ void ConntrackJanitor::run() {
         for (const ConntrackRequest& r : batch) {
             if (r.kind == ConntrackRequest::Kind::forget_flow) forget_flow(r.key, r.order, installed);
             if (r.kind == ConntrackRequest::Kind::forget_endpoint) forget_endpoint(r, installed);
+            if (r.kind == ConntrackRequest::Kind::seed) seed(r);
         }
         mutex_.lock();
         handled_order_ = batch.back().order;
@@ -240,62 +152,57 @@ void ConntrackJanitor::install(const FlowKey& flow, uint32_t mark) {
     }
 }
 
-int ConntrackJanitor::exchange(std::vector<char>& request, void* entries) {
-    auto* nlh = reinterpret_cast<nlmsghdr*>(request.data());
-    if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) return errno;
-    std::vector<char> reply(32768);  // a dump batch (libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE)
-    for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(socket_, reply.data(), reply.size());
-        if (n < 0) return errno;
-        const int rc = mnl_cb_run(reply.data(), size_t(n), nlh->nlmsg_seq, mnl_socket_get_portid(socket_),
-                                  entries ? on_entry : nullptr, entries);
-        if (rc < 0) return errno;
-        if (rc == MNL_CB_STOP) return 0;
-    }
-}
-
 void ConntrackJanitor::forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed) {
     if (const auto it = installed.find(flow); it != installed.end() && it->second > order) return;
-    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, ++seq_);
-    put_orig_tuple(nlh, flow);
-    const int err = exchange(buf, nullptr);
+    std::vector<char> buf;
+    ct_put_tuple(socket_->put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, flow);
+    const int err = socket_->exchange(buf);
     MutexLock guard(mutex_);
     if (err == 0) ++counters_.conntrack_forget_flows_total;
     else if (err == ENOENT) ++counters_.conntrack_forget_absent_total;
     else ++counters_.conntrack_forget_failed_total;
 }
 
+int ConntrackJanitor::dump(const FlowKey& filter_key, uint32_t filter_flags, const std::function<void(const CtEntry&)>& on_entry) {
+    std::vector<char> buf;
+    nlmsghdr* nlh = socket_->put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
+    if (kernel_filter_) {
+        ct_put_tuple(nlh, CTA_TUPLE_ORIG, filter_key);
+        put_filter(nlh, filter_flags);
+    }
+    int err = socket_->exchange(buf, on_entry);
+    if (err != 0 && kernel_filter_ && (err == EOPNOTSUPP || err == EINVAL)) {
+        // An older kernel (before 5.9): dump everything and match here from now on.
+        kernel_filter_ = false;
+        socket_->put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
+        err = socket_->exchange(buf, on_entry);
+    }
+    return err;
+}
+
 void ConntrackJanitor::forget_endpoint(const ConntrackRequest& request, const Installed& installed) {
     const FlowKey& endpoint = request.key;
-    const uint64_t order = request.order;
     const auto started = std::chrono::steady_clock::now();
-    DumpState state{endpoint, NodeId(request.mark & kNodeMarkMask), {}, 0};
-    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, ++seq_);
-    if (kernel_filter_) {
-        put_orig_tuple(nlh, endpoint);
-        nlattr* filter = mnl_attr_nest_start(nlh, CTA_FILTER);
-        mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, kFilterIpSrc | kFilterIpDst | kFilterProtoNum | kFilterProtoSrcPort);
-        mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, 0);
-        mnl_attr_nest_end(nlh, filter);
-    }
-    int err = exchange(buf, &state);
-    if (err != 0 && kernel_filter_ && (err == EOPNOTSUPP || err == EINVAL)) {
-        // An older kernel: dump everything and match here from now on.
-        kernel_filter_ = false;
-        state.matches.clear();
-        state.kept = 0;
-        nlh = put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, ++seq_);
-        err = exchange(buf, &state);
-    }
+    const NodeId keep_node = NodeId(request.mark & kNodeMarkMask);
+    std::vector<FlowKey> matches;
+    uint64_t kept = 0;
+    const int err = dump(endpoint, kFilterIpSrc | kFilterIpDst | kFilterProtoNum | kFilterProtoSrcPort, [&](const CtEntry& e) {
+        // Checked here too: the kernel filter may be absent (older kernels dump everything).
+        if (e.orig.src != endpoint.src || e.orig.dst != endpoint.dst || e.orig.src_port != endpoint.src_port) return;
+        // Already marked for the claiming session's node: its first packets came before this
+        // forget. Deleting it would only send the flow through the queue again, to the same node.
+        if (keep_node != kNoNode && (e.mark & kNodeMarkMask) == keep_node) {
+            ++kept;
+            return;
+        }
+        matches.push_back(e.orig);
+    });
     uint64_t deleted = 0, failed = err != 0;
-    for (const FlowKey& k : state.matches) {
-        if (const auto it = installed.find(k); it != installed.end() && it->second > order) continue;
-        std::vector<char> del(MNL_SOCKET_BUFFER_SIZE);
-        nlmsghdr* d = put_header(del, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, ++seq_);
-        put_orig_tuple(d, k);
-        const int e = exchange(del, nullptr);
+    for (const FlowKey& k : matches) {
+        if (const auto it = installed.find(k); it != installed.end() && it->second > request.order) continue;
+        std::vector<char> del;
+        ct_put_tuple(socket_->put_header(del, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, k);
+        const int e = socket_->exchange(del);
         if (e == 0) ++deleted;
         else if (e != ENOENT) ++failed;
     }
@@ -303,9 +210,48 @@ void ConntrackJanitor::forget_endpoint(const ConntrackRequest& request, const In
     MutexLock guard(mutex_);
     ++counters_.conntrack_endpoint_dumps_total;
     counters_.conntrack_endpoint_entries_deleted_total += deleted;
-    counters_.conntrack_endpoint_entries_kept_total += state.kept;
+    counters_.conntrack_endpoint_entries_kept_total += kept;
     counters_.conntrack_forget_failed_total += failed;
     counters_.conntrack_dump_microseconds_total += uint64_t(us.count());
+}
+
+void ConntrackJanitor::seed(const ConntrackRequest& request) {
+    std::function<void(std::vector<CtEntry>)> done;
+    {
+        MutexLock guard(mutex_);
+        if (seeds_.empty()) return;
+        done = std::move(seeds_.front());
+        seeds_.pop_front();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<CtEntry> entries;
+    const int err = dump(request.key, kFilterIpDst | kFilterProtoNum, [&](const CtEntry& e) {
+        // Only entries to the VIP that carry a node's mark: the ones a claim may have to delete.
+        if (e.orig.dst == request.key.dst && (e.mark & kNodeMarkMask) != kNoNode) entries.push_back(e);
+    });
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    {
+        MutexLock guard(mutex_);
+        ++counters_.conntrack_seed_dumps_total;
+        counters_.conntrack_seed_entries_total += entries.size();
+        counters_.conntrack_dump_microseconds_total += uint64_t(us.count());
+        if (err != 0) ++counters_.conntrack_forget_failed_total;
+    }
+    // A failed dump seeds nothing: the owner keeps dumping per claimed port and asks again.
+    if (err == 0) done(std::move(entries));
+}
+
+void ConntrackJanitor::submit_seed(const IpAddress& vip, std::function<void(std::vector<CtEntry>)> done) {
+    {
+        MutexLock guard(mutex_);
+        ConntrackRequest r;
+        r.kind = ConntrackRequest::Kind::seed;
+        r.key.dst = vip;
+        r.order = next_order_++;
+        pending_.push_back(r);
+        seeds_.push_back(std::move(done));
+    }
+    wake_.notify_one();
 }
 
 }  // namespace sara

@@ -6,7 +6,11 @@
 //   - an exact flow (client → VIP, both ports): deleted by its original tuple;
 //   - a claimed client endpoint (client address:port → VIP, any VIP port): the entries are
 //     found with a ctnetlink dump that the kernel filters by that tuple (CTA_FILTER, Linux ≥
-//     5.9; without it the dump is filtered here), then deleted one by one.
+//     5.9; without it the dump is filtered here), then deleted one by one. Such a dump walks
+//     every conntrack bucket (~10 ms with 262,144), so sarad asks for it only until its own
+//     index of the marked entries is seeded (ConntrackFlows); then a claim names exact flows.
+//   - a seed: one dump of every marked UDP entry to the VIP, handed to the owner to seed that
+//     index (at start, and when a dispatcher becomes master again).
 // It also pre-installs completed media flows (`forwarding.preinstall`) from the same queue.
 // A batch runs its installs first (a media flow's first packet should find its entry, and a
 // dump takes milliseconds), then its deletes, which spare an entry installed by a request
@@ -30,8 +34,7 @@
 #include "common/util/counters.hpp"
 #include "common/util/mutex.hpp"
 #include "daemon/forward/conntrack_preinstall.hpp"
-
-struct mnl_socket;
+#include "daemon/forward/ctnetlink.hpp"
 
 namespace sara {
 
@@ -48,13 +51,15 @@ namespace sara {
     X(preinstall_exists_total, "Completed media flows already in conntrack (their media came first)") \
     X(preinstall_failed_total, "Conntrack pre-installations the kernel refused")                \
     X(conntrack_waiters_released_total, "Work that waited for the janitor (a claiming packet's verdict) released after its forgets") \
-    X(conntrack_waits_skipped_total, "Claiming packets not held for the janitor: it was busy (verdict at once)")
+    X(conntrack_waits_skipped_total, "Claiming packets not held for the janitor: it was busy (verdict at once)") \
+    X(conntrack_seed_dumps_total, "Dumps of the VIP's marked conntrack entries that seeded sarad's index of them") \
+    X(conntrack_seed_entries_total, "Marked conntrack entries those dumps found")
 SARA_DECLARE_COUNTERS(JanitorCounters, SARA_JANITOR_COUNTERS)
 
 // One request, handled in submission order.
 struct ConntrackRequest {
-    enum class Kind : uint8_t { forget_flow, forget_endpoint, install } kind = Kind::forget_flow;
-    FlowKey key;        // forget_endpoint: dst_port 0 (any VIP port)
+    enum class Kind : uint8_t { forget_flow, forget_endpoint, install, seed } kind = Kind::forget_flow;
+    FlowKey key;        // forget_endpoint: dst_port 0 (any VIP port); seed: dst = the VIP
     // install: the node's mark; forget_endpoint: the claiming session's node, whose entries
     // are kept (0: delete every entry of the endpoint).
     uint32_t mark = 0;
@@ -80,13 +85,17 @@ public:
     // by 500 ms at 200 calls/s): the caller goes on itself. For a verdict that must not reach
     // the kernel before the conntrack entries it makes stale are gone (a claimed client port).
     [[nodiscard]] bool submit(const std::vector<ConntrackRequest>& requests, std::function<void()> after);
+    // Dumps the VIP's UDP entries that carry a node's mark and hands them to `done` on the
+    // janitor's thread, in order with the other requests (`done` is not called when the dump
+    // failed; the caller asks again).
+    void submit_seed(const IpAddress& vip, std::function<void(std::vector<CtEntry>)> done);
     bool preinstalls() const { return preinstall_ != nullptr; }
     // Blocks until everything submitted so far has been handled (tests, shutdown order).
     void wait_idle();
     JanitorCounters counters() const;
 
 private:
-    ConntrackJanitor(mnl_socket* socket, std::unique_ptr<ConntrackPreinstall> preinstall);
+    ConntrackJanitor(std::unique_ptr<CtnetlinkSocket> socket, std::unique_ptr<ConntrackPreinstall> preinstall);
     void run();
     void install(const FlowKey& flow, uint32_t mark);
     // `installed`: entries this batch installed, by the order of their request; a delete
@@ -94,17 +103,18 @@ private:
     using Installed = absl::flat_hash_map<FlowKey, uint64_t>;
     void forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed);
     void forget_endpoint(const ConntrackRequest& request, const Installed& installed);
-    // One ctnetlink request; every reply message goes to `on_entry` (a dump) or none (an
-    // ACK). Returns 0 or the kernel's errno.
-    int exchange(std::vector<char>& request, void* entries);
+    void seed(const ConntrackRequest& request);
+    // A dump filtered in the kernel by `filter_key`'s fields named in `filter_flags`
+    // (CTA_FILTER_ORIG_FLAGS); unfiltered on a kernel without CTA_FILTER. 0 or the errno.
+    int dump(const FlowKey& filter_key, uint32_t filter_flags, const std::function<void(const CtEntry&)>& on_entry);
 
-    mnl_socket* socket_;
+    std::unique_ptr<CtnetlinkSocket> socket_;
     std::unique_ptr<ConntrackPreinstall> preinstall_;  // null without forwarding.preinstall
-    uint32_t seq_ = 1;
     bool kernel_filter_ = true;  // false once the kernel refused CTA_FILTER
     mutable Mutex mutex_;
     CondVar wake_, idle_;
     std::deque<ConntrackRequest> pending_ ABSL_GUARDED_BY(mutex_);
+    std::deque<std::function<void(std::vector<CtEntry>)>> seeds_ ABSL_GUARDED_BY(mutex_);  // one per seed request
     // `after` callbacks by the order of the last request they wait for; run by the janitor's
     // thread outside mutex_ once that request is handled.
     std::deque<std::pair<uint64_t, std::function<void()>>> waiters_ ABSL_GUARDED_BY(mutex_);

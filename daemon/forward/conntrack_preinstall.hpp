@@ -13,8 +13,7 @@
 #include <string>
 
 #include "common/net/flow_key.hpp"
-
-struct mnl_socket;
+#include "daemon/forward/ctnetlink.hpp"
 
 namespace sara {
 
@@ -31,9 +30,8 @@ public:
     Result create(const FlowKey& flow, uint32_t mark, std::chrono::seconds timeout);
 
 private:
-    explicit ConntrackPreinstall(mnl_socket* socket);
-    mnl_socket* socket_;
-    uint32_t seq_ = 1;
+    explicit ConntrackPreinstall(std::unique_ptr<CtnetlinkSocket> socket);
+    std::unique_ptr<CtnetlinkSocket> socket_;
 };
 
 }  // namespace sara

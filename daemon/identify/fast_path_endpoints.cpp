@@ -25,16 +25,22 @@ void FastPathEndpoints::erase(const FlowKey& key) {
     if (targets.empty()) by_endpoint_.erase(it);
 }
 
-std::vector<FlowKey> FastPathEndpoints::forget_endpoint(const FlowKey& endpoint) {
+std::vector<FlowKey> FastPathEndpoints::forget_endpoint(const FlowKey& endpoint,
+                                                        const std::function<bool(const FlowKey&)>& keep) {
     std::vector<FlowKey> forgotten;
     const auto it = by_endpoint_.find(endpoint_of(endpoint));
     if (it == by_endpoint_.end()) return forgotten;
-    for (const Target& t : it->second) {
-        const FlowKey key{endpoint.src, t.vip, endpoint.src_port, t.port, endpoint.proto};
-        map_.erase(key);
-        forgotten.push_back(key);
-    }
-    by_endpoint_.erase(it);
+    auto& targets = it->second;
+    targets.erase(std::remove_if(targets.begin(), targets.end(),
+                                 [&](const Target& t) {
+                                     const FlowKey key{endpoint.src, t.vip, endpoint.src_port, t.port, endpoint.proto};
+                                     if (keep && keep(key)) return false;
+                                     map_.erase(key);
+                                     forgotten.push_back(key);
+                                     return true;
+                                 }),
+                  targets.end());
+    if (targets.empty()) by_endpoint_.erase(it);
     return forgotten;
 }
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The BPF flow map's entries by client endpoint. A new offer (or SETUP) that claims a client
+// A kernel fast path's entries by client endpoint (the BPF flow map, or conntrack's marked
+// entries: ConntrackFlows). A new offer (or SETUP) that claims a client
 // address:port takes it from any older session (SessionIdentifier::announce_partial); the
 // older session's exact flows from that port are handed over at their next packet — which,
-// for a flow in the kernel's fast path, never comes to sarad. Netfilter mode deletes their
-// conntrack entries by a filtered dump (ConntrackJanitor's forget_endpoint); the BPF map has
-// no such dump, and a walk of it is O(map). So the entries sarad put are indexed here by client
-// endpoint, and forgetting an endpoint deletes exactly its entries: the next packet of each
+// for a flow in the kernel's fast path, never comes to sarad. A conntrack dump filtered by the
+// endpoint walks every bucket (~10 ms with 262,144); the BPF map has no such dump, and a walk
+// of it is O(map). So the entries sarad put are indexed here by client endpoint, and forgetting an endpoint deletes exactly its entries: the next packet of each
 // goes up to the queue and is decided by the table again (test_session_integrity's calls from
 // one reused client port, without a gateway, split without this).
 //
@@ -15,6 +15,7 @@
 // of sarad's memory for a million endpoints, on top of the kernel's 120 MiB map.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -31,11 +32,15 @@ public:
     bool put(const FlowKey& key, NodeId node) override;
     void erase(const FlowKey& key) override;
     std::optional<uint32_t> idle_ms(const FlowKey& key) const override { return map_.idle_ms(key); }
+    bool defer_idle(const FlowKey& key) override { return map_.defer_idle(key); }
+    bool holds_plain_flows() const override { return map_.holds_plain_flows(); }
 
     // Deletes every entry from `endpoint`'s client address and port (its dst_port is ignored)
     // and returns their keys, so that the owner clears their FlowEntry::offloaded (the flows'
     // next packets put them again, with whatever node the table then gives them).
-    std::vector<FlowKey> forget_endpoint(const FlowKey& endpoint);
+    std::vector<FlowKey> forget_endpoint(const FlowKey& endpoint) { return forget_endpoint(endpoint, nullptr); }
+    // The same, sparing the entries `keep` names (they stay in the map and the index).
+    std::vector<FlowKey> forget_endpoint(const FlowKey& endpoint, const std::function<bool(const FlowKey&)>& keep);
     // The map was emptied behind this object's back (FastPathFlows' owner cleared it).
     void clear_index() { by_endpoint_.clear(); }
     size_t endpoints() const { return by_endpoint_.size(); }

@@ -27,6 +27,14 @@ public:
     // Milliseconds since the fast path last forwarded one of the flow's packets (or since
     // put); nullopt when it does not hold the flow.
     virtual std::optional<uint32_t> idle_ms(const FlowKey& key) const = 0;
+    // True when the answer to idle_ms(key) is not at hand: it is fetched outside the caller's
+    // lock (conntrack: a netlink request per flow), and the caller keeps the flow as it is and
+    // asks again at a later visit. False: idle_ms(key) answers now.
+    virtual bool defer_idle(const FlowKey&) { return false; }
+    // False: only the flows of SIP and RTSP sessions are put (conntrack's index: a flood of new
+    // flows must not grow it; a plain flow's session is that flow, so its activity and its
+    // claims do not matter). True: every data flow (the BPF map forwards what it holds).
+    virtual bool holds_plain_flows() const { return true; }
 };
 
 }  // namespace sara

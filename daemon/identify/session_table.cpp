@@ -211,7 +211,9 @@ bool SessionTable::expire_flow(const FlowKey& key, FlowEntry& flow, uint32_t now
         return true;
     }
     if (flow.offloaded && fast_path_ && idle_for_twice_timeout(flow.last_seen_ms, flow.service, now)) {
-        // Its packets bypass sarad: the fast path knows when it last saw one.
+        // Its packets bypass sarad: the fast path knows when it last saw one (or will know:
+        // the flow waits for its answer, neither purged nor refreshed).
+        if (fast_path_->defer_idle(key)) return false;
         if (const std::optional<uint32_t> idle = fast_path_->idle_ms(key); idle && *idle < uint32_t(now - flow.last_seen_ms)) {
             flow.last_seen_ms = now - *idle;
             ++counters_.flows_kept_by_fast_path_total;

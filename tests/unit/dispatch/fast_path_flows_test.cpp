@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "daemon/dispatch/packet_pipeline.hpp"
@@ -42,7 +43,11 @@ public:
         if (it == idle.end()) return std::nullopt;
         return it->second;
     }
+    bool defer_idle(const FlowKey& key) override { return deferred.count(key.to_string()) != 0; }
+    bool holds_plain_flows() const override { return plain; }
+    bool plain = true;  // false: conntrack's index (calls' flows only)
     std::map<std::string, NodeId> entries;
+    std::set<std::string> deferred;  // answers not at hand yet (conntrack: asked outside the lock)
     std::map<std::string, uint32_t> idle;  // what the program's last-seen time says
     int puts = 0;
     int erases = 0;
@@ -168,6 +173,34 @@ BOOST_FIXTURE_TEST_CASE(a_flow_the_fast_path_keeps_forwarding_is_not_purged, Fas
     BOOST_TEST(map.entries.empty());
 }
 
+BOOST_FIXTURE_TEST_CASE(a_fast_path_for_calls_only_takes_no_plain_flow, FastPathFixture) {
+    map.plain = false;
+    const PacketAction unknown = rtp(33333, 9999);  // a flow of no call: a plain session
+    BOOST_REQUIRE(unknown.node != kNoNode);
+    if (unknown.fast_path_on_verdict) pipeline.offer_fast_path(*unknown.fast_path_on_verdict, unknown.node);
+    rtp(33333, 9999);
+    BOOST_TEST(map.puts == 0);
+    call("c1", 20000);
+    rtp(20000);
+    BOOST_TEST(map.puts == 1);  // a call's media is
+}
+
+BOOST_FIXTURE_TEST_CASE(a_flow_whose_answer_is_not_at_hand_is_neither_purged_nor_refreshed, FastPathFixture) {
+    call("c1", 20000);
+    rtp(20000);
+    const FlowKey key = media_key(20000);
+    clock.advance(70s);
+    map.deferred.insert(key.to_string());
+    map.idle.erase(key.to_string());  // had it asked, the answer would be "gone"
+    table.purge();
+    BOOST_REQUIRE(table.find_flow(key) != nullptr);
+    BOOST_TEST(table.counters().flows_kept_by_fast_path_total == 0u);
+    // The answer came (the media stopped long ago): the next visit purges it.
+    map.deferred.clear();
+    table.purge();
+    BOOST_TEST(table.find_flow(key) == nullptr);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_flow_moved_to_a_newer_call_leaves_the_map_until_its_next_packet, FastPathFixture) {
     const PacketAction first = call("c1", 20000);
     rtp(20000);
@@ -239,6 +272,59 @@ BOOST_FIXTURE_TEST_CASE(a_new_offer_for_a_client_port_takes_the_old_calls_entry_
     const PacketAction next = rtp(30000);
     BOOST_TEST(next.node == second.node);  // ...handed over to the newer call...
     BOOST_TEST(map.entries[media_key(30000).to_string()] == second.node);  // ...and put with its node
+}
+
+BOOST_AUTO_TEST_CASE(forgetting_an_endpoint_spares_the_entries_it_is_told_to_keep) {
+    FakeFlowMap map;
+    FastPathEndpoints endpoints(map);
+    const FlowKey old_call = udp_key(kClient, 30000, kVip, 6000);
+    const FlowKey claimer = udp_key(kClient, 30000, kVip, 6100);  // already marked for the claimer's node
+    endpoints.put(old_call, 1);
+    endpoints.put(claimer, 2);
+    const std::vector<FlowKey> gone = endpoints.forget_endpoint(
+        udp_key(kClient, 30000, kVip, 0), [&](const FlowKey& k) { return k == claimer; });
+    BOOST_REQUIRE(gone.size() == 1u);
+    BOOST_TEST(gone[0].to_string() == old_call.to_string());
+    BOOST_TEST(map.entries.count(claimer.to_string()) == 1u);
+    BOOST_TEST(endpoints.endpoints() == 1u);  // the kept entry stays indexed
+    BOOST_TEST(endpoints.forget_endpoint(udp_key(kClient, 30000, kVip, 0)).size() == 1u);
+    BOOST_TEST(endpoints.endpoints() == 0u);
+}
+
+// Found 2026-12-07: route mode on the netfilter fast path gave the table no fast path, so a
+// call's media flows (whose packets never reach sarad once the mark is saved) were purged
+// after twice the flow timeout, then the session itself, and the call's BYE was a new session
+// on whatever node the scheduler chose. With the kernel's activity (conntrack's timer, here a
+// fake), the flows and the session stay, and the BYE follows the INVITE.
+BOOST_FIXTURE_TEST_CASE(a_call_longer_than_twice_the_flow_timeout_keeps_its_session, FastPathFixture) {
+    const PacketAction invite = call("long", 20000);
+    rtp(20000);
+    rtp(20001, 6001);
+    const FlowKey rtp_key = media_key(20000), rtcp_key = media_key(20001, 6001);
+    BOOST_REQUIRE(map.entries.size() == 2u);
+    for (int second = 0; second < 180; ++second) {  // three minutes of media the kernel forwards
+        clock.advance(1s);
+        map.idle[rtp_key.to_string()] = 20;
+        map.idle[rtcp_key.to_string()] = 1000;
+        identifier.expire_step(1 << 20);
+    }
+    BOOST_TEST(table.counters().sessions_aborted_total == 0u);
+    const PacketAction bye = pipeline.decide(udp_packet(
+        kClient, 5070, kVip, 5060, sip_message("BYE sip:svc@198.18.100.10 SIP/2.0", "long", "2 BYE")));
+    BOOST_TEST(!bye.new_binding);
+    BOOST_TEST(bye.node == invite.node);
+    // Without the fast path's word the same call loses its session (what netfilter mode did).
+    table.set_fast_path(nullptr);
+    const PacketAction second_call = call("short-lived", 20010);
+    rtp(20010, 6010);
+    for (int second = 0; second < 180; ++second) {
+        clock.advance(1s);
+        identifier.expire_step(1 << 20);
+    }
+    const PacketAction late_bye = pipeline.decide(udp_packet(
+        kClient, 5070, kVip, 5060, sip_message("BYE sip:svc@198.18.100.10 SIP/2.0", "short-lived", "2 BYE")));
+    BOOST_TEST(late_bye.new_binding);
+    (void)second_call;
 }
 
 BOOST_AUTO_TEST_SUITE_END()

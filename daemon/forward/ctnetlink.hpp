@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The ctnetlink plumbing the conntrack janitor, the pre-installer and the fast-path view of
+// conntrack share (libmnl): one socket with a receive timeout, request headers, a UDP
+// client → VIP tuple, one request/reply exchange, and the fields of a dumped or fetched entry.
+// IPv4 UDP only, as the conntrack fast path is. Not thread-safe: one socket per owner thread.
+#pragma once
+
+#include <sys/time.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/net/flow_key.hpp"
+
+struct mnl_socket;
+struct nlmsghdr;
+
+namespace sara {
+
+// Keys conntrack's fast path handles here: IPv4 UDP.
+inline bool ctnetlink_supported(const FlowKey& k) { return k.is_v4() && k.dst.is_v4() && k.proto == IpProto::udp; }
+
+// One conntrack entry as a dump or a GET returns it.
+struct CtEntry {
+    FlowKey orig;              // client → VIP (the original direction)
+    uint32_t mark = 0;
+    uint32_t timeout_s = 0;    // seconds left before the kernel expires it
+    bool assured = false;      // seen both ways: the stream timeout applies
+};
+
+class CtnetlinkSocket {
+public:
+    // `purpose` names the socket in the error ("ctnetlink socket for PURPOSE: ...").
+    static std::unique_ptr<CtnetlinkSocket> open(const std::string& purpose, timeval receive_timeout, std::string* error);
+    ~CtnetlinkSocket();
+    CtnetlinkSocket(const CtnetlinkSocket&) = delete;
+    CtnetlinkSocket& operator=(const CtnetlinkSocket&) = delete;
+
+    // A request of `type` (IPCTNL_MSG_CT_*) at the start of `buf`, with a fresh sequence number.
+    nlmsghdr* put_header(std::vector<char>& buf, uint16_t type, uint16_t flags);
+    // Sends the request and reads its replies: each entry to `on_entry` (a dump or a GET), or
+    // none (an ACK). 0, or the kernel's errno.
+    int exchange(std::vector<char>& request, const std::function<void(const CtEntry&)>& on_entry);
+    int exchange(std::vector<char>& request) { return exchange(request, nullptr); }
+
+private:
+    explicit CtnetlinkSocket(mnl_socket* socket) : socket_(socket) {}
+    mnl_socket* socket_;
+    uint32_t seq_ = 1;
+};
+
+// CTA_TUPLE_ORIG (or `type`) of `k`; a zero dst_port is left out (a filter on the source side),
+// and so are zero source fields.
+void ct_put_tuple(nlmsghdr* nlh, uint16_t type, const FlowKey& k);
+// The fields of one entry message; nullopt for anything but an IPv4 UDP entry with both ports.
+std::optional<CtEntry> ct_parse_entry(const nlmsghdr* nlh);
+
+}  // namespace sara
