@@ -37,6 +37,9 @@ namespace {
 // (flows are purged after twice their timeout: 60 s for SIP by default).
 constexpr std::chrono::milliseconds kExpiryStep{5};
 constexpr size_t kExpirySlice = 1024;
+// An HA backup in BPF mode fills its map from its replica (ha/fast_path_prefill.hpp): up to
+// this many flows per tick, each a map update (a system call) when not in the map yet.
+constexpr size_t kPrefillSlice = 1024;
 
 // Applies the health monitor's state changes: logs each, takes unavailable nodes out of
 // scheduling, and counts a crashed node's active sessions as lost. Caller holds rt.lock.
@@ -295,6 +298,7 @@ std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_
             r->lock.assert_held();
             r->clear_conntrack_index();
             if (!r->bpf) return size_t{0};
+            if (r->prefill) r->prefill->restart();  // refilled from the replica
             const size_t cleared = r->bpf->clear_flows();
             r->bpf_flows->clear_index();
             return cleared;
@@ -541,6 +545,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
     ticker.schedule(PeriodicTask::admission, config.admission.interval);
     std::unique_ptr<PeriodicSave> save;
     ConntrackFlows* activity = nullptr;  // the runtime's conntrack_map, set under the lock below
+    bool prefilling = false;             // the runtime has a FastPathPrefill (BPF + HA)
     for (;;) {
         timespec tick{0, std::chrono::nanoseconds(kExpiryStep).count()};
         const int sig = sigtimedwait(&signals, nullptr, &tick);
@@ -577,6 +582,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             }
             rt->identifier.expire_step(kExpirySlice);
             task_start = rt->lock_holds.note(LockTask::expiry, task_start);
+            rt->prefill_step(kPrefillSlice);
             rt->flush_kernel_forgets();
             task_start = rt->lock_holds.note(LockTask::kernel_forgets, task_start);
             if (ticker.take(PeriodicTask::retire, std::chrono::seconds(1))) {
@@ -586,6 +592,20 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
             retired.swap(rt->retired_tables);
             activity = rt->conntrack_map.get();
+            prefilling = rt->prefill != nullptr;
+        }
+        // A replaced replica's map entries are rechecked against the new one (fast_path_prefill.hpp):
+        // its keys collected here, without the lock, before it is freed.
+        if (prefilling && !retired.empty()) {
+            std::vector<FlowKey> keys;
+            for (const auto& t : retired) {
+                std::vector<FlowKey> k = offloaded_keys(*t);
+                keys.insert(keys.end(), k.begin(), k.end());
+            }
+            if (!keys.empty()) {
+                MutexLock guard(rt->lock);
+                if (rt->prefill) rt->prefill->recheck(std::move(keys));
+            }
         }
         // The expiry's questions to conntrack (is this idle-looking media flow still going?),
         // answered without the lock; the flows' next visit reads the answers. The object lives

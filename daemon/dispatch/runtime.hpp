@@ -37,6 +37,7 @@
 #include "daemon/forward/nfqueue.hpp"
 #include "daemon/forward/raw_sender.hpp"
 #include "daemon/ha/address_watch.hpp"
+#include "daemon/ha/fast_path_prefill.hpp"
 #include "daemon/ha/held_verdicts.hpp"
 #include "daemon/ha/role_change.hpp"
 #include "daemon/ha/state_sync.hpp"
@@ -215,9 +216,11 @@ struct DispatcherRuntime {
         bpf_map = std::make_unique<BpfFlowMap>(*bpf);
         bpf_flows = std::make_unique<FastPathEndpoints>(*bpf_map);
         table.set_fast_path(bpf_flows.get());
+        if (config.sync) prefill = std::make_unique<FastPathPrefill>();
     }
     // The table and the map let go of each other (stop, a failed attach). Main thread, `lock`.
     void drop_bpf() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        prefill.reset();
         table.set_fast_path(nullptr);
         bpf_flows.reset();
         bpf_map.reset();
@@ -247,6 +250,7 @@ struct DispatcherRuntime {
         if (refusals) all(refusals->counters(), "");
         if (janitor) all(janitor->counters(), "");
         if (conntrack_map) all(conntrack_map->counters(), "");
+        if (prefill) all(prefill->counters(), "");
         if (listener) all(listener->counters(), "");
         if (announce_listener) all(announce_listener->counters(), "announce_");
         if (sync) all(sync->counters(), "");
@@ -318,6 +322,19 @@ struct DispatcherRuntime {
     std::unique_ptr<BpfFastPath> bpf ABSL_GUARDED_BY(lock);
     std::unique_ptr<BpfFlowMap> bpf_map ABSL_GUARDED_BY(lock);
     std::unique_ptr<FastPathEndpoints> bpf_flows ABSL_GUARDED_BY(lock);  // bpf_map by client endpoint: the table's view
+    // An HA pair in BPF mode: the backup fills its map from its replica (ha/fast_path_prefill).
+    std::unique_ptr<FastPathPrefill> prefill ABSL_GUARDED_BY(lock);
+    // Not master, with a prefill: a slice of it (main thread, each tick). Caller holds `lock`.
+    void prefill_step(size_t budget) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        if (prefill && bpf_flows && sync && sync->role() != HaRole::master)
+            prefill->step(table, services, *bpf_flows, budget);
+    }
+    // Ready to take over (`role ready`): synced, and with BPF the map filled from the replica.
+    bool ha_ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        if (!sync) return true;
+        if (!sync->ready()) return false;
+        return sync->role() == HaRole::master || !prefill || prefill->filled();
+    }
     // Route mode on the netfilter fast path: conntrack's entries as the table's fast path
     // (daemon/forward/conntrack_flows.hpp: their activity keeps long calls' flows), indexed by
     // client endpoint so that a claimed port's stale entries are deleted exactly. Seeded by one

@@ -11,10 +11,9 @@ void change_role(SyncRuntime& rt, HaRole role, const std::string& why, const Log
         rt.retired_tables.push_back(std::move(dropped));
     rt.set_accept_new_sessions(role == HaRole::master);
     if (before == role) return;
-    // Only a master fills its flow map (the pipeline puts flows only then): one that is not
-    // master empties it, so that a replica swapped in later never meets a demoted master's
-    // entries. Flows of the table still flagged offloaded are not put again after a flap back
-    // to master (they keep the netfilter path); a replica swapped in carries no such flag.
+    // A master that steps down empties its flow map (and conntrack's index): the backup it
+    // becomes fills the map again from its replica (ha/fast_path_prefill.hpp), a pass that
+    // puts every forwardable flow whatever its flag, and is not ready before that pass ends.
     const size_t cleared = before == HaRole::master ? rt.clear_fast_path_flows() : 0;
     if (cleared) log.notice("ha: " + std::to_string(cleared) + " flows cleared from the BPF fast path");
     log.notice(std::string("ha: role ") + to_string(before) + " -> " + to_string(role) + " (" + why + "; " +

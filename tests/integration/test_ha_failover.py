@@ -191,7 +191,12 @@ def test_five_failovers_lose_no_call_and_no_stream(cluster, fast_path, failovers
         old = pair.master()
         assert old == expected_master, (n, old)
         new = 3 - old
-        m = batch(cluster, pair, lambda: pair.fail(how, old), label="failover%d" % n)
+        at_failure = {}
+
+        def failure():
+            at_failure.update(pair.sarads.stats(new))  # the backup's, the moment the master fails
+            pair.fail(how, old)
+        m = batch(cluster, pair, failure, label="failover%d" % n)
         assert pair.sarads.wait(lambda: pair.sarads.request(new, "role")["role"] == "master", timeout=5)
         before = [t for t in m["forwarded"][old] if t < m["t_action"] + 2]
         after = [t for t in m["forwarded"][new] if t > m["t_action"] - 0.5]
@@ -209,6 +214,19 @@ def test_five_failovers_lose_no_call_and_no_stream(cluster, fast_path, failovers
                       % (n, how, old, takeover, carried, m["max_gap"], m["mean_gap"], m["calls"], m["frames"]))
         print(report[-1])
         assert stats["pipeline_standby_dropped_total"] == 0, stats
+        if fast_path:
+            # The backup had put its replica's flows into its map (issue 17): after the takeover
+            # the calls' media, all established before the failure, is forwarded by the program
+            # from its first packet; without the prefill each flow visited the queue once.
+            delta = datapath.counter_deltas(at_failure, stats)
+            report[-1] += ("; BPF: %d replica flows put while backup, %d data verdicts and %d map hits "
+                           "after the takeover" % (at_failure.get("fast_path_prefill_puts_total", 0),
+                                                   delta.get("pipeline_data_verdicts_total", 0),
+                                                   delta.get("bpf_flow_hits_total", 0)))
+            print(report[-1])
+            assert at_failure.get("fast_path_prefill_puts_total", 0) >= CALLS, at_failure
+            assert delta.get("pipeline_data_verdicts_total", 0) <= CALLS // 10, delta
+            assert delta.get("bpf_flow_hits_total", 0) > 0, delta
         pair.recover(how, old)
 
     # The backup dies during a batch: nothing happens to the traffic.

@@ -11,6 +11,7 @@
 #include "daemon/dispatch/packet_pipeline.hpp"
 #include "daemon/identify/fast_path_endpoints.hpp"
 #include "daemon/schedule/round_robin.hpp"
+#include "tests/unit/support/fake_flow_map.hpp"
 #include "tests/unit/support/ip_builder.hpp"
 #include "tests/unit/support/packets.hpp"
 #include "tests/unit/support/printers.hpp"
@@ -23,36 +24,6 @@ namespace {
 
 constexpr const char* kVip = "198.18.100.10";
 constexpr const char* kClient = "198.18.1.2";
-
-class FakeFlowMap final : public FastPathFlows {
-public:
-    bool put(const FlowKey& key, NodeId node) override {
-        ++puts;
-        if (full) return false;
-        entries[key.to_string()] = node;
-        idle[key.to_string()] = 0;
-        return true;
-    }
-    void erase(const FlowKey& key) override {
-        ++erases;
-        entries.erase(key.to_string());
-        idle.erase(key.to_string());
-    }
-    std::optional<uint32_t> idle_ms(const FlowKey& key) const override {
-        const auto it = idle.find(key.to_string());
-        if (it == idle.end()) return std::nullopt;
-        return it->second;
-    }
-    bool defer_idle(const FlowKey& key) override { return deferred.count(key.to_string()) != 0; }
-    bool holds_plain_flows() const override { return plain; }
-    bool plain = true;  // false: conntrack's index (calls' flows only)
-    std::map<std::string, NodeId> entries;
-    std::set<std::string> deferred;  // answers not at hand yet (conntrack: asked outside the lock)
-    std::map<std::string, uint32_t> idle;  // what the program's last-seen time says
-    int puts = 0;
-    int erases = 0;
-    bool full = false;
-};
 
 NodeEntry node(NodeId id) {
     NodeEntry n;
