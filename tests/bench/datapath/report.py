@@ -50,6 +50,48 @@ DIAGNOSTIC_RATIOS = [
     ("new_flows_vs_plain", "sarad_newflow", "plain", "new flows / plain"),
 ]
 LATENCY_TARGET_US = 150.0
+# COMPARE=cost with FORWARD_CPU: CPU per forwarded packet on the forwarding CPU at one offered
+# rate; the ratio is plain's cost over the mode's (how many packets the mode forwards on one
+# core for each one plain forwarding does). (name, mode, target, text)
+COST_RATIOS = [
+    ("fast_path_vs_plain_cpu", "sarad_fast_cost", 0.90, "fast path / plain forwarding"),
+    ("ranged_media_vs_plain_cpu", "sarad_ranged_cost", 0.90, "media to a node range / plain forwarding"),
+    ("bpf_tc_fast_vs_plain_cpu", "bpf_tc_fast_cost", 1.50, "BPF tc fast path / plain forwarding"),
+    ("bpf_tc_ranged_vs_plain_cpu", "bpf_tc_ranged_cost", 1.50, "BPF tc media range / plain forwarding"),
+]
+
+
+def cost_per_packet_us(records, mode, cpu):
+    """{rep: mean over its rounds of the forwarding CPU's busy time per delivered packet, in µs}."""
+    by_rep = {}
+    for r in records:
+        if r["mode"] == mode and r["sample"]["rate"] > 0:
+            by_rep.setdefault(r["rep"], []).append(r["sample"]["cpus"][cpu]["busy"] / r["sample"]["rate"] * 1e6)
+    return {k: statistics.mean(v) for k, v in sorted(by_rep.items())}
+
+
+def cost_ratios(records, cpu):
+    """COST_RATIOS from the *_cost loads: {name: result}, printed."""
+    out = {}
+    plain = cost_per_packet_us(records, "plain_cost", cpu)
+    if not plain:
+        return out
+    rate = statistics.median(r["gen"]["pps"] for r in records if r["mode"] == "plain_cost")
+    print(f"CPU {cpu} per forwarded packet at {rate / 1e3:.0f} kpps offered (forwarding moved there by RPS; "
+          f"plain {statistics.median(plain.values()):.2f} us/packet); plain's cost / the path's:")
+    for name, mode, target, text in COST_RATIOS:
+        cost = cost_per_packet_us(records, mode, cpu)
+        if not cost:
+            continue
+        per_rep = [plain[k] / cost[k] for k in cost if k in plain and cost[k] > 0]
+        value = statistics.median(plain.values()) / statistics.median(cost.values())
+        met = value >= target
+        out[name] = {"value": round(value, 3), "per_repetition": [round(x, 3) for x in per_rep],
+                     "us_per_packet": round(statistics.median(cost.values()), 3), "target": f">= {target}", "met": met}
+        reps = " ".join(f"{x:.2f}" for x in per_rep)
+        print(f"  {text:<48} {value:6.2f}  [{reps}]  {statistics.median(cost.values()):.2f} us/packet  "
+              f"target >= {target:.2f}  {'met' if met else 'NOT met'}")
+    return out
 
 
 def delta(after, before, key):
@@ -159,6 +201,7 @@ def main():
     ap.add_argument("--json", required=True)
     ap.add_argument("--seconds", type=int, default=0)
     ap.add_argument("--setup", default="")
+    ap.add_argument("--forward-cpu", type=int, default=-1, help="FORWARD_CPU, -1 when unset")
     a = ap.parse_args()
 
     records = [json.loads(l) for l in open(a.records) if l.strip()]
@@ -229,6 +272,8 @@ def main():
         if "nfqminq" in target_latency:
             results["minimal_consumer_added_p99_us"] = round(
                 target_latency["nfqminq"]["p99_us"] - target_latency["plain"]["p99_us"], 1)
+    if a.forward_cpu >= 0:
+        results.update(cost_ratios(records, a.forward_cpu))
     growth = table_growth(records)
     if growth:
         print("as the table grows (issue 16: last load / first load, chronological; baseline the same "
