@@ -7,7 +7,9 @@ Run as root: /usr/bin/python3 -m pytest -q tests/integration -m router
 import os
 import re
 import signal
+import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -329,3 +331,29 @@ def test_root_namespace_is_untouched(tmp_path):
     assert [n for n in after["netns"] if n.startswith(c.prefix)] == []
     assert {k: v for k, v in after.items() if k != "netns"} == \
         {k: v for k, v in before.items() if k != "netns"}
+
+
+def _bind_unix(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(path))
+    s.close()   # the socket file stays, as a killed daemon's does
+
+
+def test_control_sockets_in_the_temp_dir_are_removed(tmp_path):
+    """A control socket the harness puts in the temp dir (its work dir's path too long for a
+    Unix socket address) goes with its cluster, and a killed run's goes at the next start.
+    Regression: 103 sara-it-*.sock files had piled up in /tmp."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    tmp = Path(tempfile.gettempdir())
+    with topology.Cluster("router", workdir=tmp_path / "c") as c:
+        own = tmp / (c.prefix + "sarad.sock")
+        _bind_unix(own)
+        assert own.is_socket()
+    assert not own.exists()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp / ("%s%d-1-sarad.sock" % (topology.NS_PREFIX, dead.pid))
+    _bind_unix(stale)
+    topology.cleanup_stale()
+    assert not stale.exists()

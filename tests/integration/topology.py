@@ -224,7 +224,7 @@ def list_namespaces(prefix: str = NS_PREFIX) -> list:
 def cleanup_stale(prefix: str = NS_PREFIX) -> list:
     """Delete namespaces named PREFIX<pid>-... whose creating process is gone (a run killed
     with SIGKILL), after stopping the processes left in them (ours, by construction), and
-    such runs' temporary work dirs. Those of live processes are never touched. Returns the
+    such runs' temporary work dirs and control sockets. Those of live processes are never touched. Returns the
     namespace names removed."""
     removed = []
     for name in list_namespaces(prefix):
@@ -236,10 +236,15 @@ def cleanup_stale(prefix: str = NS_PREFIX) -> list:
         run(["ip", "netns", "del", name], check=False)
         removed.append(name)
     # Work dirs of Clusters made without `workdir` (tempfile.mkdtemp(prefix=PREFIX)).
+    # Their control sockets too (Cluster.close removes its own).
     for d in Path(tempfile.gettempdir()).glob(prefix + "*"):
         m = re.match(re.escape(prefix) + r"(\d+)-\d+-", d.name)
-        if d.is_dir() and m and not pid_alive(int(m.group(1))):
+        if not m or pid_alive(int(m.group(1))):
+            continue
+        if d.is_dir():
             shutil.rmtree(d, ignore_errors=True)
+        elif d.is_socket():
+            d.unlink(missing_ok=True)
     return removed
 
 
@@ -369,6 +374,11 @@ class Cluster:
                     run(["ip", "netns", "del", ns.name], check=False)
             if self._own_workdir and not os.environ.get("SARA_IT_KEEP"):
                 shutil.rmtree(self.workdir, ignore_errors=True)
+            # Control sockets placed in the temp dir when the work dir's path is too long for
+            # a Unix socket address (sarad, the gateway, the node agents).
+            for sock in Path(tempfile.gettempdir()).glob(self.prefix + "*.sock"):
+                if sock.is_socket():
+                    sock.unlink(missing_ok=True)
         finally:
             with _lock:
                 if self in _open_clusters:
