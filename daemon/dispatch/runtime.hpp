@@ -161,10 +161,14 @@ struct DispatcherRuntime {
     void seed_conntrack_index() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         if (!janitor || !conntrack_flows || !config.vip.is_v4()) return;
         conntrack_seed = IndexSeed::asked;
-        janitor->submit_seed(config.vip, [this, generation = conntrack_generation](std::vector<CtEntry> entries) {
+        janitor->submit_seed(config.vip, [this, generation = conntrack_generation](std::optional<std::vector<CtEntry>> entries) {
             MutexLock guard(lock);
             if (!conntrack_flows || generation != conntrack_generation) return;  // cleared meanwhile
-            for (const CtEntry& e : entries) {
+            if (!entries) {
+                conntrack_seed = IndexSeed::none;  // the dump failed: the next claim asks again
+                return;
+            }
+            for (const CtEntry& e : *entries) {
                 conntrack_flows->put(e.orig, NodeId(e.mark & kNodeMarkMask));
                 if (FlowEntry* flow = table.find_flow(e.orig)) flow->offloaded = 1;
             }

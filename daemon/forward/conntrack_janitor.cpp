@@ -216,7 +216,7 @@ void ConntrackJanitor::forget_endpoint(const ConntrackRequest& request, const In
 }
 
 void ConntrackJanitor::seed(const ConntrackRequest& request) {
-    std::function<void(std::vector<CtEntry>)> done;
+    std::function<void(std::optional<std::vector<CtEntry>>)> done;
     {
         MutexLock guard(mutex_);
         if (seeds_.empty()) return;
@@ -232,16 +232,20 @@ void ConntrackJanitor::seed(const ConntrackRequest& request) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     {
         MutexLock guard(mutex_);
-        ++counters_.conntrack_seed_dumps_total;
-        counters_.conntrack_seed_entries_total += entries.size();
         counters_.conntrack_dump_microseconds_total += uint64_t(us.count());
-        if (err != 0) ++counters_.conntrack_forget_failed_total;
+        if (err == 0) {
+            ++counters_.conntrack_seed_dumps_total;
+            counters_.conntrack_seed_entries_total += entries.size();
+        } else {
+            ++counters_.conntrack_forget_failed_total;
+        }
     }
-    // A failed dump seeds nothing: the owner keeps dumping per claimed port and asks again.
-    if (err == 0) done(std::move(entries));
+    // A failed dump seeds nothing (nullopt): the owner keeps dumping per claimed port and asks again.
+    if (err != 0) done(std::nullopt);
+    else done(std::move(entries));
 }
 
-void ConntrackJanitor::submit_seed(const IpAddress& vip, std::function<void(std::vector<CtEntry>)> done) {
+void ConntrackJanitor::submit_seed(const IpAddress& vip, std::function<void(std::optional<std::vector<CtEntry>>)> done) {
     {
         MutexLock guard(mutex_);
         ConntrackRequest r;

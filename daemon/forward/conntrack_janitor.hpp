@@ -25,6 +25,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -86,9 +87,9 @@ public:
     // the kernel before the conntrack entries it makes stale are gone (a claimed client port).
     [[nodiscard]] bool submit(const std::vector<ConntrackRequest>& requests, std::function<void()> after);
     // Dumps the VIP's UDP entries that carry a node's mark and hands them to `done` on the
-    // janitor's thread, in order with the other requests (`done` is not called when the dump
-    // failed; the caller asks again).
-    void submit_seed(const IpAddress& vip, std::function<void(std::vector<CtEntry>)> done);
+    // janitor's thread, in order with the other requests (nullopt when the dump failed: the
+    // caller asks again later). Not called when the janitor stops first.
+    void submit_seed(const IpAddress& vip, std::function<void(std::optional<std::vector<CtEntry>>)> done);
     bool preinstalls() const { return preinstall_ != nullptr; }
     // Blocks until everything submitted so far has been handled (tests, shutdown order).
     void wait_idle();
@@ -114,7 +115,7 @@ private:
     mutable Mutex mutex_;
     CondVar wake_, idle_;
     std::deque<ConntrackRequest> pending_ ABSL_GUARDED_BY(mutex_);
-    std::deque<std::function<void(std::vector<CtEntry>)>> seeds_ ABSL_GUARDED_BY(mutex_);  // one per seed request
+    std::deque<std::function<void(std::optional<std::vector<CtEntry>>)>> seeds_ ABSL_GUARDED_BY(mutex_);  // one per seed request
     // `after` callbacks by the order of the last request they wait for; run by the janitor's
     // thread outside mutex_ once that request is handled.
     std::deque<std::pair<uint64_t, std::function<void()>>> waiters_ ABSL_GUARDED_BY(mutex_);
