@@ -582,7 +582,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             }
             rt->identifier.expire_step(kExpirySlice);
             task_start = rt->lock_holds.note(LockTask::expiry, task_start);
-            rt->prefill_step(kPrefillSlice);
+            if (rt->prefill_step(kPrefillSlice)) task_start = rt->lock_holds.note(LockTask::prefill, task_start);
             rt->flush_kernel_forgets();
             task_start = rt->lock_holds.note(LockTask::kernel_forgets, task_start);
             if (ticker.take(PeriodicTask::retire, std::chrono::seconds(1))) {

@@ -148,10 +148,12 @@ struct DispatcherRuntime {
             const FlowEntry* f = table.find_flow(k);
             return claimer != kNoNode && f && table.session(f->session).node == claimer;
         };
-        for (const FlowKey& k : conntrack_flows->forget_endpoint(endpoint, keep)) {
+        const std::vector<FlowKey> stale = conntrack_flows->forget_endpoint(endpoint, keep);
+        for (const FlowKey& k : stale) {
             if (FlowEntry* flow = table.find_flow(k)) flow->offloaded = 0;  // its next packet is queued
             requests.push_back({ConntrackRequest::Kind::forget_flow, k, 0});
         }
+        conntrack_map->count_claimed(stale.size());
         if (conntrack_seed == IndexSeed::done) return true;
         if (conntrack_seed == IndexSeed::none) seed_conntrack_index();
         return false;
@@ -328,10 +330,12 @@ struct DispatcherRuntime {
     std::unique_ptr<FastPathEndpoints> bpf_flows ABSL_GUARDED_BY(lock);  // bpf_map by client endpoint: the table's view
     // An HA pair in BPF mode: the backup fills its map from its replica (ha/fast_path_prefill).
     std::unique_ptr<FastPathPrefill> prefill ABSL_GUARDED_BY(lock);
-    // Not master, with a prefill: a slice of it (main thread, each tick). Caller holds `lock`.
-    void prefill_step(size_t budget) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
-        if (prefill && bpf_flows && sync && sync->role() != HaRole::master)
-            prefill->step(table, services, *bpf_flows, budget);
+    // Not master, with a prefill: a slice of it (main thread, each tick); false when there
+    // was nothing to do. Caller holds `lock`.
+    bool prefill_step(size_t budget) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+        if (!prefill || !bpf_flows || !sync || sync->role() == HaRole::master) return false;
+        prefill->step(table, services, *bpf_flows, budget);
+        return true;
     }
     // Ready to take over (`role ready`): synced, and with BPF the map filled from the replica.
     bool ha_ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {

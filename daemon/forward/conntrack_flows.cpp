@@ -6,17 +6,17 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
+#include <cstdlib>
+
+#include "common/util/proc_file.hpp"
 
 namespace sara {
 namespace {
 
 // A sysctl of the namespace in seconds; `fallback` (the kernel's default) when unreadable.
 std::chrono::seconds read_seconds(const char* path, std::chrono::seconds fallback) {
-    std::ifstream in(path);
-    long value = 0;
-    if (in >> value && value > 0) return std::chrono::seconds(value);
-    return fallback;
+    const long value = std::strtol(read_small_file(path).c_str(), nullptr, 10);
+    return value > 0 ? std::chrono::seconds(value) : fallback;
 }
 
 uint32_t elapsed_ms(std::chrono::steady_clock::time_point since, std::chrono::steady_clock::time_point now) {

@@ -42,7 +42,8 @@ namespace sara {
     X(conntrack_activity_queries_total, "Conntrack entries read for the activity of a media flow that looked idle") \
     X(conntrack_activity_absent_total, "Of those, entries the kernel no longer held (the flow is purged)") \
     X(conntrack_activity_query_microseconds_total, "Time spent reading them (outside the runtime lock)") \
-    X(conntrack_activity_queue_full_total, "Activity queries not queued: the queue was full (asked again later)")
+    X(conntrack_activity_queue_full_total, "Activity queries not queued: the queue was full (asked again later)") \
+    X(conntrack_index_claimed_entries_total, "Marked entries of client ports claimed anew that the index named for an exact delete (no dump)")
 SARA_DECLARE_COUNTERS(ConntrackFlowCounters, SARA_CONNTRACK_FLOW_COUNTERS)
 
 class ConntrackFlows final : public FastPathFlows {
@@ -66,6 +67,11 @@ public:
     // Reads the queued flows' entries (at most kQueriesPerCall). Main thread, no runtime lock.
     size_t answer_queries();
     ConntrackFlowCounters counters() const;
+    // `n` entries of a claimed client port named by the index (FastPathEndpoints over this).
+    void count_claimed(size_t n) {
+        MutexLock guard(mutex_);
+        counters_.conntrack_index_claimed_entries_total += n;
+    }
 
 private:
     struct Answer {

@@ -152,11 +152,14 @@ void ConntrackJanitor::install(const FlowKey& flow, uint32_t mark) {
     }
 }
 
+int ConntrackJanitor::delete_entry(const FlowKey& flow) {
+    ct_put_tuple(socket_->put_header(request_, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, flow);
+    return socket_->exchange(request_);
+}
+
 void ConntrackJanitor::forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed) {
     if (const auto it = installed.find(flow); it != installed.end() && it->second > order) return;
-    std::vector<char> buf;
-    ct_put_tuple(socket_->put_header(buf, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, flow);
-    const int err = socket_->exchange(buf);
+    const int err = delete_entry(flow);
     MutexLock guard(mutex_);
     if (err == 0) ++counters_.conntrack_forget_flows_total;
     else if (err == ENOENT) ++counters_.conntrack_forget_absent_total;
@@ -164,18 +167,17 @@ void ConntrackJanitor::forget_flow(const FlowKey& flow, uint64_t order, const In
 }
 
 int ConntrackJanitor::dump(const FlowKey& filter_key, uint32_t filter_flags, const std::function<void(const CtEntry&)>& on_entry) {
-    std::vector<char> buf;
-    nlmsghdr* nlh = socket_->put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
+    nlmsghdr* nlh = socket_->put_header(request_, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
     if (kernel_filter_) {
         ct_put_tuple(nlh, CTA_TUPLE_ORIG, filter_key);
         put_filter(nlh, filter_flags);
     }
-    int err = socket_->exchange(buf, on_entry);
+    int err = socket_->exchange(request_, on_entry);
     if (err != 0 && kernel_filter_ && (err == EOPNOTSUPP || err == EINVAL)) {
         // An older kernel (before 5.9): dump everything and match here from now on.
         kernel_filter_ = false;
-        socket_->put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
-        err = socket_->exchange(buf, on_entry);
+        socket_->put_header(request_, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
+        err = socket_->exchange(request_, on_entry);
     }
     return err;
 }
@@ -200,9 +202,7 @@ void ConntrackJanitor::forget_endpoint(const ConntrackRequest& request, const In
     uint64_t deleted = 0, failed = err != 0;
     for (const FlowKey& k : matches) {
         if (const auto it = installed.find(k); it != installed.end() && it->second > request.order) continue;
-        std::vector<char> del;
-        ct_put_tuple(socket_->put_header(del, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, k);
-        const int e = socket_->exchange(del);
+        const int e = delete_entry(k);
         if (e == 0) ++deleted;
         else if (e != ENOENT) ++failed;
     }

@@ -105,11 +105,14 @@ private:
     void forget_flow(const FlowKey& flow, uint64_t order, const Installed& installed);
     void forget_endpoint(const ConntrackRequest& request, const Installed& installed);
     void seed(const ConntrackRequest& request);
+    // One exact DELETE of the entry whose original tuple is `flow`: 0 or the kernel's errno.
+    int delete_entry(const FlowKey& flow);
     // A dump filtered in the kernel by `filter_key`'s fields named in `filter_flags`
     // (CTA_FILTER_ORIG_FLAGS); unfiltered on a kernel without CTA_FILTER. 0 or the errno.
     int dump(const FlowKey& filter_key, uint32_t filter_flags, const std::function<void(const CtEntry&)>& on_entry);
 
     std::unique_ptr<CtnetlinkSocket> socket_;
+    std::vector<char> request_;  // the request being sent (the janitor's thread only)
     std::unique_ptr<ConntrackPreinstall> preinstall_;  // null without forwarding.preinstall
     bool kernel_filter_ = true;  // false once the kernel refused CTA_FILTER
     mutable Mutex mutex_;

@@ -67,11 +67,10 @@ nlmsghdr* CtnetlinkSocket::put_header(std::vector<char>& buf, uint16_t type, uin
 int CtnetlinkSocket::exchange(std::vector<char>& request, const std::function<void(const CtEntry&)>& on_entry) {
     auto* nlh = reinterpret_cast<nlmsghdr*>(request.data());
     if (mnl_socket_sendto(socket_, nlh, nlh->nlmsg_len) < 0) return errno;
-    std::vector<char> reply(32768);  // a dump batch (libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE)
     for (;;) {
-        const ssize_t n = mnl_socket_recvfrom(socket_, reply.data(), reply.size());
+        const ssize_t n = mnl_socket_recvfrom(socket_, reply_.data(), reply_.size());
         if (n < 0) return errno;
-        const int rc = mnl_cb_run(reply.data(), size_t(n), nlh->nlmsg_seq, mnl_socket_get_portid(socket_),
+        const int rc = mnl_cb_run(reply_.data(), size_t(n), nlh->nlmsg_seq, mnl_socket_get_portid(socket_),
                                   on_entry ? on_message : nullptr,
                                   const_cast<void*>(static_cast<const void*>(&on_entry)));
         if (rc < 0) return errno;

@@ -48,13 +48,14 @@ public:
     int exchange(std::vector<char>& request) { return exchange(request, nullptr); }
 
 private:
-    explicit CtnetlinkSocket(mnl_socket* socket) : socket_(socket) {}
+    explicit CtnetlinkSocket(mnl_socket* socket) : socket_(socket), reply_(32768) {}
     mnl_socket* socket_;
+    std::vector<char> reply_;  // a dump batch (libmnl 1.0.4 has no MNL_SOCKET_DUMP_SIZE); kept between requests
     uint32_t seq_ = 1;
 };
 
-// CTA_TUPLE_ORIG (or `type`) of `k`; a zero dst_port is left out (a filter on the source side),
-// and so are zero source fields.
+// The tuple `type` (CTA_TUPLE_ORIG or CTA_TUPLE_REPLY) of `k`: both addresses, the protocol,
+// and each port that is not zero (a dump's filter leaves out the side it does not match on).
 void ct_put_tuple(nlmsghdr* nlh, uint16_t type, const FlowKey& k);
 // The fields of one entry message; nullopt for anything but an IPv4 UDP entry with both ports.
 std::optional<CtEntry> ct_parse_entry(const nlmsghdr* nlh);

@@ -27,6 +27,7 @@ enum class LockTask : uint8_t {
     kernel_forgets,  // conntrack deletions and preinstalls queued for the janitor
     retire,          // retiring nodes checked
     save,            // a slice of the periodic state-file save
+    prefill,         // a slice of an HA backup's BPF map fill from its replica
     sync_update,     // the HA master's journal as an update (sync thread)
     sync_snapshot,   // a slice of an HA snapshot (sync thread)
 };
@@ -40,6 +41,7 @@ inline const char* to_string(LockTask task) {
         case LockTask::kernel_forgets: return "kernel_forgets";
         case LockTask::retire: return "retire";
         case LockTask::save: return "save";
+        case LockTask::prefill: return "prefill";
         case LockTask::sync_update: return "sync_update";
         case LockTask::sync_snapshot: return "sync_snapshot";
     }

@@ -148,7 +148,8 @@ BOOST_FIXTURE_TEST_CASE(a_fast_path_for_calls_only_takes_no_plain_flow, FastPath
     map.plain = false;
     const PacketAction unknown = rtp(33333, 9999);  // a flow of no call: a plain session
     BOOST_REQUIRE(unknown.node != kNoNode);
-    if (unknown.fast_path_on_verdict) pipeline.offer_fast_path(*unknown.fast_path_on_verdict, unknown.node);
+    BOOST_REQUIRE(unknown.fast_path_on_verdict.has_value());  // what the queue thread would offer
+    pipeline.offer_fast_path(*unknown.fast_path_on_verdict, unknown.node);
     rtp(33333, 9999);
     BOOST_TEST(map.puts == 0);
     call("c1", 20000);
