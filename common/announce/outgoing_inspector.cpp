@@ -31,11 +31,11 @@ size_t skip_line_ends(std::string_view data) {
 
 }  // namespace
 
-OutgoingInspector::OutgoingInspector(const ServiceMap& services, const IpAddress& vip, const InspectorLimits& limits)
+OutgoingInspector::OutgoingInspector(const ServiceMap& services, const VipSet& vip, const InspectorLimits& limits)
     : services_(services), vip_(vip), limits_(limits) {}
 
 void OutgoingInspector::inspect(const DecodedPacket& p, std::vector<Announcement>& out) {
-    if (!p.has_ports || p.src != vip_) return;
+    if (!p.has_ports || !vip_.contains(p.src)) return;
     const IpProto proto = p.is_tcp() ? IpProto::tcp : IpProto::udp;
     const uint8_t index = services_.match(proto, p.src_port);
     if (index == ServiceMap::kOther) return;

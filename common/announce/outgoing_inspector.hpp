@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/announce/announcement.hpp"
 #include "common/net/packet.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/proto/rtsp.hpp"
 #include "common/proto/service.hpp"
 #include "common/proto/sip.hpp"
@@ -33,7 +34,7 @@ struct InspectorLimits {
 
 class OutgoingInspector {
 public:
-    OutgoingInspector(const ServiceMap& services, const IpAddress& vip, const InspectorLimits& limits = {});
+    OutgoingInspector(const ServiceMap& services, const VipSet& vip, const InspectorLimits& limits = {});
 
     // `packet` must come from the VIP. Appends zero or more announcements to `out`.
     void inspect(const DecodedPacket& packet, std::vector<Announcement>& out);
@@ -47,7 +48,7 @@ private:
     void inspect_stream(const DecodedPacket& p, ServiceProtocol protocol, std::vector<Announcement>& out);
 
     const ServiceMap& services_;
-    IpAddress vip_;
+    VipSet vip_;
     InspectorLimits limits_;
     absl::flat_hash_map<FlowKey, StreamBuffer> streams_;  // keyed in the outgoing direction
     OutgoingCounters counters_;

@@ -194,7 +194,44 @@ bool check_media_ranges(ConfigErrorList& errors, const std::vector<std::pair<Por
     return ok;
 }
 
-void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vip, const std::vector<Service>& services,
+// vip: one address, or a list of two (an IPv4 and an IPv6 one). False after reporting.
+bool read_vips(ConfigErrorList& errors, const Field& field, VipSet& out) {
+    if (!field.present) return false;  // top level reports it as missing
+    if (field.value.IsMap()) {
+        report(errors, field.mark(), "vip: expected an IP address or a list of an IPv4 and an IPv6 address, got a mapping");
+        return false;
+    }
+    std::vector<IpAddress> addresses;
+    if (!read_list(errors, field, addresses, read_ip, /*allow_single=*/true)) return false;
+    const std::vector<Field> items = field.value.IsSequence() ? list_items(errors, field) : std::vector<Field>{field};
+    if (addresses.empty()) {
+        report(errors, field.mark(), "vip: needs an address");
+        return false;
+    }
+    if (addresses.size() > 2) {
+        report(errors, items[2].mark(), "vip: at most two addresses, one IPv4 and one IPv6");
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < addresses.size(); ++i) {
+        if (addresses[i].is_unspecified()) {
+            report(errors, items[i].mark(), "vip: " + addresses[i].to_string() + " is unspecified");
+            ok = false;
+        }
+    }
+    if (ok && addresses.size() == 2 && addresses[0].family == addresses[1].family) {
+        report(errors, items[1].mark(), "vip: " + addresses[1].to_string() + " is of the same family as " +
+                                            addresses[0].to_string() + "; a dual-stack VIP is one IPv4 and one IPv6 address");
+        ok = false;
+    }
+    if (!ok) return false;
+    VipSet vips;
+    for (const IpAddress& a : addresses) vips.add(a);
+    out = vips;
+    return true;
+}
+
+void read_nodes(ConfigErrorList& errors, const Field& field, const VipSet* vip, const std::vector<Service>& services,
                 DispatcherChecks checks, std::vector<NodeConfig>& out) {
     if (!field.present) return;  // top level reports it as missing
     const std::vector<Field> items = list_items(errors, field);
@@ -236,15 +273,18 @@ void read_nodes(ConfigErrorList& errors, const Field& field, const IpAddress* vi
         const bool name_ok = read_name(errors, name, node.name);
         // address: the node's own (real) address, unique, not the VIP.
         bool address_ok = read_ip(errors, address, node.address);
-        if (address_ok && (node.address.is_unspecified() || (vip != nullptr && node.address == *vip))) {
+        if (address_ok && (node.address.is_unspecified() || (vip != nullptr && vip->contains(node.address)))) {
             report(errors, address.mark(), address.path + ": " + node.address.to_string() +
                                                (node.address.is_unspecified() ? " is unspecified" : " is the VIP"));
             address_ok = false;
         }
-        if (address_ok && checks == DispatcherChecks::start && !node.address.is_v4()) {
+        // An IPv4 VIP is routed to the node's IPv4 address (its permanent neighbour); an
+        // IPv6 VIP to the link-local address derived from its MAC, so any address will do then.
+        if (address_ok && checks == DispatcherChecks::start && vip != nullptr && vip->has_v4() &&
+            !node.address.is_v4()) {
             report(errors, address.mark(), address.path + ": " + node.address.to_string() +
-                                               ": IPv6 node addresses are not supported by the kernel setup yet "
-                                               "(routes and static neighbours are installed for IPv4 only)");
+                                               ": with an IPv4 VIP a node's address must be IPv4 (the next hop "
+                                               "of its IPv4 route)");
             address_ok = false;
         }
         // mac: the node's MAC on lan_interface, unique; frames/neighbour entries use it.
@@ -525,22 +565,27 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
                   {"vip", "lan_interface", "queue", "forwarding", "services", "nodes", "health", "admission",
                    "scheduler", "auth", "announce", "sync", "control", "metrics", "limits"});
     if (!top.is_map()) return;
-    // vip: the cluster's virtual address clients connect to (required).
+    // vip: the cluster's virtual address clients connect to (required): one address, or a
+    // list of an IPv4 and an IPv6 address (dual stack, one service set for both).
     const Field vip = top.require("vip");
-    bool vip_ok = read_ip(errors, vip, config.vip);
-    if (vip_ok && config.vip.is_unspecified()) {
-        report(errors, vip.mark(), "vip: " + config.vip.to_string() + " is unspecified");
-        vip_ok = false;
-    }
-    if (vip_ok && checks == DispatcherChecks::start && !config.vip.is_v4())
-        report(errors, vip.mark(), "vip: " + config.vip.to_string() + ": IPv6 VIPs are not supported by the kernel "
-                                   "setup yet (iptables rules and ip rules are installed for IPv4 only)");
+    const bool vip_ok = read_vips(errors, vip, config.vip);
     // lan_interface: interface towards the nodes; required to start (the per-node routes and
     // static neighbours are bound to it), and for forwarding.mode raw.
     const Field lan_interface = checks == DispatcherChecks::start ? top.require("lan_interface") : top.get("lan_interface");
     read_interface_name(errors, lan_interface, config.lan_interface);
     read_queue(errors, top.get("queue"), config.queue);
     const Field mode = read_forwarding(errors, top.get("forwarding"), config.forwarding);
+    // IPv6 goes through the route mode's netfilter path only (docs/architecture.md, "IPv6
+    // and dual stack"): raw mode's sender and the BPF program handle IPv4 frames.
+    if (vip_ok && config.vip.has_v6() && checks == DispatcherChecks::start) {
+        if (config.forwarding.mode == ForwardingMode::raw)
+            report(errors, vip.mark(), "vip: " + config.vip.v6.to_string() +
+                                           ": an IPv6 VIP needs forwarding.mode: route (raw mode writes IPv4 frames only)");
+        else if (config.forwarding.fast_path == FastPath::bpf)
+            report(errors, vip.mark(), "vip: " + config.vip.v6.to_string() +
+                                           ": an IPv6 VIP needs forwarding.fast_path: netfilter (the BPF program "
+                                           "forwards IPv4 only)");
+    }
     if (config.forwarding.mode == ForwardingMode::raw && !lan_interface.present && checks == DispatcherChecks::format)
         report(errors, mode.mark(), "forwarding.mode: raw needs lan_interface");
     read_services(errors, top.get("services"), config.services);

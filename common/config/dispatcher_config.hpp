@@ -25,6 +25,7 @@
 #include "common/net/mac_address.hpp"
 #include "common/net/node_id.hpp"
 #include "common/net/port_range.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/proto/service.hpp"
 
 namespace sara {
@@ -213,7 +214,7 @@ struct LimitsConfig {
 };
 
 struct DispatcherConfig {
-    IpAddress vip;              // required
+    VipSet vip;                 // required: an IPv4 VIP, an IPv6 VIP, or both
     std::string lan_interface;  // towards the nodes; empty = the route to each node decides
     QueueConfig queue;
     ForwardingConfig forwarding;
@@ -233,9 +234,9 @@ struct DispatcherConfig {
 // Field-by-field equality of two service lists (Service has no operator==).
 bool same_services(const std::vector<Service>& a, const std::vector<Service>& b);
 
-// What a load checks. `format`: the file's schema, ranges and consistency (IPv6 addresses
-// are valid there). `start`: also what this sarad's kernel setup supports (an IPv4 VIP and
-// node addresses, lan_interface set), so `sarad --check-config` refuses, with file:line:col,
+// What a load checks. `format`: the file's schema, ranges and consistency. `start`: also
+// what this sarad's kernel setup supports (IPv4 node addresses with an IPv4 VIP, an IPv6 VIP
+// in route mode on the netfilter fast path only, lan_interface set), so `sarad --check-config` refuses, with file:line:col,
 // every file that start (and a reload) would refuse — the same checks as
 // validate_kernel_setup_spec, made where the positions are known.
 enum class DispatcherChecks { format, start };

@@ -7,7 +7,7 @@
 namespace sara {
 
 PacketPipeline::PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
-                               std::vector<NodeEntry> nodes, const IpAddress& vip)
+                               std::vector<NodeEntry> nodes, const VipSet& vip)
     : identifier_(identifier), admission_(admission), scheduler_(&scheduler), nodes_(std::move(nodes)), vip_(vip) {
     for (const NodeEntry& n : nodes_) views_.push_back(NodeView{n.id, n.weight, n.available, 0});
 }
@@ -132,7 +132,7 @@ PacketAction PacketPipeline::decide(std::span<const uint8_t> ip_packet, size_t p
         ++counters_.pipeline_decode_errors_total;
         return dropped();
     }
-    if (decoded.packet.dst != vip_) {
+    if (!vip_.contains(decoded.packet.dst)) {
         ++counters_.pipeline_not_for_vip_total;
         PacketAction a;
         a.verdict = Verdict::accept();

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/net/vip_set.hpp"
 #include "common/util/counters.hpp"
 #include "daemon/admit/admission.hpp"
 #include "daemon/dispatch/packet_action.hpp"
@@ -55,7 +56,7 @@ struct NodeEntry {
 class PacketPipeline {
 public:
     PacketPipeline(SessionIdentifier& identifier, AdmissionControl& admission, Scheduler& scheduler,
-                   std::vector<NodeEntry> nodes, const IpAddress& vip);
+                   std::vector<NodeEntry> nodes, const VipSet& vip);
 
     // `packet_length`: the packet's real length when `ip_packet` is a truncated copy (see
     // decode_ip_packet), else 0. The action's views point into `ip_packet` (packet_action.hpp).
@@ -103,7 +104,7 @@ private:
     Scheduler* scheduler_;
     std::vector<NodeEntry> nodes_;
     std::vector<NodeView> views_;  // parallel to nodes_; sessions filled from the table at each pick
-    IpAddress vip_;
+    VipSet vip_;
     PipelineCounters counters_;
     bool accept_new_sessions_ = true;
     bool raw_mode_ = false;

@@ -161,7 +161,7 @@ struct DispatcherRuntime {
     // One dump of the VIP's marked entries (the janitor's thread) seeds the index: entries a
     // previous run or an earlier mastership left. Caller holds `lock`.
     void seed_conntrack_index() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
-        if (!janitor || !conntrack_flows || !config.vip.is_v4()) return;
+        if (!janitor || !conntrack_flows) return;
         conntrack_seed = IndexSeed::asked;
         janitor->submit_seed(config.vip, [this, generation = conntrack_generation](std::optional<std::vector<CtEntry>> entries) {
             MutexLock guard(lock);

@@ -59,7 +59,8 @@ std::optional<uint32_t> ConntrackFlows::idle_ms(const FlowKey& key) const {
 
 std::optional<uint32_t> ConntrackFlows::query(const FlowKey& key) {
     std::vector<char> buf;
-    ct_put_tuple(socket_->put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, key);
+    ct_put_tuple(socket_->put_header(buf, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_ACK, ct_family(key)), CTA_TUPLE_ORIG,
+                 key);
     std::optional<CtEntry> found;
     const int err = socket_->exchange(buf, [&](const CtEntry& e) { found = e; });
     if (err != 0 && err != ENOENT) return 0;  // the kernel did not say: as if just seen, asked again later

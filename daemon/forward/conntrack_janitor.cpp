@@ -153,7 +153,8 @@ void ConntrackJanitor::install(const FlowKey& flow, uint32_t mark) {
 }
 
 int ConntrackJanitor::delete_entry(const FlowKey& flow) {
-    ct_put_tuple(socket_->put_header(request_, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK), CTA_TUPLE_ORIG, flow);
+    ct_put_tuple(socket_->put_header(request_, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, ct_family(flow)),
+                 CTA_TUPLE_ORIG, flow);
     return socket_->exchange(request_);
 }
 
@@ -167,7 +168,7 @@ void ConntrackJanitor::forget_flow(const FlowKey& flow, uint64_t order, const In
 }
 
 int ConntrackJanitor::dump(const FlowKey& filter_key, uint32_t filter_flags, const std::function<void(const CtEntry&)>& on_entry) {
-    nlmsghdr* nlh = socket_->put_header(request_, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
+    nlmsghdr* nlh = socket_->put_header(request_, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, ct_family(filter_key));
     if (kernel_filter_) {
         ct_put_tuple(nlh, CTA_TUPLE_ORIG, filter_key);
         put_filter(nlh, filter_flags);
@@ -176,7 +177,7 @@ int ConntrackJanitor::dump(const FlowKey& filter_key, uint32_t filter_flags, con
     if (err != 0 && kernel_filter_ && (err == EOPNOTSUPP || err == EINVAL)) {
         // An older kernel (before 5.9): dump everything and match here from now on.
         kernel_filter_ = false;
-        socket_->put_header(request_, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP);
+        socket_->put_header(request_, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, ct_family(filter_key));
         err = socket_->exchange(request_, on_entry);
     }
     return err;
@@ -215,20 +216,29 @@ void ConntrackJanitor::forget_endpoint(const ConntrackRequest& request, const In
     counters_.conntrack_dump_microseconds_total += uint64_t(us.count());
 }
 
-void ConntrackJanitor::seed(const ConntrackRequest& request) {
-    std::function<void(std::optional<std::vector<CtEntry>>)> done;
+void ConntrackJanitor::seed(const ConntrackRequest&) {
+    Seed seed;
     {
         MutexLock guard(mutex_);
         if (seeds_.empty()) return;
-        done = std::move(seeds_.front());
+        seed = std::move(seeds_.front());
         seeds_.pop_front();
     }
     const auto started = std::chrono::steady_clock::now();
     std::vector<CtEntry> entries;
-    const int err = dump(request.key, kFilterIpDst | kFilterProtoNum, [&](const CtEntry& e) {
-        // Only entries to the VIP that carry a node's mark: the ones a claim may have to delete.
-        if (e.orig.dst == request.key.dst && (e.mark & kNodeMarkMask) != kNoNode) entries.push_back(e);
-    });
+    int err = 0;
+    for (const IpAddress& vip : seed.vips) {
+        FlowKey filter;
+        filter.src = IpAddress{vip.family, {}};  // the family the dump asks for
+        filter.dst = vip;
+        filter.proto = IpProto::udp;
+        err = dump(filter, kFilterIpDst | kFilterProtoNum, [&](const CtEntry& e) {
+            // Only entries to the VIP that carry a node's mark: the ones a claim may have to delete.
+            if (e.orig.dst == vip && (e.mark & kNodeMarkMask) != kNoNode) entries.push_back(e);
+        });
+        if (err != 0) break;
+    }
+    const auto& done = seed.done;
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     {
         MutexLock guard(mutex_);
@@ -245,15 +255,14 @@ void ConntrackJanitor::seed(const ConntrackRequest& request) {
     else done(std::move(entries));
 }
 
-void ConntrackJanitor::submit_seed(const IpAddress& vip, std::function<void(std::optional<std::vector<CtEntry>>)> done) {
+void ConntrackJanitor::submit_seed(const VipSet& vips, std::function<void(std::optional<std::vector<CtEntry>>)> done) {
     {
         MutexLock guard(mutex_);
         ConntrackRequest r;
         r.kind = ConntrackRequest::Kind::seed;
-        r.key.dst = vip;
         r.order = next_order_++;
         pending_.push_back(r);
-        seeds_.push_back(std::move(done));
+        seeds_.push_back(Seed{vips.list(), std::move(done)});
     }
     wake_.notify_one();
 }

@@ -32,6 +32,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/net/flow_key.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/util/counters.hpp"
 #include "common/util/mutex.hpp"
 #include "daemon/forward/conntrack_preinstall.hpp"
@@ -86,10 +87,10 @@ public:
     // by 500 ms at 200 calls/s): the caller goes on itself. For a verdict that must not reach
     // the kernel before the conntrack entries it makes stale are gone (a claimed client port).
     [[nodiscard]] bool submit(const std::vector<ConntrackRequest>& requests, std::function<void()> after);
-    // Dumps the VIP's UDP entries that carry a node's mark and hands them to `done` on the
+    // Dumps the VIPs' UDP entries (one dump per VIP) that carry a node's mark and hands them to `done` on the
     // janitor's thread, in order with the other requests (nullopt when the dump failed: the
     // caller asks again later). Not called when the janitor stops first.
-    void submit_seed(const IpAddress& vip, std::function<void(std::optional<std::vector<CtEntry>>)> done);
+    void submit_seed(const VipSet& vips, std::function<void(std::optional<std::vector<CtEntry>>)> done);
     bool preinstalls() const { return preinstall_ != nullptr; }
     // Blocks until everything submitted so far has been handled (tests, shutdown order).
     void wait_idle();
@@ -118,7 +119,11 @@ private:
     mutable Mutex mutex_;
     CondVar wake_, idle_;
     std::deque<ConntrackRequest> pending_ ABSL_GUARDED_BY(mutex_);
-    std::deque<std::function<void(std::optional<std::vector<CtEntry>>)>> seeds_ ABSL_GUARDED_BY(mutex_);  // one per seed request
+    struct Seed {
+        std::vector<IpAddress> vips;  // one dump each
+        std::function<void(std::optional<std::vector<CtEntry>>)> done;
+    };
+    std::deque<Seed> seeds_ ABSL_GUARDED_BY(mutex_);  // one per seed request
     // `after` callbacks by the order of the last request they wait for; run by the janitor's
     // thread outside mutex_ once that request is handled.
     std::deque<std::pair<uint64_t, std::function<void()>>> waiters_ ABSL_GUARDED_BY(mutex_);

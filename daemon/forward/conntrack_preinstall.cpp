@@ -28,7 +28,8 @@ ConntrackPreinstall::Result ConntrackPreinstall::create(const FlowKey& flow, uin
                                                          std::chrono::seconds timeout) {
     if (!ctnetlink_supported(flow) || flow.src_port == 0 || flow.dst_port == 0) return Result::unsupported;
     std::vector<char> buf;
-    nlmsghdr* nlh = socket_->put_header(buf, IPCTNL_MSG_CT_NEW, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+    nlmsghdr* nlh = socket_->put_header(buf, IPCTNL_MSG_CT_NEW, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK,
+                                        ct_family(flow));
     ct_put_tuple(nlh, CTA_TUPLE_ORIG, flow);
     // The reply tuple: the node answers from the VIP (direct server return); the dispatcher
     // never sees it, but conntrack needs both directions to create an entry.

@@ -50,7 +50,9 @@ std::unique_ptr<CtnetlinkSocket> CtnetlinkSocket::open(const std::string& purpos
 
 CtnetlinkSocket::~CtnetlinkSocket() { mnl_socket_close(socket_); }
 
-nlmsghdr* CtnetlinkSocket::put_header(std::vector<char>& buf, uint16_t type, uint16_t flags) {
+uint8_t ct_family(const FlowKey& k) { return k.dst.is_v6() ? AF_INET6 : AF_INET; }
+
+nlmsghdr* CtnetlinkSocket::put_header(std::vector<char>& buf, uint16_t type, uint16_t flags, uint8_t family) {
     const size_t size = size_t(MNL_SOCKET_BUFFER_SIZE);
     if (buf.size() < size) buf.resize(size);
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
@@ -58,7 +60,7 @@ nlmsghdr* CtnetlinkSocket::put_header(std::vector<char>& buf, uint16_t type, uin
     nlh->nlmsg_flags = flags;
     nlh->nlmsg_seq = ++seq_;
     auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-    nfg->nfgen_family = AF_INET;
+    nfg->nfgen_family = family;
     nfg->version = NFNETLINK_V0;
     nfg->res_id = 0;
     return nlh;
@@ -81,8 +83,13 @@ int CtnetlinkSocket::exchange(std::vector<char>& request, const std::function<vo
 void ct_put_tuple(nlmsghdr* nlh, uint16_t type, const FlowKey& k) {
     nlattr* tuple = mnl_attr_nest_start(nlh, type);
     nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-    mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, k.src.v4_network_order());
-    mnl_attr_put_u32(nlh, CTA_IP_V4_DST, k.dst.v4_network_order());
+    if (k.dst.is_v6()) {
+        mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, k.src.bytes.data());
+        mnl_attr_put(nlh, CTA_IP_V6_DST, 16, k.dst.bytes.data());
+    } else {
+        mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, k.src.v4_network_order());
+        mnl_attr_put_u32(nlh, CTA_IP_V4_DST, k.dst.v4_network_order());
+    }
     mnl_attr_nest_end(nlh, ip);
     nlattr* proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
     mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_UDP);
@@ -105,19 +112,27 @@ std::optional<CtEntry> ct_parse_entry(const nlmsghdr* nlh) {
     const nlattr* ip[CTA_IP_MAX + 1];
     const nlattr* proto[CTA_PROTO_MAX + 1];
     if (!parse_nest(tuple[CTA_TUPLE_IP], ip) || !parse_nest(tuple[CTA_TUPLE_PROTO], proto)) return std::nullopt;
-    if (!ip[CTA_IP_V4_SRC] || !ip[CTA_IP_V4_DST] || !proto[CTA_PROTO_NUM] || !proto[CTA_PROTO_SRC_PORT] ||
-        !proto[CTA_PROTO_DST_PORT])
+    if (!proto[CTA_PROTO_NUM] || !proto[CTA_PROTO_SRC_PORT] || !proto[CTA_PROTO_DST_PORT]) return std::nullopt;
+    CtEntry e;
+    if (ip[CTA_IP_V4_SRC] && ip[CTA_IP_V4_DST]) {
+        if (mnl_attr_validate(ip[CTA_IP_V4_SRC], MNL_TYPE_U32) < 0 || mnl_attr_validate(ip[CTA_IP_V4_DST], MNL_TYPE_U32) < 0)
+            return std::nullopt;
+        const uint32_t src = mnl_attr_get_u32(ip[CTA_IP_V4_SRC]), dst = mnl_attr_get_u32(ip[CTA_IP_V4_DST]);
+        e.orig.src = IpAddress::v4(reinterpret_cast<const uint8_t*>(&src));
+        e.orig.dst = IpAddress::v4(reinterpret_cast<const uint8_t*>(&dst));
+    } else if (ip[CTA_IP_V6_SRC] && ip[CTA_IP_V6_DST]) {
+        if (mnl_attr_get_payload_len(ip[CTA_IP_V6_SRC]) != 16 || mnl_attr_get_payload_len(ip[CTA_IP_V6_DST]) != 16)
+            return std::nullopt;
+        e.orig.src = IpAddress::v6(static_cast<const uint8_t*>(mnl_attr_get_payload(ip[CTA_IP_V6_SRC])));
+        e.orig.dst = IpAddress::v6(static_cast<const uint8_t*>(mnl_attr_get_payload(ip[CTA_IP_V6_DST])));
+    } else {
         return std::nullopt;
-    if (mnl_attr_validate(ip[CTA_IP_V4_SRC], MNL_TYPE_U32) < 0 || mnl_attr_validate(ip[CTA_IP_V4_DST], MNL_TYPE_U32) < 0 ||
-        mnl_attr_validate(proto[CTA_PROTO_NUM], MNL_TYPE_U8) < 0 ||
+    }
+    if (mnl_attr_validate(proto[CTA_PROTO_NUM], MNL_TYPE_U8) < 0 ||
         mnl_attr_validate(proto[CTA_PROTO_SRC_PORT], MNL_TYPE_U16) < 0 ||
         mnl_attr_validate(proto[CTA_PROTO_DST_PORT], MNL_TYPE_U16) < 0)
         return std::nullopt;
     if (mnl_attr_get_u8(proto[CTA_PROTO_NUM]) != IPPROTO_UDP) return std::nullopt;
-    CtEntry e;
-    const uint32_t src = mnl_attr_get_u32(ip[CTA_IP_V4_SRC]), dst = mnl_attr_get_u32(ip[CTA_IP_V4_DST]);
-    e.orig.src = IpAddress::v4(reinterpret_cast<const uint8_t*>(&src));
-    e.orig.dst = IpAddress::v4(reinterpret_cast<const uint8_t*>(&dst));
     e.orig.src_port = ntohs(mnl_attr_get_u16(proto[CTA_PROTO_SRC_PORT]));
     e.orig.dst_port = ntohs(mnl_attr_get_u16(proto[CTA_PROTO_DST_PORT]));
     e.orig.proto = IpProto::udp;

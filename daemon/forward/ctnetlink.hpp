@@ -2,7 +2,7 @@
 // The ctnetlink plumbing the conntrack janitor, the pre-installer and the fast-path view of
 // conntrack share (libmnl): one socket with a receive timeout, request headers, a UDP
 // client → VIP tuple, one request/reply exchange, and the fields of a dumped or fetched entry.
-// IPv4 UDP only, as the conntrack fast path is. Not thread-safe: one socket per owner thread.
+// UDP over IPv4 or IPv6, as the conntrack fast path is. Not thread-safe: one socket per owner thread.
 #pragma once
 
 #include <sys/time.h>
@@ -21,8 +21,12 @@ struct nlmsghdr;
 
 namespace sara {
 
-// Keys conntrack's fast path handles here: IPv4 UDP.
-inline bool ctnetlink_supported(const FlowKey& k) { return k.is_v4() && k.dst.is_v4() && k.proto == IpProto::udp; }
+// Keys conntrack's fast path handles here: UDP, both addresses of one family.
+inline bool ctnetlink_supported(const FlowKey& k) {
+    return (k.src.is_v4() || k.src.is_v6()) && k.dst.family == k.src.family && k.proto == IpProto::udp;
+}
+// The nfgen_family of a request about `k` (AF_INET or AF_INET6, by its destination).
+uint8_t ct_family(const FlowKey& k);
 
 // One conntrack entry as a dump or a GET returns it.
 struct CtEntry {
@@ -40,8 +44,9 @@ public:
     CtnetlinkSocket(const CtnetlinkSocket&) = delete;
     CtnetlinkSocket& operator=(const CtnetlinkSocket&) = delete;
 
-    // A request of `type` (IPCTNL_MSG_CT_*) at the start of `buf`, with a fresh sequence number.
-    nlmsghdr* put_header(std::vector<char>& buf, uint16_t type, uint16_t flags);
+    // A request of `type` (IPCTNL_MSG_CT_*) about `family`'s entries (AF_INET, AF_INET6) at the
+    // start of `buf`, with a fresh sequence number.
+    nlmsghdr* put_header(std::vector<char>& buf, uint16_t type, uint16_t flags, uint8_t family);
     // Sends the request and reads its replies: each entry to `on_entry` (a dump or a GET), or
     // none (an ACK). 0, or the kernel's errno.
     int exchange(std::vector<char>& request, const std::function<void(const CtEntry&)>& on_entry);
@@ -57,7 +62,7 @@ private:
 // The tuple `type` (CTA_TUPLE_ORIG or CTA_TUPLE_REPLY) of `k`: both addresses, the protocol,
 // and each port that is not zero (a dump's filter leaves out the side it does not match on).
 void ct_put_tuple(nlmsghdr* nlh, uint16_t type, const FlowKey& k);
-// The fields of one entry message; nullopt for anything but an IPv4 UDP entry with both ports.
+// The fields of one entry message; nullopt for anything but an IPv4 or IPv6 UDP entry with both ports.
 std::optional<CtEntry> ct_parse_entry(const nlmsghdr* nlh);
 
 }  // namespace sara

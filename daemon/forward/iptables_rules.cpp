@@ -109,8 +109,11 @@ std::string join_argv(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec) {
-    const std::string vip = "-d " + spec.vip.to_string() + "/32";
+std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec, int ip_version) {
+    // ip6tables takes the same rules: the matches and targets below exist in both.
+    const IpAddress& address = ip_version == 6 ? spec.vip.v6 : spec.vip.v4;
+    if (!address.family) return {};
+    const std::string vip = "-d " + address.to_string() + (ip_version == 6 ? "/128" : "/32");
     const std::string queue = nfqueue_target(spec);
     if (spec.raw_mode) {
         // sarad forwards every packet itself: all of them must reach it, none may take a
@@ -169,7 +172,15 @@ std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec)
                            " -j CONNMARK --save-mark --nfmask " + node_mask + " --ctmask " + node_mask);
     mangle.jumps.push_back("PREROUTING " + vip + " -j SARA-PRE");
     mangle.jumps.push_back("FORWARD -j SARA-FWD");
-    return {raw, mangle};
+    if (ip_version == 4) return {raw, mangle};
+    // IPv6 has no send_redirects switch: a packet that leaves by the interface it came in on
+    // (a one-armed dispatcher) would draw an ICMPv6 redirect naming the node's link-local
+    // next hop, and the client would then bypass the dispatcher. Never send one.
+    IptablesTableRules filter{.table = "filter",
+                              .chains = {"SARA-OUT"},
+                              .rules = {"SARA-OUT -p ipv6-icmp -m icmp6 --icmpv6-type redirect -j DROP"},
+                              .jumps = {"OUTPUT -j SARA-OUT"}};
+    return {raw, mangle, filter};
 }
 
 std::vector<SavedSaraTable> parse_saved_sara_rules(std::string_view text) {

@@ -31,8 +31,9 @@ struct IptablesTableRules {
     std::vector<std::string> jumps;   // "BUILTIN match... -j SARA-..."
 };
 
-// The rules for a valid spec (raw: SARA-RAW; mangle: SARA-PRE, SARA-FWD).
-std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec);
+// The rules of one IP version (4: iptables, 6: ip6tables) for a valid spec (raw: SARA-RAW;
+// mangle: SARA-PRE, SARA-FWD); none when the spec has no VIP of that version.
+std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec, int ip_version = 4);
 
 // What `iptables-save` shows of sarad, per table: its chains and every rule elsewhere that
 // jumps or goes to one of them (as printed: "-A CHAIN ...").

@@ -77,9 +77,11 @@ std::error_code check_node(const KernelSetupSpec& spec, const NodeRoute& node, s
              std::to_string(spec.table_base) + " + id) is one of the kernel's (253 default, 254 main, 255 local); " +
              "choose another id or table_base");
     }
-    if (!node.address.is_v4() || node.address.is_unspecified())
+    if (!node.address.family || node.address.is_unspecified())
         fail("address " + (node.address.family ? node.address.to_string() : std::string("(unset)")) +
-             " must be a unicast IPv4 address");
+             " must be a unicast address");
+    else if (spec.vip.has_v4() && !node.address.is_v4())
+        fail("address " + node.address.to_string() + " must be IPv4 with an IPv4 VIP (the next hop of its IPv4 route)");
     const bool zero = std::all_of(node.mac.begin(), node.mac.end(), [](uint8_t b) { return b == 0; });
     if (zero || (node.mac[0] & 1)) fail("MAC must be a non-zero unicast address");
     return ec;
@@ -94,7 +96,7 @@ std::error_code lan_ifindex(const std::string& lan, int& ifindex, std::string* e
 }
 
 // Brings the routing objects in `range` to exactly `desired` (see kernel_setup.hpp for what
-// is ours). `forget_addresses` are node addresses whose permanent neighbour on lan_ifindex
+// is ours). `forget` are nodes whose next hop's permanent neighbour on lan_ifindex
 // goes unless desired. Installs before it deletes, so a live setup is never without a route.
 // Stops at the first failed addition; carries on through failed deletions (cleanup should be
 // as complete as it can be) and returns the first error.
@@ -103,21 +105,27 @@ public:
     RoutingSync(RtNetlink& nl, const KernelSetupSpec& spec, OwnedRange range, int lan_ifindex, std::string* error_text)
         : nl_(nl), spec_(spec), range_(range), lan_ifindex_(lan_ifindex), error_text_(error_text) {}
 
-    std::error_code run(const std::vector<NodeRoute>& desired, const std::vector<IpAddress>& forget_addresses) {
+    std::error_code run(const std::vector<NodeRoute>& desired, const std::vector<NodeRoute>& forget) {
         std::vector<NeighbourEntry> neighbours;
         std::vector<RouteEntry> routes_before;
         if (auto ec = nl_.dump_neighbours(neighbours, error_text_)) return ec;
         if (auto ec = nl_.dump_routes(routes_before, error_text_)) return ec;
 
         for (const auto& node : desired) {
-            if (auto ec = nl_.replace_permanent_neighbour(lan_ifindex_, node.address, node.mac, error_text_)) return ec;
-            if (auto ec = nl_.replace_default_route(node_table(spec_, node.id), node.address, lan_ifindex_, error_text_))
+            const IpAddress hop = next_hop(node);
+            if (auto ec = nl_.replace_permanent_neighbour(lan_ifindex_, hop, node.mac, error_text_)) return ec;
+            if (auto ec = nl_.replace_default_route(node_table(spec_, node.id), hop, lan_ifindex_, error_text_))
                 return ec;
         }
         if (auto ec = sync_rules(desired)) return ec;
         delete_stale_routes(desired);
-        delete_stale_neighbours(desired, neighbours, routes_before, forget_addresses);
+        delete_stale_neighbours(desired, neighbours, routes_before, forget);
         return first_error_;
+    }
+
+    // The node's gateway address in this family's table (see the contract in the header).
+    IpAddress next_hop(const NodeRoute& node) const {
+        return nl_.family() == AF_INET6 ? node_link_local(node.mac) : node.address;
     }
 
 private:
@@ -159,8 +167,10 @@ private:
             if (!owns_table(route.table)) continue;
             const bool wanted = std::any_of(desired.begin(), desired.end(), [&](const NodeRoute& n) {
                 return route.table == node_table(spec_, n.id) && route.dst_len == 0 && route.tos == 0 &&
-                       route.priority == 0 && route.type == RTN_UNICAST && route.gateway == n.address &&
-                       route.oif == lan_ifindex_ && (route.flags & RTNH_F_ONLINK);
+                       route.type == RTN_UNICAST && route.gateway == next_hop(n) && route.oif == lan_ifindex_ &&
+                       // IPv6 routes carry the default metric 1024, IPv4 ones 0 and onlink.
+                       (nl_.family() == AF_INET6 ? route.priority == 1024
+                                                 : route.priority == 0 && (route.flags & RTNH_F_ONLINK));
             });
             if (wanted) continue;
             note(nl_.delete_dumped(route.message, RTM_DELROUTE,
@@ -169,24 +179,25 @@ private:
     }
 
     // Permanent neighbours that go: those of gateways a previous run routed to (found in the
-    // owned tables before the replacements) and those of forget_addresses on the LAN, unless
+    // owned tables before the replacements) and those of the forgotten nodes on the LAN, unless
     // a desired node still uses that address on that interface.
     void delete_stale_neighbours(const std::vector<NodeRoute>& desired, const std::vector<NeighbourEntry>& neighbours,
                                  const std::vector<RouteEntry>& routes_before,
-                                 const std::vector<IpAddress>& forget_addresses) {
+                                 const std::vector<NodeRoute>& forget) {
         for (const auto& neighbour : neighbours) {
             if (!(neighbour.state & NUD_PERMANENT)) continue;
             const bool still_wanted = std::any_of(desired.begin(), desired.end(), [&](const NodeRoute& n) {
-                return n.address == neighbour.address && neighbour.ifindex == lan_ifindex_;
+                return next_hop(n) == neighbour.address && neighbour.ifindex == lan_ifindex_;
             });
             if (still_wanted) continue;
             const bool was_gateway = std::any_of(routes_before.begin(), routes_before.end(), [&](const RouteEntry& r) {
                 return owns_table(r.table) && r.gateway == neighbour.address &&
                        (r.oif == 0 || r.oif == neighbour.ifindex);
             });
-            const bool forgotten = neighbour.ifindex == lan_ifindex_ &&
-                                   std::find(forget_addresses.begin(), forget_addresses.end(), neighbour.address) !=
-                                       forget_addresses.end();
+            const bool forgotten =
+                neighbour.ifindex == lan_ifindex_ && std::any_of(forget.begin(), forget.end(), [&](const NodeRoute& n) {
+                    return next_hop(n) == neighbour.address;
+                });
             if (!was_gateway && !forgotten) continue;
             note(nl_.delete_dumped(neighbour.message, RTM_DELNEIGH,
                                    "rtnetlink: delete neighbour " + neighbour.address.to_string() + " dev " +
@@ -226,6 +237,15 @@ std::error_code write_sysctl(const std::string& name, const std::string& relativ
     return errno_code(e);
 }
 
+// 4, and 6 when the kernel has IPv6 (a kernel booted with ipv6.disable=1 has no
+// /proc/sys/net/ipv6, and there is nothing to set up or clean in that family).
+std::vector<int> ip_versions() {
+    if (::access("/proc/sys/net/ipv6", F_OK) == 0) return {4, 6};
+    return {4};
+}
+
+uint8_t family_of(int ip_version) { return ip_version == 6 ? AF_INET6 : AF_INET; }
+
 }  // namespace
 
 const std::error_category& kernel_setup_category() {
@@ -243,12 +263,12 @@ std::error_code validate_kernel_setup_spec(const KernelSetupSpec& spec, std::str
         append_error_text(error_text, message);
         result = KernelSetupErrc::invalid_spec;
     };
-    if (spec.vip.is_v6()) {
-        fail("vip " + spec.vip.to_string() + ": IPv6 VIPs are not supported by the kernel setup yet " +
-             "(iptables rules and ip rules are installed for IPv4 only)");
-    } else if (!spec.vip.is_v4() || spec.vip.is_unspecified()) {
-        fail("vip: must be set to a unicast IPv4 address");
-    }
+    if (spec.vip.empty() || (spec.vip.has_v4() && spec.vip.v4.is_unspecified()) ||
+        (spec.vip.has_v6() && spec.vip.v6.is_unspecified()))
+        fail("vip: must be set to a unicast IPv4 address, a unicast IPv6 address, or one of each");
+    if (spec.raw_mode && spec.vip.has_v6())
+        fail("vip " + spec.vip.v6.to_string() + ": raw mode forwards IPv4 only");
+    if (spec.raw_mode && !spec.vip.has_v4()) fail("vip: raw mode needs an IPv4 VIP");
     if (spec.lan_interface.empty()) {
         fail("lan_interface: required (the per-node routes and static neighbours are bound to it)");
     } else if (!is_plain_interface_name(spec.lan_interface)) {
@@ -267,13 +287,26 @@ std::error_code validate_kernel_setup_spec(const KernelSetupSpec& spec, std::str
     for (const auto& node : spec.nodes) {
         if (check_node(spec, node, error_text)) result = KernelSetupErrc::invalid_spec;
         if (!ids.insert(node.id).second) fail("node " + std::to_string(node.id) + ": duplicate id");
-        if (node.address.is_v4() && !addresses.insert(node.address.bytes).second)
+        if (node.address.family && !addresses.insert(node.address.bytes).second)
             fail("node " + std::to_string(node.id) + ": address " + node.address.to_string() + " used twice");
     }
     return result;
 }
 
-std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, std::string* error_text) {
+IpAddress node_link_local(const std::array<uint8_t, 6>& mac) {
+    uint8_t bytes[16] = {0xfe, 0x80};
+    bytes[8] = mac[0] ^ 0x02;  // the universal/local bit, inverted (modified EUI-64)
+    bytes[9] = mac[1];
+    bytes[10] = mac[2];
+    bytes[11] = 0xff;
+    bytes[12] = 0xfe;
+    bytes[13] = mac[3];
+    bytes[14] = mac[4];
+    bytes[15] = mac[5];
+    return IpAddress::v6(bytes);
+}
+
+std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, bool ipv6, std::string* error_text) {
     if (!is_plain_interface_name(lan_interface)) {
         append_error_text(error_text, "sysctls: lan_interface '" + lan_interface + "' is not a valid interface name");
         return KernelSetupErrc::invalid_spec;
@@ -281,7 +314,7 @@ std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, std::
     struct Setting {
         std::string name, relative, value;
     };
-    const Setting settings[] = {
+    std::vector<Setting> settings = {
         {"net.ipv4.ip_forward", "net/ipv4/ip_forward", "1"},
         // One-armed TCP: pick connections up mid-stream and accept windows conntrack never
         // saw negotiated (the dispatcher sees one direction only; KERNEL-NOTES snag 2).
@@ -293,6 +326,8 @@ std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, std::
         {"net.ipv4.conf." + lan_interface + ".send_redirects", "net/ipv4/conf/" + lan_interface + "/send_redirects",
          "0"},
     };
+    // IPv6 has no send_redirects: ip6tables' SARA-OUT drops outgoing redirects instead.
+    if (ipv6) settings.push_back({"net.ipv6.conf.all.forwarding", "net/ipv6/conf/all/forwarding", "1"});
     std::error_code first;
     for (const auto& setting : settings) {
         const auto ec = write_sysctl(setting.name, setting.relative, setting.value, error_text);
@@ -305,35 +340,38 @@ std::error_code KernelSetup::install(const KernelSetupSpec& spec, std::string* e
     if (auto ec = validate_kernel_setup_spec(spec, error_text)) return ec;
     int ifindex = 0;
     if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
-    RtNetlink nl;
-    if (auto ec = nl.open(error_text)) return ec;
-    RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
-    if (spec.raw_mode) {
-        // Nothing is routed; clear what a route-mode run may have left.
-        std::vector<IpAddress> addresses;
-        for (const auto& node : spec.nodes) addresses.push_back(node.address);
-        if (auto ec = sync.run({}, addresses)) return ec;
-        return apply_iptables(programs_, sara_iptables_rules(spec), error_text);
+    for (const int version : ip_versions()) {
+        RtNetlink nl(family_of(version));
+        if (auto ec = nl.open(error_text)) return ec;
+        RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
+        // Raw mode routes nothing, and a family without a VIP needs nothing: clear what a
+        // previous run may have left.
+        const bool routed = !spec.raw_mode && (version == 4 ? spec.vip.has_v4() : spec.vip.has_v6());
+        if (auto ec = routed ? sync.run(spec.nodes, {}) : sync.run({}, spec.nodes)) return ec;
+        if (auto ec = apply_iptables(programs_for(version), sara_iptables_rules(spec, version), error_text)) return ec;
     }
-    if (auto ec = sync.run(spec.nodes, {})) return ec;
-    if (auto ec = apply_iptables(programs_, sara_iptables_rules(spec), error_text)) return ec;
-    return apply_dispatcher_sysctls(spec.lan_interface, error_text);
+    if (spec.raw_mode) return {};
+    return apply_dispatcher_sysctls(spec.lan_interface, spec.vip.has_v6(), error_text);
 }
 
 std::error_code KernelSetup::remove(const KernelSetupSpec& spec, std::string* error_text) const {
     if (auto ec = check_table_base(spec, error_text)) return ec;
-    // iptables first: stop queueing and marking before the routes the marks lead to go.
-    std::error_code first = apply_iptables(programs_, {}, error_text);
     // A vanished interface took its routes and neighbours with it; rules and other tables
     // still need cleaning, so carry on with index 0 (matches no neighbour).
     const int ifindex = static_cast<int>(if_nametoindex(spec.lan_interface.c_str()));
-    RtNetlink nl;
-    if (auto ec = nl.open(error_text)) return first ? first : ec;
-    std::vector<IpAddress> addresses;
-    for (const auto& node : spec.nodes) addresses.push_back(node.address);
-    RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
-    const auto ec = sync.run({}, addresses);
-    return first ? first : ec;
+    std::error_code first;
+    for (const int version : ip_versions()) {
+        // iptables first: stop queueing and marking before the routes the marks lead to go.
+        if (auto ec = apply_iptables(programs_for(version), {}, error_text); ec && !first) first = ec;
+        RtNetlink nl(family_of(version));
+        if (auto ec = nl.open(error_text)) {
+            if (!first) first = ec;
+            continue;
+        }
+        RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
+        if (auto ec = sync.run({}, spec.nodes); ec && !first) first = ec;
+    }
+    return first;
 }
 
 std::error_code KernelSetup::add_node(const KernelSetupSpec& spec, const NodeRoute& node,
@@ -342,10 +380,14 @@ std::error_code KernelSetup::add_node(const KernelSetupSpec& spec, const NodeRou
     if (auto ec = check_node(spec, node, error_text)) return ec;
     int ifindex = 0;
     if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
-    RtNetlink nl;
-    if (auto ec = nl.open(error_text)) return ec;
-    RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);
-    return sync.run({node}, {});
+    for (const int version : ip_versions()) {
+        if (!(version == 4 ? spec.vip.has_v4() : spec.vip.has_v6())) continue;
+        RtNetlink nl(family_of(version));
+        if (auto ec = nl.open(error_text)) return ec;
+        RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);
+        if (auto ec = sync.run({node}, {})) return ec;
+    }
+    return {};
 }
 
 std::error_code KernelSetup::remove_node(const KernelSetupSpec& spec, const NodeRoute& node,
@@ -357,10 +399,22 @@ std::error_code KernelSetup::remove_node(const KernelSetupSpec& spec, const Node
         return KernelSetupErrc::invalid_spec;
     }
     const int ifindex = static_cast<int>(if_nametoindex(spec.lan_interface.c_str()));
-    RtNetlink nl;
-    if (auto ec = nl.open(error_text)) return ec;
-    RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);
-    return sync.run({}, {node.address});
+    std::error_code first;
+    for (const int version : ip_versions()) {
+        RtNetlink nl(family_of(version));
+        if (auto ec = nl.open(error_text)) return ec;
+        RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);
+        if (auto ec = sync.run({}, {node}); ec && !first) first = ec;
+    }
+    return first;
+}
+
+IptablesPrograms KernelSetup::programs_for(int ip_version) const {
+    if (ip_version == 4) return programs_;
+    IptablesPrograms six = programs_;
+    six.restore = programs_.restore6;
+    six.save = programs_.save6;
+    return six;
 }
 
 }  // namespace sara

@@ -5,14 +5,17 @@
 // that a stop leaves nothing behind and a start after a crash first clears what the crashed
 // run left.
 //
-// What counts as "ours" (the contract every cleanup relies on):
-//   - iptables: chains whose name starts with "SARA-" in any IPv4 table, and every rule that
-//     jumps (-j/-g) to one of them, whatever its match (so a previous run's VIP is found too);
-//   - ip rules (IPv4) with a priority in [table_base, table_base + 256) that carry a fwmark;
-//   - routes (IPv4) in tables [table_base, table_base + 256), never the reserved tables
+// What counts as "ours" (the contract every cleanup relies on), in IPv4 and IPv6 alike:
+//   - iptables/ip6tables: chains whose name starts with "SARA-" in any table, and every rule
+//     that jumps (-j/-g) to one of them, whatever its match (so a previous run's VIP is found too);
+//   - ip rules with a priority in [table_base, table_base + 256) that carry a fwmark;
+//   - routes in tables [table_base, table_base + 256), never the reserved tables
 //     0 (unspec), 253 (default), 254 (main), 255 (local);
-//   - NUD_PERMANENT neighbours of the configured node addresses on lan_interface, and of every
+//   - NUD_PERMANENT neighbours of the configured nodes' next hops on lan_interface (IPv4: the
+//     node's address; IPv6: the link-local address derived from its MAC), and of every
 //     gateway found in the tables above (the nodes of a previous run).
+// A family without a VIP in the spec gets the cleanup only (a previous dual-stack run's
+// objects go); on a kernel without IPv6 the IPv6 half is skipped.
 // Sysctls are written on install and deliberately not reverted by remove(): they are host
 // settings (forwarding) the dispatcher host's own configuration owns.
 //
@@ -37,6 +40,7 @@
 #include "common/net/ip_address.hpp"
 #include "common/net/node_id.hpp"
 #include "common/net/port_range.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/util/errno_text.hpp"
 #include "daemon/forward/marks.hpp"  // kNodeMarkMask, kMarkNoSave: the mark layout the rules match
 
@@ -47,7 +51,7 @@ inline constexpr uint32_t kOwnedRangeSize = 256;
 
 struct NodeRoute {
     NodeId id = kNoNode;             // kMinNodeId..kMaxNodeId; the packet mark
-    IpAddress address;               // the node's real address (IPv4)
+    IpAddress address;               // the node's real address (IPv4 when the VIPs include an IPv4 one)
     std::array<uint8_t, 6> mac{};    // static neighbour entry
     // UDP ports on the VIP steered to this node in the raw table (untracked, marked), never
     // queued; the config guarantees they overlap no other node's and no signalling port.
@@ -56,7 +60,7 @@ struct NodeRoute {
 };
 
 struct KernelSetupSpec {
-    IpAddress vip;                   // IPv4; an IPv6 VIP is rejected (not implemented yet)
+    VipSet vip;                      // an IPv4 VIP, an IPv6 VIP, or both
     std::string lan_interface;       // towards the nodes; must exist on install
     std::vector<NodeRoute> nodes;    // unique ids and addresses
     uint16_t queue_first = 0;        // NFQUEUE numbers queue_first .. queue_first+queue_count-1
@@ -82,6 +86,11 @@ struct KernelSetupSpec {
 
 uint32_t node_table(const KernelSetupSpec& spec, uint16_t node_id);
 
+// The IPv6 next hop of a node: fe80::/64 with the modified EUI-64 interface id of its MAC
+// (RFC 4291 appendix A). Only the permanent neighbour entry (address -> MAC) gives it
+// meaning, so the node need not hold it; no Neighbor Solicitation is ever sent for it.
+IpAddress node_link_local(const std::array<uint8_t, 6>& mac);
+
 // Error codes of this component; OS and netlink failures use std::system_category.
 enum class KernelSetupErrc {
     invalid_spec = 1,    // the spec cannot be installed (details in the error text)
@@ -94,18 +103,21 @@ std::error_code make_error_code(KernelSetupErrc e);
 // Appends one line per problem to *error_text; returns invalid_spec if there was any.
 [[nodiscard]] std::error_code validate_kernel_setup_spec(const KernelSetupSpec& spec, std::string* error_text);
 
-// net.ipv4.ip_forward=1, net.netfilter.nf_conntrack_tcp_loose=1,
+// net.ipv4.ip_forward=1 (and net.ipv6.conf.all.forwarding=1 when `ipv6`), net.netfilter.nf_conntrack_tcp_loose=1,
 // net.netfilter.nf_conntrack_tcp_be_liberal=1, net.ipv4.conf.{all,LAN}.send_redirects=0,
 // written through /proc/sys of the caller's network namespace. The nf_conntrack entries exist
 // only once conntrack is in use in the namespace, so call this after the iptables rules are in.
 // Tries every setting; reports each failure; returns the first error.
-[[nodiscard]] std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, std::string* error_text);
+[[nodiscard]] std::error_code apply_dispatcher_sysctls(const std::string& lan_interface, bool ipv6,
+                                                     std::string* error_text);
 
 // Programs run for iptables; the defaults are looked up in PATH, then /usr/sbin and /sbin.
 // A host on the legacy backend may name iptables-legacy-restore/-save here.
 struct IptablesPrograms {
     std::string restore = "iptables-restore";
     std::string save = "iptables-save";
+    std::string restore6 = "ip6tables-restore";
+    std::string save6 = "ip6tables-save";
 };
 
 class KernelSetup {
@@ -138,6 +150,9 @@ public:
                                               std::string* error_text) const;
 
 private:
+    // The programs of one IP version's tables: (ip6tables-)restore and -save.
+    IptablesPrograms programs_for(int ip_version) const;
+
     IptablesPrograms programs_;
 };
 

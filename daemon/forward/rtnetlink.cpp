@@ -12,11 +12,11 @@
 namespace sara {
 namespace {
 
-// A dumped IPv4 rule, or nullopt for any other message.
-std::optional<RuleEntry> rule_of(const nlmsghdr& nlh) {
+// A dumped rule of `family`, or nullopt for any other message.
+std::optional<RuleEntry> rule_of(const nlmsghdr& nlh, uint8_t family) {
     std::array<const nlattr*, FRA_MAX + 1> tb;
     const auto* hdr = parse_message<fib_rule_hdr>(nlh, RTM_NEWRULE, tb);
-    if (!hdr || hdr->family != AF_INET) return std::nullopt;
+    if (!hdr || hdr->family != family) return std::nullopt;
     RuleEntry r;
     r.priority = u32_attribute(tb[FRA_PRIORITY]).value_or(0);
     r.fwmark = u32_attribute(tb[FRA_FWMARK]);
@@ -33,11 +33,11 @@ std::optional<RuleEntry> rule_of(const nlmsghdr& nlh) {
     return r;
 }
 
-// A dumped IPv4 route, or nullopt for any other message.
-std::optional<RouteEntry> route_of(const nlmsghdr& nlh) {
+// A dumped route of `family`, or nullopt for any other message.
+std::optional<RouteEntry> route_of(const nlmsghdr& nlh, uint8_t family) {
     std::array<const nlattr*, RTA_MAX + 1> tb;
     const auto* rtm = parse_message<rtmsg>(nlh, RTM_NEWROUTE, tb);
-    if (!rtm || rtm->rtm_family != AF_INET) return std::nullopt;
+    if (!rtm || rtm->rtm_family != family) return std::nullopt;
     RouteEntry r;
     r.table = u32_attribute(tb[RTA_TABLE]).value_or(rtm->rtm_table);
     r.dst_len = rtm->rtm_dst_len;
@@ -51,11 +51,11 @@ std::optional<RouteEntry> route_of(const nlmsghdr& nlh) {
     return r;
 }
 
-// A dumped IPv4 neighbour, or nullopt for any other message.
-std::optional<NeighbourEntry> neighbour_of(const nlmsghdr& nlh) {
+// A dumped neighbour of `family`, or nullopt for any other message.
+std::optional<NeighbourEntry> neighbour_of(const nlmsghdr& nlh, uint8_t family) {
     std::array<const nlattr*, NDA_MAX + 1> tb;
     const auto* ndm = parse_message<ndmsg>(nlh, RTM_NEWNEIGH, tb);
-    if (!ndm || ndm->ndm_family != AF_INET) return std::nullopt;
+    if (!ndm || ndm->ndm_family != family) return std::nullopt;
     NeighbourEntry n;
     n.ifindex = ndm->ndm_ifindex;
     n.address = address_attribute(tb[NDA_DST], ndm->ndm_family);
@@ -80,22 +80,30 @@ std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh) {
     return a;
 }
 
+const char* RtNetlink::family_name() const { return family_ == AF_INET6 ? "IPv6" : "IPv4"; }
+
 std::error_code RtNetlink::dump_rules(std::vector<RuleEntry>& rules, std::string* error_text) {
-    RtnetlinkRequest request = dump_request(RTM_GETRULE, AF_INET);
-    return socket_.dump_entries(request, "rtnetlink: dump IPv4 rules", rule_of, rules, error_text);
+    RtnetlinkRequest request = dump_request(RTM_GETRULE, family_);
+    return socket_.dump_entries(request, std::string("rtnetlink: dump ") + family_name() + " rules",
+                                [this](const nlmsghdr& nlh) { return rule_of(nlh, family_); }, rules, error_text);
 }
 
 std::error_code RtNetlink::dump_routes(std::vector<RouteEntry>& routes, std::string* error_text) {
-    RtnetlinkRequest request = dump_request(RTM_GETROUTE, AF_INET);
-    return socket_.dump_entries(request, "rtnetlink: dump IPv4 routes", route_of, routes, error_text);
+    RtnetlinkRequest request = dump_request(RTM_GETROUTE, family_);
+    return socket_.dump_entries(request, std::string("rtnetlink: dump ") + family_name() + " routes",
+                                [this](const nlmsghdr& nlh) { return route_of(nlh, family_); }, routes, error_text);
 }
 
 std::error_code RtNetlink::dump_neighbours(std::vector<NeighbourEntry>& neighbours, std::string* error_text) {
-    RtnetlinkRequest request = dump_request(RTM_GETNEIGH, AF_INET);
-    return socket_.dump_entries(request, "rtnetlink: dump IPv4 neighbours", neighbour_of, neighbours, error_text);
+    RtnetlinkRequest request = dump_request(RTM_GETNEIGH, family_);
+    return socket_.dump_entries(request, std::string("rtnetlink: dump ") + family_name() + " neighbours",
+                                [this](const nlmsghdr& nlh) { return neighbour_of(nlh, family_); }, neighbours,
+                                error_text);
 }
 
 std::error_code RtNetlink::dump_addresses(std::vector<AddressEntry>& addresses, std::string* error_text) {
+    // The address watch follows IPv4 VIPs only (keepalived's HA pair is IPv4, see
+    // docs/architecture.md "IPv6 and dual stack").
     RtnetlinkRequest request = dump_request(RTM_GETADDR, AF_INET);
     return socket_.dump_entries(request, "rtnetlink: dump IPv4 addresses", parse_address_message, addresses,
                                 error_text);
@@ -110,7 +118,7 @@ std::error_code RtNetlink::replace_permanent_neighbour(int ifindex, const IpAddr
                                                        const std::array<uint8_t, 6>& mac, std::string* error_text) {
     RtnetlinkRequest request(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, sizeof(ndmsg));
     auto& ndm = request.family_header<ndmsg>();
-    ndm.ndm_family = AF_INET;
+    ndm.ndm_family = family_;
     ndm.ndm_ifindex = ifindex;
     ndm.ndm_state = NUD_PERMANENT;
     request.put_address(NDA_DST, address);
@@ -123,11 +131,12 @@ std::error_code RtNetlink::replace_permanent_neighbour(int ifindex, const IpAddr
 std::error_code RtNetlink::replace_default_route(uint32_t table, const IpAddress& gateway, int ifindex,
                                                  std::string* error_text) {
     RtnetlinkRequest request =
-        default_route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, AF_INET, table, gateway, ifindex);
+        default_route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family_, table, gateway, ifindex);
     // onlink: the node is reached on the LAN whatever the LAN's own addressing says.
-    request.family_header<rtmsg>().rtm_flags = RTNH_F_ONLINK;
+    if (family_ == AF_INET) request.family_header<rtmsg>().rtm_flags = RTNH_F_ONLINK;
     const std::string what = "rtnetlink: route default via " + gateway.to_string() + " dev " +
-                             interface_name(ifindex) + " onlink table " + std::to_string(table);
+                             interface_name(ifindex) + (family_ == AF_INET ? " onlink" : "") + " table " +
+                             std::to_string(table);
     return socket_.transact(request, what, {}, nullptr, error_text);
 }
 
@@ -135,7 +144,7 @@ std::error_code RtNetlink::add_fwmark_rule(uint32_t priority, uint32_t fwmark, u
                                            std::string* error_text) {
     RtnetlinkRequest request(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, sizeof(fib_rule_hdr));
     auto& hdr = request.family_header<fib_rule_hdr>();
-    hdr.family = AF_INET;
+    hdr.family = family_;
     hdr.action = FR_ACT_TO_TBL;
     // Tables above 255 exist only as FRA_TABLE; the header field then says RT_TABLE_UNSPEC.
     hdr.table = table < 256 ? static_cast<uint8_t>(table) : uint8_t{RT_TABLE_UNSPEC};
@@ -145,7 +154,7 @@ std::error_code RtNetlink::add_fwmark_rule(uint32_t priority, uint32_t fwmark, u
     request.put_u32(FRA_TABLE, table);
     char mark[32];
     std::snprintf(mark, sizeof mark, "0x%x/0x%x", fwmark, fwmask);
-    const std::string what = "rtnetlink: rule pref " + std::to_string(priority) + " fwmark " + mark + " lookup " +
+    const std::string what = std::string("rtnetlink: ") + family_name() + " rule pref " + std::to_string(priority) + " fwmark " + mark + " lookup " +
                              std::to_string(table);
     return socket_.transact(request, what, {}, nullptr, error_text);
 }

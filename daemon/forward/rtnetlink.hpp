@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The few rtnetlink operations the dispatcher's kernel setup needs (IPv4 only): permanent
+// The few rtnetlink operations the dispatcher's kernel setup needs, for one address family
+// (IPv4 or IPv6, chosen at construction): permanent
 // neighbours, default routes in numbered tables, fwmark rules, and dumps of each so that a
 // previous run's objects can be found and deleted exactly as the kernel shows them.
 //
@@ -72,6 +73,11 @@ std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh);
 
 class RtNetlink {
 public:
+    // family: AF_INET or AF_INET6; dumps return that family's objects only and requests are
+    // made in it.
+    explicit RtNetlink(uint8_t family = 4 /* AF_INET */) : family_(family) {}
+    uint8_t family() const { return family_; }
+
     [[nodiscard]] std::error_code open(std::string* error_text) { return socket_.open(error_text); }
 
     [[nodiscard]] std::error_code dump_rules(std::vector<RuleEntry>& rules, std::string* error_text);
@@ -87,7 +93,9 @@ public:
     [[nodiscard]] std::error_code replace_permanent_neighbour(int ifindex, const IpAddress& address,
                                                               const std::array<uint8_t, 6>& mac,
                                                               std::string* error_text);
-    // default via GATEWAY dev IFINDEX onlink table TABLE proto static (create or replace).
+    // default via GATEWAY dev IFINDEX [onlink] table TABLE proto static (create or replace);
+    // onlink for IPv4 (the node is on the LAN whatever its addressing says); an IPv6 gateway
+    // is link-local, on-link by definition.
     [[nodiscard]] std::error_code replace_default_route(uint32_t table, const IpAddress& gateway, int ifindex,
                                                         std::string* error_text);
     // pref PRIORITY fwmark MARK/MASK lookup TABLE (fails with EEXIST if that very rule exists).
@@ -95,6 +103,9 @@ public:
                                                   uint32_t table, std::string* error_text);
 
 private:
+    const char* family_name() const;
+
+    uint8_t family_;
     RtnetlinkSocket socket_;
 };
 

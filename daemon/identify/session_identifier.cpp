@@ -34,7 +34,7 @@ const char* to_string(PacketOutcome o) {
     return "unknown";
 }
 
-SessionIdentifier::SessionIdentifier(SessionTable& table, const ServiceMap& services, const IpAddress& vip,
+SessionIdentifier::SessionIdentifier(SessionTable& table, const ServiceMap& services, const VipSet& vip,
                                      const IdentifierLimits& limits)
     : table_(table), services_(services), vip_(vip), limits_(limits), stream_budget_(limits.stream_buffer_bytes) {}
 
@@ -134,9 +134,13 @@ void SessionIdentifier::on_client_sdp(const DecodedPacket& p, SessionId id, std:
     for (size_t i = 0; i < sdp.media_count; ++i) {
         const SdpMedia& media = sdp.media[i];
         Endpoint e;
-        // No usable c= (absent, 0.0.0.0 hold, other family): the media comes from the
-        // address the signalling came from.
-        e.address = (media.address.family == p.src.family && !media.address.is_unspecified()) ? media.address : p.src;
+        // No usable c= (absent, 0.0.0.0 hold, a family the cluster has no VIP of): the
+        // media comes from the address the signalling came from. With a VIP of each family,
+        // IPv6 signalling may offer IPv4 media and the reverse (dual-stack phones, ICE-less
+        // gateways): the offered address stands.
+        const bool usable = !media.address.is_unspecified() &&
+                            (media.address.family == p.src.family || vip_.for_peer(media.address).family != 0);
+        e.address = usable ? media.address : p.src;
         e.rtp = media.rtp_port;
         e.rtcp = media.rtcp_port;
         n.client.push_back(e);

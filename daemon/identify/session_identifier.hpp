@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/announce/announcement.hpp"
 #include "common/net/packet.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/proto/rtsp.hpp"
 #include "common/proto/sdp.hpp"
 #include "common/proto/service.hpp"
@@ -107,7 +108,7 @@ struct Classification {
 
 class SessionIdentifier {
 public:
-    SessionIdentifier(SessionTable& table, const ServiceMap& services, const IpAddress& vip,
+    SessionIdentifier(SessionTable& table, const ServiceMap& services, const VipSet& vip,
                       const IdentifierLimits& limits = {});
 
     // `packet` is addressed to the VIP (the caller filters). Never throws.
@@ -214,7 +215,8 @@ private:
     NodeId rtsp_affinity(const IpAddress& client);
     SessionId new_session(ServiceProtocol protocol, std::string_view key, uint8_t service);
     FlowKey media_key(const IpAddress& client, uint16_t client_port, uint16_t server_port) const {
-        return FlowKey{client, vip_, client_port, server_port, IpProto::udp};
+        // The VIP of the client's family: IPv6 signalling may offer IPv4 media, and the reverse.
+        return FlowKey{client, vip_.for_peer(client), client_port, server_port, IpProto::udp};
     }
     // An RTSP session whose control connection closed without a TEARDOWN, by client address.
     struct RtspOrphan {
@@ -224,7 +226,7 @@ private:
 
     SessionTable& table_;
     const ServiceMap& services_;
-    IpAddress vip_;
+    VipSet vip_;
     IdentifierLimits limits_;
     Streams streams_;
     StreamBudget stream_budget_;

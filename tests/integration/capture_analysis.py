@@ -17,11 +17,13 @@ Media flows of a session are found from its negotiation, wherever it was seen:
   RTSP: SETUP Transport client_port (request) and server_port (reply); interleaved
        (RTP/AVP/TCP) sessions have no UDP flow (Sighting.interleaved, media empty).
 SIP/RTSP messages are dissected by tshark (TCP reassembly, several messages per segment);
-the packet counts of every flow come from iter_ipv4, the tests' one pcap reader (ICMP errors
-are skipped, so their quoted headers never count as flows).
+the packet counts of every flow come from iter_ip, the tests' one pcap reader (ICMP errors
+are skipped, so their quoted headers never count as flows). `vip` is one VIP or a tuple of
+them (a dual-stack cluster: IPv4 and IPv6); IPv6 endpoints are written "[addr]:port".
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -79,9 +81,9 @@ class Sighting:
 # ----------------------------------------------------------------------------------------
 # The tests' one pcap reader (tcpdump -w output), and pass 1: flows and packet counts
 # ----------------------------------------------------------------------------------------
-def iter_ipv4(path):
-    """(timestamp, IPv4 packet) of every IPv4 packet in a pcap file (Ethernet with or without
-    a VLAN tag, Linux cooked, raw IP), in order; other frames are passed over."""
+def iter_ip(path):
+    """(timestamp, IP packet) of every IPv4 and IPv6 packet in a pcap file (Ethernet with or
+    without a VLAN tag, Linux cooked, raw IP), in order; other frames are passed over."""
     with open(path, "rb") as f:
         head = f.read(24)
         if len(head) < 24:
@@ -110,20 +112,46 @@ def iter_ipv4(path):
                 off = 14
                 if etype == 0x8100 and len(data) >= 18:
                     etype, off = struct.unpack("!H", data[16:18])[0], 18
-                if etype != 0x0800:
+                if etype not in (0x0800, 0x86DD):
                     continue
                 ip = data[off:]
             elif linktype == 113:           # Linux cooked (any)
-                if len(data) < 16 or data[14:16] != b"\x08\x00":
+                if len(data) < 16 or data[14:16] not in (b"\x08\x00", b"\x86\xdd"):
                     continue
                 ip = data[16:]
             elif linktype == 101:           # raw IP
                 ip = data
             else:
                 continue
-            if len(ip) < 20 or ip[0] >> 4 != 4:
+            if len(ip) < 20 or ip[0] >> 4 not in (4, 6) or (ip[0] >> 4 == 6 and len(ip) < 40):
                 continue
             yield ts, ip
+
+
+def iter_ipv4(path):
+    """(timestamp, IPv4 packet) of every IPv4 packet in a pcap file (as iter_ip)."""
+    for ts, ip in iter_ip(path):
+        if ip[0] >> 4 == 4:
+            yield ts, ip
+
+
+def endpoint(addr: str, port) -> str:
+    """"a.b.c.d:port" or "[v6]:port" (DESIGN §12), with the address in its compressed form."""
+    if ":" in addr:
+        return "[%s]:%s" % (ipaddress.IPv6Address(addr.strip("[]")).compressed, port)
+    return "%s:%s" % (addr, port)
+
+
+def _transport_header(ip):
+    """(proto, src, dst, transport bytes) of a packet that carries its transport header
+    (IPv4 first fragments; IPv6 without extension headers), else None."""
+    if ip[0] >> 4 == 4:
+        if not first_fragment(ip):
+            return None
+        ihl = (ip[0] & 0x0F) * 4
+        return ip[9], ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20])), ip[ihl:]
+    return (ip[6], str(ipaddress.IPv6Address(bytes(ip[8:24]))), str(ipaddress.IPv6Address(bytes(ip[24:40]))),
+            ip[40:])
 
 
 def first_fragment(ip) -> bool:
@@ -132,18 +160,18 @@ def first_fragment(ip) -> bool:
 
 
 def read_flows(path) -> dict:
-    """{(proto, "src:port", "dst:port"): packets} for every UDP/TCP packet (first fragments)."""
+    """{(proto, "src:port", "dst:port"): packets} for every UDP/TCP packet (first fragments;
+    IPv6 endpoints as "[addr]:port")."""
     flows: dict = defaultdict(int)
-    for _, ip in iter_ipv4(path):
-        if not first_fragment(ip):
+    for _, ip in iter_ip(path):
+        parsed = _transport_header(ip)
+        if parsed is None:
             continue
-        ihl = (ip[0] & 0x0F) * 4
-        proto = ip[9]
-        if proto not in (6, 17) or len(ip) < ihl + 4:
+        proto, src, dst, l4 = parsed
+        if proto not in (6, 17) or len(l4) < 4:
             continue
-        src, dst = ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20]))
-        sp, dp = struct.unpack("!HH", ip[ihl:ihl + 4])
-        flows[("udp" if proto == 17 else "tcp", "%s:%d" % (src, sp), "%s:%d" % (dst, dp))] += 1
+        sp, dp = struct.unpack("!HH", l4[:4])
+        flows[("udp" if proto == 17 else "tcp", endpoint(src, sp), endpoint(dst, dp))] += 1
     return dict(flows)
 
 
@@ -200,7 +228,17 @@ def _sdp_endpoints(sdp):
             for m in medias if m["port"]]
 
 
-def read_messages(path, vip: str = VIP) -> list:
+def _vips(vip) -> tuple:
+    """One VIP or several, as a tuple of compressed address strings."""
+    vips = (vip,) if isinstance(vip, str) else tuple(vip)
+    return tuple(ipaddress.ip_address(v).compressed for v in vips)
+
+
+def _endpoint_address(ep: str) -> str:
+    return ep.rsplit(":", 1)[0].strip("[]")
+
+
+def read_messages(path, vip=VIP) -> list:
     """SIP and RTSP messages of a capture, in order: dicts with proto, frame (its number in
     the capture), dir ("->" to the VIP), conn (transport, client ep, vip ep) and the fields
     used below. Also what tests/captures/expected_from_capture.py reads the corpus with."""
@@ -209,6 +247,7 @@ def read_messages(path, vip: str = VIP) -> list:
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     if r.returncode != 0:
         raise RuntimeError("tshark failed on %s: %s" % (path, r.stderr.strip()))
+    vips = _vips(vip)
     if not r.stdout.strip():
         return []
     frames = json.loads(r.stdout, object_pairs_hook=lambda p: [list(x) for x in p])
@@ -217,18 +256,22 @@ def read_messages(path, vip: str = VIP) -> list:
         layers = dict(dict(fr)["_source"])["layers"]
         lmap = list(layers)
         ipl = next((v for k, v in lmap if k == "ip"), None)
-        if ipl is None:
+        ip6l = next((v for k, v in lmap if k == "ipv6"), None)
+        if ipl is not None:
+            src, dst = _first(ipl, "ip.src"), _first(ipl, "ip.dst")
+        elif ip6l is not None:
+            src, dst = _first(ip6l, "ipv6.src"), _first(ip6l, "ipv6.dst")
+        else:
             continue
-        src, dst = _first(ipl, "ip.src"), _first(ipl, "ip.dst")
         tp = "udp" if any(k == "udp" for k, _ in lmap) else "tcp"
         tl = next(v for k, v in lmap if k == tp)
         sp, dp = int(_first(tl, tp + ".srcport")), int(_first(tl, tp + ".dstport"))
-        to_vip = dst == vip
-        if not to_vip and src != vip:
+        to_vip = dst in vips
+        if not to_vip and src not in vips:
             continue
         frame = int(_first(layers, "frame.number"))
-        conn = (tp, "%s:%d" % (src, sp), "%s:%d" % (dst, dp)) if to_vip else \
-            (tp, "%s:%d" % (dst, dp), "%s:%d" % (src, sp))
+        conn = (tp, endpoint(src, sp), endpoint(dst, dp)) if to_vip else \
+            (tp, endpoint(dst, dp), endpoint(src, sp))
         client_ip = src if to_vip else dst
         for k, msg in lmap:
             if k == "sip":
@@ -246,7 +289,8 @@ def read_messages(path, vip: str = VIP) -> list:
                 session = _first(msg, "rtsp.session")
                 out.append({"proto": "rtsp", "frame": frame, "dir": "->" if to_vip else "<-",
                             "conn": conn,
-                            "client_ip": client_ip, "method": method, "status": status,
+                            "client_ip": client_ip, "vip": dst if to_vip else src,
+                            "method": method, "status": status,
                             "cseq": _rtsp_cseq(msg),
                             "session": session.split(";")[0].strip() if session else None,
                             "transport": _first(msg, "rtsp.transport")})
@@ -259,8 +303,8 @@ def read_messages(path, vip: str = VIP) -> list:
 _cache: dict = {}
 
 
-def _load(pcaps: Mapping[str, os.PathLike], vip: str):
-    key = (vip,) + tuple(sorted((str(n), str(p), Path(p).stat().st_mtime_ns, Path(p).stat().st_size)
+def _load(pcaps: Mapping[str, os.PathLike], vip):
+    key = _vips(vip) + tuple(sorted((str(n), str(p), Path(p).stat().st_mtime_ns, Path(p).stat().st_size)
                                 for n, p in pcaps.items()))
     if key in _cache:
         return _cache[key]
@@ -273,8 +317,9 @@ def _load(pcaps: Mapping[str, os.PathLike], vip: str):
     return flows, msgs
 
 
-def _attach_media(sessions: dict, flows: dict, vip: str, signalling_conns: set) -> None:
+def _attach_media(sessions: dict, flows: dict, vip, signalling_conns: set) -> None:
     """Assign client->VIP UDP flows (and VIP->client replies) to sessions by endpoints."""
+    vips = _vips(vip)
     by_client = defaultdict(list)
     for s in sessions.values():
         for ep in s.client_endpoints:
@@ -283,9 +328,9 @@ def _attach_media(sessions: dict, flows: dict, vip: str, signalling_conns: set) 
         for (proto, src, dst), n in fl.items():
             if proto != "udp":
                 continue
-            if dst.startswith(vip + ":") and (proto, src, dst) not in signalling_conns:
+            if _endpoint_address(dst) in vips and (proto, src, dst) not in signalling_conns:
                 client, server, towards = src, dst, True
-            elif src.startswith(vip + ":"):
+            elif _endpoint_address(src) in vips:
                 client, server, towards = dst, src, False
             else:
                 continue
@@ -300,7 +345,7 @@ def _attach_media(sessions: dict, flows: dict, vip: str, signalling_conns: set) 
                     s.media_replies.add(node)
 
 
-def analyze(pcaps: Mapping[str, os.PathLike], vip: str = VIP) -> dict:
+def analyze(pcaps: Mapping[str, os.PathLike], vip=VIP) -> dict:
     """{"sip": {Call-ID: Sighting}, "rtsp": {Session: Sighting}} over every node's capture."""
     flows, msgs = _load(pcaps, vip)
     sip: dict = {}
@@ -320,7 +365,7 @@ def analyze(pcaps: Mapping[str, os.PathLike], vip: str = VIP) -> dict:
                     sig_conns.add(m["conn"])
                 eps = s.client_endpoints if m["dir"] == "->" else s.server_endpoints
                 for addr, rtp, rtcp in m["sdp"]:
-                    eps.update({"%s:%d" % (addr, rtp), "%s:%d" % (addr, rtcp)})
+                    eps.update({endpoint(addr, rtp), endpoint(addr, rtcp)})
                 continue
             # RTSP
             t = m["transport"] or ""
@@ -348,27 +393,28 @@ def analyze(pcaps: Mapping[str, os.PathLike], vip: str = VIP) -> dict:
                     re.search(r"client_port=(\d+)(?:-(\d+))?", req_t)
                 sp = re.search(r"server_port=(\d+)(?:-(\d+))?", t)
                 if cp:
-                    s.client_endpoints.update("%s:%s" % (client_ip, x) for x in cp.groups() if x)
+                    s.client_endpoints.update(endpoint(client_ip, x) for x in cp.groups() if x)
                 if sp:
-                    s.server_endpoints.update("%s:%s" % (vip, x) for x in sp.groups() if x)
+                    s.server_endpoints.update(endpoint(req["vip"], x) for x in sp.groups() if x)
     _attach_media(sip, flows, vip, sig_conns)
     _attach_media(rtsp, flows, vip, set())
     return {"sip": sip, "rtsp": rtsp}
 
 
-def calls_by_node(pcaps: Mapping[str, os.PathLike], vip: str = VIP) -> dict:
+def calls_by_node(pcaps: Mapping[str, os.PathLike], vip=VIP) -> dict:
     """{Call-ID: Sighting} from the nodes' captures ({node name: pcap path})."""
     return analyze(pcaps, vip)["sip"]
 
 
-def rtsp_sessions_by_node(pcaps: Mapping[str, os.PathLike], vip: str = VIP) -> dict:
+def rtsp_sessions_by_node(pcaps: Mapping[str, os.PathLike], vip=VIP) -> dict:
     """{RTSP Session id: Sighting} from the nodes' captures ({node name: pcap path})."""
     return analyze(pcaps, vip)["rtsp"]
 
 
-def client_flows_by_node(pcaps: Mapping[str, os.PathLike], vip: str = VIP) -> dict:
+def client_flows_by_node(pcaps: Mapping[str, os.PathLike], vip=VIP) -> dict:
     """{node: {(proto, client, vip): packets}} of every client->VIP flow (sanity checks:
     e.g. a node that should have seen nothing)."""
     flows, _ = _load(pcaps, vip)
-    return {n: {k: c for k, c in fl.items() if k[2].startswith(vip + ":")}
+    vips = _vips(vip)
+    return {n: {k: c for k, c in fl.items() if _endpoint_address(k[2]) in vips}
             for n, fl in flows.items()}

@@ -35,7 +35,7 @@ from typing import Iterable, Optional, Sequence
 import capture_analysis
 from capture_analysis import (Sighting, analyze, calls_by_node, client_flows_by_node,
                               rtsp_sessions_by_node)
-from topology import CLIENT_ADDR, PYTHON, VIP, Cluster, Namespace, Node, Proc
+from topology import CLIENT_ADDR, CLIENT_ADDR6, PYTHON, VIP, VIP6, Cluster, Namespace, Node, Proc
 
 __all__ = [
     "SippStats", "SipUas", "start_sip_uas", "start_sip_servers", "SipUacResult", "SipUac",
@@ -68,7 +68,7 @@ def _unique(name: str) -> str:
 def wait_listening(ns: Namespace, proto: str, addr: str, port: int, timeout: float = 5) -> bool:
     """Wait until a socket listens on addr:port (proto tcp|udp) inside `ns` (ss -l)."""
     flag = "-Hltn" if proto == "tcp" else "-Hlun"
-    want = "%s:%d" % (addr, port)
+    want = ("[%s]:%d" if ":" in addr else "%s:%d") % (addr, port)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         out = ns.run("ss", flag, check=False).stdout
@@ -114,6 +114,7 @@ class SipUas:
     media_port: int          # RTP echo on media_port and media_port+2
     proc: Proc
     stf: Path
+    vip: str = VIP           # the address it listens on (VIP6 for an IPv6 UAS)
 
     def stats(self) -> Optional[SippStats]:
         return SippStats.read(self.stf)
@@ -133,38 +134,40 @@ class SipUas:
 
 def start_sip_uas(cluster: Cluster, node, transport: str = "udp", *, lifetime: float = 60,
                   media_port: Optional[int] = None, scenario: Optional[Path] = None,
-                  extra_args: Sequence[str] = (), wait: bool = True) -> SipUas:
+                  extra_args: Sequence[str] = (), wait: bool = True, ipv6: bool = False) -> SipUas:
     """SIPp UAS on VIP:5060 of `node` (peers/uas_echo.xml = SIPp's built-in uas with a 600 ms
     timewait, or `scenario`), RTP echo (-rtp_echo) on the node's own media port.
-    transport: udp (-t u1) or tcp (-t t1)."""
+    transport: udp (-t u1) or tcp (-t t1). ipv6: on VIP6 (a cluster with ipv6=True)."""
     node = cluster.node(node)
     if transport not in ("udp", "tcp"):
         raise ValueError(transport)
     mp = media_port or (node.sip_udp_media_port if transport == "udp" else node.sip_tcp_media_port)
-    name = _unique("uas-%s-%s" % (node.name, transport))
+    name = _unique("uas-%s-%s%s" % (node.name, transport, "-v6" if ipv6 else ""))
+    vip = VIP6 if ipv6 else VIP
     d = cluster.workdir / name
     d.mkdir()
     sf = ["-sf", str(scenario or PEERS_DIR / "uas_echo.xml")]
-    argv = ["sipp", *sf, "-i", VIP, "-p", str(SIP_PORT), "-t", "u1" if transport == "udp" else "t1",
-            "-mi", VIP, "-mp", str(mp), "-rtp_echo",
-            *_sipp_common(d / "stats.csv", d / "errors.log", 8880 + (1 if transport == "udp" else 2)),
+    argv = ["sipp", *sf, "-i", vip, "-p", str(SIP_PORT), "-t", "u1" if transport == "udp" else "t1",
+            "-mi", vip, "-mp", str(mp), "-rtp_echo",
+            *_sipp_common(d / "stats.csv", d / "errors.log",
+                          8880 + (1 if transport == "udp" else 2) + (2 if ipv6 else 0)),
             *extra_args]
     proc = cluster.spawn(node.ns, argv, name=name, timeout=lifetime, cwd=d)
-    uas = SipUas(node, transport, mp, proc, d / "stats.csv")
-    if wait and not wait_listening(node.ns, transport, VIP, SIP_PORT):
+    uas = SipUas(node, transport, mp, proc, d / "stats.csv", vip)
+    if wait and not wait_listening(node.ns, transport, vip, SIP_PORT):
         raise RuntimeError("SIPp UAS on %s did not start:\n%s" % (node.name, proc.output()[-2000:]))
     return uas
 
 
 def start_sip_servers(cluster: Cluster, transports: Iterable[str] = ("udp", "tcp"),
                       nodes: Optional[Iterable] = None, lifetime: float = 60,
-                      scenario: Optional[Path] = None) -> list:
+                      scenario: Optional[Path] = None, ipv6: bool = False) -> list:
     """A SIPp UAS per transport on every node (or `nodes`); returns the SipUas list once all
-    of them listen. scenario: as start_sip_uas."""
-    servers = [start_sip_uas(cluster, n, t, lifetime=lifetime, wait=False, scenario=scenario)
+    of them listen. scenario, ipv6: as start_sip_uas."""
+    servers = [start_sip_uas(cluster, n, t, lifetime=lifetime, wait=False, scenario=scenario, ipv6=ipv6)
                for n in (nodes or cluster.nodes) for t in transports]
     for s in servers:
-        if not wait_listening(s.node.ns, s.transport, VIP, SIP_PORT):
+        if not wait_listening(s.node.ns, s.transport, s.vip, SIP_PORT):
             raise RuntimeError("SIPp UAS %s/%s did not start:\n%s"
                                % (s.node.name, s.transport, s.proc.output()[-2000:]))
     return servers
@@ -252,7 +255,7 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
                   service: str = "service", extra_args: Sequence[str] = (),
                   scenario: Optional[Path] = None, rtp_linger: float = 1.0,
                   media_ports: Optional[Sequence[int]] = None,
-                  extra_fields: Optional[Sequence[Sequence]] = None) -> SipUac:
+                  extra_fields: Optional[Sequence[Sequence]] = None, ipv6: bool = False) -> SipUac:
     """SIPp UAC in the client namespace: `calls` calls at `rate` calls/s to VIP:5060, each
     with its own RTP port (port_base + 2k, or media_ports[k]: repeat a port for calls that
     reuse it, as IP phones do) and `media_packets` RTP packets (20 ms apart) sent by the
@@ -261,10 +264,12 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
     -max_socket defaults to calls), t1 (one TCP connection), tn (one TCP connection per
     call). scenario: another scenario file in place of peers/uac_media.xml (same keys and
     injection file; SIPp takes one -sf only). extra_fields[k]: more injection fields of call k
-    (field1, field2, ... of its scenario)."""
+    (field1, field2, ... of its scenario). ipv6: from CLIENT_ADDR6 to VIP6 (signalling and
+    media; a cluster with ipv6=True)."""
     if transport not in ("u1", "un", "t1", "tn"):
         raise ValueError(transport)
-    name = _unique("uac-%s" % transport)
+    name = _unique("uac-%s%s" % (transport, "-v6" if ipv6 else ""))
+    vip, local = (VIP6, CLIENT_ADDR6) if ipv6 else (VIP, CLIENT_ADDR)
     d = cluster.workdir / name
     (d / "rtp").mkdir(parents=True)
     ports = list(media_ports) if media_ports else [port_base + 2 * k for k in range(calls)]
@@ -285,13 +290,13 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
                            name=name + "-rtp", timeout=timeout + media_s + rtp_linger + 15)
     if not sender.wait_for_output("rtp_sender: ready", 10):
         raise RuntimeError("rtp_sender.py did not start:\n%s" % sender.output())
-    argv = ["sipp", "%s:%d" % (VIP, SIP_PORT),
+    argv = ["sipp", ("[%s]:%d" if ipv6 else "%s:%d") % (vip, SIP_PORT),
             "-sf", str(scenario or PEERS_DIR / "uac_media.xml"),
             "-inf", str(d / "ports.csv"), "-s", service,
-            "-i", CLIENT_ADDR, "-p", str(local_port), "-mi", CLIENT_ADDR, "-t", transport,
+            "-i", local, "-p", str(local_port), "-mi", local, "-t", transport,
             "-m", str(calls), "-r", str(rate), "-l", str(limit or calls), "-d", str(hold_ms),
             "-key", "rtp_fifo", str(fifo),
-            *_sipp_common(d / "stats.csv", d / "errors.log", 8888)]
+            *_sipp_common(d / "stats.csv", d / "errors.log", 8888 + (2 if ipv6 else 0))]
     if transport in ("un", "tn"):
         argv += ["-max_socket", str(max_socket or max(calls, 2))]
     argv += list(extra_args)

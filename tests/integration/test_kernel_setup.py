@@ -459,30 +459,30 @@ def test_add_and_remove_node(ns):
     install(ns, VIP_A, (1,))
     iptables_before = iptables_state(ns)
 
-    driver(ns, "add-node", *node_args(2))
+    driver(ns, "add-node", "--vip", VIP_A, *node_args(2))
     assert_routing(ns, {1, 2}, foreign_neighbours=[FOREIGN_NEIGHBOUR])
-    driver(ns, "add-node", *node_args(2))            # again: no duplicates
+    driver(ns, "add-node", "--vip", VIP_A, *node_args(2))            # again: no duplicates
     assert_routing(ns, {1, 2}, foreign_neighbours=[FOREIGN_NEIGHBOUR])
 
     moved = {2: "198.18.2.32"}                       # node 2 comes back under a new address
-    driver(ns, "add-node", *node_args(2, addresses=moved))
+    driver(ns, "add-node", "--vip", VIP_A, *node_args(2, addresses=moved))
     assert_routing(ns, {1, 2}, addresses=moved, foreign_neighbours=[FOREIGN_NEIGHBOUR])
 
-    driver(ns, "remove-node", *node_args(2, addresses=moved))
+    driver(ns, "remove-node", "--vip", VIP_A, *node_args(2, addresses=moved))
     assert_routing(ns, {1}, foreign_neighbours=[FOREIGN_NEIGHBOUR])
-    driver(ns, "remove-node", *node_args(2, addresses=moved))
+    driver(ns, "remove-node", "--vip", VIP_A, *node_args(2, addresses=moved))
     assert_routing(ns, {1}, foreign_neighbours=[FOREIGN_NEIGHBOUR])
     assert iptables_state(ns) == iptables_before     # per-node changes leave iptables alone
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--vip", "2001:db8::10", *node_args(1)], "IPv6 VIPs are not supported"),
+    (["--vip", "2001:db8::10", *node_args(1), "--raw-mode"], "raw mode forwards IPv4 only"),
     (["--vip", VIP_A, "--node", "154,198.18.2.54,02:00:00:00:02:54"], "routing table 254"),
     (["--vip", VIP_A, "--node", "251,198.18.2.51,02:00:00:00:02:51"], "id must be 1..250"),
     (["--vip", VIP_A, *node_args(1), "--node", "2,198.18.2.11,02:00:00:00:02:12"], "used twice"),
     (["--vip", VIP_A, "--node", "1,198.18.2.11,01:00:5e:00:00:01"], "MAC must be a non-zero unicast"),
     (["--vip", VIP_A, *node_args(1), "--table-base", "32600"], "below the main rule"),
-], ids=["ipv6-vip", "reserved-table", "id-range", "duplicate-address", "multicast-mac", "table-base"])
+], ids=["ipv6-vip-raw", "reserved-table", "id-range", "duplicate-address", "multicast-mac", "table-base"])
 def test_invalid_specs_are_rejected_before_touching_the_kernel(ns, args, message):
     before = snapshot(ns)
     r = driver(ns, "install", *args, check=False)

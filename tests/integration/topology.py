@@ -23,7 +23,12 @@ Layout (addresses from 198.18.0.0/15 only; namespaces named PREFIX+ROLE with PRE
   never through the dispatcher (one-way architecture).
 * The bridges live in their own namespace ("switch") with bridge-nf-call-* = 0, STP off and a
   static FDB entry for every MAC (KERNEL-NOTES snag 11); every MAC is fixed (table MACS).
-* veth offloads are off (wire-true captures). IPv6 is off everywhere (no ND noise).
+* veth offloads are off (wire-true captures). IPv6 is off everywhere (no ND noise), unless
+  ipv6=True: then every link also has an address from 2001:db8::/32 (client 2001:db8:1::2,
+  dispatcher 2001:db8:1::1 / 2001:db8:2::1, gateway 2001:db8:1::fe / 2001:db8:2::fe, node N
+  2001:db8:2::1N with VIP6 2001:db8:100::10/128 on lo), routed like IPv4 (client: VIP6 via
+  the dispatcher, the rest via the gateway; nodes: default via the gateway, src VIP6), DAD and
+  router advertisements off; sarad gets both VIPs (dual stack).
 * dispatcher="router": the dispatcher is a plain router sending the VIP to one node
   (static route + permanent neighbour, no ARP); route_vip_to() moves it.
   dispatcher="none": addresses and sysctls only (a test starts sarad itself, start_sarad()).
@@ -57,7 +62,8 @@ from typing import Iterable, Mapping, Optional, Sequence
 from processes import CommandError, Proc, kill_group, pid_alive, run, stop_pids
 
 __all__ = ["Cluster", "Namespace", "Node", "Proc", "CommandError", "run", "list_namespaces",
-           "cleanup_stale", "node_address", "node_mac", "VIP", "CLIENT_ADDR", "SARAD", "PYTHON"]
+           "cleanup_stale", "node_address", "node_mac", "VIP", "CLIENT_ADDR", "SARAD", "PYTHON",
+           "VIP6", "CLIENT_ADDR6", "node_address6"]
 from sarad_config import merge, to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +78,13 @@ DISPATCHER_CLIENT_ADDRS = ("198.18.1.1", "198.18.1.3")   # dispatcher 1, 2 (HA)
 DISPATCHER_LAN_ADDRS = ("198.18.2.1", "198.18.2.2")
 GATEWAY_CLIENT_ADDR = "198.18.1.254"
 GATEWAY_LAN_ADDR = "198.18.2.254"
+# ipv6=True (documentation prefix 2001:db8::/32, inside the namespaces only)
+VIP6 = "2001:db8:100::10"
+CLIENT_ADDR6 = "2001:db8:1::2"
+DISPATCHER_CLIENT_ADDRS6 = ("2001:db8:1::1", "2001:db8:1::3")
+DISPATCHER_LAN_ADDRS6 = ("2001:db8:2::1", "2001:db8:2::2")
+GATEWAY_CLIENT_ADDR6 = "2001:db8:1::fe"
+GATEWAY_LAN_ADDR6 = "2001:db8:2::fe"
 
 MACS = {
     "client": "02:00:00:00:01:02",
@@ -90,6 +103,10 @@ _OFFLOADS = ["tx", "off", "rx", "off", "tso", "off", "gso", "off", "gro", "off"]
 
 def node_address(i: int) -> str:
     return "198.18.2.%d" % (10 + i)
+
+
+def node_address6(i: int) -> str:
+    return "2001:db8:2::%d" % (10 + i)
 
 
 def node_mac(i: int) -> str:
@@ -263,7 +280,8 @@ class Cluster:
     def __init__(self, dispatcher: str = "router", *, nodes: int = 3, route_to: int = 1,
                  dispatchers: int = 1, workdir: Optional[os.PathLike] = None,
                  sarad: Optional[os.PathLike] = None, sarad_args: Sequence[str] = (),
-                 config_overrides: Optional[Mapping] = None, check_connectivity: bool = True):
+                 config_overrides: Optional[Mapping] = None, check_connectivity: bool = True,
+                 ipv6: bool = False):
         if dispatcher not in ("router", "none", "sarad"):
             raise ValueError("dispatcher must be router, none or sarad")
         if not 1 <= nodes <= 9 or dispatchers not in (1, 2) or not 1 <= route_to <= nodes:
@@ -282,6 +300,7 @@ class Cluster:
         self.sarad_args = list(sarad_args)
         self.config_overrides = dict(config_overrides or {})
         self.check_connectivity = check_connectivity
+        self.ipv6 = ipv6
         self.sarad: Optional[Proc] = None
         self.procs: list = []
         self._started = False
@@ -398,9 +417,15 @@ class Cluster:
         for ns in self.namespaces:
             run(["ip", "netns", "add", ns.name])
         for ns in self.namespaces:
-            # IPv6 off for links created afterwards (no ND/MLD noise in captures).
-            ns.sysctl({"net.ipv6.conf.all.disable_ipv6": 1,
-                       "net.ipv6.conf.default.disable_ipv6": 1})
+            if not self.ipv6:
+                # IPv6 off for links created afterwards (no ND/MLD noise in captures).
+                ns.sysctl({"net.ipv6.conf.all.disable_ipv6": 1,
+                           "net.ipv6.conf.default.disable_ipv6": 1})
+            else:
+                # Addresses usable at once (no DAD wait), no autoconfiguration from anyone.
+                ns.sysctl({"net.ipv6.conf.all.accept_dad": 0, "net.ipv6.conf.default.accept_dad": 0,
+                           "net.ipv6.conf.all.accept_ra": 0, "net.ipv6.conf.default.accept_ra": 0,
+                           "net.ipv6.conf.all.autoconf": 0, "net.ipv6.conf.default.autoconf": 0})
         sw = self.switch
         sw.sysctl({"net.bridge.bridge-nf-call-iptables": 0,
                    "net.bridge.bridge-nf-call-ip6tables": 0,
@@ -481,9 +506,32 @@ class Cluster:
                 conf["net.ipv4.conf.%s.arp_ignore" % dev] = 1
                 conf["net.ipv4.conf.%s.arp_announce" % dev] = 2
             n.ns.sysctl(conf)
+        if self.ipv6:
+            self._build_ipv6()
         for ns, ifs in self._interfaces():
             for ifname in ifs:
                 ns.run("ethtool", "-K", ifname, *_OFFLOADS, check=False)
+
+    def _build_ipv6(self) -> None:
+        """The IPv6 half of a dual-stack cluster (ipv6=True), the same shape as the IPv4 one."""
+        self.client.ip_batch([
+            "addr add %s/64 dev eth0 nodad" % CLIENT_ADDR6,
+            "route add %s/128 via %s dev eth0" % (VIP6, DISPATCHER_CLIENT_ADDRS6[0]),
+            "route add default via %s dev eth0" % GATEWAY_CLIENT_ADDR6])
+        for i, d in enumerate(self.dispatchers):
+            d.ip_batch(["addr add %s/64 dev eth0 nodad" % DISPATCHER_CLIENT_ADDRS6[i],
+                        "addr add %s/64 dev eth1 nodad" % DISPATCHER_LAN_ADDRS6[i]])
+            d.sysctl({"net.ipv6.conf.all.forwarding": 1})
+        self.gateway.ip_batch(["addr add %s/64 dev eth0 nodad" % GATEWAY_CLIENT_ADDR6,
+                               "addr add %s/64 dev eth1 nodad" % GATEWAY_LAN_ADDR6])
+        self.gateway.sysctl({"net.ipv6.conf.all.forwarding": 1})
+        for n in self.nodes:
+            # The VIP on lo: Linux answers Neighbor Solicitations only for addresses of the
+            # interface they arrive on, so the node stays silent for VIP6 on the LAN.
+            n.ns.ip_batch([
+                "addr add %s/128 dev lo nodad" % VIP6,
+                "addr add %s/64 dev %s nodad" % (node_address6(n.id), n.ifname),
+                "route add default via %s dev %s src %s" % (GATEWAY_LAN_ADDR6, n.ifname, VIP6)])
 
     def _interfaces(self):
         yield self.client, ["eth0"]
@@ -573,7 +621,7 @@ print("\n".join(bad)); sys.exit(1 if bad else 0)
         if len(str(sock)) > 100:
             sock = Path(tempfile.gettempdir()) / (self.prefix + "sarad.sock")
         doc = {
-            "vip": VIP,
+            "vip": [VIP, VIP6] if self.ipv6 else VIP,
             "lan_interface": "eth1",
             "queue": {"first": 0, "count": 1, "max_len": 4096, "fail_open": False},
             "forwarding": {"mode": "route"},

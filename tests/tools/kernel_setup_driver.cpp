@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
         if (option == "--vip") {
             const auto vip = IpAddress::parse(value);
             if (!vip) return usage("--vip " + std::string(value) + ": not an address");
-            spec.vip = *vip;
+            spec.vip.add(*vip);  // twice (an IPv4 and an IPv6 address): dual stack
         } else if (option == "--lan") {
             spec.lan_interface = value;
         } else if (option == "--node") {

@@ -36,7 +36,8 @@ class Call:
         self.ssrc = random.getrandbits(32)
         self.seq = random.getrandbits(16)
         self.ts = random.getrandbits(32)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(bind)
         self.sock.setblocking(False)
@@ -76,7 +77,8 @@ def parse_line(line):
     if len(parts) != 5:
         return None
     try:
-        return (parts[0], int(parts[1])), (parts[2], int(parts[3])), parts[4]
+        # IPv6 addresses may come bracketed ([2001:db8::1]) from SIPp's keywords.
+        return (parts[0].strip("[]"), int(parts[1])), (parts[2].strip("[]"), int(parts[3])), parts[4]
     except ValueError:
         return None
 

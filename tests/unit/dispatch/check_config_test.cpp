@@ -30,15 +30,19 @@ BOOST_AUTO_TEST_SUITE(check_config)
 
 BOOST_AUTO_TEST_CASE(start_checks_report_each_problem_at_its_position) {
     const std::vector<test::ConfigErrorCase> cases = {
-        {"an IPv6 VIP", "vip: 2001:db8::10\nlan_interface: eth1\n" + node_line,
-         {{1, 6, "IPv6 VIPs are not supported by the kernel setup"}}},
+        {"an IPv6 VIP in raw mode", "vip: 2001:db8::10\nlan_interface: eth1\nforwarding: {mode: raw}\n" + node_line,
+         {{1, 6, "an IPv6 VIP needs forwarding.mode: route"}}},
+        {"an IPv6 VIP on the BPF fast path",
+         "vip: [198.18.100.10, '2001:db8::10']\nlan_interface: eth1\nforwarding: {fast_path: bpf, bpf: {interface: eth0}}\n" +
+             node_line,
+         {{1, 6, "an IPv6 VIP needs forwarding.fast_path: netfilter"}}},
         {"no lan_interface", "vip: 198.18.100.10\n" + node_line, {{1, 1, "missing required key 'lan_interface'"}}},
         {"no lan_interface in raw mode: one error, not two",
          "vip: 198.18.100.10\nforwarding: {mode: raw}\n" + node_line, {{1, 1, "missing required key 'lan_interface'"}}},
         {"an IPv6 node address",
          "vip: 198.18.100.10\nlan_interface: eth1\n"
          "nodes: [{id: 1, name: n, address: '2001:db8::11', mac: '02:00:00:00:02:11'}]\n",
-         {{3, 35, "IPv6 node addresses are not supported"}}},
+         {{3, 35, "with an IPv4 VIP a node's address must be IPv4"}}},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
@@ -48,11 +52,16 @@ BOOST_AUTO_TEST_CASE(start_checks_report_each_problem_at_its_position) {
 }
 
 BOOST_AUTO_TEST_CASE(the_format_alone_still_accepts_what_start_refuses) {
-    // The schema keeps IPv6 (the replay and the next kernel setup use it); only start refuses it.
-    for (const std::string& yaml : {"vip: 2001:db8::10\n" + node_line, "vip: 198.18.100.10\n" + node_line}) {
+    // An IPv6 node address with an IPv4 VIP: the schema takes it, start has no IPv4 next hop.
+    const std::string v6_node = "nodes: [{id: 1, name: n, address: '2001:db8::11', mac: '02:00:00:00:02:11'}]\n";
+    for (const std::string& yaml : {"vip: 198.18.100.10\n" + v6_node, "vip: 198.18.100.10\n" + node_line}) {
         BOOST_TEST_CONTEXT(yaml) { BOOST_TEST(load_dispatcher_config_from_string(yaml, file_name).ok()); }
     }
     BOOST_TEST(load_for_start(startable).ok());
+    // IPv6 alone, and dual stack, start (route mode, netfilter fast path).
+    BOOST_TEST(load_for_start("vip: 2001:db8::10\nlan_interface: eth1\n" + node_line).ok());
+    BOOST_TEST(load_for_start("vip: 2001:db8::10\nlan_interface: eth1\n" + v6_node).ok());
+    BOOST_TEST(load_for_start("vip: [198.18.100.10, '2001:db8::10']\nlan_interface: eth1\n" + node_line).ok());
 }
 
 // Every config the format accepts: the start checks refuse it exactly when the kernel setup
@@ -69,6 +78,10 @@ BOOST_AUTO_TEST_CASE(check_config_refuses_exactly_what_the_kernel_setup_refuses)
         "nodes: [{id: 250, name: a, address: 198.18.2.11, mac: '02:00:00:00:02:11'},\n"
         "        {id: 1, name: b, address: 198.18.2.12, mac: '02:00:00:00:02:12', media_ports: 6000-6999}]\n",
         "vip: 198.18.100.10\nlan_interface: eth1\nforwarding: {mode: raw}\n" + node_line,
+        "vip: 2001:db8::10\nlan_interface: eth1\nforwarding: {mode: raw}\n" + node_line,
+        "vip: [198.18.100.10, '2001:db8::10']\nlan_interface: eth1\n" + node_line,
+        "vip: '2001:db8::10'\nlan_interface: eth1\n"
+        "nodes: [{id: 1, name: n, address: '2001:db8::11', mac: '02:00:00:00:02:11'}]\n",
     };
     for (const std::string& yaml : configs) {
         BOOST_TEST_CONTEXT(yaml) {

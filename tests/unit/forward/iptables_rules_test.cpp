@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The iptables rules sarad installs (pure text, no kernel): media ranges are marked and left
-// untracked in the raw table, before anything else can queue them (issue 14).
+// untracked in the raw table, before anything else can queue them (issue 14); ip6tables get
+// the same rules for an IPv6 VIP (issue 18).
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -75,6 +76,60 @@ BOOST_AUTO_TEST_CASE(raw_mode_queues_everything_even_ranged_media) {
     // The defrag chain is never jumped to: its rule only turns the kernel's IPv4 defrag on.
     BOOST_TEST(table(rules, "mangle").jumps == std::vector<std::string>{"PREROUTING -d 198.18.100.10/32 -j SARA-PRE"},
                boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(ip6tables_get_the_same_rules_for_the_ipv6_vip) {
+    KernelSetupSpec spec = spec_with_ranges();
+    const auto v4_only = sara_iptables_rules(spec, 6);
+    BOOST_TEST(v4_only.empty());  // no IPv6 VIP: nothing for ip6tables (its leftovers go)
+    spec.vip.add(ip("2001:db8::10"));
+    const auto v4 = sara_iptables_rules(spec, 4);
+    const auto v6 = sara_iptables_rules(spec, 6);
+    BOOST_REQUIRE(v6.size() == v4.size() + 1);
+    // IPv6 only: no ICMPv6 redirect ever leaves (there is no send_redirects to turn off).
+    BOOST_TEST(table(v6, "filter").rules ==
+                   std::vector<std::string>{"SARA-OUT -p ipv6-icmp -m icmp6 --icmpv6-type redirect -j DROP"},
+               boost::test_tools::per_element());
+    for (size_t i = 0; i < v4.size(); ++i) {
+        BOOST_TEST(v6[i].table == v4[i].table);
+        BOOST_TEST(v6[i].rules == v4[i].rules, boost::test_tools::per_element());
+    }
+    BOOST_TEST(table(v6, "mangle").jumps ==
+                   std::vector<std::string>({"PREROUTING -d 2001:db8::10/128 -j SARA-PRE", "FORWARD -j SARA-FWD"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(table(v4, "mangle").jumps ==
+                   std::vector<std::string>({"PREROUTING -d 198.18.100.10/32 -j SARA-PRE", "FORWARD -j SARA-FWD"}),
+               boost::test_tools::per_element());
+    // IPv6 alone: nothing for iptables.
+    spec.vip = VipSet(ip("2001:db8::10"));
+    BOOST_TEST(sara_iptables_rules(spec, 4).empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_ipv6_next_hop_is_the_link_local_address_of_the_nodes_mac) {
+    // RFC 4291 appendix A: the universal/local bit inverted, ff:fe in the middle.
+    BOOST_TEST(node_link_local({0x02, 0x00, 0x00, 0x00, 0x02, 0x11}).to_string() == "fe80::ff:fe00:211");
+    BOOST_TEST(node_link_local({0x00, 0x1b, 0x21, 0x3a, 0x4c, 0x5d}).to_string() == "fe80::21b:21ff:fe3a:4c5d");
+}
+
+BOOST_AUTO_TEST_CASE(the_spec_takes_ipv6_in_route_mode_only) {
+    KernelSetupSpec spec = spec_with_ranges();
+    spec.vip.add(ip("2001:db8::10"));
+    std::string errors;
+    BOOST_TEST(!validate_kernel_setup_spec(spec, &errors), errors);
+    spec.raw_mode = true;
+    errors.clear();
+    BOOST_TEST(bool(validate_kernel_setup_spec(spec, &errors)));
+    BOOST_TEST(errors.find("raw mode forwards IPv4 only") != std::string::npos, errors);
+    // With an IPv4 VIP every node needs an IPv4 address (its route's next hop); without one,
+    // any address will do (the IPv6 next hop comes from the MAC).
+    spec.raw_mode = false;
+    spec.nodes[0].address = ip("2001:db8::11");
+    errors.clear();
+    BOOST_TEST(bool(validate_kernel_setup_spec(spec, &errors)));
+    BOOST_TEST(errors.find("must be IPv4 with an IPv4 VIP") != std::string::npos, errors);
+    spec.vip = VipSet(ip("2001:db8::10"));
+    errors.clear();
+    BOOST_TEST(!validate_kernel_setup_spec(spec, &errors), errors);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -86,6 +86,39 @@ BOOST_FIXTURE_TEST_CASE(offer_and_answer_predict_then_complete_media_flows, Iden
     BOOST_TEST(identifier.counters().flows_completed_total == 2u);
 }
 
+// Dual stack (issue 18): a media flow's VIP is the one of its client's family, so IPv6
+// signalling that offers IPv4 media (and the reverse) binds that media to the call.
+BOOST_AUTO_TEST_CASE(offers_across_families_bind_media_to_the_vip_of_its_family) {
+    constexpr const char* kVip6 = "2001:db8:100::10";
+    constexpr const char* kClient6 = "2001:db8:1::2";
+    ManualClock clock{std::chrono::seconds(1000)};
+    const ServiceMap services = ServiceMap::defaults();
+    SessionTable table{SessionTableLimits{}, services.timeouts(), clock};
+    VipSet vips(ip(kVip));
+    vips.add(ip(kVip6));
+    SessionIdentifier identifier{table, services, vips};
+
+    // IPv6 signalling, IPv4 media.
+    const std::string invite6 =
+        sip_message("INVITE sip:svc@[2001:db8:100::10] SIP/2.0", "v6-call", "1 INVITE", sdp_body(kClient, 20000));
+    const Classification c6 = identifier.classify(udp(kClient6, 5070, kVip6, 5060, invite6));
+    BOOST_TEST(c6.new_session);
+    BOOST_TEST(table.find_flow(udp_key(kClient, 20000, kVip, 0)));
+    const Classification rtp4 = identifier.classify(udp(kClient, 20000, kVip, 6000, "rtp"));
+    BOOST_TEST(rtp4.session == c6.session);
+    BOOST_TEST(!rtp4.new_session);
+
+    // IPv4 signalling, IPv6 media.
+    const std::string invite4 =
+        sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "v4-call", "1 INVITE", sdp_body(kClient6, 30000));
+    const Classification c4 = identifier.classify(udp(kClient, 5070, kVip, 5060, invite4));
+    BOOST_TEST(c4.new_session);
+    BOOST_TEST(table.find_flow(udp_key(kClient6, 30000, kVip6, 0)));
+    const Classification rtp6 = identifier.classify(udp(kClient6, 30000, kVip6, 6002, "rtp"));
+    BOOST_TEST(rtp6.session == c4.session);
+    BOOST_TEST(rtp6.identity == FlowIdentity::secondary);
+}
+
 BOOST_FIXTURE_TEST_CASE(partial_flow_matches_on_client_side_without_the_answer, IdentifierFixture) {
     // The gateway is silent: the first media packet completes the partial flow itself.
     const SessionId id = client_udp(5070, 5060, sip_message("INVITE sip:svc@198.18.100.10 SIP/2.0", "c", "1 INVITE",

@@ -56,8 +56,10 @@ inline std::string sip_message(std::string_view start_line, std::string_view cal
     return m;
 }
 
+// `address` of either family (c=IN IP4 or c=IN IP6).
 inline std::string sdp_body(std::string_view address, uint16_t audio_port) {
-    return "v=0\r\no=- 1 1 IN IP4 " + std::string(address) + "\r\ns=-\r\nc=IN IP4 " + std::string(address) +
+    const std::string family = address.find(':') != std::string_view::npos ? "IP6 " : "IP4 ";
+    return "v=0\r\no=- 1 1 IN " + family + std::string(address) + "\r\ns=-\r\nc=IN " + family + std::string(address) +
            "\r\nt=0 0\r\nm=audio " + std::to_string(audio_port) + " RTP/AVP 0\r\n";
 }
 
