@@ -24,15 +24,15 @@ void RefusalSender::refuse(const Refusal& refusal) {
     const DecodedPacket& p = refusal.packet;
     std::optional<std::vector<uint8_t>> reply;
     uint64_t* sent = nullptr;
-    if (sender_ && p.src.is_v4()) {
+    if (sender_) {
         if (refusal.answer == RefusalAnswer::sip_503) {
             if (const auto response = sip_503_response(refusal.sip, retry_after_)) {
-                reply = ipv4_udp_packet(p.dst, p.dst_port, p.src, p.src_port,
-                                        {reinterpret_cast<const uint8_t*>(response->data()), response->size()});
+                reply = udp_packet(p.dst, p.dst_port, p.src, p.src_port,
+                                   {reinterpret_cast<const uint8_t*>(response->data()), response->size()});
                 sent = &counters_.refusals_sip_503_sent_total;
             }
         } else if (refusal.answer == RefusalAnswer::tcp_rst && tcp_rst_) {
-            reply = ipv4_tcp_rst_for(p);
+            reply = tcp_rst_for(p);
             sent = &counters_.refusals_tcp_rst_sent_total;
         }
     }

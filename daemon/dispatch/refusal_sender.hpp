@@ -4,8 +4,7 @@
 // be retransmitted for 32 s and add to the overload), a TCP segment a RST when
 // admission.tcp_reject is rst. Anything else is only dropped. Every outcome is counted.
 // Built from the packet as the pipeline decoded and parsed it (PacketAction::refusal).
-// Called by the queue threads under the runtime's lock; IPv4 only (an IPv6 session is dropped
-// and counted as not answerable).
+// Called by the queue threads under the runtime's lock; IPv4 and IPv6 alike.
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Sends complete IPv4 packets that sarad builds itself (reply_packets.hpp) through the
-// kernel's routing: a raw IPPROTO_RAW socket (IP_HDRINCL implied), so the source address may
-// be the VIP, which the dispatcher does not hold. Used for the 503s and RSTs of admission
-// control; never on the forwarding path.
+// Sends complete IPv4 or IPv6 packets that sarad builds itself (reply_packets.hpp) through
+// the kernel's routing: raw IPPROTO_RAW sockets (IP_HDRINCL implied; for AF_INET6 since
+// Linux 4.5), so the source address may be the VIP, which the dispatcher does not hold. Used
+// for the 503s and RSTs of admission control; never on the forwarding path.
 #pragma once
 
 #include <cstdint>
@@ -14,18 +14,20 @@ namespace sara {
 
 class IpSender {
 public:
+    // Both sockets; a kernel without IPv6 gives an IPv4-only sender (IPv6 sends then fail).
     static std::unique_ptr<IpSender> open(std::string* error);
     ~IpSender();
     IpSender(const IpSender&) = delete;
     IpSender& operator=(const IpSender&) = delete;
 
-    // `packet` is a whole IPv4 packet; sent to its destination address. False (errno kept)
-    // when the kernel refused it; the caller counts it.
+    // `packet` is a whole IPv4 or IPv6 packet; sent to its destination address. False (errno
+    // kept) when the kernel refused it; the caller counts it.
     bool send(std::span<const uint8_t> packet);
 
 private:
-    explicit IpSender(int fd) : fd_(fd) {}
-    int fd_;
+    IpSender(int fd4, int fd6) : fd4_(fd4), fd6_(fd6) {}
+    int fd4_;
+    int fd6_;  // -1 without IPv6
 };
 
 }  // namespace sara

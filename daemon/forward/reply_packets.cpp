@@ -9,6 +9,7 @@ namespace sara {
 namespace {
 
 constexpr size_t kIpv4HeaderSize = 20;
+constexpr size_t kIpv6HeaderSize = 40;
 constexpr size_t kUdpHeaderSize = 8;
 constexpr size_t kTcpHeaderSize = 20;
 
@@ -38,10 +39,41 @@ void write_ipv4_header(uint8_t* h, const IpAddress& src, const IpAddress& dst, u
     write_be16(h + 10, fold(sum16({h, kIpv4HeaderSize})));
 }
 
+// IPv6 header for `payload_size` bytes of `next_header` (no extension header).
+void write_ipv6_header(uint8_t* h, const IpAddress& src, const IpAddress& dst, uint8_t next_header,
+                       size_t payload_size) {
+    write_be32(h, 0x60000000u);  // version 6, traffic class 0, flow label 0
+    write_be16(h + 4, uint16_t(payload_size));
+    h[6] = next_header;
+    h[7] = 64;
+    std::memcpy(h + 8, src.bytes.data(), 16);
+    std::memcpy(h + 24, dst.bytes.data(), 16);
+}
+
+// The header of the addresses' family; its size, or 0 when they are not of one family.
+size_t ip_header_size(const IpAddress& src, const IpAddress& dst) {
+    if (src.is_v4() && dst.is_v4()) return kIpv4HeaderSize;
+    if (src.is_v6() && dst.is_v6()) return kIpv6HeaderSize;
+    return 0;
+}
+
+void write_ip_header(uint8_t* h, const IpAddress& src, const IpAddress& dst, uint8_t proto, size_t payload_size) {
+    if (src.is_v4()) write_ipv4_header(h, src, dst, proto, payload_size);
+    else write_ipv6_header(h, src, dst, proto, payload_size);
+}
+
 }  // namespace
 
 uint16_t transport_checksum(const IpAddress& src, const IpAddress& dst, uint8_t proto,
                             std::span<const uint8_t> segment) {
+    if (src.is_v6()) {
+        uint8_t pseudo[40] = {};
+        std::memcpy(pseudo, src.bytes.data(), 16);
+        std::memcpy(pseudo + 16, dst.bytes.data(), 16);
+        write_be32(pseudo + 32, uint32_t(segment.size()));
+        pseudo[39] = proto;
+        return fold(sum16(segment, sum16(pseudo)));
+    }
     uint8_t pseudo[12];
     std::memcpy(pseudo, src.bytes.data(), 4);
     std::memcpy(pseudo + 4, dst.bytes.data(), 4);
@@ -51,13 +83,15 @@ uint16_t transport_checksum(const IpAddress& src, const IpAddress& dst, uint8_t 
     return fold(sum16(segment, sum16(pseudo)));
 }
 
-std::optional<std::vector<uint8_t>> ipv4_udp_packet(const IpAddress& src, uint16_t src_port, const IpAddress& dst,
-                                                    uint16_t dst_port, std::span<const uint8_t> payload) {
-    if (!src.is_v4() || !dst.is_v4() || payload.size() > 65535 - kIpv4HeaderSize - kUdpHeaderSize)
+std::optional<std::vector<uint8_t>> udp_packet(const IpAddress& src, uint16_t src_port, const IpAddress& dst,
+                                               uint16_t dst_port, std::span<const uint8_t> payload) {
+    const size_t header = ip_header_size(src, dst);
+    // IPv4's total length and IPv6's payload length are both 16 bits.
+    if (header == 0 || payload.size() > 65535 - (src.is_v4() ? kIpv4HeaderSize : 0) - kUdpHeaderSize)
         return std::nullopt;
-    std::vector<uint8_t> out(kIpv4HeaderSize + kUdpHeaderSize + payload.size());
-    write_ipv4_header(out.data(), src, dst, 17, kUdpHeaderSize + payload.size());
-    uint8_t* u = out.data() + kIpv4HeaderSize;
+    std::vector<uint8_t> out(header + kUdpHeaderSize + payload.size());
+    write_ip_header(out.data(), src, dst, 17, kUdpHeaderSize + payload.size());
+    uint8_t* u = out.data() + header;
     write_be16(u, src_port);
     write_be16(u + 2, dst_port);
     write_be16(u + 4, uint16_t(kUdpHeaderSize + payload.size()));
@@ -68,12 +102,12 @@ std::optional<std::vector<uint8_t>> ipv4_udp_packet(const IpAddress& src, uint16
     return out;
 }
 
-std::optional<std::vector<uint8_t>> ipv4_tcp_rst_for(const DecodedPacket& in) {
-    if (!in.is_tcp() || !in.has_ports || !in.src.is_v4() || !in.dst.is_v4() || (in.tcp_flags & tcp_flag::rst))
-        return std::nullopt;
-    std::vector<uint8_t> out(kIpv4HeaderSize + kTcpHeaderSize);
-    write_ipv4_header(out.data(), in.dst, in.src, 6, kTcpHeaderSize);
-    uint8_t* t = out.data() + kIpv4HeaderSize;
+std::optional<std::vector<uint8_t>> tcp_rst_for(const DecodedPacket& in) {
+    const size_t header = ip_header_size(in.dst, in.src);
+    if (!in.is_tcp() || !in.has_ports || header == 0 || (in.tcp_flags & tcp_flag::rst)) return std::nullopt;
+    std::vector<uint8_t> out(header + kTcpHeaderSize);
+    write_ip_header(out.data(), in.dst, in.src, 6, kTcpHeaderSize);
+    uint8_t* t = out.data() + header;
     write_be16(t, in.dst_port);
     write_be16(t + 2, in.src_port);
     if (in.tcp_flags & tcp_flag::ack) {

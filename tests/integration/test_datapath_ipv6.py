@@ -174,3 +174,55 @@ def test_dual_stack_clients_at_once(cluster):
     used4 = check_sightings(cluster, sightings, r4, topology.VIP, "u1")
     used6 = check_sightings(cluster, sightings, r6, topology.VIP6, "u1")
     assert len(used4 | used6) >= 2
+
+
+def tcp6_connect(cluster, port: int) -> str:
+    """Connect from the client to [VIP6]:port; "refused" (a RST), "connected" or "timeout"."""
+    code = ("import socket\n"
+            "s = socket.socket(socket.AF_INET6); s.settimeout(3)\n"
+            "try:\n"
+            "    s.connect(('%s', %d)); print('connected')\n"
+            "except ConnectionRefusedError:\n"
+            "    print('refused')\n"
+            "except socket.timeout:\n"
+            "    print('timeout')\n" % (topology.VIP6, port))
+    return cluster.client.run(topology.PYTHON, "-c", code, timeout=10).stdout.strip()
+
+
+def test_full_cluster_refuses_ipv6_sessions_with_503_and_rst(cluster_factory):
+    """SA2C over IPv6: while the nodes report full load, a new SIP call from an IPv6 client
+    gets the stateless 503 with Retry-After from VIP6, a new TCP connection to VIP6 a RST;
+    once the load falls, IPv6 calls are admitted again."""
+    require_tools("sipp", "tshark", "tcpdump")
+    import agents
+    from test_admission import admission_state, report_load
+    c = cluster_factory(dispatcher="none", ipv6=True)
+    c.key = agents.write_key(c)
+    c.start_sarad(**agents.health_overrides(c, c.key),
+                  admission={"interval": "100ms", "sip_retry_after": "7s", "tcp_reject": "rst"})
+    peers.start_sip_servers(c, ("udp",), lifetime=120, ipv6=True)
+    report_load(c, 1.0)
+    assert agents.wait_states(c, {n.id: "up" for n in c.nodes}, 5), agents.node_states(c)
+    assert datapath.wait_until(lambda: admission_state(c)["admission_p_new"] == 1.0, 3), admission_state(c)
+    before = datapath.sarad_stats(c)
+    cap = peers.start_capture(c, c.client, "eth0", c.workdir / "client6.pcap")
+    r = peers.run_sip_uac(c, calls=4, rate=10, transport="u1", media_packets=5, timeout=10, ipv6=True)
+    tcp = tcp6_connect(c, 554)
+    cap.proc.stop()
+    delta = datapath.counter_deltas(before, datapath.sarad_stats(c))
+    print("full load over IPv6: %s; TCP connect: %s; %s" % (r.summary(), tcp, delta))
+    assert r.successful == 0 and r.failed == 4, r.summary()
+    out = topology.run(["tshark", "-n", "-r", str(c.workdir / "client6.pcap"), "-Y",
+                        "sip.Status-Code == 503 && ipv6.src == %s" % topology.VIP6,
+                        "-T", "fields", "-e", "sip.Call-ID", "-e", "sip.Retry-After"], timeout=60).stdout
+    refused = [tuple(line.split("\t")) for line in out.splitlines() if line]
+    assert len({call for call, _ in refused}) == 4 and all(ra == "7" for _, ra in refused), refused
+    assert tcp == "refused"
+    assert delta["refusals_sip_503_sent_total"] == len(refused)
+    assert delta["refusals_tcp_rst_sent_total"] >= 1
+    assert delta.get("refusals_send_errors_total", 0) == 0
+
+    report_load(c, 0.1)
+    assert datapath.wait_until(lambda: admission_state(c)["admission_p_new"] == 0, 5), admission_state(c)
+    r = peers.run_sip_uac(c, calls=4, rate=10, transport="u1", media_packets=5, ipv6=True)
+    assert r.ok, r.summary()
