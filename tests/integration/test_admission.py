@@ -44,16 +44,18 @@ def admission_state(cluster) -> dict:
     return {k: v for k, v in s.items() if k.startswith("admission_") or k.startswith("refusals_")}
 
 
-def tcp_connect(cluster, port: int) -> str:
-    """Connect from the client to VIP:port; "refused" (a RST), "connected" or "timeout"."""
+def tcp_connect(cluster, port: int, vip: str = topology.VIP) -> str:
+    """Connect from the client to vip:port (VIP, or VIP6 in an ipv6 cluster); "refused" (a
+    RST), "connected" or "timeout"."""
+    family = "socket.AF_INET6" if ":" in vip else "socket.AF_INET"
     code = ("import socket\n"
-            "s = socket.socket(); s.settimeout(3)\n"
+            "s = socket.socket(%s); s.settimeout(3)\n"
             "try:\n"
             "    s.connect(('%s', %d)); print('connected')\n"
             "except ConnectionRefusedError:\n"
             "    print('refused')\n"
             "except socket.timeout:\n"
-            "    print('timeout')\n" % (topology.VIP, port))
+            "    print('timeout')\n" % (family, vip, port))
     return cluster.client.run(topology.PYTHON, "-c", code, timeout=10).stdout.strip()
 
 

@@ -176,26 +176,13 @@ def test_dual_stack_clients_at_once(cluster):
     assert len(used4 | used6) >= 2
 
 
-def tcp6_connect(cluster, port: int) -> str:
-    """Connect from the client to [VIP6]:port; "refused" (a RST), "connected" or "timeout"."""
-    code = ("import socket\n"
-            "s = socket.socket(socket.AF_INET6); s.settimeout(3)\n"
-            "try:\n"
-            "    s.connect(('%s', %d)); print('connected')\n"
-            "except ConnectionRefusedError:\n"
-            "    print('refused')\n"
-            "except socket.timeout:\n"
-            "    print('timeout')\n" % (topology.VIP6, port))
-    return cluster.client.run(topology.PYTHON, "-c", code, timeout=10).stdout.strip()
-
-
 def test_full_cluster_refuses_ipv6_sessions_with_503_and_rst(cluster_factory):
     """SA2C over IPv6: while the nodes report full load, a new SIP call from an IPv6 client
     gets the stateless 503 with Retry-After from VIP6, a new TCP connection to VIP6 a RST;
     once the load falls, IPv6 calls are admitted again."""
     require_tools("sipp", "tshark", "tcpdump")
     import agents
-    from test_admission import admission_state, report_load
+    from test_admission import admission_state, report_load, tcp_connect
     c = cluster_factory(dispatcher="none", ipv6=True)
     c.key = agents.write_key(c)
     c.start_sarad(**agents.health_overrides(c, c.key),
@@ -207,7 +194,7 @@ def test_full_cluster_refuses_ipv6_sessions_with_503_and_rst(cluster_factory):
     before = datapath.sarad_stats(c)
     cap = peers.start_capture(c, c.client, "eth0", c.workdir / "client6.pcap")
     r = peers.run_sip_uac(c, calls=4, rate=10, transport="u1", media_packets=5, timeout=10, ipv6=True)
-    tcp = tcp6_connect(c, 554)
+    tcp = tcp_connect(c, 554, topology.VIP6)
     cap.proc.stop()
     delta = datapath.counter_deltas(before, datapath.sarad_stats(c))
     print("full load over IPv6: %s; TCP connect: %s; %s" % (r.summary(), tcp, delta))
