@@ -9,6 +9,7 @@ Run as root:
     SARA_STRICT=1 /usr/bin/python3 -m pytest -q tests/integration/test_datapath_ipv6.py
 """
 import ipaddress
+import json
 import re
 import signal
 import time
@@ -213,3 +214,34 @@ def test_full_cluster_refuses_ipv6_sessions_with_503_and_rst(cluster_factory):
     assert datapath.wait_until(lambda: admission_state(c)["admission_p_new"] == 0, 5), admission_state(c)
     r = peers.run_sip_uac(c, calls=4, rate=10, transport="u1", media_packets=5, ipv6=True)
     assert r.ok, r.summary()
+
+
+@pytest.mark.cluster(**DUAL)
+def test_hostile_ipv6_packets_leave_calls_whole(cluster):
+    """Truncated IPv6 headers, a lying payload length, a chain of 60 destination options
+    headers, hop-by-hop options, a type 0 routing header, an extension header overrunning the
+    packet, a fragmented 3 KB SIP request, a lone later fragment and garbage on 5060, all to
+    VIP6 (peers/bad_input6.py): sarad keeps running, and IPv6 calls made afterwards are
+    whole (every call on one node, RTP echoed)."""
+    datapath.require_scapy()
+    require_tools("sipp", "tshark", "tcpdump")
+    servers = start_servers(cluster, ipv6_only=True)
+    before = datapath.sarad_stats(cluster)
+    out = cluster.client.run(topology.PYTHON, str(topology.ROOT / "tests/integration/peers/bad_input6.py"),
+                             "--vip", topology.VIP6, "--src", topology.CLIENT_ADDR6,
+                             "--dst-mac", topology.MACS["dispatcher.eth0"], timeout=60).stdout
+    sent = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    print(sent)
+    assert len(sent) == 9 and all(x["sent"] > 0 for x in sent), out
+    assert cluster.sarad.running(), cluster.sarad.output()[-2000:]
+    delta = datapath.counter_deltas(before, datapath.sarad_stats(cluster))
+    print(delta)
+    # The kernel drops what it cannot parse; what reaches the queue is decoded or counted.
+    assert delta.get("queue_packets_total", 0) >= 1, delta
+    caps = peers.capture_nodes(cluster).start()
+    r = peers.run_sip_uac(cluster, calls=10, rate=20, transport="u1", media_packets=MEDIA_PACKETS, ipv6=True)
+    pcaps = caps.stop()
+    stop_servers(servers)
+    assert cluster.sarad.running(), cluster.sarad.output()[-2000:]
+    assert r.ok and r.rtp_ok, r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
+    check_sightings(cluster, peers.calls_by_node(pcaps, (topology.VIP, topology.VIP6)), r, topology.VIP6, "u1")
