@@ -57,6 +57,7 @@ RTSP_CLIENT_PORT_BASE = 21000      # RTSP client k gets ports base+20k .. base+2
 RTSP_CLIENT_PORT_SPAN = 20
 # One RTSP client of each tool over each transport (run_rtsp_clients' `clients`).
 RTSP_CLIENT_MIX = (("ffmpeg", "udp"), ("gst", "udp"), ("ffmpeg", "tcp"), ("gst", "tcp"))
+RTSP_URL6 = "rtsp://[%s]:%d/test" % (VIP6, RTSP_PORT)     # run_rtsp_clients(url=...) over IPv6
 
 _seq = iter(range(1, 1 << 30))
 
@@ -325,16 +326,17 @@ class RtspServer:
 
 
 def start_rtsp_server(cluster: Cluster, node, *, media: str = "video", lifetime: float = 60,
-                      mount: str = "/test", wait: bool = True) -> RtspServer:
-    """GStreamer RTSP server (peers/rtsp_server.py) on VIP:554 of `node`, media from the node's
-    own port range. media: video (H.264) or av (video + PCMU audio: two SETUPs)."""
+                      mount: str = "/test", wait: bool = True, ipv6: bool = False) -> RtspServer:
+    """GStreamer RTSP server (peers/rtsp_server.py) on VIP:554 of `node` (VIP6 with ipv6),
+    media from the node's own port range. media: video (H.264) or av (video + PCMU audio: two
+    SETUPs)."""
     node = cluster.node(node)
     lo, hi = node.rtsp_rtp_ports
-    proc = cluster.spawn(node.ns, [PYTHON, str(PEERS_DIR / "rtsp_server.py"), "--address", VIP,
+    proc = cluster.spawn(node.ns, [PYTHON, str(PEERS_DIR / "rtsp_server.py"), "--address", VIP6 if ipv6 else VIP,
                                    "--port", str(RTSP_PORT), "--media", media, "--rtp-ports",
                                    "%d-%d" % (lo, hi), "--lifetime", str(lifetime),
                                    "--mount", mount, "--name", node.name],
-                         name=_unique("rtsp-%s" % node.name), timeout=lifetime + 5)
+                         name=_unique("rtsp-%s%s" % (node.name, "-v6" if ipv6 else "")), timeout=lifetime + 5)
     srv = RtspServer(node, (lo, hi), proc)
     if wait and not proc.wait_for_output("listening on", 10):
         raise RuntimeError("RTSP server on %s did not start:\n%s" % (node.name, proc.output()))

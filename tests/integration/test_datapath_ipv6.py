@@ -245,3 +245,30 @@ def test_hostile_ipv6_packets_leave_calls_whole(cluster):
     assert cluster.sarad.running(), cluster.sarad.output()[-2000:]
     assert r.ok and r.rtp_ok, r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
     check_sightings(cluster, peers.calls_by_node(pcaps, (topology.VIP, topology.VIP6)), r, topology.VIP6, "u1")
+
+
+@pytest.mark.cluster(**DUAL)
+def test_ipv6_rtsp_sessions_each_stay_on_one_node(cluster):
+    """GStreamer's RTSP server on VIP6 of every node; ffmpeg and gst-launch over IPv6, RTP over
+    UDP and interleaved in TCP: every session complete on one node, its UDP media from that
+    node's RTP port range."""
+    from conftest import require_rtsp_clients
+    require_rtsp_clients("tshark", "tcpdump")
+    servers = [peers.start_rtsp_server(cluster, n, wait=False, ipv6=True) for n in cluster.nodes]
+    for s in servers:
+        assert s.proc.wait_for_output("listening on", 15), s.proc.output()
+    caps = peers.capture_nodes(cluster).start()
+    results = peers.run_rtsp_clients(cluster, peers.RTSP_CLIENT_MIX, duration=2, url=peers.RTSP_URL6)
+    pcaps = caps.stop()
+    for s in servers:
+        s.stop()
+    assert all(x.ok for x in results), results
+    sessions = peers.rtsp_sessions_by_node(pcaps, (topology.VIP, topology.VIP6))
+    assert len(sessions) == 4, sessions
+    for s in sessions.values():
+        assert s.on_one_node and s.complete, s
+        lo, hi = cluster.node(next(iter(s.nodes))).rtsp_rtp_ports
+        for _, _, server in s.media_flows:
+            assert server.startswith("[%s]:" % topology.VIP6), s
+            assert lo <= int(server.rsplit(":", 1)[1]) <= hi, s
+    assert sum(1 for s in sessions.values() if s.media_flows) >= 2       # the UDP clients' media
