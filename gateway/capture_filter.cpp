@@ -8,7 +8,7 @@
 
 namespace sara::gateway {
 
-std::string capture_filter(const IpAddress& vip, const std::vector<Service>& services) {
+std::string capture_filter(const VipSet& vip, const std::vector<Service>& services) {
     std::vector<std::string> ports;
     const auto add = [&ports](const char* transport, uint16_t port) {
         std::string term = std::string(transport) + " src port " + std::to_string(port);
@@ -20,7 +20,11 @@ std::string capture_filter(const IpAddress& vip, const std::vector<Service>& ser
         if (s.tcp) add("tcp", s.port);
     }
     if (ports.empty()) return "";
-    std::string filter = "src host " + vip.to_string() + " and (";
+    // One VIP: "src host V"; dual stack: "(src host V4 or src host V6)".
+    const std::vector<IpAddress> hosts = vip.list();
+    std::string filter = hosts.size() > 1 ? "(" : "";
+    for (size_t i = 0; i < hosts.size(); ++i) filter += (i ? " or src host " : "src host ") + hosts[i].to_string();
+    filter += hosts.size() > 1 ? ") and (" : " and (";
     for (size_t i = 0; i < ports.size(); ++i) filter += (i ? " or " : "") + ports[i];
     return filter + ")";
 }

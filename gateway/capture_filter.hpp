@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "common/net/ip_address.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/proto/service.hpp"
 
 namespace sara::gateway {
 
 // The filter text (pcap-filter(7)) for `vip` and the sip/rtsp services among `services`, in
 // service order, each transport/port once. Empty if no service is sip or rtsp.
-std::string capture_filter(const IpAddress& vip, const std::vector<Service>& services);
+std::string capture_filter(const VipSet& vip, const std::vector<Service>& services);
 
 // Compiles `filter` as a live capture of `link_type` with `snaplen` would, without a device.
 // Empty if it compiles, else libpcap's message.

@@ -6,7 +6,7 @@
 
 namespace sara::gateway {
 
-FramePipeline::FramePipeline(std::vector<Service> services, const IpAddress& vip, const InspectorLimits& limits)
+FramePipeline::FramePipeline(std::vector<Service> services, const VipSet& vip, const InspectorLimits& limits)
     : services_(std::move(services)), inspector_(std::make_unique<OutgoingInspector>(services_, vip, limits)) {}
 
 void FramePipeline::handle(int link_type, std::span<const uint8_t> frame, uint32_t wire_length,

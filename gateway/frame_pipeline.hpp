@@ -26,7 +26,7 @@ SARA_DECLARE_COUNTERS(FrameCounters, SARA_GATEWAY_FRAME_COUNTERS)
 
 class FramePipeline {
 public:
-    FramePipeline(std::vector<Service> services, const IpAddress& vip, const InspectorLimits& limits);
+    FramePipeline(std::vector<Service> services, const VipSet& vip, const InspectorLimits& limits);
 
     // `frame` as captured on a link of `link_type` (DLT_*), from a packet of `wire_length`
     // bytes. Appends the announcements it produced to `out`.

@@ -194,43 +194,6 @@ bool check_media_ranges(ConfigErrorList& errors, const std::vector<std::pair<Por
     return ok;
 }
 
-// vip: one address, or a list of two (an IPv4 and an IPv6 one). False after reporting.
-bool read_vips(ConfigErrorList& errors, const Field& field, VipSet& out) {
-    if (!field.present) return false;  // top level reports it as missing
-    if (field.value.IsMap()) {
-        report(errors, field.mark(), "vip: expected an IP address or a list of an IPv4 and an IPv6 address, got a mapping");
-        return false;
-    }
-    std::vector<IpAddress> addresses;
-    if (!read_list(errors, field, addresses, read_ip, /*allow_single=*/true)) return false;
-    const std::vector<Field> items = field.value.IsSequence() ? list_items(errors, field) : std::vector<Field>{field};
-    if (addresses.empty()) {
-        report(errors, field.mark(), "vip: needs an address");
-        return false;
-    }
-    if (addresses.size() > 2) {
-        report(errors, items[2].mark(), "vip: at most two addresses, one IPv4 and one IPv6");
-        return false;
-    }
-    bool ok = true;
-    for (size_t i = 0; i < addresses.size(); ++i) {
-        if (addresses[i].is_unspecified()) {
-            report(errors, items[i].mark(), "vip: " + addresses[i].to_string() + " is unspecified");
-            ok = false;
-        }
-    }
-    if (ok && addresses.size() == 2 && addresses[0].family == addresses[1].family) {
-        report(errors, items[1].mark(), "vip: " + addresses[1].to_string() + " is of the same family as " +
-                                            addresses[0].to_string() + "; a dual-stack VIP is one IPv4 and one IPv6 address");
-        ok = false;
-    }
-    if (!ok) return false;
-    VipSet vips;
-    for (const IpAddress& a : addresses) vips.add(a);
-    out = vips;
-    return true;
-}
-
 void read_nodes(ConfigErrorList& errors, const Field& field, const VipSet* vip, const std::vector<Service>& services,
                 DispatcherChecks checks, std::vector<NodeConfig>& out) {
     if (!field.present) return;  // top level reports it as missing
@@ -568,7 +531,7 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
     // vip: the cluster's virtual address clients connect to (required): one address, or a
     // list of an IPv4 and an IPv6 address (dual stack, one service set for both).
     const Field vip = top.require("vip");
-    const bool vip_ok = read_vips(errors, vip, config.vip);
+    const bool vip_ok = read_address_pair(errors, vip, config.vip);
     // lan_interface: interface towards the nodes; required to start (the per-node routes and
     // static neighbours are bound to it), and for forwarding.mode raw.
     const Field lan_interface = checks == DispatcherChecks::start ? top.require("lan_interface") : top.get("lan_interface");

@@ -19,16 +19,6 @@ bool announces_something(const Service& s) {
 
 // --- one function per section: each field's range and meaning ------------------------------
 
-void read_vip(ConfigErrorList& errors, const Field& field, IpAddress& vip) {
-    IpAddress address;
-    if (!read_ip(errors, field, address)) return;
-    if (address.is_unspecified()) {
-        report(errors, field.mark(), "vip: " + address.to_string() + " is unspecified");
-        return;
-    }
-    vip = address;
-}
-
 void read_gateway_services(ConfigErrorList& errors, const Field& field, std::vector<Service>& services) {
     std::vector<Service> read;
     if (!field.present) return;  // the defaults announce SIP and RTSP
@@ -77,9 +67,9 @@ void read_gateway(ConfigErrorList& errors, const YAML::Node& root, GatewayConfig
     // gateway_id: the announcements' host_id, 251..65535 (above every node id), default 251;
     // each dispatcher lists it in announce.senders.
     read_integer<uint16_t>(errors, top.get("gateway_id"), config.gateway_id, kFirstGatewayId, kMaxGatewayId);
-    // vip: the cluster's VIP (dispatcher.yaml vip); packets from it are the nodes' replies
-    // (required).
-    read_vip(errors, top.require("vip"), config.vip);
+    // vip: the cluster's VIP, or its IPv4 and IPv6 VIPs (dispatcher.yaml vip); packets from
+    // them are the nodes' replies (required).
+    read_address_pair(errors, top.require("vip"), config.vip);
     // interface: the interface facing the nodes, where their replies arrive (required).
     read_interface_name(errors, top.require("interface"), config.interface);
     // dispatchers: ADDRESS:PORT of each dispatcher's announce.listen, 1..16, unique; every

@@ -21,6 +21,7 @@
 #include "common/config/config_loader.hpp"
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/net/node_id.hpp"  // kFirstGatewayId
 #include "common/proto/service.hpp"
 
@@ -49,7 +50,7 @@ struct GatewayControlConfig {
 
 struct GatewayConfig {
     uint16_t gateway_id = kFirstGatewayId;  // the announcements' host_id, kFirstGatewayId..kMaxGatewayId
-    IpAddress vip;                           // required: the cluster's VIP, as in dispatcher.yaml
+    VipSet vip;                              // required: the cluster's VIP(s), as in dispatcher.yaml
     std::string interface;                   // required: faces the nodes (their replies arrive here)
     std::vector<Endpoint> dispatchers;       // required, 1..16, unique: each sarad's announce.listen
     std::vector<Service> services = default_gateway_services();  // at least one sip or rtsp service

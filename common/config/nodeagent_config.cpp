@@ -79,21 +79,6 @@ bool read_disk_name(ConfigErrorList& errors, const Field& field, std::string& ou
     return true;
 }
 
-bool read_ipv4(ConfigErrorList& errors, const Field& field, IpAddress& out) {
-    IpAddress address;
-    if (!read_ip(errors, field, address)) return false;
-    if (!address.is_v4()) {
-        report(errors, field.mark(), field.path + ": node setup is IPv4 only, got " + address.to_string());
-        return false;
-    }
-    if (address.is_unspecified()) {
-        report(errors, field.mark(), field.path + ": " + address.to_string() + " is unspecified");
-        return false;
-    }
-    out = address;
-    return true;
-}
-
 // --- one function per section: each field's range and meaning ------------------------------
 
 void read_application(ConfigErrorList& errors, const Field& field, AppCheckConfig& app) {
@@ -177,21 +162,34 @@ void read_node_setup(ConfigErrorList& errors, const Field& field, std::optional<
     MapReader map(errors, field, {"vip", "interface", "gateway"});
     if (!map.is_map()) return;
     NodeSetupConfig setup;
-    // vip: the cluster's VIP (IPv4), added as VIP/32 on lo; ARP for it is off (required).
-    const bool vip_ok = read_ipv4(errors, map.require("vip"), setup.vip);
+    // vip: the cluster's VIP, or its IPv4 and IPv6 VIPs (dispatcher.yaml's vip), required.
+    // An IPv4 VIP goes on lo as VIP/32 with ARP off for it; an IPv6 VIP as VIP/128, which
+    // Linux never announces on the LAN (NDP answers only for the receiving interface's own
+    // addresses), so no sysctl is needed for it.
+    const Field vip = map.require("vip");
+    const bool vip_ok = read_address_pair(errors, vip, setup.vip);
     // interface: towards the dispatcher and gateway; gets arp_ignore=1, arp_announce=2 (required).
     const Field interface = map.require("interface");
     if (read_interface_name(errors, interface, setup.interface) && setup.interface == "lo")
         report(errors, interface.mark(), "node_setup.interface: must be the LAN interface, not lo");
-    // gateway: the default route becomes `via GATEWAY dev INTERFACE src VIP`, so replies leave
-    // from the VIP (IPv4). Optional: without it the routes are left alone.
+    // gateway: one address, or an IPv4 and an IPv6 one; each family's default route becomes
+    // `via GATEWAY dev INTERFACE src VIP` (that family's VIP), so replies leave from the VIP.
+    // Optional: without it the routes are left alone.
     const Field gateway = map.get("gateway");
-    IpAddress address;
-    if (read_ipv4(errors, gateway, address)) {
-        if (vip_ok && address == setup.vip)
-            report(errors, gateway.mark(), "node_setup.gateway: is the VIP");
-        else
-            setup.gateway = address;
+    VipSet gateways;
+    if (gateway.present && read_address_pair(errors, gateway, gateways) && vip_ok) {
+        bool ok = true;
+        for (const IpAddress& g : gateways.list()) {
+            if (setup.vip.contains(g)) {
+                report(errors, gateway.mark(), "node_setup.gateway: " + g.to_string() + " is the VIP");
+                ok = false;
+            } else if (setup.vip.for_peer(g).family == 0) {
+                report(errors, gateway.mark(), "node_setup.gateway: " + g.to_string() +
+                                                   " has no VIP of its family to be the source of the route");
+                ok = false;
+            }
+        }
+        if (ok) setup.gateway = gateways;
     }
     out = setup;
 }

@@ -27,6 +27,7 @@
 #include "common/net/endpoint.hpp"
 #include "common/net/ip_address.hpp"
 #include "common/net/node_id.hpp"
+#include "common/net/vip_set.hpp"
 
 namespace sara {
 
@@ -76,9 +77,9 @@ struct AgentLoadConfig {
 // The node side of direct server return (paper §III-D): the VIP on the loopback with ARP for
 // it disabled, and replies routed to the gateway from the VIP. IPv4 only.
 struct NodeSetupConfig {
-    IpAddress vip;
+    VipSet vip;                       // one VIP, or an IPv4 and an IPv6 one
     std::string interface;            // the interface towards the dispatcher and the gateway
-    std::optional<IpAddress> gateway; // none = the agent leaves the routes alone
+    VipSet gateway;                   // per family; unset = the agent leaves that family's routes alone
     friend bool operator==(const NodeSetupConfig&, const NodeSetupConfig&) = default;
 };
 

@@ -12,6 +12,7 @@
 
 #include "common/config/auth_config.hpp"
 #include "common/config/yaml_reader.hpp"
+#include "common/net/vip_set.hpp"
 #include "common/proto/service.hpp"
 
 namespace sara {
@@ -23,6 +24,10 @@ bool read_interface_name(ConfigErrorList& errors, const Field& field, std::strin
 // A list of 1..max_count unique ADDRESS:PORT endpoints, none with an unspecified address.
 // Writes `out` only if every element is valid.
 void read_endpoint_list(ConfigErrorList& errors, const Field& field, std::vector<Endpoint>& out, size_t max_count);
+
+// One IP address, or a list of an IPv4 and an IPv6 one (a dual-stack `vip`, the node
+// setup's `gateway`); none unspecified. Writes `out` and returns true only if all is valid.
+bool read_address_pair(ConfigErrorList& errors, const Field& field, VipSet& out);
 
 // `auth: none` (enabled = false, key_file cleared; lab use only) or `auth: {key_file: PATH}`
 // with an absolute PATH (enabled stays true).

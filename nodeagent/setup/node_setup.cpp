@@ -46,6 +46,8 @@ std::error_code write_int_file(const std::string& path, int value, std::string* 
     return {};
 }
 
+uint8_t host_prefix(const IpAddress& a) { return a.is_v6() ? 128 : 32; }
+
 }  // namespace
 
 std::string setup_record_path(const std::string& control_socket) {
@@ -89,7 +91,6 @@ void NodeSetup::recover() {
 std::error_code NodeSetup::apply(const NodeSetupConfig& config, std::string* error) {
     if (active_) undo();
     record_ = SetupRecord{};
-    record_.vip = config.vip;
     active_ = true;
     auto fail = [&](std::error_code ec) {
         undo();
@@ -102,19 +103,28 @@ std::error_code NodeSetup::apply(const NodeSetupConfig& config, std::string* err
         return fail(errno_code(e));
     }
     if (std::error_code ec = netlink_.open(error)) return fail(ec);
-    // 1. ARP first: once the VIP is on lo, the node must already ignore ARP requests for it.
-    for (const std::string& scope : {std::string("all"), config.interface}) {
-        if (std::error_code ec = apply_sysctl("net/ipv4/conf/" + scope + "/arp_ignore", 1, error)) return fail(ec);
-        if (std::error_code ec = apply_sysctl("net/ipv4/conf/" + scope + "/arp_announce", 2, error)) return fail(ec);
+    // 1. ARP first: once an IPv4 VIP is on lo, the node must already ignore ARP requests for
+    // it. An IPv6 VIP on lo needs nothing: Linux answers a Neighbor Solicitation only for the
+    // receiving interface's own addresses.
+    if (config.vip.has_v4()) {
+        for (const std::string& scope : {std::string("all"), config.interface}) {
+            if (std::error_code ec = apply_sysctl("net/ipv4/conf/" + scope + "/arp_ignore", 1, error)) return fail(ec);
+            if (std::error_code ec = apply_sysctl("net/ipv4/conf/" + scope + "/arp_announce", 2, error))
+                return fail(ec);
+        }
     }
-    // 2. The VIP.
-    if (std::error_code ec = apply_address(config, error)) return fail(ec);
-    // 3. Replies leave from the VIP through the gateway.
-    if (config.gateway)
-        if (std::error_code ec = apply_route(config, ifindex, error)) return fail(ec);
+    // 2. The VIPs.
+    for (const IpAddress& vip : config.vip.list())
+        if (std::error_code ec = apply_address(vip, error)) return fail(ec);
+    // 3. Replies leave from the VIP of their family through that family's gateway.
+    for (const IpAddress& gateway : config.gateway.list())
+        if (std::error_code ec = apply_route(gateway, config.vip.for_peer(gateway), config.interface, ifindex, error))
+            return fail(ec);
     persist();
-    std::string summary = "node setup: VIP " + config.vip.to_string() + " on lo, ARP off for it on " + config.interface;
-    if (config.gateway) summary += ", default route via " + config.gateway->to_string() + " src " + config.vip.to_string();
+    std::string summary = "node setup: VIP " + config.vip.to_string() + " on lo";
+    if (config.vip.has_v4()) summary += ", ARP off for it on " + config.interface;
+    for (const IpAddress& gateway : config.gateway.list())
+        summary += ", default route via " + gateway.to_string() + " src " + config.vip.for_peer(gateway).to_string();
     log_.notice(summary);
     return {};
 }
@@ -130,41 +140,43 @@ std::error_code NodeSetup::apply_sysctl(const std::string& path, int minimum, st
     return {};
 }
 
-std::error_code NodeSetup::apply_address(const NodeSetupConfig& config, std::string* error) {
+std::error_code NodeSetup::apply_address(const IpAddress& vip, std::string* error) {
     const int lo = static_cast<int>(if_nametoindex("lo"));
     std::string text;
-    const std::error_code ec = netlink_.add_address(lo, config.vip, 32, &text);
+    const std::error_code ec = netlink_.add_address(lo, vip, host_prefix(vip), &text);
     if (ec.value() == EEXIST) {
-        log_.info("node setup: " + config.vip.to_string() + " is on lo already; it stays there on stop");
+        log_.info("node setup: " + vip.to_string() + " is on lo already; it stays there on stop");
         return {};
     }
     if (ec) {
         if (error) *error = "node setup: " + text;
         return ec;
     }
-    record_.address_interface = "lo";
+    record_.addresses.push_back(AddressChange{"lo", vip});
     persist();
     return {};
 }
 
-std::error_code NodeSetup::apply_route(const NodeSetupConfig& config, int ifindex, std::string* error) {
-    const IpAddress& gateway = *config.gateway;
+std::error_code NodeSetup::apply_route(const IpAddress& gateway, const IpAddress& vip, const std::string& interface,
+                                       int ifindex, std::string* error) {
+    // The metric the kernel gives a route that names none: IPv4 0, IPv6 1024.
+    const uint32_t default_metric = gateway.is_v6() ? 1024 : 0;
     std::string text;
-    std::error_code ec = netlink_.add_default_route(gateway, ifindex, config.vip, &text);
+    std::error_code ec = netlink_.add_default_route(gateway, ifindex, vip, &text);
     if (ec.value() == EEXIST) {
-        // A metric-0 default route is in the way: unless it is ours already, save it and take
-        // its place.
+        // A default route of that metric is in the way: unless it is ours already, save it
+        // and take its place.
         std::vector<DefaultRoute> routes;
-        if (std::error_code dump_ec = netlink_.dump_default_routes(routes, &text)) {
+        if (std::error_code dump_ec = netlink_.dump_default_routes(routes, gateway, &text)) {
             if (error) *error = "node setup: " + text;
             return dump_ec;
         }
         std::vector<DefaultRoute> in_the_way;
         for (DefaultRoute& r : routes) {
-            if (r.priority != 0 || r.tos != 0) continue;
-            if (r.gateway == gateway && r.oif == ifindex && r.prefsrc == config.vip) {
-                log_.info("node setup: the default route via " + gateway.to_string() + " src " +
-                          config.vip.to_string() + " is there already; it stays there on stop");
+            if (r.priority != default_metric || r.tos != 0) continue;
+            if (r.gateway == gateway && r.oif == ifindex && r.prefsrc == vip) {
+                log_.info("node setup: the default route via " + gateway.to_string() + " src " + vip.to_string() +
+                          " is there already; it stays there on stop");
                 return {};
             }
             in_the_way.push_back(std::move(r));
@@ -180,14 +192,13 @@ std::error_code NodeSetup::apply_route(const NodeSetupConfig& config, int ifinde
                         (r.gateway.family ? r.gateway.to_string() : std::string("(none)")) + " dev " +
                         interface_name(r.oif) + "; it comes back on stop");
         }
-        ec = netlink_.add_default_route(gateway, ifindex, config.vip, &text);
+        ec = netlink_.add_default_route(gateway, ifindex, vip, &text);
     }
     if (ec) {
         if (error) *error = "node setup: " + text;
         return ec;
     }
-    record_.route_interface = config.interface;
-    record_.gateway = gateway;
+    record_.routes.push_back(RouteChange{interface, gateway, vip});
     persist();
     return {};
 }
@@ -207,16 +218,16 @@ void NodeSetup::undo_record(const SetupRecord& record) {
         log_.error("node setup: cannot undo: " + error);
         return;
     }
-    if (record.route_interface) {
-        const int ifindex = static_cast<int>(if_nametoindex(record.route_interface->c_str()));
-        if (ifindex != 0 && netlink_.delete_default_route(record.gateway, ifindex, record.vip, &error))
+    for (auto it = record.routes.rbegin(); it != record.routes.rend(); ++it) {
+        const int ifindex = static_cast<int>(if_nametoindex(it->interface.c_str()));
+        if (ifindex != 0 && netlink_.delete_default_route(it->gateway, ifindex, it->source, &error))
             log_.error("node setup: undo: " + error);
     }
     for (const std::vector<uint8_t>& saved : record.saved_routes)
         if (netlink_.restore_dumped_route(saved, &error)) log_.error("node setup: undo: " + error);
-    if (record.address_interface) {
-        const int ifindex = static_cast<int>(if_nametoindex(record.address_interface->c_str()));
-        if (ifindex != 0 && netlink_.delete_address(ifindex, record.vip, 32, &error))
+    for (auto it = record.addresses.rbegin(); it != record.addresses.rend(); ++it) {
+        const int ifindex = static_cast<int>(if_nametoindex(it->interface.c_str()));
+        if (ifindex != 0 && netlink_.delete_address(ifindex, it->address, host_prefix(it->address), &error))
             log_.error("node setup: undo: " + error);
     }
     for (auto it = record.sysctls.rbegin(); it != record.sysctls.rend(); ++it) {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Node setup for direct server return (paper §III-D, DESIGN §2), when node_setup is
 // configured, in this order so the node never answers ARP for the VIP:
-//   1. arp_ignore >= 1 and arp_announce >= 2 on `all` and on the interface (raised only: a
-//      stricter value already there is kept),
-//   2. VIP/32 on lo,
-//   3. with a gateway: default route `via GATEWAY dev INTERFACE src VIP` (metric 0, main
-//      table). A metric-0 default route in the way is saved and removed, and put back on undo.
+//   1. with an IPv4 VIP: arp_ignore >= 1 and arp_announce >= 2 on `all` and on the interface
+//      (raised only: a stricter value already there is kept); an IPv6 VIP needs none (Linux
+//      answers NDP only for the receiving interface's own addresses),
+//   2. each VIP on lo (IPv4 /32, IPv6 /128 without DAD),
+//   3. per gateway: default route `via GATEWAY dev INTERFACE src VIP` with the VIP of its
+//      family (main table, the family's default metric: IPv4 0, IPv6 1024). A default route
+//      of that metric in the way is saved and removed, and put back on undo.
 // Each change is recorded in the setup record file as it is made (setup_record.hpp); undo()
 // reverts exactly the recorded changes in reverse order, leaving alone anything that was
 // there before or that someone else changed since. recover() undoes the record an agent that
@@ -41,8 +43,9 @@ public:
 
 private:
     std::error_code apply_sysctl(const std::string& path, int minimum, std::string* error);
-    std::error_code apply_address(const NodeSetupConfig& config, std::string* error);
-    std::error_code apply_route(const NodeSetupConfig& config, int ifindex, std::string* error);
+    std::error_code apply_address(const IpAddress& vip, std::string* error);
+    std::error_code apply_route(const IpAddress& gateway, const IpAddress& vip, const std::string& interface,
+                                int ifindex, std::string* error);
     void undo_record(const SetupRecord& record);
     void persist();
 

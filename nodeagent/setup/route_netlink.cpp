@@ -11,11 +11,13 @@
 namespace sara::nodeagent {
 namespace {
 
-// An IPv4 main-table unicast default route, or nullopt for any other route message.
-std::optional<DefaultRoute> default_route_of(const nlmsghdr& nlh) {
+uint8_t family_of(const IpAddress& a) { return a.is_v6() ? AF_INET6 : AF_INET; }
+
+// A main-table unicast default route of `family`, or nullopt for any other route message.
+std::optional<DefaultRoute> default_route_of(const nlmsghdr& nlh, uint8_t family) {
     std::array<const nlattr*, RTA_MAX + 1> tb;
     const auto* rtm = parse_message<rtmsg>(nlh, RTM_NEWROUTE, tb);
-    if (!rtm || rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
+    if (!rtm || rtm->rtm_family != family || rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
         return std::nullopt;
     if (u32_attribute(tb[RTA_TABLE]).value_or(rtm->rtm_table) != RT_TABLE_MAIN) return std::nullopt;
     DefaultRoute route;
@@ -30,7 +32,7 @@ std::optional<DefaultRoute> default_route_of(const nlmsghdr& nlh) {
 
 RtnetlinkRequest route_request(uint16_t type, uint16_t flags, const IpAddress& gateway, int ifindex,
                                const IpAddress& prefsrc) {
-    RtnetlinkRequest request = default_route_request(type, flags, AF_INET, RT_TABLE_MAIN, gateway, ifindex);
+    RtnetlinkRequest request = default_route_request(type, flags, family_of(gateway), RT_TABLE_MAIN, gateway, ifindex);
     request.put_address(RTA_PREFSRC, prefsrc);
     return request;
 }
@@ -39,8 +41,11 @@ RtnetlinkRequest address_request(uint16_t type, uint16_t flags, int ifindex, con
                                  uint8_t prefix_len) {
     RtnetlinkRequest request(type, flags, sizeof(ifaddrmsg));
     auto& ifa = request.family_header<ifaddrmsg>();
-    ifa.ifa_family = AF_INET;
+    ifa.ifa_family = family_of(address);
     ifa.ifa_prefixlen = prefix_len;
+    // A VIP is held by every node: duplicate address detection would find it "taken" (and
+    // keep it tentative, unusable as a source) if a neighbour ever answered for it.
+    if (address.is_v6()) ifa.ifa_flags = IFA_F_NODAD;
     ifa.ifa_index = static_cast<uint32_t>(ifindex);
     request.put_address(IFA_LOCAL, address);
     return request;
@@ -90,11 +95,14 @@ std::error_code RouteNetlink::delete_address(int ifindex, const IpAddress& addre
                   {EADDRNOTAVAIL, ENOENT, ENODEV}, error);
 }
 
-std::error_code RouteNetlink::dump_default_routes(std::vector<DefaultRoute>& routes, std::string* error) {
-    RtnetlinkRequest request = dump_request(RTM_GETROUTE, AF_INET);
+std::error_code RouteNetlink::dump_default_routes(std::vector<DefaultRoute>& routes, const IpAddress& like,
+                                                  std::string* error) {
+    const uint8_t family = family_of(like);
+    RtnetlinkRequest request = dump_request(RTM_GETROUTE, family);
     std::string text;
-    const std::error_code ec =
-        socket_.dump_entries(request, "rtnetlink: dump IPv4 routes", default_route_of, routes, &text);
+    const std::error_code ec = socket_.dump_entries(
+        request, std::string("rtnetlink: dump ") + (like.is_v6() ? "IPv6" : "IPv4") + " routes",
+        [family](const nlmsghdr& nlh) { return default_route_of(nlh, family); }, routes, &text);
     return replace_error(ec, text, error);
 }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The rtnetlink operations node setup needs (IPv4 only): an address on an interface, and the
+// The rtnetlink operations node setup needs, IPv4 and IPv6: an address on an interface, and the
 // main table's default routes (dump, add, delete, re-add a dumped one). Requests are built
 // and dumps read with common/net/rtnetlink_messages and go through common/net/rtnetlink_socket
 // (ACK awaited, 5 s at most; errors name the operation and carry errno's text and the kernel's
@@ -32,17 +32,20 @@ class RouteNetlink {
 public:
     [[nodiscard]] std::error_code open(std::string* error);
 
-    // ADDRESS/prefix_len on IFINDEX, scope global; fails with EEXIST if it is there already.
+    // ADDRESS/prefix_len on IFINDEX, scope global (IPv6: without duplicate address detection);
+    // fails with EEXIST if it is there already.
     [[nodiscard]] std::error_code add_address(int ifindex, const IpAddress& address, uint8_t prefix_len,
                                               std::string* error);
     // Removes it; "not there" (EADDRNOTAVAIL, ENOENT) counts as success.
     [[nodiscard]] std::error_code delete_address(int ifindex, const IpAddress& address, uint8_t prefix_len,
                                                  std::string* error);
 
-    // IPv4 default routes (dst 0.0.0.0/0, unicast) of the main table.
-    [[nodiscard]] std::error_code dump_default_routes(std::vector<DefaultRoute>& routes, std::string* error);
-    // default via GATEWAY dev IFINDEX src PREFSRC, metric 0, main table, proto static; fails
-    // with EEXIST if a metric-0 default route is there already.
+    // The default routes (unicast, prefix length 0) of the main table in the family of `like`.
+    [[nodiscard]] std::error_code dump_default_routes(std::vector<DefaultRoute>& routes, const IpAddress& like,
+                                                      std::string* error);
+    // default via GATEWAY dev IFINDEX src PREFSRC, main table, proto static, the family's
+    // default metric (IPv4 0, IPv6 1024); fails with EEXIST if a default route of that metric
+    // is there already.
     [[nodiscard]] std::error_code add_default_route(const IpAddress& gateway, int ifindex, const IpAddress& prefsrc,
                                                     std::string* error);
     // Deletes that very route; "not there" (ESRCH, ENOENT) counts as success.

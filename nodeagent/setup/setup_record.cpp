@@ -17,9 +17,14 @@ std::optional<int> parse_int(std::string_view text) {
     return value;
 }
 
-std::optional<IpAddress> parse_v4(std::string_view text) {
-    std::optional<IpAddress> address = IpAddress::parse(text);
-    if (!address || !address->is_v4()) return std::nullopt;
+// "ADDRESS/32" (IPv4) or "ADDRESS/128" (IPv6): the host prefix of its family.
+std::optional<IpAddress> parse_host_prefix(std::string_view text) {
+    const size_t slash = text.rfind('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    std::optional<IpAddress> address = IpAddress::parse(text.substr(0, slash));
+    if (!address) return std::nullopt;
+    const std::string_view prefix = text.substr(slash + 1);
+    if ((address->is_v4() && prefix != "32") || (address->is_v6() && prefix != "128")) return std::nullopt;
     return address;
 }
 
@@ -57,9 +62,10 @@ std::string format_setup_record(const SetupRecord& record) {
     std::string out = std::string(kVersionLine) + "\n";
     for (const SysctlChange& s : record.sysctls)
         out += "sysctl " + s.path + " " + std::to_string(s.old_value) + " " + std::to_string(s.new_value) + "\n";
-    if (record.address_interface) out += "address " + *record.address_interface + " " + record.vip.to_string() + "/32\n";
-    if (record.route_interface)
-        out += "route " + *record.route_interface + " " + record.gateway.to_string() + " " + record.vip.to_string() + "\n";
+    for (const AddressChange& a : record.addresses)
+        out += "address " + a.interface + " " + a.address.to_string() + (a.address.is_v6() ? "/128\n" : "/32\n");
+    for (const RouteChange& r : record.routes)
+        out += "route " + r.interface + " " + r.gateway.to_string() + " " + r.source.to_string() + "\n";
     for (const std::vector<uint8_t>& route : record.saved_routes) out += "saved-route " + hex(route) + "\n";
     return out;
 }
@@ -86,19 +92,16 @@ std::optional<SetupRecord> parse_setup_record(std::string_view text, std::string
                 record.sysctls.push_back(SysctlChange{std::string(f[1]), *old_value, *new_value});
                 return true;
             }
-        } else if (f[0] == "address" && f.size() == 3 && valid_interface(f[1]) && f[2].ends_with("/32")) {
-            if (const std::optional<IpAddress> vip = parse_v4(f[2].substr(0, f[2].size() - 3))) {
-                record.address_interface = std::string(f[1]);
-                record.vip = *vip;
+        } else if (f[0] == "address" && f.size() == 3 && valid_interface(f[1])) {
+            if (const std::optional<IpAddress> vip = parse_host_prefix(f[2])) {
+                record.addresses.push_back(AddressChange{std::string(f[1]), *vip});
                 return true;
             }
         } else if (f[0] == "route" && f.size() == 4 && valid_interface(f[1])) {
-            const std::optional<IpAddress> gateway = parse_v4(f[2]);
-            const std::optional<IpAddress> vip = parse_v4(f[3]);
-            if (gateway && vip) {
-                record.route_interface = std::string(f[1]);
-                record.gateway = *gateway;
-                record.vip = *vip;
+            const std::optional<IpAddress> gateway = IpAddress::parse(f[2]);
+            const std::optional<IpAddress> source = IpAddress::parse(f[3]);
+            if (gateway && source && gateway->family == source->family) {
+                record.routes.push_back(RouteChange{std::string(f[1]), *gateway, *source});
                 return true;
             }
         } else if (f[0] == "saved-route" && f.size() == 2) {

@@ -24,7 +24,8 @@ void check_errors(const std::vector<sara::ConfigError>& errors) { sara::fuzz::ch
 
 // What a config without errors guarantees to the daemon.
 void check_valid(const sara::DispatcherConfig& c) {
-    check(!c.vip.is_unspecified());
+    check(!c.vip.empty());
+    for (const sara::IpAddress& vip : c.vip.list()) check(!vip.is_unspecified());
     check(!c.nodes.empty() && c.nodes.size() <= 250);
     std::set<int> ids;
     std::set<std::string> names;
@@ -32,7 +33,7 @@ void check_valid(const sara::DispatcherConfig& c) {
         check(n.id >= 1 && n.id <= 250);
         check(ids.insert(n.id).second);
         check(names.insert(n.name).second);
-        check(!n.address.is_unspecified() && !(n.address == c.vip));
+        check(!n.address.is_unspecified() && !c.vip.contains(n.address));
         check(!n.mac.is_multicast() && !n.mac.is_zero());
         check(n.weight >= 1 && n.weight <= 1000);
     }

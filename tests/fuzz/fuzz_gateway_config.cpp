@@ -22,7 +22,8 @@ void check_errors(const std::vector<sara::ConfigError>& errors) { sara::fuzz::ch
 // What a config without errors guarantees to the gateway.
 void check_valid(const sara::GatewayConfig& c) {
     check(c.gateway_id >= sara::kFirstGatewayId);
-    check(!c.vip.is_unspecified());
+    check(!c.vip.empty());
+    for (const sara::IpAddress& vip : c.vip.list()) check(!vip.is_unspecified());
     check(!c.interface.empty() && c.interface.size() <= 15 && c.interface.find('/') == std::string::npos);
     check(!c.dispatchers.empty() && c.dispatchers.size() <= 16);
     std::set<std::string> seen;

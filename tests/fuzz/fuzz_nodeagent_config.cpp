@@ -50,10 +50,13 @@ void check_valid(const sara::NodeAgentConfig& c) {
     check(c.load.io_saturation >= 1);
     check(c.load.disks.size() <= 64);
     if (c.node_setup) {
-        check(c.node_setup->vip.is_v4() && !c.node_setup->vip.is_unspecified());
+        check(!c.node_setup->vip.empty());
+        for (const sara::IpAddress& vip : c.node_setup->vip.list()) check(!vip.is_unspecified());
         check(!c.node_setup->interface.empty() && c.node_setup->interface.size() <= 15 &&
               c.node_setup->interface != "lo");
-        if (c.node_setup->gateway) check(c.node_setup->gateway->is_v4() && !(*c.node_setup->gateway == c.node_setup->vip));
+        // Each gateway has a VIP of its family (the route's source) and is not one.
+        for (const sara::IpAddress& gateway : c.node_setup->gateway.list())
+            check(c.node_setup->vip.for_peer(gateway).family == gateway.family && !c.node_setup->vip.contains(gateway));
     }
     check(!c.auth.enabled || (!c.auth.key_file.empty() && c.auth.key_file.front() == '/'));
     check(!c.control.socket.empty() && c.control.socket.front() == '/' && c.control.socket.size() <= 107);

@@ -41,7 +41,10 @@ TYPE_HEARTBEAT, TYPE_LOAD = 1, 2
 FLAG_AVAILABLE, FLAG_APP_DOWN, FLAG_DRAIN, FLAG_UNDRAIN = 0, 1, 2, 3
 
 
-def health_listen() -> str:
+def health_listen(ipv6: bool = False) -> str:
+    """sarad's health endpoint on dispatcher 1's LAN address (its IPv6 one with ipv6)."""
+    if ipv6:
+        return "[%s]:%d" % (topology.DISPATCHER_LAN_ADDRS6[0], HEALTH_PORT)
     return "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[0], HEALTH_PORT)
 
 
@@ -59,10 +62,10 @@ def read_key(path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
-def health_overrides(cluster, key: Optional[Path], **health) -> dict:
-    """sarad config overrides: the `health:` section (HEALTH timing unless overridden) and
-    `auth` with `key` (None: `auth: none`)."""
-    section = {"listen": health_listen(), "heartbeat_interval": "%dms" % (HEARTBEAT_S * 1000),
+def health_overrides(cluster, key: Optional[Path], ipv6: bool = False, **health) -> dict:
+    """sarad config overrides: the `health:` section (HEALTH timing unless overridden; ipv6:
+    listening on dispatcher 1's IPv6 LAN address) and `auth` with `key` (None: `auth: none`)."""
+    section = {"listen": health_listen(ipv6), "heartbeat_interval": "%dms" % (HEARTBEAT_S * 1000),
                "miss_limit": MISS_LIMIT, "load_interval": "%dms" % (LOAD_S * 1000),
                "recovery_heartbeats": RECOVERY}
     section.update(health)
@@ -79,10 +82,12 @@ def agent_socket(cluster, node) -> Path:
 
 
 def write_agent_config(cluster, node, key: Optional[Path], *,
-                       application: str = "{listen: udp/5060}", node_setup: bool = False) -> Path:
+                       application: str = "{listen: udp/5060}", node_setup: bool = False,
+                       ipv6: bool = False) -> Path:
     """The node's /etc/sara/nodeagent.yaml as the test writes it. node_setup: let the agent
     put the VIP on lo, set the ARP sysctls and the default route `src VIP` (by default the
-    topology has done it)."""
+    topology has done it). ipv6 (a cluster with ipv6=True): heartbeats and loads to sarad's
+    IPv6 address, and a node setup of both VIPs and both default routes."""
     node = cluster.node(node)
     auth = "{key_file: %s}" % key if key else "none"
     text = ("# written by tests/integration/agents.py\n"
@@ -93,9 +98,12 @@ def write_agent_config(cluster, node, key: Optional[Path], *,
             "application: %s\n"
             "auth: %s\n"
             "control: {socket: %s}\n"
-            % (node.id, health_listen(), HEARTBEAT_S * 1000, LOAD_S * 1000, application, auth,
+            % (node.id, health_listen(ipv6), HEARTBEAT_S * 1000, LOAD_S * 1000, application, auth,
                agent_socket(cluster, node)))
-    if node_setup:
+    if node_setup and ipv6:
+        text += "node_setup: {vip: [%s, '%s'], interface: %s, gateway: [%s, '%s']}\n" % (
+            topology.VIP, topology.VIP6, node.ifname, topology.GATEWAY_LAN_ADDR, topology.GATEWAY_LAN_ADDR6)
+    elif node_setup:
         text += "node_setup: {vip: %s, interface: %s, gateway: %s}\n" % (
             topology.VIP, node.ifname, topology.GATEWAY_LAN_ADDR)
     path = cluster.workdir / ("nodeagent-%s.yaml" % node.name)
@@ -183,12 +191,13 @@ def send_datagrams(cluster, ns, datagrams, *, source_port: int = 7499, port: int
     (default: dispatcher 1) from namespace `ns`, from UDP `source_port`, with Debian's python3
     (the test process lives in the root namespace)."""
     payload = ",".join(d.hex() for d in datagrams)
+    family = "socket.AF_INET6" if ":" in address else "socket.AF_INET"
     code = ("import socket,sys\n"
-            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+            "s=socket.socket(%s,socket.SOCK_DGRAM)\n"
             "s.bind(('', %d))\n"
             "for h in sys.argv[1].split(','):\n"
             "    s.sendto(bytes.fromhex(h), ('%s', %d))\n"
-            % (source_port, address, port))
+            % (family, source_port, address, port))
     ns.run(topology.PYTHON, "-c", code, payload, timeout=10)
 
 

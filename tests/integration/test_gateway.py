@@ -52,15 +52,23 @@ def gateway_socket(cluster) -> "topology.Path":
     return p
 
 
-def start_gateway(cluster, key, *, lifetime=120):
+def announce_listen(ipv6: bool = False) -> str:
+    """sarad's announce endpoint on dispatcher 1's LAN address (its IPv6 one with ipv6)."""
+    if ipv6:
+        return "[%s]:%d" % (topology.DISPATCHER_LAN_ADDRS6[0], ANNOUNCE_PORT)
+    return "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[0], ANNOUNCE_PORT)
+
+
+def start_gateway(cluster, key, *, lifetime=120, ipv6=False):
+    """sara-gatewayd on the gateway's LAN side; ipv6: both VIPs, announcing to sarad over IPv6."""
     cfg = cluster.workdir / "gateway.yaml"
+    vip = "[%s, '%s']" % (topology.VIP, topology.VIP6) if ipv6 else topology.VIP
     cfg.write_text("# written by tests/integration/test_gateway.py\n"
                    "gateway_id: %d\nvip: %s\ninterface: eth1\n"
-                   "dispatchers: [\"%s:%d\"]\n"
+                   "dispatchers: [\"%s\"]\n"
                    "auth: {key_file: %s}\n"
                    "control: {socket: %s}\n"
-                   % (GATEWAY_ID, topology.VIP, topology.DISPATCHER_LAN_ADDRS[0], ANNOUNCE_PORT, key,
-                      gateway_socket(cluster)))
+                   % (GATEWAY_ID, vip, announce_listen(ipv6), key, gateway_socket(cluster)))
     proc = cluster.spawn(cluster.gateway, [str(GATEWAYD), "--config", str(cfg)], name="gatewayd",
                          timeout=lifetime)
     if not proc.wait_for_output(r"\bready\b", 5):
@@ -68,10 +76,9 @@ def start_gateway(cluster, key, *, lifetime=120):
     return proc
 
 
-def sarad_overrides(cluster, key) -> dict:
+def sarad_overrides(cluster, key, ipv6=False) -> dict:
     return {"auth": {"key_file": str(key)},
-            "announce": {"listen": "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[0], ANNOUNCE_PORT),
-                         "senders": [GATEWAY_ID]},
+            "announce": {"listen": announce_listen(ipv6), "senders": [GATEWAY_ID]},
             **datapath.LEAST_SESSIONS}
 
 
@@ -291,3 +298,34 @@ def test_preinstalled_flows_skip_the_queue(gateway_cluster):
           % (queued[False], queued[True]))
     assert queued[False] >= 20
     assert queued[True] == 0
+
+
+def test_ipv6_answers_are_announced_over_ipv6(cluster_factory):
+    """Issue 18: a dual-stack gateway (both VIPs in its capture filter) announcing to sarad
+    over IPv6; 10 IPv6 calls whose callee media port differs per node and per call: sarad
+    applies an announcement per call and each call's signalling and RTP are on one node, the
+    RTP to that node's per-call port on VIP6."""
+    require_tools("sipp", "tshark", "tcpdump")
+    c = cluster_factory(dispatcher="none", ipv6=True)
+    c.key = agents.write_key(c)
+    c.start_sarad(**sarad_overrides(c, c.key, ipv6=True))
+    for n in c.nodes:
+        peers.start_sip_uas(c, n, "udp", lifetime=120, scenario=per_call_port_scenario(c, n), ipv6=True)
+    gw = start_gateway(c, c.key, ipv6=True)
+    before = datapath.sarad_stats(c)
+    with peers.capture_nodes(c) as caps:
+        r = peers.run_sip_uac(c, calls=10, rate=10, transport="u1", media_packets=15, ipv6=True)
+        pcaps = caps.stop()
+    time.sleep(0.3)
+    delta = datapath.counter_deltas(before, datapath.sarad_stats(c))
+    print("gateway over IPv6: %s; sarad: %s" % (r.summary(), {k: v for k, v in delta.items() if "announce" in k}))
+    assert r.successful == 10, r.summary()
+    sightings = peers.calls_by_node(pcaps, (topology.VIP, topology.VIP6))
+    for cid in r.call_ids:
+        s = sightings[cid]
+        assert s.on_one_node and s.complete and s.media_flows, s
+        node = c.node(next(iter(s.nodes)))
+        assert all(srv.startswith("[%s]:3%d" % (topology.VIP6, node.id)) for _, _, srv in s.media_flows), s
+    assert delta.get("announcements_applied_total", 0) >= 10, delta
+    assert delta.get("announcements_unknown_session_total", 0) == 0, delta
+    assert gw.running(), gw.output()

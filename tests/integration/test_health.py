@@ -17,6 +17,7 @@ import pytest
 import agents
 import datapath
 import peers
+import topology
 from conftest import require_tools
 
 pytestmark = datapath.SARAD_MARKS + [
@@ -269,3 +270,34 @@ def test_no_load_vector_for_3_delta_means_no_new_sessions(health_cluster):
     assert after_last <= 3 * agents.LOAD_S + agents.HEARTBEAT_S + OBSERVATION_SLACK
     sender.wait(10)
     assert "sent" in sender.output()
+
+
+def test_health_over_ipv6(cluster_factory):
+    """Issue 18: sarad's health listener on its IPv6 LAN address, the agents sending to it
+    over IPv6. Every node comes up; a SIGKILLed agent's node is down within n·d + d; a
+    heartbeat under another key and garbage, sent over IPv6 from a node, are rejected and
+    change no state."""
+    require_tools("sipp")
+    c = cluster_factory(dispatcher="none", ipv6=True)
+    c.key = agents.write_key(c)
+    c.start_sarad(**agents.health_overrides(c, c.key, ipv6=True))
+    peers.start_sip_servers(c, ("udp",), lifetime=120, ipv6=True)   # the agents' application check
+    c.agents = agents.start_agents(c, c.key, ipv6=True)
+    assert agents.wait_states(c, {n.id: "up" for n in c.nodes}, 5), agents.node_states(c)
+
+    before = datapath.sarad_stats(c)
+    other_key = bytes(b ^ 0x5A for b in agents.read_key(c.key))
+    agents.send_datagrams(c, c.node(2).ns, [agents.heartbeat(1, 2**31, agents.FLAG_APP_DOWN, key=other_key),
+                                            os.urandom(100)],
+                          address=topology.DISPATCHER_LAN_ADDRS6[0])
+    time.sleep(0.3)
+    delta = datapath.counter_deltas(before, datapath.sarad_stats(c))
+    assert delta.get("control_rejected_auth_total", 0) == 1, delta
+    assert delta.get("control_rejected_malformed_total", 0) == 1, delta
+    assert agents.node_states(c) == {1: "up", 2: "up", 3: "up"}
+
+    t_kill = kill_agent(c, 2)
+    t_down = agents.wait_state_change(c, 2, "down", timeout=3)
+    assert t_down is not None, agents.nodes_info(c)
+    print("IPv6 heartbeats: detection %.3f s after SIGKILL (bound %.3f s)" % (t_down - t_kill, DETECTION_BOUND))
+    assert t_down - t_kill <= DETECTION_BOUND + OBSERVATION_SLACK

@@ -70,3 +70,43 @@ def test_node_setup_is_applied_and_undone_also_after_a_crash(cluster_factory):
     assert_set_up(node_state(node))
     assert agent.stop(signal.SIGTERM, grace=5) == 0, agent.output()
     assert node_state(node) == before, agent.output()
+
+
+def node_state6(node) -> dict:
+    ns = node.ns
+    return {**node_state(node),
+            "lo6": ns.run("ip", "-6", "-o", "addr", "show", "dev", "lo", "scope", "global").stdout,
+            "routes6": ns.run("ip", "-6", "route", "show", "table", "main", "default").stdout}
+
+
+def test_dual_stack_node_setup_is_applied_and_undone_also_after_a_crash(cluster_factory):
+    """Issue 18: node_setup with an IPv4 and an IPv6 VIP and a gateway of each family: both
+    VIPs on lo (VIP6 as /128, no sysctl for it), both default routes from their family's VIP;
+    a stop, and a start after SIGKILL, undo exactly that."""
+    c = cluster_factory(dispatcher="none", ipv6=True)
+    node = c.node(1)
+    node.ns.ip_batch(["addr del %s/128 dev lo" % topology.VIP6,
+                      "route replace default via %s dev %s" % (topology.GATEWAY_LAN_ADDR6, node.ifname)])
+    plain_node(node)
+    before = node_state6(node)
+    assert topology.VIP6 not in before["lo6"] and "src" not in before["routes6"], before
+
+    def assert_dual(state):
+        assert_set_up(state)
+        assert "%s/128" % topology.VIP6 in state["lo6"], state
+        assert re.search(r"^default via %s dev eth0 (proto \w+ )?src %s " % (
+            re.escape(topology.GATEWAY_LAN_ADDR6), re.escape(topology.VIP6)), state["routes6"], re.M), state
+
+    agent = agents.start_agent(c, node, None, node_setup=True, ipv6=True)
+    assert_dual(node_state6(node))
+    assert agent.stop(signal.SIGTERM, grace=5) == 0, agent.output()
+    assert node_state6(node) == before, agent.output()
+
+    crashed = agents.start_agent(c, node, None, node_setup=True, ipv6=True)
+    assert_dual(node_state6(node))
+    os.kill(crashed.command_pid(), signal.SIGKILL)
+    crashed.wait(5)
+    agent = agents.start_agent(c, node, None, node_setup=True, ipv6=True)
+    assert_dual(node_state6(node))
+    assert agent.stop(signal.SIGTERM, grace=5) == 0, agent.output()
+    assert node_state6(node) == before, agent.output()

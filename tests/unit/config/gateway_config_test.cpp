@@ -83,6 +83,7 @@ BOOST_AUTO_TEST_CASE(valid_variants) {
         {"auth: none", minimal + "auth: none\n"},
         {"highest gateway id", minimal + "gateway_id: 65535\n"},
         {"IPv6 VIP and dispatcher", "vip: '2001:db8::10'\ninterface: eth1\ndispatchers: [\"[2001:db8::1]:7402\"]\n"},
+        {"dual-stack VIP", "vip: [198.18.100.10, '2001:db8::10']\ninterface: eth1\ndispatchers: [\"198.18.2.1:7402\"]\n"},
         {"dispatcher.yaml's services pasted, plain and flow_timeout included",
          minimal +
              "services:\n"
@@ -100,7 +101,7 @@ BOOST_AUTO_TEST_CASE(valid_variants) {
         }
     }
     BOOST_TEST(!load_gateway_config_from_string(cases[0].yaml, file_name).config.auth.enabled);
-    BOOST_TEST(load_gateway_config_from_string(cases[2].yaml, file_name).config.vip.is_v6());
+    BOOST_TEST(load_gateway_config_from_string(cases[2].yaml, file_name).config.vip.has_v6());
 }
 
 BOOST_AUTO_TEST_CASE(required_keys_and_top_level_errors) {

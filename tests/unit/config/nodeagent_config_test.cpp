@@ -61,8 +61,7 @@ BOOST_AUTO_TEST_CASE(sample_file_loads_without_errors) {
     BOOST_TEST_REQUIRE(c.node_setup.has_value());
     BOOST_TEST(c.node_setup->vip.to_string() == "198.18.100.10");
     BOOST_TEST(c.node_setup->interface == "eth0");
-    BOOST_TEST_REQUIRE(c.node_setup->gateway.has_value());
-    BOOST_TEST(c.node_setup->gateway->to_string() == "198.18.2.254");
+    BOOST_TEST(c.node_setup->gateway.to_string() == "198.18.2.254");
     BOOST_TEST((c.auth == AuthConfig{}));
     BOOST_TEST((c.control == AgentControlConfig{}));
 }
@@ -96,6 +95,9 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
         {"command", head + "application: {command: \"test -e /run/app.ok\"}\n"},
         {"node setup without a gateway", minimal + "node_setup: {vip: 198.18.100.10, interface: eth0}\n"},
         {"intervals at their bounds", minimal + "heartbeat_interval: 10ms\nload_interval: 60s\n"},
+        {"dual-stack node setup",
+         minimal + "node_setup: {vip: [198.18.100.10, '2001:db8:100::10'], interface: eth0, "
+                   "gateway: [198.18.2.254, '2001:db8:2::fe']}\n"},
         {"load section", minimal + "load: {io_saturation: 1, disks: [vda, nvme0n1]}\n"},
         {"block style",
          "node_id: 2\n"
@@ -123,8 +125,11 @@ BOOST_AUTO_TEST_CASE(valid_variants_load) {
     BOOST_TEST(command.application.command == "test -e /run/app.ok");
     BOOST_TEST(!command.application.backlog.has_value());
     BOOST_TEST(!load_nodeagent_config_from_string(cases[0].yaml, file_name).config.auth.enabled);
-    BOOST_TEST(!load_nodeagent_config_from_string(cases[3].yaml, file_name).config.node_setup->gateway.has_value());
-    const NodeAgentConfig load_section = load_nodeagent_config_from_string(cases[5].yaml, file_name).config;
+    BOOST_TEST(load_nodeagent_config_from_string(cases[3].yaml, file_name).config.node_setup->gateway.empty());
+    const NodeSetupConfig dual = *load_nodeagent_config_from_string(cases[5].yaml, file_name).config.node_setup;
+    BOOST_TEST(dual.vip.to_string() == "198.18.100.10 and 2001:db8:100::10");
+    BOOST_TEST(dual.gateway.to_string() == "198.18.2.254 and 2001:db8:2::fe");
+    const NodeAgentConfig load_section = load_nodeagent_config_from_string(cases[6].yaml, file_name).config;
     BOOST_TEST((load_section.load.disks == std::vector<std::string>{"vda", "nvme0n1"}));
 }
 
@@ -190,15 +195,18 @@ BOOST_AUTO_TEST_CASE(section_errors) {
     check_case({"bad disk name", minimal + "load: {disks: ['s d']}\n", {{4, 16, "is not a block device name"}}});
     check_case({"node setup without interface", minimal + "node_setup: {vip: 198.18.100.10}\n",
                 {{4, 13, "missing required key 'interface'"}}});
-    check_case({"IPv6 VIP", minimal + "node_setup: {vip: '2001:db8::10', interface: eth0}\n",
-                {{4, 19, "node setup is IPv4 only"}}});
+    check_case({"a gateway of a family without a VIP",
+                minimal + "node_setup: {vip: '2001:db8::10', interface: eth0, gateway: 198.18.2.254}\n",
+                {{4, 61, "has no VIP of its family"}}});
+    check_case({"two IPv6 VIPs", minimal + "node_setup: {vip: ['2001:db8::10', '2001:db8::11'], interface: eth0}\n",
+                {{4, 36, "node_setup.vip: 2001:db8::11 is of the same family as 2001:db8::10"}}});
     check_case({"lo as the interface", minimal + "node_setup: {vip: 198.18.100.10, interface: lo}\n",
                 {{4, 45, "not lo"}}});
     check_case({"interface name too long", minimal + "node_setup: {vip: 198.18.100.10, interface: abcdefghijklmnop}\n",
                 {{4, 45, "is not a network interface name"}}});
     check_case({"gateway is the VIP",
                 minimal + "node_setup: {vip: 198.18.100.10, interface: eth0, gateway: 198.18.100.10}\n",
-                {{4, 60, "node_setup.gateway: is the VIP"}}});
+                {{4, 60, "node_setup.gateway: 198.18.100.10 is the VIP"}}});
     check_case({"auth word other than none", minimal + "auth: off\n", {{4, 7, "expected 'none' or {key_file: PATH}"}}});
     check_case({"auth without key_file", minimal + "auth: {}\n", {{4, 7, "missing required key 'key_file'"}}});
     check_case({"relative key file", minimal + "auth: {key_file: cluster.key}\n", {{4, 18, "expected an absolute path"}}});

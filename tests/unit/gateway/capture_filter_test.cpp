@@ -48,6 +48,14 @@ BOOST_AUTO_TEST_CASE(filter_text) {
          "src host 198.18.100.10 and (udp src port 5070)"},
         {"only plain services: no filter", "198.18.100.10", {service(ServiceProtocol::plain, true, false, 53)}, ""},
     };
+    // Dual stack (issue 18): the nodes' replies from either VIP.
+    VipSet dual(ip("198.18.100.10"));
+    dual.add(ip("2001:db8:100::10"));
+    const std::string both = capture_filter(dual, default_gateway_services());
+    BOOST_TEST(both ==
+               "(src host 198.18.100.10 or src host 2001:db8:100::10) and (udp src port 5060 or tcp src port 5060 or "
+               "tcp src port 554)");
+    BOOST_TEST(filter_problem(both, DLT_EN10MB, 262144) == "");
     for (const Case& c : cases) {
         BOOST_TEST_CONTEXT(c.description) {
             const std::string filter = capture_filter(ip(c.vip), c.services);

@@ -15,10 +15,9 @@ BOOST_AUTO_TEST_SUITE(nodeagent_setup_record)
 BOOST_AUTO_TEST_CASE(round_trip) {
     SetupRecord record;
     record.sysctls = {{"net/ipv4/conf/all/arp_ignore", 0, 1}, {"net/ipv4/conf/eth0/arp_announce", 1, 2}};
-    record.address_interface = "lo";
-    record.vip = *IpAddress::parse("198.18.100.10");
-    record.route_interface = "eth0";
-    record.gateway = *IpAddress::parse("198.18.2.254");
+    const IpAddress vip = *IpAddress::parse("198.18.100.10"), vip6 = *IpAddress::parse("2001:db8:100::10");
+    record.addresses = {{"lo", vip}, {"lo", vip6}};
+    record.routes = {{"eth0", *IpAddress::parse("198.18.2.254"), vip}, {"eth0", *IpAddress::parse("2001:db8:2::fe"), vip6}};
     record.saved_routes = {{0x3c, 0x00, 0x00, 0x00, 0x18, 0x00}, {0xff}};
     const std::string text = format_setup_record(record);
     BOOST_TEST(text ==
@@ -26,7 +25,9 @@ BOOST_AUTO_TEST_CASE(round_trip) {
                "sysctl net/ipv4/conf/all/arp_ignore 0 1\n"
                "sysctl net/ipv4/conf/eth0/arp_announce 1 2\n"
                "address lo 198.18.100.10/32\n"
+               "address lo 2001:db8:100::10/128\n"
                "route eth0 198.18.2.254 198.18.100.10\n"
+               "route eth0 2001:db8:2::fe 2001:db8:100::10\n"
                "saved-route 3c0000001800\n"
                "saved-route ff\n");
     std::string error;
@@ -50,7 +51,9 @@ BOOST_AUTO_TEST_CASE(refused_records) {
         {"a sysctl outside net/ipv4/conf", v + "sysctl kernel/panic 0 1\n"},
         {"a sysctl path climbing out", v + "sysctl net/ipv4/conf/../../../kernel/panic 0 1\n"},
         {"a sysctl value that is not a number", v + "sysctl net/ipv4/conf/all/arp_ignore x 1\n"},
-        {"an IPv6 VIP", v + "address lo 2001:db8::1/32\n"},
+        {"an IPv6 VIP with an IPv4 host prefix", v + "address lo 2001:db8::1/32\n"},
+        {"an IPv4 VIP with an IPv6 host prefix", v + "address lo 198.18.100.10/128\n"},
+        {"a route whose gateway and source differ in family", v + "route eth0 2001:db8:2::fe 198.18.100.10\n"},
         {"an address without /32", v + "address lo 198.18.100.10\n"},
         {"an interface name with a slash", v + "address l/o 198.18.100.10/32\n"},
         {"odd hex", v + "saved-route abc\n"},
