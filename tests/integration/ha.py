@@ -43,13 +43,14 @@ from typing import Callable, Mapping, Optional
 
 import topology
 from processes import Proc, is_zombie, kill_group, pid_alive, run
-from topology import (CLIENT_ADDR, DISPATCHER_CLIENT_ADDRS, MACS, PYTHON, VIP, Cluster,
+from topology import (CLIENT_ADDR, DISPATCHER_CLIENT_ADDRS, MACS, PYTHON, VIP, VIP6, Cluster,
                       Namespace)
 
 TEMPLATE = topology.ROOT / "etc" / "keepalived" / "keepalived.conf"
 NOTIFY_HOOK = topology.ROOT / "etc" / "keepalived" / "sara-vrrp-notify"
 KEEPALIVED = "/usr/sbin/keepalived"
 FLOATING_ADDR = "198.18.1.5"          # the floating next hop, client side (198.18.1.0/24)
+FLOATING_ADDR6 = "2001:db8:1::5"      # its IPv6 counterpart (a cluster with ipv6=True)
 CLIENT_IF = "eth0"                    # the dispatchers' client-facing interface
 VRRP_NAME = "SARA"                    # the vrrp_instance name in the template
 STREAM_PORT = 9999                    # UDP port of the stream receiver on node 1 (VIP)
@@ -348,6 +349,21 @@ def route_vip_via_floating(cluster: Cluster) -> None:
     perm = cluster.client.ip("neigh", "show", FLOATING_ADDR, "nud", "permanent").stdout
     if perm.strip():
         raise RuntimeError("client has a permanent neighbour for %s: %s" % (FLOATING_ADDR, perm))
+
+
+def dual_stack_values() -> dict:
+    """start_vrrp `values` that move FLOATING_ADDR6 with the instance (dual stack)."""
+    return {"FLOATING_ADDR6_ENTRY": "%s/128 dev %s" % (FLOATING_ADDR6, CLIENT_IF)}
+
+
+def route_vip6_via_floating(cluster: Cluster) -> None:
+    """route_vip_via_floating for VIP6 and FLOATING_ADDR6 (learnt by NDP)."""
+    cluster.client.ip("-6", "route", "replace", "%s/128" % VIP6, "via", FLOATING_ADDR6, "dev", "eth0")
+
+
+def has_floating6(cluster: Cluster, index: int) -> bool:
+    out = cluster.dispatchers[index - 1].ip("-o", "-6", "addr", "show", "dev", CLIENT_IF).stdout
+    return (" %s/128 " % FLOATING_ADDR6) in out
 
 
 def has_floating(cluster: Cluster, index: int) -> bool:

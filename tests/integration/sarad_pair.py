@@ -48,8 +48,11 @@ class SaradPair:
         doc["auth"] = {"key_file": str(self.key)}
         doc["control"] = {"socket": str(self.socket(index)),
                           "state_file": str(self.cluster.workdir / ("sessions%d.snapshot" % index))}
-        doc["sync"] = {"listen": "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[me], SYNC_PORT),
-                       "peer": "%s:%d" % (topology.DISPATCHER_LAN_ADDRS[peer], SYNC_PORT),
+        # A dual-stack cluster (ipv6=True) syncs over IPv6.
+        addrs, form = ((topology.DISPATCHER_LAN_ADDRS6, "[%s]:%d") if self.cluster.ipv6
+                       else (topology.DISPATCHER_LAN_ADDRS, "%s:%d"))
+        doc["sync"] = {"listen": form % (addrs[me], SYNC_PORT),
+                       "peer": form % (addrs[peer], SYNC_PORT),
                        "id": SYNC_IDS[me], "peer_id": SYNC_IDS[peer],
                        # where ha.start_vrrp's notify hook writes the role
                        "role_file": str(self.cluster.workdir / ("vrrp%d" % index) / "vrrp.state"),

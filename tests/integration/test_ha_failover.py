@@ -27,6 +27,7 @@ import pytest
 import datapath
 import ha
 import peers
+import topology
 from sarad_pair import SARACTL, SaradPair
 
 pytestmark = datapath.SARAD_MARKS
@@ -40,8 +41,9 @@ class Pair:
     """The two dispatchers: sarad and keepalived in each, the client routed via the floating
     next hop."""
 
-    def __init__(self, cluster, **config_overrides):
+    def __init__(self, cluster, vrrp_values=None, **config_overrides):
         self.cluster = cluster
+        self.vrrp_values = vrrp_values or {}
         # ready_wait 1 s: a lone first start is ready (and elected) sooner. The floating
         # address: sarad follows keepalived's address itself (the shipped etc/dispatcher.yaml).
         self.sarads = SaradPair(cluster, sync_overrides={"ready_wait": "1s",
@@ -61,7 +63,7 @@ class Pair:
 
     def start_vrrp(self, index):
         self.vrrp[index] = ha.start_vrrp(self.cluster, index, saractl=SARACTL,
-                                         socket=self.sarads.socket(index), lifetime=600,
+                                         socket=self.sarads.socket(index), lifetime=600, values=self.vrrp_values,
                                          name="keepalived%d-%d" % (index, time.monotonic_ns()))
 
     def master(self) -> int:
@@ -250,3 +252,34 @@ def test_five_failovers_lose_no_call_and_no_stream(cluster, fast_path, failovers
     print("\n".join(report))
     print("sessions lost over %d failovers: %d of %d" % (len(failovers), lost_sessions,
                                                           len(failovers) * (CALLS + len(RTSP))))
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=2, ipv6=True)
+def test_failover_during_ipv6_calls_loses_none(cluster):
+    """Issue 18: a dual-stack pair (both VIPs; state sync over IPv6; keepalived moving the IPv6
+    floating next hop with the IPv4 one, announced by unsolicited Neighbor Advertisements).
+    40 IPv6 calls (20 calls/s, 6 s of RTP each) through the IPv6 floating next hop; 2.5 s in,
+    the master crashes (keepalived and sarad SIGKILLed): every call completes with its RTP,
+    each on one node, and the new master holds both floating addresses."""
+    datapath.require_peers()
+    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=120, ipv6=True)
+    pair = Pair(cluster, vrrp_values=ha.dual_stack_values()).start()
+    ha.route_vip6_via_floating(cluster)
+    assert ha.has_floating6(cluster, 1)
+    with peers.capture_nodes(cluster, name="ipv6-failover") as caps:
+        uac = peers.start_sip_uac(cluster, calls=40, rate=20, transport="u1", media_packets=PACKETS,
+                                  scenario=datapath.uac_scenario(cluster), ipv6=True)
+        time.sleep(2.5)
+        check_replica(pair)
+        old = pair.master()
+        pair.fail("crash", old)
+        r = datapath.uac_result(uac)
+        pcaps = caps.stop()
+    new = 3 - old
+    print("IPv6 failover (crash of dispatcher %d): %s" % (old, r.summary()))
+    assert r.ok and not datapath.rtp_short([r]), r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
+    assert pair.sarads.wait(lambda: pair.sarads.request(new, "role")["role"] == "master", timeout=5)
+    assert ha.has_floating(cluster, new) and ha.has_floating6(cluster, new)
+    sightings = peers.calls_by_node(pcaps, (datapath.VIP, topology.VIP6))
+    for cid in r.call_ids:
+        assert sightings[cid].on_one_node and sightings[cid].complete, sightings[cid]

@@ -3,7 +3,8 @@
 //
 //   udp_blast send --src ADDR --dst ADDR --sport N --dport N --count N --duration SECONDS
 //       [--sport-mode fixed|unique] [--dport-max N] [--rate PPS] [--batch N] [--call-id TEXT]
-//     Writes IPv4/UDP packets on a raw socket (IP_HDRINCL) with sendmmsg, so every packet can
+//     Writes IPv4/UDP or IPv6/UDP packets (the addresses' family) on a raw socket (IP_HDRINCL,
+//     IPV6_HDRINCL) with sendmmsg, so every packet can
 //     carry its own source port without a socket per port. Stops after --count packets or
 //     --duration seconds, whichever comes first. --rate 0 (default) sends as fast as the CPU
 //     allows; otherwise packets are paced to their due times (busy wait; after a stall the
@@ -12,9 +13,10 @@
 //     1024..65535 and the destination port moves on by one (up to --dport-max) at each wrap.
 //     Payload (same for every mode): a minimal SIP OPTIONS with the given Call-ID and a
 //     fixed-width `Timestamp:` header holding CLOCK_REALTIME in ns at the send call.
-//     UDP checksum 0 (none; legal in IPv4). Prints one JSON line.
+//     IPv4: UDP checksum 0 (none; legal there). IPv6: the checksum is mandatory, computed per
+//     packet (from a pseudo-header sum taken once). Prints one JSON line.
 //
-//   udp_blast recv --bind ADDR:PORT --duration SECONDS [--idle SECONDS] [--hold SECONDS]
+//   udp_blast recv --bind ADDR:PORT|[ADDR6]:PORT --duration SECONDS [--idle SECONDS] [--hold SECONDS]
 //     Receives datagrams, takes the kernel's receive timestamp (SO_TIMESTAMPNS: set when the
 //     packet entered this namespace's interface) minus the payload's send timestamp, and
 //     prints the one-way latency percentiles as one JSON line. --hold: sleep that long first
@@ -33,6 +35,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -114,6 +117,18 @@ std::string sip_payload(const std::string& dst, const std::string& call_id) {
            std::string(kTimestampHeader) + std::string(kTimestampDigits, '0') + "\r\nContent-Length: 0\r\n\r\n";
 }
 
+// One's complement sum of 16-bit big-endian words (RFC 1071), not folded.
+uint32_t sum16(const unsigned char* p, size_t n, uint32_t sum = 0) {
+    for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
+    if (n % 2) sum += uint32_t(p[n - 1]) << 8;
+    return sum;
+}
+
+uint16_t fold(uint32_t sum) {
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return uint16_t(~sum);
+}
+
 void put_digits(char* out, uint64_t value) {
     for (size_t i = kTimestampDigits; i-- > 0;) {
         out[i] = char('0' + value % 10);
@@ -127,9 +142,12 @@ int run_send(const Args& a) {
     unsigned batch = 64;
     double duration = 0;
     in_addr src{}, dst{};
-    if (!a.count("src") || !a.count("dst") || inet_pton(AF_INET, a.at("src").c_str(), &src) != 1 ||
-        inet_pton(AF_INET, a.at("dst").c_str(), &dst) != 1)
-        return usage("--src and --dst must be IPv4 addresses");
+    in6_addr src6{}, dst6{};
+    if (!a.count("src") || !a.count("dst")) return usage("--src and --dst are required");
+    const bool v6 = inet_pton(AF_INET6, a.at("src").c_str(), &src6) == 1;
+    if (v6 ? inet_pton(AF_INET6, a.at("dst").c_str(), &dst6) != 1
+           : inet_pton(AF_INET, a.at("src").c_str(), &src) != 1 || inet_pton(AF_INET, a.at("dst").c_str(), &dst) != 1)
+        return usage("--src and --dst must be two IPv4 or two IPv6 addresses");
     if (!number(a, "sport", sport, true) || !number(a, "dport", dport, true) || !number(a, "count", count, true) ||
         !number(a, "duration", duration, true) || !number(a, "rate", rate, false) ||
         !number(a, "batch", batch, false) || !number(a, "dport-max", dport_max, false))
@@ -142,39 +160,61 @@ int run_send(const Args& a) {
     if (dport_max < dport) dport_max = dport;
     const std::string call_id = a.count("call-id") ? a.at("call-id") : "bench-1";
 
-    const int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);  // IPPROTO_RAW implies IP_HDRINCL
+    // IPPROTO_RAW implies IP_HDRINCL (IPv4) and IPV6_HDRINCL (IPv6, Linux 4.5 on).
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_RAW);
     if (fd < 0) return std::perror("raw socket"), 1;
     int sndbuf = 4 << 20;
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
 
-    const std::string payload = sip_payload(a.at("dst"), call_id);
-    const size_t ts_offset = sizeof(iphdr) + sizeof(udphdr) + payload.find(kTimestampHeader) + kTimestampHeader.size();
-    const size_t packet_len = sizeof(iphdr) + sizeof(udphdr) + payload.size();
+    const std::string payload = sip_payload(v6 ? "[" + a.at("dst") + "]" : a.at("dst"), call_id);
+    const size_t ip_len = v6 ? sizeof(ip6_hdr) : sizeof(iphdr);
+    const size_t udp_len = sizeof(udphdr) + payload.size();
+    const size_t ts_offset = ip_len + sizeof(udphdr) + payload.find(kTimestampHeader) + kTimestampHeader.size();
+    const size_t packet_len = ip_len + udp_len;
     std::vector<std::vector<char>> packets(batch, std::vector<char>(packet_len));
     std::vector<iovec> iov(batch);
     std::vector<mmsghdr> msgs(batch);
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_addr = dst;
+    sockaddr_in6 to6{};
+    to6.sin6_family = AF_INET6;
+    to6.sin6_addr = dst6;
+    // IPv6 pseudo header (addresses, upper-layer length, next header), summed once.
+    uint32_t pseudo = 0;
+    if (v6) {
+        pseudo = sum16(src6.s6_addr, 16, sum16(dst6.s6_addr, 16));
+        pseudo += uint32_t(udp_len) + IPPROTO_UDP;
+    }
     for (unsigned i = 0; i < batch; ++i) {
         char* p = packets[i].data();
-        auto* ip = reinterpret_cast<iphdr*>(p);
-        ip->version = 4;
-        ip->ihl = 5;
-        ip->ttl = 64;
-        ip->protocol = IPPROTO_UDP;
-        ip->saddr = src.s_addr;
-        ip->daddr = dst.s_addr;
-        ip->tot_len = htons(uint16_t(packet_len));  // the kernel fills it in too, and the checksum
-        auto* udp = reinterpret_cast<udphdr*>(p + sizeof(iphdr));
+        if (v6) {
+            auto* ip = reinterpret_cast<ip6_hdr*>(p);
+            ip->ip6_flow = htonl(0x60000000u);
+            ip->ip6_plen = htons(uint16_t(udp_len));
+            ip->ip6_nxt = IPPROTO_UDP;
+            ip->ip6_hlim = 64;
+            ip->ip6_src = src6;
+            ip->ip6_dst = dst6;
+        } else {
+            auto* ip = reinterpret_cast<iphdr*>(p);
+            ip->version = 4;
+            ip->ihl = 5;
+            ip->ttl = 64;
+            ip->protocol = IPPROTO_UDP;
+            ip->saddr = src.s_addr;
+            ip->daddr = dst.s_addr;
+            ip->tot_len = htons(uint16_t(packet_len));  // the kernel fills it in too, and the checksum
+        }
+        auto* udp = reinterpret_cast<udphdr*>(p + ip_len);
         udp->source = htons(sport);
         udp->dest = htons(dport);
-        udp->len = htons(uint16_t(sizeof(udphdr) + payload.size()));
+        udp->len = htons(uint16_t(udp_len));
         udp->check = 0;
-        std::memcpy(p + sizeof(iphdr) + sizeof(udphdr), payload.data(), payload.size());
+        std::memcpy(p + ip_len + sizeof(udphdr), payload.data(), payload.size());
         iov[i] = {p, packet_len};
-        msgs[i].msg_hdr.msg_name = &to;
-        msgs[i].msg_hdr.msg_namelen = sizeof to;
+        msgs[i].msg_hdr.msg_name = v6 ? static_cast<void*>(&to6) : static_cast<void*>(&to);
+        msgs[i].msg_hdr.msg_namelen = v6 ? sizeof to6 : sizeof to;
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
@@ -207,9 +247,9 @@ int run_send(const Args& a) {
         put_digits(stamp, uint64_t(now_ns(CLOCK_REALTIME)));
         for (unsigned i = 0; i < n; ++i) {
             char* p = packets[i].data();
-            reinterpret_cast<iphdr*>(p)->id = htons(uint16_t(ip_id++));
+            if (!v6) reinterpret_cast<iphdr*>(p)->id = htons(uint16_t(ip_id++));
             if (unique) {
-                auto* udp = reinterpret_cast<udphdr*>(p + sizeof(iphdr));
+                auto* udp = reinterpret_cast<udphdr*>(p + ip_len);
                 udp->source = htons(uint16_t(unique_sport));
                 udp->dest = htons(uint16_t(unique_dport));
                 if (++unique_sport > 65535) {
@@ -218,6 +258,12 @@ int run_send(const Args& a) {
                 }
             }
             std::memcpy(p + ts_offset, stamp, kTimestampDigits);
+            if (v6) {
+                auto* udp = reinterpret_cast<udphdr*>(p + ip_len);
+                udp->check = 0;
+                const uint16_t sum = fold(sum16(reinterpret_cast<const unsigned char*>(udp), udp_len, pseudo));
+                udp->check = htons(sum == 0 ? 0xffff : sum);
+            }
         }
         const int r = sendmmsg(fd, msgs.data(), n, 0);
         if (r < 0) {
@@ -248,14 +294,21 @@ int run_recv(const Args& a) {
     const size_t colon = bind_to.rfind(':');
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
+    sockaddr_in6 addr6{};
+    addr6.sin6_family = AF_INET6;
     uint16_t port = 0;
+    const bool v6 = !bind_to.empty() && bind_to[0] == '[';
+    std::string host = colon == std::string::npos ? "" : bind_to.substr(0, colon);
+    if (v6 && host.size() >= 2 && host.back() == ']') host = host.substr(1, host.size() - 2);
     if (colon == std::string::npos ||
-        inet_pton(AF_INET, bind_to.substr(0, colon).c_str(), &addr.sin_addr) != 1 ||
+        (v6 ? inet_pton(AF_INET6, host.c_str(), &addr6.sin6_addr) : inet_pton(AF_INET, host.c_str(), &addr.sin_addr)) !=
+            1 ||
         std::from_chars(bind_to.data() + colon + 1, bind_to.data() + bind_to.size(), port).ec != std::errc())
-        return usage("--bind ADDR:PORT");
+        return usage("--bind ADDR:PORT or [ADDR6]:PORT");
     addr.sin_port = htons(port);
+    addr6.sin6_port = htons(port);
 
-    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
     if (fd < 0) return std::perror("socket"), 1;
     int one = 1;
     int rcvbuf = 512 << 20;  // --hold: the whole load waits in the socket
@@ -263,7 +316,9 @@ int run_recv(const Args& a) {
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) return std::perror("SO_TIMESTAMPNS"), 1;
     timeval tv{0, 100'000};
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return std::perror("bind"), 1;
+    const int bound = v6 ? bind(fd, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6)
+                         : bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    if (bound < 0) return std::perror("bind"), 1;
     std::printf("{\"ready\": true}\n");
     std::fflush(stdout);
     // Not woken by every packet while the load runs: the receiver then never competes for a

@@ -53,8 +53,13 @@
 # throughput the node discards frames right after counting them (node_receives); the latency
 # runs give it back its IP stack and a receiving socket.
 #
+# IP_VERSION=6 builds every lane over IPv6 instead (2001:db8::/32 inside the namespaces: the
+# VIP 2001:db8:100::10, sarad's ip6tables chains and IPv6 routes to the node's MAC-derived
+# link-local next hop; BPF lanes left out, the program forwards IPv4 only): its ratios are to
+# IPv6 plain forwarding, for comparison with an IPv4 run (issue 18).
+#
 # Output: table and ratios (met / NOT met) on stdout; every measurement in
-# $BUILD/bench/datapath.json. Knobs: COMPARE (fast queue newflow; cost with FORWARD_CPU) REPS ROUNDS LOAD_WINDOW
+# $BUILD/bench/datapath.json (datapath6.json with IP_VERSION=6). Knobs: IP_VERSION COMPARE (fast queue newflow; cost with FORWARD_CPU) REPS ROUNDS LOAD_WINDOW
 # LOAD_WARMUP LAT_ROUNDS LAT_SECONDS LAT_FRACTIONS LAT_FIFO GEN_CPU CONSUMER_CPU FORWARD_CPU NICE SARAD_ADMISSION
 # NODE (drop|stack) BUILD KEEP_WORK=1, PERF=1 (one more load per mode under `perf record -a`;
 # top symbols per CPU; PERF_CALLGRAPH=1 adds call graphs).
@@ -83,11 +88,29 @@ NODE=${NODE:-drop}            # drop: the node discards at its interface; stack:
 PERF=${PERF:-0}
 MAX_PACKETS=10000000          # bound of one load (its time bound ends it first)
 
-VIP=198.18.100.10
-GEN_IP=198.18.1.2 DISP_IN_IP=198.18.1.1 DISP_LAN_IP=198.18.2.1 NODE_IP=198.18.2.11
+IP_VERSION=${IP_VERSION:-4}
 GEN_MAC=02:00:00:00:01:02 DISP_IN_MAC=02:00:00:00:01:01 DISP_LAN_MAC=02:00:00:00:02:01
 NODE_MAC=02:00:00:00:02:11 NODE_OTHER_MAC=02:00:00:00:02:fe
 NODE_TABLE=1001               # sarad's table and rule priority for node 1 (table_base 1000 + id)
+if [[ $IP_VERSION == 6 ]]; then
+  VIP=2001:db8:100::10
+  GEN_IP=2001:db8:1::2 DISP_IN_IP=2001:db8:1::1 DISP_LAN_IP=2001:db8:2::1 NODE_IP=2001:db8:2::11
+  PREFIX_LEN=64 HOST_LEN=128
+  NODE_HOP=fe80::ff:fe00:211  # sarad's IPv6 next hop for node 1: the link-local address of NODE_MAC
+  IPT=ip6tables CT_FAMILY=ipv6 JSON_NAME=datapath6.json
+  BPF=0                       # the BPF program forwards IPv4 only
+elif [[ $IP_VERSION == 4 ]]; then
+  VIP=198.18.100.10
+  GEN_IP=198.18.1.2 DISP_IN_IP=198.18.1.1 DISP_LAN_IP=198.18.2.1 NODE_IP=198.18.2.11
+  PREFIX_LEN=24 HOST_LEN=32
+  NODE_HOP=$NODE_IP
+  IPT=iptables CT_FAMILY=ipv4 JSON_NAME=datapath.json
+else
+  echo "run.sh: IP_VERSION is 4 or 6" >&2; exit 2
+fi
+# The VIP as a receiver binds it: [v6]:port or v4:port.
+VIP_PORT_FORM=$VIP
+[[ $IP_VERSION == 6 ]] && VIP_PORT_FORM="[$VIP]"
 LANES="plain sarad nfqminq nfqminn nfqsaraq nfqsaran"
 BPF=${BPF:-1}
 [[ $BPF == 1 ]] && LANES="$LANES bpftc bpfxdp"
@@ -115,7 +138,7 @@ fi
 
 if [[ $EUID -ne 0 ]]; then echo "run.sh: needs root (network namespaces)" >&2; exit 1; fi
 if (( $(nproc) < 2 )); then echo "run.sh: needs 2 CPUs (generator and queue consumer get one each)" >&2; exit 1; fi
-for tool in ip iptables iptables-save iptables-restore ethtool taskset conntrack /usr/bin/python3; do
+for tool in ip $IPT $IPT-save $IPT-restore ethtool taskset conntrack /usr/bin/python3; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing (make deps)" >&2; exit 1; }
 done
 
@@ -182,6 +205,9 @@ lane_up() {  # LANE
     ip netns add "$n"
     ip -n "$n" link set lo up
     in_ns "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+    # IPv6 addresses usable at once (no duplicate address detection), no autoconfiguration.
+    in_ns "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
   done
   ip -n "$G" link add g0 address $GEN_MAC type veth peer name d0 address $DISP_IN_MAC netns "$D"
   ip -n "$D" link add d1 address $DISP_LAN_MAC type veth peer name n0 address $NODE_MAC netns "$N"
@@ -195,24 +221,24 @@ lane_up() {  # LANE
     in_ns "$D" sh -c "printf '%x' $((1 << FORWARD_CPU)) > /sys/class/net/d0/queues/rx-0/rps_cpus"
   fi
 
-  ip -n "$G" addr add $GEN_IP/24 dev g0
+  ip -n "$G" addr add $GEN_IP/$PREFIX_LEN dev g0 nodad
   ip -n "$G" link set g0 up
-  ip -n "$G" route add $VIP/32 via $DISP_IN_IP dev g0
+  ip -n "$G" route add $VIP/$HOST_LEN via $DISP_IN_IP dev g0
   ip -n "$G" neigh replace $DISP_IN_IP lladdr $DISP_IN_MAC dev g0 nud permanent
 
-  ip -n "$D" addr add $DISP_IN_IP/24 dev d0
-  ip -n "$D" addr add $DISP_LAN_IP/24 dev d1
+  ip -n "$D" addr add $DISP_IN_IP/$PREFIX_LEN dev d0 nodad
+  ip -n "$D" addr add $DISP_LAN_IP/$PREFIX_LEN dev d1 nodad
   ip -n "$D" link set d0 up
   ip -n "$D" link set d1 up
   ip -n "$D" neigh replace $GEN_IP lladdr $GEN_MAC dev d0 nud permanent
-  ip -n "$D" neigh replace $NODE_IP lladdr $NODE_MAC dev d1 nud permanent
+  ip -n "$D" neigh replace $NODE_HOP lladdr $NODE_MAC dev d1 nud permanent
   in_ns "$D" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.d0.rp_filter=0 net.ipv4.conf.d1.rp_filter=0 \
-    net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.d1.send_redirects=0
+    net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.d1.send_redirects=0 net.ipv6.conf.all.forwarding=1
 
-  # The node: VIP on lo, no ARP for it, no route back (replies are not needed: an ICMP
-  # port-unreachable finds no route and dies on the node).
-  ip -n "$N" addr add $VIP/32 dev lo
-  ip -n "$N" addr add $NODE_IP/24 dev n0
+  # The node: VIP on lo, no ARP for it (an IPv6 VIP on lo is never announced), no route back
+  # (replies are not needed: an ICMP port-unreachable finds no route and dies on the node).
+  ip -n "$N" addr add $VIP/$HOST_LEN dev lo nodad
+  ip -n "$N" addr add $NODE_IP/$PREFIX_LEN dev n0 nodad
   ip -n "$N" link set n0 up
   in_ns "$N" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
     net.ipv4.conf.n0.arp_ignore=1 net.ipv4.conf.n0.arp_announce=2 net.ipv4.conf.n0.rp_filter=0
@@ -230,7 +256,7 @@ node_receives() {  # LANE drop|stack
 
 flush_conntrack() {  # LANE...
   local lane
-  for lane in "$@"; do in_ns "$(ns "$lane" d)" conntrack -F >/dev/null 2>&1 || true; done
+  for lane in "$@"; do in_ns "$(ns "$lane" d)" conntrack -F -f $CT_FAMILY >/dev/null 2>&1 || true; done
 }
 
 # Entries conntrack evicted to make room (nf_conntrack_max reached), summed over CPUs.
@@ -245,8 +271,13 @@ rx_packets() { in_ns "$(ns "$1" n)" cat /sys/class/net/n0/statistics/rx_packets;
 mark_route() {  # LANE
   local D
   D=$(ns "$1" d)
-  ip -n "$D" route replace default via $NODE_IP dev d1 onlink table $NODE_TABLE
-  ip -n "$D" rule add pref $NODE_TABLE fwmark 0x1/0xffff lookup $NODE_TABLE
+  if [[ $IP_VERSION == 6 ]]; then
+    ip -n "$D" -6 route replace default via $NODE_HOP dev d1 table $NODE_TABLE
+    ip -n "$D" -6 rule add pref $NODE_TABLE fwmark 0x1/0xffff lookup $NODE_TABLE
+  else
+    ip -n "$D" route replace default via $NODE_IP dev d1 onlink table $NODE_TABLE
+    ip -n "$D" rule add pref $NODE_TABLE fwmark 0x1/0xffff lookup $NODE_TABLE
+  fi
 }
 
 sarad_request() {  # SOCKET REQUEST: one line of JSON from sarad's control socket
@@ -293,7 +324,7 @@ start_sarad() {  # [LANE]: a fresh sarad in the lane (default sarad): empty sess
   D=$(ns "$lane" d)
   sock=${SOCK_OF[$lane]}
   sarad_config "$lane" >"$WORK/$lane.yaml"
-  in_ns "$D" conntrack -F >/dev/null 2>&1 || true
+  in_ns "$D" conntrack -F -f $CT_FAMILY >/dev/null 2>&1 || true
   rm -f "$sock" "$WORK/$lane.snapshot"
   ip netns exec "$D" nice -n "$NICE" taskset -c "$CONSUMER_CPU" "$SARAD" --config "$WORK/$lane.yaml" \
     >>"$WORK/$lane.log" 2>&1 &
@@ -427,7 +458,7 @@ latency() {
   # timestamps (taken when a packet enters n0) anyway. The node's own receive work (IP, UDP,
   # socket queue, about a microsecond) runs where the packet arrives: on the generator's CPU
   # for plain forwarding, on the consumer's CPU after a verdict.
-  ip netns exec "$(ns "$lane" n)" "$BLAST" recv --bind $VIP:5060 --hold "$((LAT_SECONDS + 1))" \
+  ip netns exec "$(ns "$lane" n)" "$BLAST" recv --bind $VIP_PORT_FORM:5060 --hold "$((LAT_SECONDS + 1))" \
     --duration "$((LAT_SECONDS + 8))" --idle 0.5 >"$WORK/recv.json" &
   receiver=$!
   STARTED_PIDS+=("$receiver")
@@ -467,9 +498,9 @@ EOF
 # ------------------------------------------------------------------------------------ run
 echo "== building the lanes ($LANES) in namespaces $PREFIX-*"
 for lane in $LANES; do lane_up "$lane"; node_receives "$lane" "$NODE"; done
-ip -n "$(ns plain d)" route replace $VIP/32 via $NODE_IP dev d1
+ip -n "$(ns plain d)" route replace $VIP/$HOST_LEN via $NODE_HOP dev d1
 start_sarad
-in_ns "$(ns sarad d)" iptables-save | grep -v '^#' >"$WORK/sara-rules.txt"
+in_ns "$(ns sarad d)" $IPT-save | grep -v '^#' >"$WORK/sara-rules.txt"
 if [[ $BPF == 1 ]]; then
   # A veth takes redirected XDP frames only when its peer runs an XDP program (or NAPI via
   # GRO): n0 gets the same object's XDP program, whose empty maps pass everything.
@@ -478,10 +509,10 @@ if [[ $BPF == 1 ]]; then
   start_sarad bpfxdp
 fi
 for lane in nfqminq nfqminn nfqsaraq nfqsaran; do mark_route "$lane"; done
-in_ns "$(ns nfqminq d)" iptables -t mangle -A PREROUTING -d $VIP/32 -p udp --dport 5060 -j NFQUEUE --queue-num 0
-in_ns "$(ns nfqminn d)" iptables -t mangle -A PREROUTING -d $VIP/32 -p udp -j NFQUEUE --queue-num 0
-in_ns "$(ns nfqsaraq d)" iptables-restore <"$WORK/sara-rules.txt"
-in_ns "$(ns nfqsaran d)" iptables-restore <"$WORK/sara-rules.txt"
+in_ns "$(ns nfqminq d)" $IPT -t mangle -A PREROUTING -d $VIP/$HOST_LEN -p udp --dport 5060 -j NFQUEUE --queue-num 0
+in_ns "$(ns nfqminn d)" $IPT -t mangle -A PREROUTING -d $VIP/$HOST_LEN -p udp -j NFQUEUE --queue-num 0
+in_ns "$(ns nfqsaraq d)" $IPT-restore <"$WORK/sara-rules.txt"
+in_ns "$(ns nfqsaran d)" $IPT-restore <"$WORK/sara-rules.txt"
 start_nfq nfqminq $SIGNALLING_MARK
 start_nfq nfqsaraq $SIGNALLING_MARK
 start_nfq nfqminn $DATA_MARK
@@ -598,8 +629,8 @@ print(f"  map update p50 {u['p50']:.1f} us, p99 {u['p99']:.1f} us; update + firs
 EOF
 fi
 /usr/bin/python3 "$HERE/report.py" --records "$RECORDS" --latency "$LATENCY_RECORDS" \
-  --json "$BUILD_DIR/bench/datapath.json" --seconds "$((SECONDS - START_TIME))" --forward-cpu "${FORWARD_CPU:--1}" \
-  --setup "reps=$REPS rounds=$ROUNDS window_s=$LOAD_WINDOW warmup_s=$LOAD_WARMUP gen_cpu=$GEN_CPU consumer_cpu=$CONSUMER_CPU forward_cpu=${FORWARD_CPU:-gen} node=$NODE nice=$NICE kernel=$(uname -r)"
+  --json "$BUILD_DIR/bench/$JSON_NAME" --seconds "$((SECONDS - START_TIME))" --forward-cpu "${FORWARD_CPU:--1}" \
+  --setup "ip=$IP_VERSION reps=$REPS rounds=$ROUNDS window_s=$LOAD_WINDOW warmup_s=$LOAD_WARMUP gen_cpu=$GEN_CPU consumer_cpu=$CONSUMER_CPU forward_cpu=${FORWARD_CPU:-gen} node=$NODE nice=$NICE kernel=$(uname -r)"
 if [[ $PERF == 1 ]]; then
   for f in "$WORK"/perf.*.data; do
     for cpu in "$GEN_CPU" "$CONSUMER_CPU"; do
