@@ -538,17 +538,6 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
     read_interface_name(errors, lan_interface, config.lan_interface);
     read_queue(errors, top.get("queue"), config.queue);
     const Field mode = read_forwarding(errors, top.get("forwarding"), config.forwarding);
-    // IPv6 goes through the route mode's netfilter path only (docs/architecture.md, "IPv6
-    // and dual stack"): raw mode's sender and the BPF program handle IPv4 frames.
-    if (vip_ok && config.vip.has_v6() && checks == DispatcherChecks::start) {
-        if (config.forwarding.mode == ForwardingMode::raw)
-            report(errors, vip.mark(), "vip: " + config.vip.v6.to_string() +
-                                           ": an IPv6 VIP needs forwarding.mode: route (raw mode writes IPv4 frames only)");
-        else if (config.forwarding.fast_path == FastPath::bpf)
-            report(errors, vip.mark(), "vip: " + config.vip.v6.to_string() +
-                                           ": an IPv6 VIP needs forwarding.fast_path: netfilter (the BPF program "
-                                           "forwards IPv4 only)");
-    }
     if (config.forwarding.mode == ForwardingMode::raw && !lan_interface.present && checks == DispatcherChecks::format)
         report(errors, mode.mark(), "forwarding.mode: raw needs lan_interface");
     read_services(errors, top.get("services"), config.services);

@@ -75,7 +75,7 @@ struct AgentLoadConfig {
 };
 
 // The node side of direct server return (paper §III-D): the VIP on the loopback with ARP for
-// it disabled, and replies routed to the gateway from the VIP. IPv4 only.
+// it disabled (an IPv6 VIP needs nothing for that), and replies routed to the gateway from the VIP.
 struct NodeSetupConfig {
     VipSet vip;                       // one VIP, or an IPv4 and an IPv6 one
     std::string interface;            // the interface towards the dispatcher and the gateway

@@ -30,7 +30,7 @@ BpfFastPathSpec bpf_fast_path_spec(const DispatcherConfig& config) {
     spec.object_path = bpf_object_path(config.forwarding.bpf);
     spec.client_interface = config.forwarding.bpf.interface;
     spec.lan_interface = config.lan_interface;
-    spec.vip = config.vip.v4;  // the config refuses bpf with an IPv6 VIP
+    spec.vip = config.vip;
     spec.hook = config.forwarding.bpf.hook == BpfAttachHook::xdp ? BpfHook::xdp : BpfHook::tc;
     spec.max_flows = config.forwarding.bpf.max_flows;
     return spec;

@@ -302,8 +302,9 @@ int BpfFastPath::program_fd() const { return handles_->prog_fd; }
 
 std::unique_ptr<BpfFastPath> BpfFastPath::load(const BpfFastPathSpec& spec, std::string* error) {
     const std::string what = "bpf fast path: object " + spec.object_path;
-    if (!spec.vip.is_v4() || spec.vip.is_unspecified()) {
-        append_error_text(error, "bpf fast path: the VIP must be an IPv4 address (the program is IPv4-only)");
+    if (spec.vip.empty() || (spec.vip.has_v4() && spec.vip.v4.is_unspecified()) ||
+        (spec.vip.has_v6() && spec.vip.v6.is_unspecified())) {
+        append_error_text(error, "bpf fast path: needs a unicast VIP (IPv4, IPv6 or both)");
         return nullptr;
     }
     if (spec.max_flows == 0) {
@@ -360,7 +361,8 @@ std::unique_ptr<BpfFastPath> BpfFastPath::load(const BpfFastPathSpec& spec, std:
 
     {
         MutexLock guard(h->mutex);  // not shared yet: for the analysis
-        h->config_value.vip4 = spec.vip.v4_network_order();
+        h->config_value.vip4 = spec.vip.has_v4() ? spec.vip.v4.v4_network_order() : 0;
+        if (spec.vip.has_v6()) std::memcpy(h->config_value.vip6, spec.vip.v6.bytes.data(), 16);
         std::memcpy(h->config_value.client_mac, h->client_mac.data(), 6);
         const uint32_t zero = 0;
         if (bpf_map_update_elem(h->config, &zero, &h->config_value, BPF_ANY) != 0)
@@ -481,17 +483,20 @@ size_t BpfFastPath::remove_leftovers(std::string* error) {
 namespace {
 
 // The flow map's key for `key`, or false if the program can never match it: the program reads
-// IPv4 UDP only, and a zero port is a partial flow.
+// UDP only, both addresses of one family, and a zero port is a partial flow.
 bool to_map_key(const FlowKey& key, sara_fp_flow_key& out) {
-    if (!key.src.is_v4() || !key.dst.is_v4() || key.proto != IpProto::udp || key.src_port == 0 || key.dst_port == 0)
+    const bool v6 = key.src.is_v6() && key.dst.is_v6();
+    if (!(v6 || (key.src.is_v4() && key.dst.is_v4())) || key.proto != IpProto::udp || key.src_port == 0 ||
+        key.dst_port == 0)
         return false;
     out = sara_fp_flow_key{};
-    out.family = SARA_FP_FAMILY_IPV4;
+    out.family = v6 ? SARA_FP_FAMILY_IPV6 : SARA_FP_FAMILY_IPV4;
     out.proto = IPPROTO_UDP;
     out.sport = htons(key.src_port);
     out.dport = htons(key.dst_port);
-    std::memcpy(&out.saddr[0], key.src.bytes.data(), 4);
-    std::memcpy(&out.daddr[0], key.dst.bytes.data(), 4);
+    const size_t n = v6 ? 16 : 4;
+    std::memcpy(&out.saddr[0], key.src.bytes.data(), n);
+    std::memcpy(&out.daddr[0], key.dst.bytes.data(), n);
     return true;
 }
 

@@ -34,6 +34,7 @@
 #include "common/net/ip_address.hpp"
 #include "common/net/node_id.hpp"
 #include "common/net/port_range.hpp"
+#include "common/net/vip_set.hpp"
 
 namespace sara {
 
@@ -43,7 +44,7 @@ struct BpfFastPathSpec {
     std::string object_path;       // the compiled program (sara_fast_path.bpf.o)
     std::string client_interface;  // where client traffic to the VIP arrives (the hook)
     std::string lan_interface;     // towards the nodes: the redirect target and source MAC
-    IpAddress vip;                 // IPv4 (the program is IPv4-only; the key is ready for IPv6)
+    VipSet vip;                    // an IPv4 VIP, an IPv6 VIP, or both
     BpfHook hook = BpfHook::tc;
     uint32_t max_flows = 1u << 20; // the flow map's size (a full map: the flow stays on netfilter)
 };

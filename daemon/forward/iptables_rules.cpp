@@ -118,10 +118,11 @@ std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec,
     if (spec.raw_mode) {
         // sarad forwards every packet itself: all of them must reach it, none may take a
         // kernel fast path (a restored mark would have the kernel route it).
-        // Without conntrack nothing reassembles IPv4 fragments, and sarad would see a SIP
-        // datagram over the MTU piece by piece. The socket match enables the kernel's IPv4
-        // defrag hook in this namespace (nf_defrag_ipv4: PREROUTING priority -400, bounded by
-        // ipfrag_high_thresh, timed out by ipfrag_time) and nothing else — no conntrack. Its
+        // Without conntrack nothing reassembles fragments, and sarad would see a SIP datagram
+        // over the MTU piece by piece. The socket match enables the kernel's defrag hook of
+        // the table's family in this namespace (nf_defrag_ipv4 or nf_defrag_ipv6: PREROUTING
+        // priority -400, bounded by ipfrag_high_thresh / ip6frag_high_thresh, timed out by
+        // ipfrag_time / ip6frag_time) and nothing else — no conntrack. Its
         // chain is never jumped to: the rule's existence is what keeps defrag on, at no
         // per-packet cost beyond the defrag hook (docs/architecture.md, "Raw mode and fragments").
         return {IptablesTableRules{.table = "mangle",

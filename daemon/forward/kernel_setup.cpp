@@ -266,9 +266,7 @@ std::error_code validate_kernel_setup_spec(const KernelSetupSpec& spec, std::str
     if (spec.vip.empty() || (spec.vip.has_v4() && spec.vip.v4.is_unspecified()) ||
         (spec.vip.has_v6() && spec.vip.v6.is_unspecified()))
         fail("vip: must be set to a unicast IPv4 address, a unicast IPv6 address, or one of each");
-    if (spec.raw_mode && spec.vip.has_v6())
-        fail("vip " + spec.vip.v6.to_string() + ": raw mode forwards IPv4 only");
-    if (spec.raw_mode && !spec.vip.has_v4()) fail("vip: raw mode needs an IPv4 VIP");
+
     if (spec.lan_interface.empty()) {
         fail("lan_interface: required (the per-node routes and static neighbours are bound to it)");
     } else if (!is_plain_interface_name(spec.lan_interface)) {

@@ -476,13 +476,13 @@ def test_add_and_remove_node(ns):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--vip", "2001:db8::10", *node_args(1), "--raw-mode"], "raw mode forwards IPv4 only"),
+    (["--vip", "::", *node_args(1)], "vip: must be set"),
     (["--vip", VIP_A, "--node", "154,198.18.2.54,02:00:00:00:02:54"], "routing table 254"),
     (["--vip", VIP_A, "--node", "251,198.18.2.51,02:00:00:00:02:51"], "id must be 1..250"),
     (["--vip", VIP_A, *node_args(1), "--node", "2,198.18.2.11,02:00:00:00:02:12"], "used twice"),
     (["--vip", VIP_A, "--node", "1,198.18.2.11,01:00:5e:00:00:01"], "MAC must be a non-zero unicast"),
     (["--vip", VIP_A, *node_args(1), "--table-base", "32600"], "below the main rule"),
-], ids=["ipv6-vip-raw", "reserved-table", "id-range", "duplicate-address", "multicast-mac", "table-base"])
+], ids=["unspecified-ipv6-vip", "reserved-table", "id-range", "duplicate-address", "multicast-mac", "table-base"])
 def test_invalid_specs_are_rejected_before_touching_the_kernel(ns, args, message):
     before = snapshot(ns)
     r = driver(ns, "install", *args, check=False)

@@ -24,6 +24,7 @@
 #define SARA_FP_MAP_COUNTERS "sara_fp_counts"
 
 #define SARA_FP_FAMILY_IPV4 2   /* AF_INET */
+#define SARA_FP_FAMILY_IPV6 10  /* AF_INET6 */
 #define SARA_FP_MAX_NODES 256   /* node ids 1..255 index the node array (sarad's go to 250) */
 #define SARA_FP_PORTS 65536     /* the media range array: one entry per UDP port */
 /* The program writes a flow's last_seen_ns only when it is older than this, so a stream of
@@ -32,10 +33,10 @@
 #define SARA_FP_REFRESH_NS (250ULL * 1000ULL * 1000ULL)
 
 /* Flow map key (BPF_MAP_TYPE_HASH, exact match): the client → VIP 5-tuple. Addresses and ports
- * in network byte order; IPv4 in saddr[0]/daddr[0], the rest zero (the layout is ready for
- * IPv6). Every byte, pad included, takes part in the hash: unused bytes must be zero. */
+ * in network byte order; IPv4 in saddr[0]/daddr[0] with the rest zero, IPv6 in all four words.
+ * Every byte, pad included, takes part in the hash: unused bytes must be zero. */
 struct sara_fp_flow_key {
-    __u8 family;  /* SARA_FP_FAMILY_IPV4 */
+    __u8 family;  /* SARA_FP_FAMILY_IPV4 or SARA_FP_FAMILY_IPV6 */
     __u8 proto;   /* IPPROTO_UDP (the program matches nothing else yet) */
     __be16 sport;
     __be16 dport;
@@ -62,13 +63,14 @@ struct sara_fp_node {
 
 /* Config array value (one entry, key 0). */
 struct sara_fp_config {
-    __be32 vip4;           /* the VIP; only packets to it are looked at */
+    __be32 vip4;           /* the IPv4 VIP, 0 = none; only packets to a VIP are looked at */
     __u32 pad;
     /* A forwarded packet is dropped when bpf_get_prandom_u32() < degrade_threshold:
      * p * 2^32, so 0 = never and 2^32 (which needs the 64 bits) = always. */
     __u64 degrade_threshold;
     __u8 client_mac[6];    /* XDP: frames to another MAC (promiscuous mode) are passed up */
     __u8 pad2[2];
+    __be32 vip6[4];        /* the IPv6 VIP, network order; all zero = none */
 };
 
 /* Media range array (BPF_MAP_TYPE_ARRAY, key = UDP destination port in host order, value =
@@ -79,11 +81,11 @@ struct sara_fp_config {
 enum sara_fp_counter {
     SARA_FP_FLOW_HITS = 0,       /* forwarded from the flow map */
     SARA_FP_RANGE_HITS,          /* forwarded by a media range */
-    SARA_FP_PASSED,              /* up the stack: not IPv4, not for us, not the VIP, not UDP, unknown */
+    SARA_FP_PASSED,              /* up the stack: not IP, not for us, not a VIP, not UDP, unknown */
     SARA_FP_DEGRADED_DROPPED,    /* dropped by the degrade probability */
     SARA_FP_BAD_HEADER,          /* malformed or truncated: passed up, never forwarded */
-    SARA_FP_FRAGMENTS_PASSED,    /* IPv4 fragments and packets with IP options: passed up */
-    SARA_FP_TTL_EXPIRED_PASSED,  /* TTL <= 1: passed up (the stack answers with ICMP) */
+    SARA_FP_FRAGMENTS_PASSED,    /* IPv4 fragments and options, IPv6 extension headers: passed up */
+    SARA_FP_TTL_EXPIRED_PASSED,  /* TTL / hop limit <= 1: passed up (the stack answers with ICMP) */
     SARA_FP_NO_NODE_PASSED,      /* a hit whose node has no target: passed up */
     SARA_FP_COUNTERS
 };
@@ -96,6 +98,6 @@ enum sara_fp_counter {
 SARA_FP_STATIC_ASSERT(sizeof(struct sara_fp_flow_key) == 40, "flow key layout");
 SARA_FP_STATIC_ASSERT(sizeof(struct sara_fp_flow_value) == 16, "flow value layout");
 SARA_FP_STATIC_ASSERT(sizeof(struct sara_fp_node) == 16, "node value layout");
-SARA_FP_STATIC_ASSERT(sizeof(struct sara_fp_config) == 24, "config layout");
+SARA_FP_STATIC_ASSERT(sizeof(struct sara_fp_config) == 40, "config layout");
 
 #endif /* SARA_FAST_PATH_ABI_H */

@@ -11,6 +11,7 @@
 #include <linux/if_packet.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
 #include <stdbool.h>
@@ -85,6 +86,96 @@ static __always_inline bool beyond_frame(void *ip, __u32 tot_len, void *data_end
     return ip + tot_len > data_end;
 }
 
+// The part of the decision both families share, once the 5-tuple is known: the flow map, else
+// the node's media range, then the node's target, the TTL / hop limit and the degrade rule.
+static __always_inline enum sara_fp_action decide_flow(const struct sara_fp_flow_key *key, __u8 ttl,
+                                                       const struct sara_fp_config *cfg,
+                                                       struct sara_fp_decision *d) {
+    __u32 node;
+    __u32 hit;
+    struct sara_fp_flow_value *flow = bpf_map_lookup_elem(&sara_fp_flows, key);
+    if (flow) {
+        node = flow->node;
+        hit = SARA_FP_FLOW_HITS;
+        // The flow is alive whatever happens to this packet below. Signed: sarad's put_flow may
+        // have written a time a little after this CPU's `now`.
+        const __u64 now = bpf_ktime_get_ns();
+        if ((__s64)(now - flow->last_seen_ns) > (__s64)SARA_FP_REFRESH_NS) flow->last_seen_ns = now;
+    } else {
+        __u32 port = bpf_ntohs(key->dport);
+        const __u16 *range_node = bpf_map_lookup_elem(&sara_fp_ranges, &port);
+        if (!range_node || *range_node == 0) return SARA_FP_PASS;  // unknown: sarad decides
+        node = *range_node;
+        hit = SARA_FP_RANGE_HITS;
+    }
+
+    const struct sara_fp_node *target = bpf_map_lookup_elem(&sara_fp_nodes, &node);
+    if (!target || target->ifindex == 0) {
+        d->counter = SARA_FP_NO_NODE_PASSED;
+        return SARA_FP_PASS;
+    }
+    if (ttl <= 1) {
+        d->counter = SARA_FP_TTL_EXPIRED_PASSED;
+        return SARA_FP_PASS;
+    }
+    if (cfg->degrade_threshold && (__u64)bpf_get_prandom_u32() < cfg->degrade_threshold) {
+        d->counter = SARA_FP_DEGRADED_DROPPED;
+        return SARA_FP_DROP;
+    }
+    d->counter = hit;
+    d->node = target;
+    return SARA_FP_FORWARD;
+}
+
+// IPv6 (issue 18): a fixed 40-byte header straight followed by UDP. Any extension header
+// (hop-by-hop, routing, fragment, destination options) sends the packet up the stack, counted
+// with the IPv4 fragments and options: the netfilter path takes it whole.
+static __always_inline enum sara_fp_action decide_v6(struct ethhdr *eth, void *data_end, __u32 skb_len,
+                                                     const struct sara_fp_config *cfg, struct sara_fp_decision *d) {
+    // Without an IPv6 VIP (all zero) no IPv6 packet is ours; with one, only those to it.
+    if ((cfg->vip6[0] | cfg->vip6[1] | cfg->vip6[2] | cfg->vip6[3]) == 0) return SARA_FP_PASS;
+    struct ipv6hdr *ip6 = (void *)(eth + 1);
+    if ((void *)(ip6 + 1) > data_end) {
+        d->counter = SARA_FP_BAD_HEADER;
+        return SARA_FP_PASS;
+    }
+    if (ip6->version != 6) {
+        d->counter = SARA_FP_BAD_HEADER;
+        return SARA_FP_PASS;
+    }
+    const __u32 *dst = ip6->daddr.in6_u.u6_addr32;
+    if (dst[0] != cfg->vip6[0] || dst[1] != cfg->vip6[1] || dst[2] != cfg->vip6[2] || dst[3] != cfg->vip6[3])
+        return SARA_FP_PASS;
+    __u32 tot_len = bpf_ntohs(ip6->payload_len);
+    barrier_var(tot_len);
+    tot_len &= 0xffff;
+    tot_len += sizeof(struct ipv6hdr);
+    if (beyond_frame(ip6, tot_len, data_end, skb_len)) {
+        d->counter = SARA_FP_BAD_HEADER;
+        return SARA_FP_PASS;
+    }
+    if (ip6->nexthdr != IPPROTO_UDP) {
+        // 0 hop-by-hop, 43 routing, 44 fragment, 60 destination options: not walked here.
+        if (ip6->nexthdr == 0 || ip6->nexthdr == 43 || ip6->nexthdr == 44 || ip6->nexthdr == 60)
+            d->counter = SARA_FP_FRAGMENTS_PASSED;
+        return SARA_FP_PASS;
+    }
+    struct udphdr *udp = (void *)(ip6 + 1);
+    if ((void *)(udp + 1) > data_end || tot_len < sizeof(struct ipv6hdr) + sizeof(struct udphdr)) {
+        d->counter = SARA_FP_BAD_HEADER;
+        return SARA_FP_PASS;
+    }
+    struct sara_fp_flow_key key;
+    __builtin_memset(&key, 0, sizeof key);
+    key.family = SARA_FP_FAMILY_IPV6;
+    key.proto = IPPROTO_UDP;
+    key.sport = udp->source;
+    key.dport = udp->dest;
+    __builtin_memcpy(key.saddr, ip6->saddr.in6_u.u6_addr32, 16);
+    __builtin_memcpy(key.daddr, dst, 16);
+    return decide_flow(&key, ip6->hop_limit, cfg, d);
+}
+
 // The shared decision. `skb_len`: tc's skb->len, 0 for XDP (see beyond_frame). `check_dst_mac`:
 // XDP has no pkt_type, so a frame to another MAC is recognised by the config's client MAC.
 static __always_inline enum sara_fp_action decide(void *data, void *data_end, __u32 skb_len, bool check_dst_mac,
@@ -96,12 +187,14 @@ static __always_inline enum sara_fp_action decide(void *data, void *data_end, __
         d->counter = SARA_FP_BAD_HEADER;
         return SARA_FP_PASS;
     }
-    if (eth->h_proto != bpf_htons(ETH_P_IP)) return SARA_FP_PASS;  // ARP, IPv6, VLAN tags...
+    const bool v6 = eth->h_proto == bpf_htons(ETH_P_IPV6);
+    if (!v6 && eth->h_proto != bpf_htons(ETH_P_IP)) return SARA_FP_PASS;  // ARP, VLAN tags...
 
     __u32 zero = 0;
     const struct sara_fp_config *cfg = bpf_map_lookup_elem(&sara_fp_config, &zero);
     if (!cfg) return SARA_FP_PASS;
     if (check_dst_mac && !mac_equal(eth->h_dest, cfg->client_mac)) return SARA_FP_PASS;
+    if (v6) return decide_v6(eth, data_end, skb_len, cfg, d);
 
     struct iphdr *ip = (void *)(eth + 1);
     if ((void *)(ip + 1) > data_end) {
@@ -114,7 +207,7 @@ static __always_inline enum sara_fp_action decide(void *data, void *data_end, __
         return SARA_FP_PASS;
     }
     // Traffic to other addresses is none of our business (and not "bad" for us to count).
-    if (ip->daddr != cfg->vip4) return SARA_FP_PASS;
+    if (cfg->vip4 == 0 || ip->daddr != cfg->vip4) return SARA_FP_PASS;
 
     const __u32 ihl = version_ihl & 0x0f;
     // The verifier needs a bound on the value before it moves a packet pointer (beyond_frame,
@@ -147,41 +240,7 @@ static __always_inline enum sara_fp_action decide(void *data, void *data_end, __
     key.dport = udp->dest;
     key.saddr[0] = ip->saddr;
     key.daddr[0] = ip->daddr;
-
-    __u32 node;
-    __u32 hit;
-    struct sara_fp_flow_value *flow = bpf_map_lookup_elem(&sara_fp_flows, &key);
-    if (flow) {
-        node = flow->node;
-        hit = SARA_FP_FLOW_HITS;
-        // The flow is alive whatever happens to this packet below. Signed: sarad's put_flow may
-        // have written a time a little after this CPU's `now`.
-        const __u64 now = bpf_ktime_get_ns();
-        if ((__s64)(now - flow->last_seen_ns) > (__s64)SARA_FP_REFRESH_NS) flow->last_seen_ns = now;
-    } else {
-        __u32 port = bpf_ntohs(udp->dest);
-        const __u16 *range_node = bpf_map_lookup_elem(&sara_fp_ranges, &port);
-        if (!range_node || *range_node == 0) return SARA_FP_PASS;  // unknown: sarad decides
-        node = *range_node;
-        hit = SARA_FP_RANGE_HITS;
-    }
-
-    const struct sara_fp_node *target = bpf_map_lookup_elem(&sara_fp_nodes, &node);
-    if (!target || target->ifindex == 0) {
-        d->counter = SARA_FP_NO_NODE_PASSED;
-        return SARA_FP_PASS;
-    }
-    if (ip->ttl <= 1) {
-        d->counter = SARA_FP_TTL_EXPIRED_PASSED;
-        return SARA_FP_PASS;
-    }
-    if (cfg->degrade_threshold && (__u64)bpf_get_prandom_u32() < cfg->degrade_threshold) {
-        d->counter = SARA_FP_DEGRADED_DROPPED;
-        return SARA_FP_DROP;
-    }
-    d->counter = hit;
-    d->node = target;
-    return SARA_FP_FORWARD;
+    return decide_flow(&key, ip->ttl, cfg, d);
 }
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changed from `from` to `to`
@@ -196,12 +255,22 @@ static __always_inline __u16 csum_replace2(__u16 check, __u16 from, __u16 to) {
 }
 
 // The forwarding rewrite, the same for both hooks: TTL - 1 with the header checksum updated in
-// place, Ethernet destination = the node, source = the LAN interface. Done by hand rather than
-// with bpf_l3_csum_replace in tc as well: one code path tested by both hooks, and no helper that
-// could fail after the packet was half rewritten (or invalidate the packet pointers).
+// place (IPv6: hop limit - 1, no header checksum), Ethernet destination = the node, source =
+// the LAN interface. Done by hand rather than with bpf_l3_csum_replace in tc as well: one code
+// path tested by both hooks, and no helper that could fail after the packet was half rewritten
+// (or invalidate the packet pointers).
 // False only if the bounds (already checked by decide) do not hold: nothing was written then.
 static __always_inline bool rewrite(void *data, void *data_end, const struct sara_fp_node *node) {
     struct ethhdr *eth = data;
+    if ((void *)(eth + 1) > data_end) return false;
+    if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+        struct ipv6hdr *ip6 = (void *)(eth + 1);
+        if ((void *)(ip6 + 1) > data_end) return false;
+        ip6->hop_limit -= 1;
+        __builtin_memcpy(eth->h_dest, node->dmac, ETH_ALEN);
+        __builtin_memcpy(eth->h_source, node->smac, ETH_ALEN);
+        return true;
+    }
     struct iphdr *ip = (void *)(eth + 1);
     if ((void *)(ip + 1) > data_end) return false;
     __u16 *ttl_protocol = (__u16 *)&ip->ttl;  // the header's 5th 16-bit word
@@ -230,8 +299,8 @@ static __always_inline enum sara_fp_action decide_and_rewrite(void *data, void *
     return action;
 }
 
-// The headers decide() reads: Ethernet, a 20-byte IPv4 header, UDP.
-#define SARA_FP_HEADERS_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+// The most decide() reads: Ethernet, a 40-byte IPv6 header, UDP (IPv4's 20-byte header needs less).
+#define SARA_FP_HEADERS_LEN (sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + sizeof(struct udphdr))
 
 SEC("tc")
 int sara_fast_path(struct __sk_buff *skb) {
@@ -242,8 +311,8 @@ int sara_fast_path(struct __sk_buff *skb) {
         return TC_ACT_OK;
     }
     // A non-linear skb may hold less than the headers in its linear part: pull them in.
-    if (skb->data + SARA_FP_HEADERS_LEN > skb->data_end && skb->len >= SARA_FP_HEADERS_LEN)
-        bpf_skb_pull_data(skb, SARA_FP_HEADERS_LEN);
+    if (skb->data + SARA_FP_HEADERS_LEN > skb->data_end)
+        bpf_skb_pull_data(skb, skb->len < SARA_FP_HEADERS_LEN ? skb->len : SARA_FP_HEADERS_LEN);
     __u32 ifindex = 0;
     switch (decide_and_rewrite((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, false, &ifindex)) {
     case SARA_FP_FORWARD:

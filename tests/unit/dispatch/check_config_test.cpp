@@ -30,12 +30,6 @@ BOOST_AUTO_TEST_SUITE(check_config)
 
 BOOST_AUTO_TEST_CASE(start_checks_report_each_problem_at_its_position) {
     const std::vector<test::ConfigErrorCase> cases = {
-        {"an IPv6 VIP in raw mode", "vip: 2001:db8::10\nlan_interface: eth1\nforwarding: {mode: raw}\n" + node_line,
-         {{1, 6, "an IPv6 VIP needs forwarding.mode: route"}}},
-        {"an IPv6 VIP on the BPF fast path",
-         "vip: [198.18.100.10, '2001:db8::10']\nlan_interface: eth1\nforwarding: {fast_path: bpf, bpf: {interface: eth0}}\n" +
-             node_line,
-         {{1, 6, "an IPv6 VIP needs forwarding.fast_path: netfilter"}}},
         {"no lan_interface", "vip: 198.18.100.10\n" + node_line, {{1, 1, "missing required key 'lan_interface'"}}},
         {"no lan_interface in raw mode: one error, not two",
          "vip: 198.18.100.10\nforwarding: {mode: raw}\n" + node_line, {{1, 1, "missing required key 'lan_interface'"}}},

@@ -152,7 +152,7 @@ const std::vector<Case>& cases() {
          &BpfFastPathCounters::passed},
         {"TCP to the VIP: passed up (UDP only)", {.protocol = 6}, Expect::pass, &BpfFastPathCounters::passed},
         {"ARP: passed up", {.ethertype = 0x0806}, Expect::pass, &BpfFastPathCounters::passed},
-        {"IPv6 ethertype: passed up", {.ethertype = 0x86dd}, Expect::pass, &BpfFastPathCounters::passed},
+        {"IPv6 ethertype without an IPv6 VIP: passed up", {.ethertype = 0x86dd}, Expect::pass, &BpfFastPathCounters::passed},
         {"VLAN tag in the frame: passed up", {.ethertype = 0x8100}, Expect::pass, &BpfFastPathCounters::passed},
         {"another host's MAC (promiscuous): passed up", {.dst_mac = {0x02, 0, 0, 0, 0, 0x99}}, Expect::pass,
          &BpfFastPathCounters::passed},
@@ -271,6 +271,84 @@ BOOST_AUTO_TEST_CASE(a_deleted_flow_goes_up_the_stack_again) {
     BOOST_TEST(fp->counters().passed == 1u);
 }
 
+// Issue 18: IPv6 frames to an IPv6 VIP through both hooks. A forwarded frame is the input with
+// the node's MACs and the hop limit - 1 (IPv6 has no header checksum), nothing else changed.
+BOOST_AUTO_TEST_CASE(ipv6_frames_are_forwarded_by_flow_and_range_and_passed_up_otherwise) {
+    const IpAddress vip6 = *IpAddress::parse("2001:db8:100::10");
+    const IpAddress client6 = *IpAddress::parse("2001:db8:1::2");
+    const Frame base{.ethertype = 0x86dd, .version = 6, .src = client6, .dst = vip6};
+    auto with = [&](auto change) {
+        Frame f = base;
+        change(f);
+        return f;
+    };
+    struct V6Case {
+        const char* description;
+        Frame frame;
+        Expect expect;
+        uint64_t BpfFastPathCounters::*counter;
+        Mac node_mac = kNode1Mac;
+    };
+    const std::vector<V6Case> v6_cases = {
+        {"a flow in the map: forwarded", base, Expect::forward, &BpfFastPathCounters::flow_hits},
+        {"a media range: forwarded to its node", with([](Frame& f) { f.sport = 41000, f.dport = 30010; }),
+         Expect::forward, &BpfFastPathCounters::range_hits, kNode2Mac},
+        {"neither flow nor range: passed up", with([](Frame& f) { f.dport = 6000; }), Expect::pass,
+         &BpfFastPathCounters::passed},
+        {"not the VIP: passed up", with([](Frame& f) { f.dst = *IpAddress::parse("2001:db8:100::11"); }),
+         Expect::pass, &BpfFastPathCounters::passed},
+        {"TCP: passed up", with([](Frame& f) { f.protocol = 6; }), Expect::pass, &BpfFastPathCounters::passed},
+        {"a hop-by-hop header: passed up", with([](Frame& f) { f.protocol = 0; }), Expect::pass,
+         &BpfFastPathCounters::fragments_passed},
+        {"a destination options header: passed up", with([](Frame& f) { f.protocol = 60; }), Expect::pass,
+         &BpfFastPathCounters::fragments_passed},
+        {"hop limit 1: passed up", with([](Frame& f) { f.ttl = 1; }), Expect::pass,
+         &BpfFastPathCounters::ttl_expired_passed},
+        {"payload length beyond the frame", with([](Frame& f) { f.tot_len = 400; }), Expect::pass,
+         &BpfFastPathCounters::bad_header},
+        {"UDP header cut short", with([](Frame& f) { f.payload = 0, f.tot_len = 4, f.cut_to = 14 + 44; }),
+         Expect::pass, &BpfFastPathCounters::bad_header},
+        {"version 4 in an IPv6 ethertype", with([](Frame& f) { f.version = 4; }), Expect::pass,
+         &BpfFastPathCounters::bad_header},
+    };
+    for (BpfHook hook : {BpfHook::tc, BpfHook::xdp}) {
+        for (const V6Case& c : v6_cases) {
+            BOOST_TEST_CONTEXT(hook_name(hook) << ": " << c.description) {
+                BpfFastPathSpec spec = spec_for(hook);
+                spec.vip.add(vip6);
+                auto fp = load_or_fail(spec);
+                fill_maps(*fp);
+                BOOST_REQUIRE(fp->put_flow(udp_flow(client6, 40000, vip6, 5004), 1));
+                const auto in = build(c.frame);
+                const RunResult r = run(*fp, in);
+                BOOST_TEST(r.retval == retval_for(hook, c.expect));
+                BOOST_REQUIRE_EQUAL(r.out.size(), in.size());
+                if (c.expect == Expect::forward) {
+                    BOOST_TEST(std::equal(c.node_mac.begin(), c.node_mac.end(), r.out.begin()));
+                    BOOST_TEST(r.out[14 + 7] == in[14 + 7] - 1, "hop limit decremented");
+                    std::vector<uint8_t> a(in.begin() + 12, in.end()), b(r.out.begin() + 12, r.out.end());
+                    a[2 + 7] = b[2 + 7];
+                    BOOST_TEST(a == b, "nothing else changed");
+                } else {
+                    BOOST_TEST(r.out == in);
+                }
+                BpfFastPathCounters expected;
+                expected.*c.counter = 1;
+                const BpfFastPathCounters got = fp->counters();
+                BOOST_TEST((got == expected), "counters: " << describe(got) << "; expected " << describe(expected));
+            }
+        }
+        // Without an IPv6 VIP no IPv6 frame is the program's, not even one of a known flow.
+        BOOST_TEST_CONTEXT(hook_name(hook) << ": no IPv6 VIP") {
+            auto fp = load_or_fail(spec_for(hook));
+            fill_maps(*fp);
+            BOOST_REQUIRE(fp->put_flow(udp_flow(client6, 40000, vip6, 5004), 1));
+            BOOST_TEST(run(*fp, build(base)).retval == retval_for(hook, Expect::pass));
+            BOOST_TEST(fp->counters().passed == 1u);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(put_flow_refuses_keys_the_program_cannot_match) {
     auto fp = load_or_fail(spec_for(BpfHook::tc));
     const IpAddress v6 = *IpAddress::parse("2001:db8::1");
@@ -280,7 +358,8 @@ BOOST_AUTO_TEST_CASE(put_flow_refuses_keys_the_program_cannot_match) {
         FlowKey key;
         NodeId node;
     } const refused[] = {
-        {"IPv6", udp_flow(v6, 40000, vip6, 5004), 1},
+        {"mixed families", udp_flow(v6, 40000, kVip, 5004), 1},
+        {"IPv6 TCP", FlowKey{.src = v6, .dst = vip6, .src_port = 40000, .dst_port = 5004, .proto = IpProto::tcp}, 1},
         {"TCP", FlowKey{.src = kClient, .dst = kVip, .src_port = 40000, .dst_port = 5004, .proto = IpProto::tcp}, 1},
         {"zero destination port (partial flow)", udp_flow(kClient, 40000, kVip, 0), 1},
         {"zero source port", udp_flow(kClient, 0, kVip, 5004), 1},
@@ -353,9 +432,9 @@ BOOST_AUTO_TEST_CASE(load_failures_say_why) {
 
     error.clear();
     spec = spec_for(BpfHook::tc);
-    spec.vip = *IpAddress::parse("2001:db8::10");
+    spec.vip = VipSet{};
     BOOST_TEST(!BpfFastPath::load(spec, &error));
-    BOOST_TEST(error.find("IPv4") != std::string::npos, error);
+    BOOST_TEST(error.find("needs a unicast VIP") != std::string::npos, error);
 }
 
 // What the kernel holds: the names a cleanup matches, the verifier's instruction counts, and

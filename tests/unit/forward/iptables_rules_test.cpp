@@ -105,21 +105,33 @@ BOOST_AUTO_TEST_CASE(ip6tables_get_the_same_rules_for_the_ipv6_vip) {
     BOOST_TEST(sara_iptables_rules(spec, 4).empty());
 }
 
+BOOST_AUTO_TEST_CASE(raw_mode_queues_every_ipv6_packet_and_turns_ipv6_defrag_on) {
+    KernelSetupSpec spec = spec_with_ranges();
+    spec.raw_mode = true;
+    spec.vip = VipSet(ip("2001:db8::10"));
+    const auto rules = sara_iptables_rules(spec, 6);
+    BOOST_TEST(rules.size() == 1u);  // no SARA-OUT: raw mode routes nothing
+    BOOST_TEST(table(rules, "mangle").rules ==
+                   std::vector<std::string>({"SARA-PRE -j NFQUEUE --queue-num 0 --queue-bypass",
+                                             "SARA-DEFRAG -m socket -j RETURN"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(table(rules, "mangle").jumps == std::vector<std::string>{"PREROUTING -d 2001:db8::10/128 -j SARA-PRE"},
+               boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(an_ipv6_next_hop_is_the_link_local_address_of_the_nodes_mac) {
     // RFC 4291 appendix A: the universal/local bit inverted, ff:fe in the middle.
     BOOST_TEST(node_link_local({0x02, 0x00, 0x00, 0x00, 0x02, 0x11}).to_string() == "fe80::ff:fe00:211");
     BOOST_TEST(node_link_local({0x00, 0x1b, 0x21, 0x3a, 0x4c, 0x5d}).to_string() == "fe80::21b:21ff:fe3a:4c5d");
 }
 
-BOOST_AUTO_TEST_CASE(the_spec_takes_ipv6_in_route_mode_only) {
+BOOST_AUTO_TEST_CASE(the_spec_takes_ipv6_in_both_modes) {
     KernelSetupSpec spec = spec_with_ranges();
     spec.vip.add(ip("2001:db8::10"));
     std::string errors;
     BOOST_TEST(!validate_kernel_setup_spec(spec, &errors), errors);
-    spec.raw_mode = true;
-    errors.clear();
-    BOOST_TEST(bool(validate_kernel_setup_spec(spec, &errors)));
-    BOOST_TEST(errors.find("raw mode forwards IPv4 only") != std::string::npos, errors);
+    spec.raw_mode = true;  // raw mode writes IPv6 frames too
+    BOOST_TEST(!validate_kernel_setup_spec(spec, &errors), errors);
     // With an IPv4 VIP every node needs an IPv4 address (its route's next hop); without one,
     // any address will do (the IPv6 next hop comes from the MAC).
     spec.raw_mode = false;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Crafted Ethernet/IPv4/UDP frames for the BPF fast path's program and one run of the program
+// Crafted Ethernet/IPv4/UDP and Ethernet/IPv6/UDP frames for the BPF fast path's program and one run of the program
 // on a frame (BPF_PROG_TEST_RUN): shared by its unit tests and the map-update latency tool.
 #pragma once
 
@@ -50,7 +50,47 @@ inline uint16_t ip_checksum(const uint8_t* header, size_t length) {
     return static_cast<uint16_t>(~sum);
 }
 
+// The UDP header (checksum 0) and a counting payload.
+inline void write_udp(uint8_t* udp, const Frame& f) {
+    udp[0] = static_cast<uint8_t>(f.sport >> 8);
+    udp[1] = static_cast<uint8_t>(f.sport);
+    udp[2] = static_cast<uint8_t>(f.dport >> 8);
+    udp[3] = static_cast<uint8_t>(f.dport);
+    const uint16_t udp_len = static_cast<uint16_t>(8 + f.payload);
+    udp[4] = static_cast<uint8_t>(udp_len >> 8);
+    udp[5] = static_cast<uint8_t>(udp_len);
+    for (size_t i = 0; i < f.payload; ++i) udp[8 + i] = static_cast<uint8_t>(i);
+}
+
+// IPv6 (f.src IPv6): a 40-byte header, `protocol` as its next header; 0, 43 or 60 add one
+// 8-byte extension header of that type before UDP. `ttl` is the hop limit, `tot_len` the
+// payload length; ihl and frag_off do not apply.
+inline std::vector<uint8_t> build_v6(const Frame& f) {
+    const bool extension = f.protocol == 0 || f.protocol == 43 || f.protocol == 60;
+    const size_t ext = extension ? 8 : 0;
+    std::vector<uint8_t> out(14 + 40 + ext + 8 + f.payload, 0);
+    std::copy(f.dst_mac.begin(), f.dst_mac.end(), out.begin());
+    std::copy(f.src_mac.begin(), f.src_mac.end(), out.begin() + 6);
+    out[12] = static_cast<uint8_t>(f.ethertype >> 8);
+    out[13] = static_cast<uint8_t>(f.ethertype);
+    uint8_t* ip = out.data() + 14;
+    const uint16_t plen = f.tot_len.value_or(static_cast<uint16_t>(ext + 8 + f.payload));
+    ip[0] = static_cast<uint8_t>(f.version << 4);
+    ip[4] = static_cast<uint8_t>(plen >> 8);
+    ip[5] = static_cast<uint8_t>(plen);
+    ip[6] = f.protocol;
+    ip[7] = f.ttl;
+    std::memcpy(ip + 8, f.src.bytes.data(), 16);
+    std::memcpy(ip + 24, f.dst.bytes.data(), 16);
+    if (extension) ip[40] = 17;  // the extension's next header: UDP (its length field 0: 8 bytes)
+    uint8_t* udp = ip + 40 + ext;
+    write_udp(udp, f);
+    if (f.cut_to) out.resize(*f.cut_to);
+    return out;
+}
+
 inline std::vector<uint8_t> build(const Frame& f) {
+    if (f.src.is_v6()) return build_v6(f);
     const size_t header = std::max<size_t>(f.ihl, 5) * 4;
     std::vector<uint8_t> out(14 + header + 8 + f.payload, 0);
     std::copy(f.dst_mac.begin(), f.dst_mac.end(), out.begin());
@@ -74,14 +114,7 @@ inline std::vector<uint8_t> build(const Frame& f) {
     ip[10] = static_cast<uint8_t>(check >> 8);
     ip[11] = static_cast<uint8_t>(check);
     uint8_t* udp = ip + header;
-    udp[0] = static_cast<uint8_t>(f.sport >> 8);
-    udp[1] = static_cast<uint8_t>(f.sport);
-    udp[2] = static_cast<uint8_t>(f.dport >> 8);
-    udp[3] = static_cast<uint8_t>(f.dport);
-    const uint16_t udp_len = static_cast<uint16_t>(8 + f.payload);
-    udp[4] = static_cast<uint8_t>(udp_len >> 8);
-    udp[5] = static_cast<uint8_t>(udp_len);
-    for (size_t i = 0; i < f.payload; ++i) udp[8 + i] = static_cast<uint8_t>(i);
+    write_udp(udp, f);
     if (f.cut_to) out.resize(*f.cut_to);
     return out;
 }
