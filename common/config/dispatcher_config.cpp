@@ -443,13 +443,13 @@ void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncCo
     // role_file: where keepalived's notify hook writes the role (master, backup, fault);
     // sarad starts in it. Absolute path, default /run/sara-vrrp.state.
     read_absolute_path(errors, map.get("role_file"), sync.role_file, 4096);
-    // floating_address: keepalived's virtual_ipaddress (an IPv4 address, without prefix).
+    // floating_address: keepalived's virtual_ipaddress (IPv4 or IPv6, without prefix).
     // Optional; set, the role follows this host holding it (daemon/ha/address_watch.hpp).
     const Field floating = map.get("floating_address");
     IpAddress address;
     if (floating.present && read_ip(errors, floating, address)) {
-        if (!address.is_v4() || address.is_unspecified())
-            report(errors, floating.mark(), "sync.floating_address: needs a specified IPv4 address (keepalived's "
+        if (address.is_unspecified())
+            report(errors, floating.mark(), "sync.floating_address: needs a specified address (keepalived's "
                                             "virtual_ipaddress), got " + address.to_string());
         else
             sync.floating_address = address;

@@ -70,13 +70,14 @@ std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh) {
     if (nlh.nlmsg_type != RTM_NEWADDR && nlh.nlmsg_type != RTM_DELADDR) return std::nullopt;
     std::array<const nlattr*, IFA_MAX + 1> tb;
     const auto* ifa = parse_message<ifaddrmsg>(nlh, nlh.nlmsg_type, tb);
-    if (!ifa || ifa->ifa_family != AF_INET) return std::nullopt;
+    if (!ifa || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)) return std::nullopt;
     AddressEntry a;
     a.ifindex = static_cast<int>(ifa->ifa_index);
-    // On a point-to-point link IFA_ADDRESS is the peer's; IFA_LOCAL is always ours.
+    // On a point-to-point link IFA_ADDRESS is the peer's; IFA_LOCAL is always ours (IPv6
+    // sends IFA_ADDRESS alone but for a peer address).
     a.address = address_attribute(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], ifa->ifa_family);
     a.removed = nlh.nlmsg_type == RTM_DELADDR;
-    if (!a.address.is_v4()) return std::nullopt;
+    if (!a.address.family) return std::nullopt;
     return a;
 }
 
@@ -102,11 +103,9 @@ std::error_code RtNetlink::dump_neighbours(std::vector<NeighbourEntry>& neighbou
 }
 
 std::error_code RtNetlink::dump_addresses(std::vector<AddressEntry>& addresses, std::string* error_text) {
-    // The address watch follows IPv4 VIPs only (keepalived's HA pair is IPv4, see
-    // docs/architecture.md "IPv6 and dual stack").
-    RtnetlinkRequest request = dump_request(RTM_GETADDR, AF_INET);
-    return socket_.dump_entries(request, "rtnetlink: dump IPv4 addresses", parse_address_message, addresses,
-                                error_text);
+    RtnetlinkRequest request = dump_request(RTM_GETADDR, family_);
+    return socket_.dump_entries(request, std::string("rtnetlink: dump ") + family_name() + " addresses",
+                                parse_address_message, addresses, error_text);
 }
 
 std::error_code RtNetlink::delete_dumped(const std::vector<uint8_t>& message, uint16_t delete_type,

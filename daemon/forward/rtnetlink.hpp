@@ -60,15 +60,16 @@ struct NeighbourEntry {
     std::vector<uint8_t> message;
 };
 
-// One IPv4 address of an interface, from a dump or an RTM_NEWADDR/RTM_DELADDR notification.
+// One address of an interface, from a dump or an RTM_NEWADDR/RTM_DELADDR notification.
 struct AddressEntry {
     int ifindex = 0;
     IpAddress address;     // IFA_LOCAL (the interface's own address), else IFA_ADDRESS
     bool removed = false;  // RTM_DELADDR
 };
 
-// The address an RTM_NEWADDR/RTM_DELADDR message carries; nullopt for any other message, a
-// non-IPv4 one, or one too short for its headers (a malformed message is ignored, not trusted).
+// The address an RTM_NEWADDR/RTM_DELADDR message carries; nullopt for any other message, one
+// of another family than IPv4 or IPv6, or one too short for its headers (a malformed message
+// is ignored, not trusted).
 std::optional<AddressEntry> parse_address_message(const nlmsghdr& nlh);
 
 class RtNetlink {

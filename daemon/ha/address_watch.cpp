@@ -27,7 +27,7 @@ std::optional<bool> address_state_in(std::span<const uint8_t> datagram, const Ip
 }
 
 std::optional<bool> holds_address(const IpAddress& address, std::string* error) {
-    RtNetlink netlink;
+    RtNetlink netlink(address.is_v6() ? AF_INET6 : AF_INET);
     std::vector<AddressEntry> addresses;
     if (netlink.open(error) || netlink.dump_addresses(addresses, error)) return std::nullopt;
     for (const AddressEntry& a : addresses)
@@ -41,8 +41,10 @@ std::unique_ptr<AddressWatch> AddressWatch::open(const IpAddress& address, std::
         *error = std::string("address watch: socket(NETLINK_ROUTE): ") + std::strerror(errno);
         return nullptr;
     }
-    if (mnl_socket_bind(socket, RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
-        *error = std::string("address watch: bind to RTMGRP_IPV4_IFADDR: ") + std::strerror(errno);
+    const unsigned group = address.is_v6() ? RTMGRP_IPV6_IFADDR : RTMGRP_IPV4_IFADDR;
+    if (mnl_socket_bind(socket, group, MNL_SOCKET_AUTOPID) < 0) {
+        *error = std::string("address watch: bind to ") + (address.is_v6() ? "RTMGRP_IPV6_IFADDR" : "RTMGRP_IPV4_IFADDR") +
+                 ": " + std::strerror(errno);
         mnl_socket_close(socket);
         return nullptr;
     }

@@ -43,7 +43,7 @@ from typing import Callable, Mapping, Optional
 
 import topology
 from processes import Proc, is_zombie, kill_group, pid_alive, run
-from topology import (CLIENT_ADDR, DISPATCHER_CLIENT_ADDRS, MACS, PYTHON, VIP, VIP6, Cluster,
+from topology import (CLIENT_ADDR, DISPATCHER_CLIENT_ADDRS, DISPATCHER_CLIENT_ADDRS6, MACS, PYTHON, VIP, VIP6, Cluster,
                       Namespace)
 
 TEMPLATE = topology.ROOT / "etc" / "keepalived" / "keepalived.conf"
@@ -351,6 +351,13 @@ def route_vip_via_floating(cluster: Cluster) -> None:
         raise RuntimeError("client has a permanent neighbour for %s: %s" % (FLOATING_ADDR, perm))
 
 
+def ipv6_only_values() -> dict:
+    """start_vrrp `values` of an IPv6-only pair: adverts between the dispatchers' IPv6
+    addresses (VRRPv3 over IPv6), FLOATING_ADDR6 the one floating next hop."""
+    return {"DISPATCHER1_ADDR": DISPATCHER_CLIENT_ADDRS6[0], "DISPATCHER2_ADDR": DISPATCHER_CLIENT_ADDRS6[1],
+            "FLOATING_ADDR": FLOATING_ADDR6, "PEER_HOPS": "min_ttl 64 max_ttl 64"}
+
+
 def dual_stack_values() -> dict:
     """start_vrrp `values` that move FLOATING_ADDR6 with the instance (dual stack)."""
     return {"FLOATING_ADDR6_ENTRY": "%s/128 dev %s" % (FLOATING_ADDR6, CLIENT_IF)}
@@ -376,11 +383,12 @@ def holders(cluster: Cluster) -> list:
     return [i for i in range(1, len(cluster.dispatchers) + 1) if has_floating(cluster, i)]
 
 
-def wait_master(cluster: Cluster, index: int, timeout: float) -> float:
-    """Wait until dispatcher `index` holds the floating address; returns the seconds waited.
-    Raises TimeoutError."""
+def wait_master(cluster: Cluster, index: int, timeout: float, *, ipv6: bool = False) -> float:
+    """Wait until dispatcher `index` holds the floating address (FLOATING_ADDR6 with ipv6);
+    returns the seconds waited. Raises TimeoutError."""
     t0 = time.monotonic()
-    while not has_floating(cluster, index):
+    held = has_floating6 if ipv6 else has_floating
+    while not held(cluster, index):
         if time.monotonic() - t0 > timeout:
             raise TimeoutError("dispatcher %d has no %s after %.1f s (holders: %s)"
                                % (index, FLOATING_ADDR, timeout, holders(cluster)))

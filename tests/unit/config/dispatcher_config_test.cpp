@@ -236,11 +236,10 @@ BOOST_AUTO_TEST_CASE(required_fields) {
           {3, 7, "sync: missing required key 'peer_id'"}}},
         {"sync ids must differ", minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 7}\n",
          {{3, 76, "sync.peer_id: is the same as sync.id"}}},
-        {"the floating address is keepalived's IPv4 virtual_ipaddress",
+        {"the floating address is a specified address",
          minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 8,\n"
-                   "       floating_address: '2001:db8::5'}\n",
-         {{4, 26, "sync.floating_address: needs a specified IPv4 address (keepalived's virtual_ipaddress), "
-                  "got 2001:db8::5"}}},
+                   "       floating_address: '::'}\n",
+         {{4, 26, "sync.floating_address: needs a specified address (keepalived's virtual_ipaddress), got ::"}}},
         {"a snapshot rate below a thousand records a second",
          minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 8, snapshot_rate: 999}\n",
          {{3, 94, "sync.snapshot_rate: 999 is out of range 1000..10000000"}}},

@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "daemon/ha/address_watch.hpp"
@@ -15,10 +18,11 @@ using namespace sara;
 namespace {
 
 // One RTM_NEWADDR/RTM_DELADDR message as the kernel sends it: nlmsghdr, ifaddrmsg, then
-// IFA_ADDRESS and (unless `local` is null) IFA_LOCAL, each a 4-byte IPv4 attribute.
+// IFA_ADDRESS and (unless `local` is null) IFA_LOCAL, each an attribute of `size` bytes (4 for
+// IPv4, 16 for IPv6).
 void append_address(std::vector<uint8_t>& out, uint16_t type, uint8_t family, const uint8_t* address,
-                    const uint8_t* local) {
-    const size_t attr = NLA_HDRLEN + 4;
+                    const uint8_t* local, size_t size = 4) {
+    const size_t attr = NLA_HDRLEN + size;
     const size_t len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifaddrmsg)) + attr + (local ? attr : 0);
     std::vector<uint8_t> m(NLMSG_ALIGN(len));
     nlmsghdr h{uint32_t(len), type, 0, 1, 0};
@@ -30,7 +34,7 @@ void append_address(std::vector<uint8_t>& out, uint16_t type, uint8_t family, co
         if (!a) continue;
         nlattr na{uint16_t(attr), uint16_t(t)};
         std::memcpy(m.data() + at, &na, sizeof na);
-        std::memcpy(m.data() + at + NLA_HDRLEN, a, 4);
+        std::memcpy(m.data() + at + NLA_HDRLEN, a, size);
         at += NLA_ALIGN(attr);
     }
     out.insert(out.end(), m.begin(), m.end());
@@ -66,8 +70,8 @@ BOOST_AUTO_TEST_CASE(notifications_fold_into_held_or_not) {
         append_address(m, RTM_NEWADDR, AF_INET, floating, floating);
         append_address(m, RTM_DELADDR, AF_INET, floating, floating);
     }, false);
-    add("an IPv6 family byte is not ours", [](auto& m) { append_address(m, RTM_NEWADDR, AF_INET6, floating, floating); },
-        std::nullopt);
+    add("an IPv6 family with a 4-byte address is malformed",
+        [](auto& m) { append_address(m, RTM_NEWADDR, AF_INET6, floating, floating); }, std::nullopt);
     add("a route message is not an address", [](auto& m) { append_address(m, RTM_NEWROUTE, AF_INET, floating, floating); },
         std::nullopt);
     add("truncated: the header claims more than arrived", [](auto& m) {
@@ -83,6 +87,26 @@ BOOST_AUTO_TEST_CASE(notifications_fold_into_held_or_not) {
         BOOST_TEST_INFO(c.description);
         BOOST_TEST((address_state_in(c.datagram, address) == c.expected));
     }
+}
+
+// Issue 18: an IPv6 floating next hop (an IPv6-only HA pair) is followed the same way.
+BOOST_AUTO_TEST_CASE(an_ipv6_floating_address_is_followed_too) {
+    const IpAddress address = *IpAddress::parse("2001:db8:1::5");
+    const IpAddress another = *IpAddress::parse("2001:db8:1::1");
+    std::vector<uint8_t> added, removed, other_one;
+    append_address(added, RTM_NEWADDR, AF_INET6, address.bytes.data(), nullptr, 16);
+    append_address(removed, RTM_DELADDR, AF_INET6, address.bytes.data(), nullptr, 16);
+    append_address(other_one, RTM_NEWADDR, AF_INET6, another.bytes.data(), nullptr, 16);
+    BOOST_TEST((address_state_in(added, address) == std::optional<bool>(true)));
+    BOOST_TEST((address_state_in(removed, address) == std::optional<bool>(false)));
+    BOOST_TEST((address_state_in(other_one, address) == std::nullopt));
+    std::string error;
+    // ::1 is held exactly when the kernel lists it (a host booted without IPv6 has none).
+    std::ifstream inet6("/proc/net/if_inet6");
+    const std::string listed((std::istreambuf_iterator<char>(inet6)), std::istreambuf_iterator<char>());
+    const bool has_loopback6 = listed.find("00000000000000000000000000000001") != std::string::npos;
+    BOOST_TEST(holds_address(*IpAddress::parse("::1"), &error).value_or(!has_loopback6) == has_loopback6, error);
+    BOOST_TEST(!holds_address(address, &error).value_or(true), error);
 }
 
 BOOST_AUTO_TEST_CASE(loopback_is_held_and_a_test_address_is_not) {
