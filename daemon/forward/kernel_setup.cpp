@@ -339,14 +339,23 @@ std::error_code KernelSetup::install(const KernelSetupSpec& spec, std::string* e
     int ifindex = 0;
     if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
     for (const int version : ip_versions()) {
+        const bool has_vip = version == 4 ? spec.vip.has_v4() : spec.vip.has_v6();
+        // A family without a VIP gets a cleanup of what a previous run may have left, on a
+        // best-effort basis: a host whose ip6tables cannot run (no IPv6 netfilter) must still
+        // start an IPv4-only dispatcher, and has nothing of ours in that family anyway.
+        std::string ignored;
+        std::string* text = has_vip ? error_text : &ignored;
         RtNetlink nl(family_of(version));
-        if (auto ec = nl.open(error_text)) return ec;
-        RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
-        // Raw mode routes nothing, and a family without a VIP needs nothing: clear what a
-        // previous run may have left.
-        const bool routed = !spec.raw_mode && (version == 4 ? spec.vip.has_v4() : spec.vip.has_v6());
-        if (auto ec = routed ? sync.run(spec.nodes, {}) : sync.run({}, spec.nodes)) return ec;
-        if (auto ec = apply_iptables(programs_for(version), sara_iptables_rules(spec, version), error_text)) return ec;
+        if (auto ec = nl.open(text)) {
+            if (has_vip) return ec;
+            continue;
+        }
+        RoutingSync sync(nl, spec, whole_range(spec), ifindex, text);
+        // Raw mode routes nothing: its families are cleared like one without a VIP.
+        const bool routed = !spec.raw_mode && has_vip;
+        std::error_code ec = routed ? sync.run(spec.nodes, {}) : sync.run({}, spec.nodes);
+        if (!ec) ec = apply_iptables(programs_for(version), sara_iptables_rules(spec, version), text);
+        if (ec && has_vip) return ec;
     }
     if (spec.raw_mode) return {};
     return apply_dispatcher_sysctls(spec.lan_interface, spec.vip.has_v6(), error_text);
@@ -359,15 +368,22 @@ std::error_code KernelSetup::remove(const KernelSetupSpec& spec, std::string* er
     const int ifindex = static_cast<int>(if_nametoindex(spec.lan_interface.c_str()));
     std::error_code first;
     for (const int version : ip_versions()) {
+        // As in install: a family without a VIP in the spec is cleaned on a best-effort basis.
+        const bool has_vip = version == 4 ? spec.vip.has_v4() : spec.vip.has_v6();
+        std::string ignored;
+        std::string* text = has_vip ? error_text : &ignored;
+        auto note = [&](std::error_code ec) {
+            if (ec && has_vip && !first) first = ec;
+        };
         // iptables first: stop queueing and marking before the routes the marks lead to go.
-        if (auto ec = apply_iptables(programs_for(version), {}, error_text); ec && !first) first = ec;
+        note(apply_iptables(programs_for(version), {}, text));
         RtNetlink nl(family_of(version));
-        if (auto ec = nl.open(error_text)) {
-            if (!first) first = ec;
+        if (auto ec = nl.open(text)) {
+            note(ec);
             continue;
         }
-        RoutingSync sync(nl, spec, whole_range(spec), ifindex, error_text);
-        if (auto ec = sync.run({}, spec.nodes); ec && !first) first = ec;
+        RoutingSync sync(nl, spec, whole_range(spec), ifindex, text);
+        note(sync.run({}, spec.nodes));
     }
     return first;
 }

@@ -14,7 +14,7 @@
 //   - NUD_PERMANENT neighbours of the configured nodes' next hops on lan_interface (IPv4: the
 //     node's address; IPv6: the link-local address derived from its MAC), and of every
 //     gateway found in the tables above (the nodes of a previous run).
-// A family without a VIP in the spec gets the cleanup only (a previous dual-stack run's
+// A family without a VIP in the spec gets the cleanup only, best effort (a previous dual-stack run's
 // objects go); on a kernel without IPv6 the IPv6 half is skipped.
 // Sysctls are written on install and deliberately not reverted by remove(): they are host
 // settings (forwarding) the dispatcher host's own configuration owns.

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <linux/netlink.h>
+#include <sys/socket.h>  // AF_INET
 
 #include <array>
 #include <cstdint>
@@ -76,7 +77,7 @@ class RtNetlink {
 public:
     // family: AF_INET or AF_INET6; dumps return that family's objects only and requests are
     // made in it.
-    explicit RtNetlink(uint8_t family = 4 /* AF_INET */) : family_(family) {}
+    explicit RtNetlink(uint8_t family = AF_INET) : family_(family) {}
     uint8_t family() const { return family_; }
 
     [[nodiscard]] std::error_code open(std::string* error_text) { return socket_.open(error_text); }
