@@ -142,7 +142,7 @@ def endpoint(addr: str, port) -> str:
     return "%s:%s" % (addr, port)
 
 
-def _transport_header(ip):
+def transport_header(ip):
     """(proto, src, dst, transport bytes) of a packet that carries its transport header
     (IPv4 first fragments; IPv6 without extension headers), else None."""
     if ip[0] >> 4 == 4:
@@ -164,7 +164,7 @@ def read_flows(path) -> dict:
     IPv6 endpoints as "[addr]:port")."""
     flows: dict = defaultdict(int)
     for _, ip in iter_ip(path):
-        parsed = _transport_header(ip)
+        parsed = transport_header(ip)
         if parsed is None:
             continue
         proto, src, dst, l4 = parsed

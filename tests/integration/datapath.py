@@ -223,17 +223,16 @@ def node_rx_packets(cluster) -> dict:
 # Captures: per-flow packet times (client -> VIP UDP), Ethernet/IPv4 pcaps from tcpdump -w
 # ----------------------------------------------------------------------------------------
 def iter_udp(path):
-    """(timestamp, src ip, sport, dst ip, dport, payload) of every IPv4/UDP first fragment in
-    a pcap file (capture_analysis.iter_ipv4 reads it), in order."""
-    for ts, ip in capture_analysis.iter_ipv4(path):
-        if ip[9] != 17 or not capture_analysis.first_fragment(ip):
+    """(timestamp, src ip, sport, dst ip, dport, payload) of every UDP packet that carries its
+    header (IPv4 first fragments; IPv6 without extension headers) in a pcap file, in order;
+    IPv6 addresses in their compressed form (capture_analysis.transport_header)."""
+    for ts, ip in capture_analysis.iter_ip(path):
+        parsed = capture_analysis.transport_header(ip)
+        if parsed is None or parsed[0] != 17 or len(parsed[3]) < 8:
             continue
-        ihl = (ip[0] & 15) * 4
-        if len(ip) < ihl + 8:
-            continue
-        sport, dport, length = struct.unpack("!HHH", ip[ihl:ihl + 6])
-        yield (ts, socket.inet_ntoa(ip[12:16]), sport, socket.inet_ntoa(ip[16:20]), dport,
-               ip[ihl + 8:ihl + max(8, length)])
+        _, src, dst, l4 = parsed
+        sport, dport, length = struct.unpack("!HHH", l4[:6])
+        yield ts, src, sport, dst, dport, l4[8:max(8, length)]
 
 
 def udp_packet_times(path, vip: str = VIP) -> dict:

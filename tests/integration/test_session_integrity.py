@@ -40,6 +40,7 @@ def fast_path_overrides(cluster) -> dict:
     return datapath.BPF if "fast_path: bpf" in (cluster.workdir / "dispatcher.yaml").read_text() else {}
 SHARED_MEDIA_PORT = 6000          # every node's UAS answers this port (no ranges)
 REUSED_CLIENT_PORT = 30000
+VIPS = (topology.VIP, topology.VIP6)   # the captures' VIPs (a dual-stack cluster has both)
 NAT_OFFERED = "198.19.0.2"        # the private address a NAT'd client offers in its SDP
 
 
@@ -60,7 +61,7 @@ def rtp_nodes_by_ssrc(pcaps) -> dict:
     out = defaultdict(lambda: defaultdict(int))
     for node, path in pcaps.items():
         for _, _, _, dst, dport, payload in datapath.iter_udp(path):
-            if dst != topology.VIP or dport in (5060, 554) or len(payload) < 12 or payload[0] >> 6 != 2:
+            if dst not in VIPS or dport in (5060, 554) or len(payload) < 12 or payload[0] >> 6 != 2:
                 continue
             out[int.from_bytes(payload[8:12], "big")][node] += 1
     return out
@@ -71,7 +72,7 @@ def split_calls(pcaps, results) -> list:
     is not all on that node, or mostly missing there; [] when every call is whole. Media is
     told apart by SSRC, not by 5-tuple (the calls share theirs): the capture analysis's
     per-5-tuple media attribution would give every call every node."""
-    sightings = peers.calls_by_node(pcaps)
+    sightings = peers.calls_by_node(pcaps, VIPS)
     rtp = rtp_nodes_by_ssrc(pcaps)
     problems = []
     for r in results:
@@ -87,12 +88,12 @@ def split_calls(pcaps, results) -> list:
 
 
 def sightings_complete(pcaps, results) -> list:
-    sightings = peers.calls_by_node(pcaps)
+    sightings = peers.calls_by_node(pcaps, VIPS)
     return [sightings[rep["call_id"]].complete for r in results for rep in r.reports]
 
 
 def call_nodes(pcaps, results) -> list:
-    sightings = peers.calls_by_node(pcaps)
+    sightings = peers.calls_by_node(pcaps, VIPS)
     return [sorted(sightings[rep["call_id"]].signalling) for r in results for rep in r.reports
             if rep["call_id"] in sightings]
 
@@ -103,8 +104,8 @@ def sequential_calls(cluster, calls: int, **kw):
                              media_ports=[REUSED_CLIENT_PORT] * calls, rtp_linger=0.3, **kw)
 
 
-def same_port_servers(cluster):
-    return [peers.start_sip_uas(cluster, n, "udp", media_port=SHARED_MEDIA_PORT, lifetime=120)
+def same_port_servers(cluster, ipv6: bool = False):
+    return [peers.start_sip_uas(cluster, n, "udp", media_port=SHARED_MEDIA_PORT, lifetime=120, ipv6=ipv6)
             for n in cluster.nodes]
 
 
@@ -118,6 +119,26 @@ def check_whole(pcaps, results, what: str):
     assert all(sightings_complete(pcaps, results)), "a call's SIP was not complete at its node"
     # Round-robin spread the calls: had their media followed the first call, they would split.
     assert len({tuple(n) for n in call_nodes(pcaps, results)}) == 3
+
+
+@pytest.mark.cluster(dispatcher="sarad", ipv6=True, config_overrides=ROUND_ROBIN)
+def test_sequential_calls_from_one_ipv6_port_without_ranges(cluster):
+    """Issue 18: the same over IPv6 (VIP6, client [2001:db8:1::2]:30000): each new call's offer
+    claims the port, the conntrack index names the previous call's IPv6 entry and it is
+    deleted exactly (ctnetlink over IPv6), and every call's SIP and RTP (by SSRC) are on its
+    own node, judged at the nodes."""
+    datapath.require_peers("conntrack")
+    same_port_servers(cluster, ipv6=True)
+    before = datapath.sarad_stats(cluster)
+    with peers.capture_nodes(cluster) as caps:
+        r = sequential_calls(cluster, 9, ipv6=True)
+        pcaps = caps.stop()
+    delta = datapath.counter_deltas(before, datapath.sarad_stats(cluster))
+    print({k: v for k, v in delta.items() if "conntrack" in k or "taken" in k or "released" in k})
+    check_whole(pcaps, [r], "IPv6, one port, no ranges")
+    assert delta.get("conntrack_endpoint_dumps_total", 0) == 0, delta
+    assert delta.get("conntrack_forget_flows_total", 0) >= 8, delta
+    assert delta.get("conntrack_index_claimed_entries_total", 0) >= 8, delta
 
 
 @ON_BOTH_FAST_PATHS
