@@ -253,34 +253,34 @@ bool read_address_pair(ConfigErrorList& errors, const Field& field, VipSet& out)
         report(errors, field.mark(), field.path + ": expected an IP address or a list of an IPv4 and an IPv6 address, got a mapping");
         return false;
     }
-    std::vector<IpAddress> addresses;
-    if (!read_list(errors, field, addresses, read_ip, /*allow_single=*/true)) return false;
     const std::vector<Field> items = field.value.IsSequence() ? list_items(errors, field) : std::vector<Field>{field};
-    if (addresses.empty()) {
+    if (items.empty()) {
         report(errors, field.mark(), field.path + ": needs an address");
         return false;
     }
-    if (addresses.size() > 2) {
+    if (items.size() > 2) {
         report(errors, items[2].mark(), field.path + ": at most two addresses, one IPv4 and one IPv6");
         return false;
     }
+    VipSet pair;
     bool ok = true;
-    for (size_t i = 0; i < addresses.size(); ++i) {
-        if (addresses[i].is_unspecified()) {
-            report(errors, items[i].mark(), field.path + ": " + addresses[i].to_string() + " is unspecified");
+    for (const Field& item : items) {
+        IpAddress address;
+        if (!read_ip(errors, item, address)) {
             ok = false;
+        } else if (address.is_unspecified()) {
+            report(errors, item.mark(), field.path + ": " + address.to_string() + " is unspecified");
+            ok = false;
+        } else if (const IpAddress& first = pair.for_peer(address); first.family) {
+            report(errors, item.mark(), field.path + ": " + address.to_string() + " is of the same family as " +
+                                            first.to_string() + "; give one IPv4 and one IPv6 address");
+            ok = false;
+        } else {
+            pair.add(address);
         }
     }
-    if (ok && addresses.size() == 2 && addresses[0].family == addresses[1].family) {
-        report(errors, items[1].mark(), field.path + ": " + addresses[1].to_string() + " is of the same family as " +
-                                            addresses[0].to_string() + "; give one IPv4 and one IPv6 address");
-        ok = false;
-    }
-    if (!ok) return false;
-    VipSet vips;
-    for (const IpAddress& a : addresses) vips.add(a);
-    out = vips;
-    return true;
+    if (ok) out = pair;
+    return ok;
 }
 
 }  // namespace sara

@@ -246,6 +246,10 @@ std::vector<int> ip_versions() {
 
 uint8_t family_of(int ip_version) { return ip_version == 6 ? AF_INET6 : AF_INET; }
 
+bool has_vip(const KernelSetupSpec& spec, int ip_version) {
+    return ip_version == 6 ? spec.vip.has_v6() : spec.vip.has_v4();
+}
+
 }  // namespace
 
 const std::error_category& kernel_setup_category() {
@@ -339,23 +343,23 @@ std::error_code KernelSetup::install(const KernelSetupSpec& spec, std::string* e
     int ifindex = 0;
     if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
     for (const int version : ip_versions()) {
-        const bool has_vip = version == 4 ? spec.vip.has_v4() : spec.vip.has_v6();
+        const bool with_vip = has_vip(spec, version);
         // A family without a VIP gets a cleanup of what a previous run may have left, on a
         // best-effort basis: a host whose ip6tables cannot run (no IPv6 netfilter) must still
         // start an IPv4-only dispatcher, and has nothing of ours in that family anyway.
         std::string ignored;
-        std::string* text = has_vip ? error_text : &ignored;
+        std::string* text = with_vip ? error_text : &ignored;
         RtNetlink nl(family_of(version));
         if (auto ec = nl.open(text)) {
-            if (has_vip) return ec;
+            if (with_vip) return ec;
             continue;
         }
         RoutingSync sync(nl, spec, whole_range(spec), ifindex, text);
         // Raw mode routes nothing: its families are cleared like one without a VIP.
-        const bool routed = !spec.raw_mode && has_vip;
+        const bool routed = !spec.raw_mode && with_vip;
         std::error_code ec = routed ? sync.run(spec.nodes, {}) : sync.run({}, spec.nodes);
         if (!ec) ec = apply_iptables(programs_for(version), sara_iptables_rules(spec, version), text);
-        if (ec && has_vip) return ec;
+        if (ec && with_vip) return ec;
     }
     if (spec.raw_mode) return {};
     return apply_dispatcher_sysctls(spec.lan_interface, spec.vip.has_v6(), error_text);
@@ -369,11 +373,11 @@ std::error_code KernelSetup::remove(const KernelSetupSpec& spec, std::string* er
     std::error_code first;
     for (const int version : ip_versions()) {
         // As in install: a family without a VIP in the spec is cleaned on a best-effort basis.
-        const bool has_vip = version == 4 ? spec.vip.has_v4() : spec.vip.has_v6();
+        const bool with_vip = has_vip(spec, version);
         std::string ignored;
-        std::string* text = has_vip ? error_text : &ignored;
+        std::string* text = with_vip ? error_text : &ignored;
         auto note = [&](std::error_code ec) {
-            if (ec && has_vip && !first) first = ec;
+            if (ec && with_vip && !first) first = ec;
         };
         // iptables first: stop queueing and marking before the routes the marks lead to go.
         note(apply_iptables(programs_for(version), {}, text));
@@ -395,7 +399,7 @@ std::error_code KernelSetup::add_node(const KernelSetupSpec& spec, const NodeRou
     int ifindex = 0;
     if (auto ec = lan_ifindex(spec.lan_interface, ifindex, error_text)) return ec;
     for (const int version : ip_versions()) {
-        if (!(version == 4 ? spec.vip.has_v4() : spec.vip.has_v6())) continue;
+        if (!has_vip(spec, version)) continue;
         RtNetlink nl(family_of(version));
         if (auto ec = nl.open(error_text)) return ec;
         RoutingSync sync(nl, spec, node_range(spec, node.id), ifindex, error_text);

@@ -18,6 +18,7 @@ import time
 import pytest
 
 import agents
+import capture_analysis
 import datapath
 import peers
 import topology
@@ -94,6 +95,18 @@ def gateway_cluster(cluster_factory):
     return c
 
 
+def check_calls_on_their_nodes(c, r, pcaps, vip: str) -> None:
+    """Every call of `r` complete on one node, its media to that node's per-call ports on `vip`
+    (per_call_port_scenario: 3, the node id, ...)."""
+    sightings = peers.calls_by_node(pcaps, (topology.VIP, topology.VIP6))
+    for cid in r.call_ids:
+        s = sightings[cid]
+        assert s.on_one_node and s.complete and s.media_flows, s
+        node = c.node(next(iter(s.nodes)))
+        prefix = capture_analysis.endpoint(vip, "3%d" % node.id)
+        assert all(srv.startswith(prefix) for _, _, srv in s.media_flows), s
+
+
 def announce_times(pcap) -> dict:
     """{key: first time} of the announcements (UDP to the announce port) in a capture: the
     key sits at a fixed offset of the body (common/wire/announce_message.hpp)."""
@@ -138,12 +151,7 @@ def test_announced_flows_land_on_their_node_and_latency(gateway_cluster):
     print("gateway: %s; sarad: %s" % (r.summary(), {k: v for k, v in delta.items()
                                                      if "announce" in k or "control" in k}))
     assert r.successful == 20, r.summary()      # (no RTP echo on the per-call ports: not checked)
-    sightings = peers.calls_by_node(pcaps)
-    for cid in r.call_ids:
-        s = sightings[cid]
-        assert s.on_one_node and s.complete and s.media_flows, s
-        node = c.node(next(iter(s.nodes)))
-        assert all(srv.startswith("%s:3%d" % (topology.VIP, node.id)) for _, _, srv in s.media_flows), s
+    check_calls_on_their_nodes(c, r, pcaps, topology.VIP)
     assert delta.get("announcements_applied_total", 0) >= 20, delta
     assert delta.get("announcements_unknown_session_total", 0) == 0, delta
     for reason in ("malformed", "auth", "replay", "stale", "unknown_host"):
@@ -324,12 +332,7 @@ def test_ipv6_answers_are_announced_over_ipv6(cluster_factory):
     delta = datapath.counter_deltas(before, datapath.sarad_stats(c))
     print("gateway over IPv6: %s; sarad: %s" % (r.summary(), {k: v for k, v in delta.items() if "announce" in k}))
     assert r.successful == 10, r.summary()
-    sightings = peers.calls_by_node(pcaps, (topology.VIP, topology.VIP6))
-    for cid in r.call_ids:
-        s = sightings[cid]
-        assert s.on_one_node and s.complete and s.media_flows, s
-        node = c.node(next(iter(s.nodes)))
-        assert all(srv.startswith("[%s]:3%d" % (topology.VIP6, node.id)) for _, _, srv in s.media_flows), s
+    check_calls_on_their_nodes(c, r, pcaps, topology.VIP6)
     assert delta.get("announcements_applied_total", 0) >= 10, delta
     assert delta.get("announcements_unknown_session_total", 0) == 0, delta
     assert gw.running(), gw.output()

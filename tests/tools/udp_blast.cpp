@@ -14,7 +14,7 @@
 //     Payload (same for every mode): a minimal SIP OPTIONS with the given Call-ID and a
 //     fixed-width `Timestamp:` header holding CLOCK_REALTIME in ns at the send call.
 //     IPv4: UDP checksum 0 (none; legal there). IPv6: the checksum is mandatory, computed per
-//     packet (from a pseudo-header sum taken once). Prints one JSON line.
+//     packet (sara::transport_checksum, as sarad's own replies). Prints one JSON line.
 //
 //   udp_blast recv --bind ADDR:PORT|[ADDR6]:PORT --duration SECONDS [--idle SECONDS] [--hold SECONDS]
 //     Receives datagrams, takes the kernel's receive timestamp (SO_TIMESTAMPNS: set when the
@@ -55,6 +55,9 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "common/net/ip_address.hpp"
+#include "daemon/forward/reply_packets.hpp"
 
 namespace {
 
@@ -117,18 +120,6 @@ std::string sip_payload(const std::string& dst, const std::string& call_id) {
            std::string(kTimestampHeader) + std::string(kTimestampDigits, '0') + "\r\nContent-Length: 0\r\n\r\n";
 }
 
-// One's complement sum of 16-bit big-endian words (RFC 1071), not folded.
-uint32_t sum16(const unsigned char* p, size_t n, uint32_t sum = 0) {
-    for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
-    if (n % 2) sum += uint32_t(p[n - 1]) << 8;
-    return sum;
-}
-
-uint16_t fold(uint32_t sum) {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
-
 void put_digits(char* out, uint64_t value) {
     for (size_t i = kTimestampDigits; i-- > 0;) {
         out[i] = char('0' + value % 10);
@@ -180,12 +171,7 @@ int run_send(const Args& a) {
     sockaddr_in6 to6{};
     to6.sin6_family = AF_INET6;
     to6.sin6_addr = dst6;
-    // IPv6 pseudo header (addresses, upper-layer length, next header), summed once.
-    uint32_t pseudo = 0;
-    if (v6) {
-        pseudo = sum16(src6.s6_addr, 16, sum16(dst6.s6_addr, 16));
-        pseudo += uint32_t(udp_len) + IPPROTO_UDP;
-    }
+    const sara::IpAddress src_ip = sara::IpAddress::v6(src6.s6_addr), dst_ip = sara::IpAddress::v6(dst6.s6_addr);
     for (unsigned i = 0; i < batch; ++i) {
         char* p = packets[i].data();
         if (v6) {
@@ -261,7 +247,8 @@ int run_send(const Args& a) {
             if (v6) {
                 auto* udp = reinterpret_cast<udphdr*>(p + ip_len);
                 udp->check = 0;
-                const uint16_t sum = fold(sum16(reinterpret_cast<const unsigned char*>(udp), udp_len, pseudo));
+                const uint16_t sum =
+                    sara::transport_checksum(src_ip, dst_ip, IPPROTO_UDP, {reinterpret_cast<const uint8_t*>(udp), udp_len});
                 udp->check = htons(sum == 0 ? 0xffff : sum);
             }
         }
