@@ -139,7 +139,19 @@ std::string render_role(const nlohmann::json& doc) {
         out += doc.value("floating_address_held", false) ? ", holds the floating address" : ", floating address elsewhere";
     // A hook's role the address contradicted (a late notification): say so in its log.
     if (doc.contains("ignored")) out += "; ignored: " + field(doc, "ignored");
-    return out + "\n";
+    out += "\n";
+    // A mesh (sync.peers): the dispatcher set as this one sees it.
+    if (doc.contains("peers") && doc["peers"].is_array()) {
+        std::vector<std::vector<std::string>> rows;
+        for (const nlohmann::json& p : doc["peers"]) {
+            const double age = p.value("last_heard_s", -1.0);
+            rows.push_back({cell(p.value("id", 0)), age < 0 ? "never" : cell(std::round(age * 1000) / 1000) + " s ago",
+                            p.value("ready", false) ? "ready" : "not ready", p.value("acking", false) ? "acking" : "silent",
+                            cell(p.value("unacked_updates", 0))});
+        }
+        out += format_table({"PEER", "HEARD", "STATE", "ACKS", "UNACKED"}, rows);
+    }
+    return out;
 }
 
 namespace {

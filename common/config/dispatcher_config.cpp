@@ -411,23 +411,58 @@ void read_announce(ConfigErrorList& errors, const Field& field, std::optional<An
     out = announce;
 }
 
+// sync.peers: the other active dispatchers of a mesh, each `{id, address}`; ids unique, none
+// this dispatcher's, addresses unique and none its listen address.
+void read_sync_peers(ConfigErrorList& errors, const Field& field, SyncConfig& sync, bool id_ok, bool listen_ok) {
+    std::vector<SyncPeer> peers;
+    const bool ok = read_list(errors, field, peers, [](ConfigErrorList& e, const Field& f, SyncPeer& p) {
+        MapReader item(e, f, {"id", "address"});
+        if (!item.is_map()) return false;
+        const bool id = read_integer<uint16_t>(e, item.require("id"), p.id, 1, 65535);
+        return read_endpoint(e, item.require("address"), p.address) && id;
+    });
+    if (!ok) return;
+    if (peers.empty()) report(errors, field.mark(), "sync.peers: needs at least one other dispatcher");
+    for (size_t i = 0; i < peers.size(); ++i) {
+        const std::string what = "sync.peers[" + std::to_string(i) + "]: ";
+        if (id_ok && peers[i].id == sync.id) report(errors, field.mark(), what + "id " + std::to_string(sync.id) + " is sync.id");
+        if (listen_ok && peers[i].address == sync.listen) report(errors, field.mark(), what + "address is sync.listen");
+        for (size_t j = 0; j < i; ++j) {
+            if (peers[j].id == peers[i].id)
+                report(errors, field.mark(), what + "id " + std::to_string(peers[i].id) + " is listed twice");
+            if (peers[j].address == peers[i].address)
+                report(errors, field.mark(), what + "address " + peers[i].address.to_string() + " is listed twice");
+        }
+    }
+    sync.peers = std::move(peers);
+}
+
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
     if (!field.present) return;  // single dispatcher
-    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "interval", "snapshot_interval", "snapshot_rate", "ready_wait",
-                                      "role_file", "floating_address", "hold_timeout"});
+    MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "peers", "interval", "snapshot_interval", "snapshot_rate",
+                                  "ready_wait", "role_file", "floating_address", "hold_timeout"});
     if (!map.is_map()) return;
     SyncConfig sync;
-    // listen: this dispatcher's replication address; peer: the other dispatcher's (required).
+    // listen: this dispatcher's replication address (required).
     const bool listen_ok = read_endpoint(errors, map.require("listen"), sync.listen);
-    const Field peer = map.require("peer");
-    if (read_endpoint(errors, peer, sync.peer) && listen_ok && sync.peer == sync.listen)
-        report(errors, peer.mark(), "sync.peer: is the same as sync.listen");
-    // id, peer_id: the two dispatchers' host ids on the sync channel, 1..65535, different
-    // (required; the peer's file has them swapped).
+    // id: this dispatcher's host id on the sync channel, 1..65535 (required).
     const bool id_ok = read_integer<uint16_t>(errors, map.require("id"), sync.id, 1, 65535);
-    const Field peer_id = map.require("peer_id");
-    if (read_integer<uint16_t>(errors, peer_id, sync.peer_id, 1, 65535) && id_ok && sync.peer_id == sync.id)
-        report(errors, peer_id.mark(), "sync.peer_id: is the same as sync.id");
+    const Field peers = map.get("peers");
+    if (peers.present) {
+        // A mesh of active dispatchers: no pair peer, no keepalived address.
+        for (const char* pair_only : {"peer", "peer_id", "floating_address"})
+            if (const Field f = map.get(pair_only); f.present)
+                report(errors, f.mark(), std::string("sync.") + pair_only + ": is for an HA pair; a mesh (sync.peers) has none");
+        read_sync_peers(errors, peers, sync, id_ok, listen_ok);
+    } else {
+        // peer, peer_id: the pair's other dispatcher (required; its file has the ids swapped).
+        const Field peer = map.require("peer");
+        if (read_endpoint(errors, peer, sync.peer) && listen_ok && sync.peer == sync.listen)
+            report(errors, peer.mark(), "sync.peer: is the same as sync.listen");
+        const Field peer_id = map.require("peer_id");
+        if (read_integer<uint16_t>(errors, peer_id, sync.peer_id, 1, 65535) && id_ok && sync.peer_id == sync.id)
+            report(errors, peer_id.mark(), "sync.peer_id: is the same as sync.id");
+    }
     // interval: how often the master sends an update, 10ms..1s, default 50ms.
     read_duration(errors, map.get("interval"), sync.interval, milliseconds(10), seconds(1));
     // snapshot_interval: the pause between two full snapshots (from the end of one to the start

@@ -162,12 +162,23 @@ struct AnnounceConfig {
     friend bool operator==(const AnnounceConfig&, const AnnounceConfig&) = default;
 };
 
-// HA pair state replication; absent = single dispatcher.
+// One of the other active dispatchers of a mesh (sync.peers; issue 19).
+struct SyncPeer {
+    uint16_t id = 0;
+    Endpoint address;
+    friend bool operator==(const SyncPeer&, const SyncPeer&) = default;
+};
+
+// State replication: an HA pair (peer, peer_id; keepalived decides who is master) or a mesh
+// of active dispatchers (peers; every one carries sessions, docs/architecture.md "Active
+// dispatchers"); absent = single dispatcher.
 struct SyncConfig {
     Endpoint listen;
     Endpoint peer;
     uint16_t id = 0;        // this dispatcher's host id on the sync channel (required)
-    uint16_t peer_id = 0;   // the peer's (required, != id)
+    uint16_t peer_id = 0;   // the pair's peer's (required without `peers`, != id)
+    std::vector<SyncPeer> peers;  // the mesh's other dispatchers; empty = an HA pair
+    bool mesh() const { return !peers.empty(); }
     std::chrono::milliseconds interval{50};             // master → backup updates
     std::chrono::milliseconds snapshot_interval{2000};  // from the end of one full snapshot to the next
     uint32_t snapshot_rate = 100'000;  // sessions + flows a second a snapshot is streamed at

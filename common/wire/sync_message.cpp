@@ -11,9 +11,10 @@ bool valid(const SyncMessage& m) {
     if (m.payload.size() > kMaxSyncPayload) return false;
     switch (m.kind) {
         case SyncKind::snapshot: return m.last_chunk <= 1;
-        case SyncKind::update: return m.index == 0 && m.last_chunk == 0;
-        case SyncKind::resync: return m.epoch == 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
-        case SyncKind::ack: return m.epoch != 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
+        case SyncKind::update: return m.index <= 1 && m.last_chunk == 0;  // index: 1 = a ready mesh dispatcher
+        // index: the dispatcher a resync or an ack is for in a mesh (0 in a pair: its one peer).
+        case SyncKind::resync: return m.epoch == 0 && m.last_chunk == 0 && m.payload.empty();
+        case SyncKind::ack: return m.epoch != 0 && m.last_chunk == 0 && m.payload.empty();
     }
     return false;
 }

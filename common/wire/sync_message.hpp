@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The HA state-sync datagram between the two dispatchers (DESIGN §9, daemon/ha): in the
+// The state-sync datagram between dispatchers: an HA pair or a mesh (DESIGN §9, 9b; daemon/ha): in the
 // control channel's envelope — 'S' 'A' | version 1 | type 4 (MessageType::sync) | body |
 // HMAC-SHA256 trailer — and checked like every control message (known host, timestamp skew,
 // replay window per host and type) by ControlReceiver.
@@ -10,9 +10,11 @@
 // Rules (anything else is Reject::malformed): kind snapshot has last_chunk 0 or 1 (1 on the
 // snapshot's final chunk) and any index (its chunk number mod 65536: a snapshot is streamed
 // in order, a slice of the table at a time, and may run past 65,536 chunks; a lost chunk shows
-// as a gap in seq); update has index and last_chunk 0 (epoch: 0, or the number an ack names);
-// resync has epoch, index and last_chunk 0; ack has epoch != 0 and index and last_chunk 0;
-// resync and ack have no payload. The payload is text (update: table_records.hpp blocks;
+// as a gap in seq); update has last_chunk 0 and index 0, or 1 from a mesh dispatcher that is
+// ready (epoch: 0, or the number an ack names);
+// resync has epoch and last_chunk 0; ack has epoch != 0 and last_chunk 0; resync and ack have
+// no payload, and their index names the dispatcher they are for (a mesh sends every datagram
+// to all its peers; 0 in an HA pair: the one peer). The payload is text (update: table_records.hpp blocks;
 // snapshot: table_snapshot.hpp version-3 lines) and is parsed by the receiver, not here.
 //
 // The body is self-delimiting (payload_len). With `key` the last 32 bytes are the trailer,

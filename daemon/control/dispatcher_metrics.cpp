@@ -48,6 +48,14 @@ std::string dispatcher_metrics_text(const DispatcherView& view, uint64_t kernel_
         t.sample("sara_ha_role", 1, {{"role", to_string(ha->role)}});
         t.gauge("sara_ha_ready", "1 when this dispatcher may become master (saractl role --ready)", ha->ready ? 1 : 0);
         t.gauge("sara_ha_synced", "1 when it holds a complete replica of its peer's table", ha->synced ? 1 : 0);
+        if (!ha->peers.empty()) {
+            t.family("sara_mesh_peer_ready", "gauge", "1 while a mesh peer is heard and says it is ready");
+            for (const StateSync::PeerView& p : ha->peers)
+                t.sample("sara_mesh_peer_ready", p.ready ? 1 : 0, {{"peer", std::to_string(p.id)}});
+            t.family("sara_mesh_peer_unacked_updates", "gauge", "Our updates a mesh peer has not acknowledged yet (sync lag)");
+            for (const StateSync::PeerView& p : ha->peers)
+                t.sample("sara_mesh_peer_unacked_updates", double(p.unacked), {{"peer", std::to_string(p.id)}});
+        }
     }
     t.gauge("sara_head_queue_ratio", "Fullest NFQUEUE backlog over queue.max_len at the last admission update",
             g.head_queue);

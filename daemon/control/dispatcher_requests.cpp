@@ -107,6 +107,8 @@ nlohmann::json role_request(std::string_view arg, const DispatcherView& view, Di
         return {{"error", "no sync configured: this dispatcher runs alone (role single)"}};
     }
     if (arg == "ready") return {{"role", to_string(ha->role)}, {"ready", ha->ready}, {"synced", ha->synced}};
+    if (ha->role == HaRole::active && !arg.empty())
+        return {{"error", "this dispatcher is active in a mesh (sync.peers): no keepalived role to take"}};
     nlohmann::json out;
     std::optional<bool> held;
     if (ha->floating_address) {
@@ -133,6 +135,15 @@ nlohmann::json role_request(std::string_view arg, const DispatcherView& view, Di
     out["role"] = to_string(now->role);
     out["ready"] = now->ready;
     out["synced"] = now->synced;
+    if (!now->peers.empty()) {
+        // The mesh as this dispatcher sees it: who it hears, who is ready, how far behind
+        // each one's acknowledgements are (its sync lag, in updates of sync.interval).
+        nlohmann::json peers = nlohmann::json::array();
+        for (const StateSync::PeerView& p : now->peers)
+            peers.push_back({{"id", p.id}, {"heard", p.heard}, {"last_heard_s", p.last_heard_s}, {"ready", p.ready},
+                             {"acking", p.acking}, {"unacked_updates", p.unacked}});
+        out["peers"] = peers;
+    }
     out["sessions"] = view.table().session_count();
     return out;
 }

@@ -78,6 +78,7 @@ struct HaStatus {
     bool ready = false;
     bool synced = false;
     bool floating_address = false;  // sync.floating_address is configured
+    std::vector<StateSync::PeerView> peers{};  // a mesh's other dispatchers (empty in a pair)
 };
 
 class DispatcherView {

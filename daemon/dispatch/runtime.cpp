@@ -152,7 +152,7 @@ public:
     std::optional<HaStatus> ha() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
         if (!rt_.sync) return std::nullopt;
         return HaStatus{rt_.sync->role(), rt_.ha_ready(), rt_.sync->synced(),
-                        rt_.config.sync->floating_address.has_value()};
+                        rt_.config.sync->floating_address.has_value(), rt_.sync->peers()};
     }
     const SessionTable& table() const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { return rt_.table; }
     nlohmann::json lookup(std::string_view args) const override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {

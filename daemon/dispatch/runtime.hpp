@@ -333,7 +333,7 @@ struct DispatcherRuntime {
     // Not master, with a prefill: a slice of it (main thread, each tick); false when there
     // was nothing to do. Caller holds `lock`.
     bool prefill_step(size_t budget) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
-        if (!prefill || !bpf_flows || !sync || sync->role() == HaRole::master) return false;
+        if (!prefill || !bpf_flows || !sync || sync->role() == HaRole::master || sync->role() == HaRole::active) return false;
         prefill->step(table, services, *bpf_flows, budget);
         return true;
     }
@@ -341,7 +341,7 @@ struct DispatcherRuntime {
     bool ha_ready() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         if (!sync) return true;
         if (!sync->ready()) return false;
-        return sync->role() == HaRole::master || !prefill || prefill->filled();
+        return sync->role() == HaRole::master || sync->role() == HaRole::active || !prefill || prefill->filled();
     }
     // Route mode on the netfilter fast path: conntrack's entries as the table's fast path
     // (daemon/forward/conntrack_flows.hpp: their activity keeps long calls' flows), indexed by

@@ -30,12 +30,21 @@ const char* to_string(HaRole role) {
         case HaRole::master: return "master";
         case HaRole::backup: return "backup";
         case HaRole::fault: return "fault";
+        case HaRole::active: return "active";
     }
     return "unknown";
 }
 
 StateSync::StateSync(const SyncSettings& settings, const Clock& clock)
-    : settings_(settings), clock_(clock), started_(clock.now()) {}
+    : settings_(settings), clock_(clock), started_(clock.now()) {
+    for (uint16_t id : settings_.mesh_peers) peers_.emplace_back(id, MeshPeer{});
+}
+
+StateSync::MeshPeer* StateSync::mesh_peer(uint16_t id) {
+    for (auto& [peer_id, peer] : peers_)
+        if (peer_id == id) return &peer;
+    return nullptr;
+}
 
 std::unique_ptr<SessionTable> StateSync::set_role(HaRole role, SessionTable& table) {
     if (role == role_) return nullptr;
@@ -43,7 +52,12 @@ std::unique_ptr<SessionTable> StateSync::set_role(HaRole role, SessionTable& tab
     role_ = role;
     snapshot_.reset();
     std::unique_ptr<SessionTable> dropped = drop_pending_snapshot();
-    if (role == HaRole::master) {
+    if (role == HaRole::active) {
+        // A mesh replicates its own changes from here on; what the table holds already (a
+        // restart's state file) reaches a peer in the snapshot it asks for.
+        table.enable_journal(true);
+        (void)table.take_journal();
+    } else if (role == HaRole::master) {
         table.enable_journal(true);
         (void)table.take_journal();  // the snapshot below carries everything
         next_snapshot_ = MonoTime{0};
@@ -65,7 +79,31 @@ bool StateSync::ready() const {
     if (role_ == HaRole::master || synced_) return true;
     const MonoTime now = clock_.now();
     const auto wait = std::chrono::duration_cast<MonoTime>(settings_.ready_wait);
+    if (mesh()) {
+        // No ready peer to copy: the first of the set, or every one restarted.
+        if (now - started_ < wait) return false;
+        for (const auto& [id, peer] : peers_)
+            if (peer.ready && now - peer.last_heard < wait) return false;
+        return true;
+    }
     return now - started_ >= wait && (!heard_peer_ || now - last_peer_message_ >= wait);
+}
+
+std::vector<StateSync::PeerView> StateSync::peers() const {
+    std::vector<PeerView> out;
+    const MonoTime now = clock_.now();
+    for (const auto& [id, peer] : peers_) {
+        PeerView v;
+        v.id = id;
+        v.heard = peer.heard;
+        v.last_heard_s = peer.heard ? std::chrono::duration<double>(now - peer.last_heard).count() : -1;
+        v.ready = peer.ready && peer.heard &&
+                  now - peer.last_heard < std::chrono::duration_cast<MonoTime>(settings_.ready_wait);
+        v.acking = peer.have_ack && now - peer.last_ack < 3 * std::chrono::duration_cast<MonoTime>(settings_.interval);
+        v.unacked = peer.have_ack ? next_update_ - 1 - peer.acked : next_update_ - 1;
+        out.push_back(v);
+    }
+    return out;
 }
 
 wire::SyncMessage StateSync::message(wire::SyncKind kind) const {
@@ -78,11 +116,23 @@ wire::SyncMessage StateSync::message(wire::SyncKind kind) const {
 wire::SyncMessage StateSync::resync_request() const { return message(wire::SyncKind::resync); }
 
 std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
-    if (role_ != HaRole::master) return {};
+    if (role_ != HaRole::master && role_ != HaRole::active) return {};
     const MonoTime now = clock_.now();
     if (restart_snapshot_ && snapshot_) {
         snapshot_.reset();
         ++counters_.sync_snapshots_restarted_total;
+    }
+    std::vector<wire::SyncMessage> asks;
+    if (mesh()) {
+        // A mesh streams a snapshot only when a peer asked; and a dispatcher without one asks
+        // again when the peer it asked went quiet (a second, or 20 intervals on a slow link).
+        const auto patience = std::max(std::chrono::duration_cast<MonoTime>(std::chrono::seconds(1)),
+                                       20 * std::chrono::duration_cast<MonoTime>(settings_.interval));
+        if (!synced_ && (!asked_ || now - asked_at_ >= patience)) {
+            if (asked_) mesh_loader_.reset();
+            if (auto ask = mesh_ask()) asks.push_back(*ask);
+        }
+        if (!restart_snapshot_) next_snapshot_ = MonoTime::max();
     }
     restart_snapshot_ = false;
     if (!snapshot_ && now >= next_snapshot_) {
@@ -91,16 +141,18 @@ std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
         next_chunk_ = 0;
         next_slice_ = now;
     }
-    return flush(table);
+    std::vector<wire::SyncMessage> out = flush(table);
+    out.insert(out.end(), asks.begin(), asks.end());
+    return out;
 }
 
 std::optional<MonoTime> StateSync::next_slice() const {
-    if (role_ != HaRole::master || !snapshot_) return std::nullopt;
+    if ((role_ != HaRole::master && role_ != HaRole::active) || !snapshot_) return std::nullopt;
     return next_slice_;
 }
 
 std::shared_ptr<SnapshotStream> StateSync::snapshot_copy(SessionTable& table) {
-    if (role_ != HaRole::master || !snapshot_) return nullptr;
+    if ((role_ != HaRole::master && role_ != HaRole::active) || !snapshot_) return nullptr;
     const MonoTime now = clock_.now();
     if (now < next_slice_) return nullptr;
     snapshot_->copy(table, kSliceRecords);
@@ -115,7 +167,7 @@ std::shared_ptr<SnapshotStream> StateSync::snapshot_copy(SessionTable& table) {
 std::vector<wire::SyncMessage> StateSync::snapshot_messages(const std::shared_ptr<SnapshotStream>& stream,
                                                             const std::vector<std::string>& payloads) {
     std::vector<wire::SyncMessage> out;
-    if (role_ != HaRole::master || !stream || stream != snapshot_) return out;
+    if ((role_ != HaRole::master && role_ != HaRole::active) || !stream || stream != snapshot_) return out;
     for (const std::string& payload : payloads) {
         wire::SyncMessage m = message(wire::SyncKind::snapshot);
         m.epoch = epoch_;
@@ -127,7 +179,8 @@ std::vector<wire::SyncMessage> StateSync::snapshot_messages(const std::shared_pt
     if (stream->done()) {
         out.back().last_chunk = 1;
         snapshot_.reset();
-        next_snapshot_ = clock_.now() + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
+        next_snapshot_ = mesh() ? MonoTime::max()  // the next when a peer asks
+                                : clock_.now() + std::chrono::duration_cast<MonoTime>(settings_.snapshot_interval);
         ++counters_.sync_snapshots_sent_total;
     }
     return out;
@@ -135,9 +188,14 @@ std::vector<wire::SyncMessage> StateSync::snapshot_messages(const std::shared_pt
 
 std::vector<wire::SyncMessage> StateSync::flush(SessionTable& table) {
     std::vector<wire::SyncMessage> out;
-    if (role_ != HaRole::master) return out;
+    if (role_ != HaRole::master && role_ != HaRole::active) return out;
+    // A joining peer asks a ready one. Latched: a mesh dispatcher ready alone (no ready peer
+    // heard) stays ready when a peer turns ready later, so its admission does not flap.
+    const uint16_t ready_flag = mesh() && ready() ? 1 : 0;
+    if (ready_flag) synced_ = true;
     for (std::string& payload : pack(journal_blocks(table, table.take_journal()), counters_.sync_blocks_split_total)) {
         wire::SyncMessage m = message(wire::SyncKind::update);
+        m.index = ready_flag;
         m.payload = std::move(payload);
         out.push_back(std::move(m));
         ++counters_.sync_updates_sent_total;
@@ -150,7 +208,138 @@ std::vector<wire::SyncMessage> StateSync::flush(SessionTable& table) {
 }
 
 bool StateSync::peer_acking() const {
-    return have_ack_ && clock_.now() - last_ack_ < 3 * std::chrono::duration_cast<MonoTime>(settings_.interval);
+    const MonoTime window = 3 * std::chrono::duration_cast<MonoTime>(settings_.interval);
+    for (const auto& [id, peer] : peers_)
+        if (peer.have_ack && recently(peer.last_ack, window)) return true;
+    return have_ack_ && recently(last_ack_, window);
+}
+
+std::optional<uint32_t> StateSync::acked_by_all() const {
+    // Held verdicts wait for every peer that acknowledges at all (a dead one stops holding
+    // them after 3 intervals, as a lone master's pair does); update numbers grow by one per
+    // flush, so the lowest acknowledged one covers every peer.
+    const MonoTime window = 3 * std::chrono::duration_cast<MonoTime>(settings_.interval);
+    std::optional<uint32_t> lowest;
+    for (const auto& [id, peer] : peers_)
+        if (peer.have_ack && recently(peer.last_ack, window) && (!lowest || int32_t(peer.acked - *lowest) < 0))
+            lowest = peer.acked;
+    return lowest;
+}
+
+std::optional<wire::SyncMessage> StateSync::mesh_ask() {
+    const MonoTime wait = std::chrono::duration_cast<MonoTime>(settings_.ready_wait);
+    uint16_t best = 0;
+    for (const auto& [id, peer] : peers_)
+        if (peer.heard && peer.ready && recently(peer.last_heard, wait) && (!best || id < best)) best = id;
+    if (!best) return std::nullopt;
+    asked_ = best;
+    asked_at_ = clock_.now();
+    mesh_loader_.reset();
+    ++counters_.sync_mesh_snapshots_requested_total;
+    ++counters_.sync_resyncs_requested_total;
+    wire::SyncMessage ask = resync_request();
+    ask.index = best;
+    return ask;
+}
+
+void StateSync::apply_untracked(std::string_view payload, SessionTable& table) {
+    // A peer's change: not ours to replicate again (every peer had it from its source).
+    table.enable_journal(false);
+    count_applied(apply_records(payload, table).error.empty());
+    table.enable_journal(true);
+    ++counters_.sync_updates_applied_total;
+}
+
+void StateSync::mesh_chunk(const wire::SyncMessage& m, SessionTable& table) {
+    if (m.host_id != asked_) {
+        ++counters_.sync_ignored_total;  // streamed for another peer
+        return;
+    }
+    const bool continues = mesh_loader_ && m.epoch == mesh_epoch_ && m.index == mesh_next_chunk_;
+    if (!continues) {
+        if (mesh_loader_) ++counters_.sync_snapshots_incomplete_total;
+        mesh_loader_.reset();
+        if (m.index != 0) return;  // the one we asked for starts with chunk 0
+        mesh_loader_ = std::make_unique<SnapshotLoader>(table);
+        mesh_epoch_ = m.epoch;
+        mesh_next_chunk_ = 0;
+    }
+    ++mesh_next_chunk_;
+    // Merged into the live table: upserts by key (table_records.hpp), nothing removed.
+    table.enable_journal(false);
+    const bool ok = mesh_loader_->add_lines(m.payload, 1);
+    table.enable_journal(true);
+    if (!ok) {
+        count_applied(false);
+        mesh_loader_.reset();
+        return;
+    }
+    if (!m.last_chunk) return;
+    mesh_loader_.reset();
+    asked_ = 0;
+    synced_ = true;
+    ++counters_.sync_snapshots_applied_total;
+}
+
+SyncReply StateSync::on_mesh_message(const wire::SyncMessage& m, SessionTable& table) {
+    SyncReply reply;
+    MeshPeer* peer = mesh_peer(m.host_id);
+    if (!peer) {  // the listener admits only the configured ids
+        ++counters_.sync_ignored_total;
+        return reply;
+    }
+    // A peer quiet for 3 intervals (it sends every one) died or was cut off: its new sequence
+    // is a return, not a loss; what it replicated before it went, we applied then.
+    const bool returned = peer->heard && !recently(peer->last_heard, 3 * std::chrono::duration_cast<MonoTime>(settings_.interval));
+    peer->heard = true;
+    peer->last_heard = clock_.now();
+    // Every datagram of a mesh dispatcher goes to every peer: its sequence has no holes.
+    const bool gap = peer->have_seq && !returned && m.seq != peer->last_seq + 1;
+    peer->have_seq = true;
+    peer->last_seq = m.seq;
+    if (m.kind == wire::SyncKind::resync || m.kind == wire::SyncKind::ack) {
+        // Numbered in the same sequence as the rest (counted above), whoever they are for.
+        if (m.index == settings_.id && m.kind == wire::SyncKind::resync) {
+            restart_snapshot_ = true;  // streamed from the next tick, one in progress started over
+            next_snapshot_ = MonoTime{0};
+        } else if (m.index == settings_.id) {
+            ++counters_.sync_acks_received_total;
+            peer->have_ack = true;
+            peer->last_ack = clock_.now();
+            peer->acked = m.epoch;
+            reply.acked = acked_by_all();
+        }
+    } else {
+        if (m.kind == wire::SyncKind::update) peer->ready = m.index == 1;
+        if (m.kind == wire::SyncKind::snapshot)
+            mesh_chunk(m, table);
+        else
+            apply_untracked(m.payload, table);
+        if (!gap && m.kind == wire::SyncKind::update && m.epoch != 0) {
+            wire::SyncMessage ack = message(wire::SyncKind::ack);
+            ack.epoch = m.epoch;
+            ack.index = m.host_id;
+            reply.send = ack;
+            ++counters_.sync_acks_sent_total;
+        }
+    }
+    if (gap) {
+        // A lost datagram of this peer (an update, or a chunk of the snapshot we load): its
+        // snapshot, merged, brings what it carried.
+        ++counters_.sync_gaps_total;
+        if (asked_ == m.host_id) mesh_loader_.reset();
+        asked_ = m.host_id;
+        asked_at_ = clock_.now();
+        ++counters_.sync_mesh_snapshots_requested_total;
+        ++counters_.sync_resyncs_requested_total;
+        wire::SyncMessage ask = resync_request();
+        ask.index = m.host_id;
+        reply.send = ask;
+    }
+    // Joining: a ready peer heard is asked now when nothing else answers this datagram (an
+    // update's ack does; then the next tick asks).
+    if (!reply.send && !synced_ && !asked_ && peer->ready) reply.send = mesh_ask();
+    return reply;
 }
 
 void StateSync::count_applied(bool ok) {
@@ -191,6 +380,7 @@ void StateSync::apply_chunk(const wire::SyncMessage& m, SessionTable& table, Syn
 }
 
 SyncReply StateSync::on_message(const wire::SyncMessage& m, SessionTable& table) {
+    if (mesh()) return on_mesh_message(m, table);
     SyncReply reply;
     if (role_ == HaRole::master || m.kind == wire::SyncKind::resync || m.kind == wire::SyncKind::ack) {
         // A master takes only resync requests and acks; a backup takes neither.

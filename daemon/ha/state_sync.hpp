@@ -15,6 +15,16 @@
 // on a sequence gap it drops the snapshot in progress and asks for a resync. A backup answers
 // no new session (the pipeline drops them unanswered).
 //
+// Mesh (settings.mesh_peers; issue 19): every dispatcher is `active` from the start. Each
+// broadcasts its own journal to all peers every interval (numbered; `index` 1 when it is
+// ready) and applies theirs to its one table with its journal off, so nothing echoes; an ack
+// or a resync request names its addressee in `index`. Snapshots are merged (upserts), never
+// swapped in: the table is live. One is streamed only when a peer asks (it joins, or it saw a
+// gap in this dispatcher's sequence); the chunks go to every peer, and only the one that asked
+// loads them. A mesh dispatcher is ready once it merged a ready peer's snapshot, or when no
+// ready peer was heard for ready_wait since it started (the first of the set, or all restart).
+// A held verdict is released when every peer that acknowledges at all acknowledged its update.
+//
 // Ready (`saractl role --ready`, keepalived's track script): a dispatcher that is not master
 // may take over only once it holds a replica — a complete snapshot since it started or was
 // demoted — or when no peer has sent anything for `ready_wait` (there is no master to copy:
@@ -38,12 +48,15 @@
 
 namespace sara {
 
-enum class HaRole : uint8_t { single, master, backup, fault };
-const char* to_string(HaRole role);  // "single", "master", "backup", "fault"
+// active: one of a mesh of active dispatchers (sync.peers; docs/architecture.md "Active
+// dispatchers"): it places new sessions and replicates them to every peer, as each of them does.
+enum class HaRole : uint8_t { single, master, backup, fault, active };
+const char* to_string(HaRole role);  // "single", "master", "backup", "fault", "active"
 
 struct SyncSettings {
     uint16_t id = 0;       // this dispatcher's host id on the sync channel
-    uint16_t peer_id = 0;  // the peer's
+    uint16_t peer_id = 0;  // the pair's peer's
+    std::vector<uint16_t> mesh_peers{};  // a mesh's other dispatchers (empty: an HA pair)
     std::chrono::milliseconds interval{50};
     std::chrono::milliseconds snapshot_interval{2000};
     std::chrono::milliseconds ready_wait{3000};
@@ -74,7 +87,8 @@ struct SyncReply {
     X(sync_ignored_total, "Sync messages ignored for this role (e.g. state sent to the master)")   \
     X(sync_blocks_split_total, "Session records larger than one sync datagram (sent in parts)")         \
     X(sync_acks_sent_total, "Acknowledgements of numbered updates sent to the master")            \
-    X(sync_acks_received_total, "Acknowledgements received from the backup")
+    X(sync_acks_received_total, "Acknowledgements received from the backup")                      \
+    X(sync_mesh_snapshots_requested_total, "Snapshots this mesh dispatcher asked a peer for (joining, or after a gap)")
 SARA_DECLARE_COUNTERS(SyncCounters, SARA_SYNC_COUNTERS)
 
 class StateSync {
@@ -91,6 +105,17 @@ public:
     [[nodiscard]] std::unique_ptr<SessionTable> set_role(HaRole role, SessionTable& table);
     bool ready() const;
     bool synced() const { return synced_; }
+    bool mesh() const { return !settings_.mesh_peers.empty(); }
+    // A mesh's peers as this dispatcher sees them (saractl status, metrics).
+    struct PeerView {
+        uint16_t id = 0;
+        bool heard = false;           // sent anything since this dispatcher started
+        double last_heard_s = -1;     // seconds since its last datagram (-1: never)
+        bool ready = false;           // its last update said it is ready
+        bool acking = false;          // acknowledged one of ours within 3 intervals
+        uint32_t unacked = 0;         // our updates sent since the last one it acknowledged
+    };
+    std::vector<PeerView> peers() const;
 
     // Master, every `interval`: the messages to send now (seq and timestamp are the sender's):
     // the journal as a numbered update; starts a snapshot when one is due. Nothing in other roles.
@@ -127,6 +152,24 @@ public:
     const SyncSettings& settings() const { return settings_; }
 
 private:
+    struct MeshPeer {
+        bool heard = false;
+        MonoTime last_heard{0};
+        bool ready = false;
+        bool have_seq = false;
+        uint32_t last_seq = 0;
+        bool have_ack = false;
+        MonoTime last_ack{0};
+        uint32_t acked = 0;
+    };
+    SyncReply on_mesh_message(const wire::SyncMessage& m, SessionTable& table);
+    void mesh_chunk(const wire::SyncMessage& m, SessionTable& table);
+    // Asks the lowest-id ready peer heard within ready_wait for a snapshot (none: nothing).
+    std::optional<wire::SyncMessage> mesh_ask();
+    std::optional<uint32_t> acked_by_all() const;
+    bool recently(MonoTime t, MonoTime window) const { return clock_.now() - t < window; }
+    void apply_untracked(std::string_view payload, SessionTable& table);
+
     void apply_chunk(const wire::SyncMessage& m, SessionTable& table, SyncReply& reply);
     // The half-loaded snapshot, counted as incomplete, for the caller to free without the lock.
     [[nodiscard]] std::unique_ptr<SessionTable> drop_pending_snapshot();
@@ -161,6 +204,14 @@ private:
     uint16_t pending_next_chunk_ = 0;
     bool pending_ok_ = true;  // no malformed record so far
     std::function<void()> on_table_replaced_;
+    // Mesh.
+    std::vector<std::pair<uint16_t, MeshPeer>> peers_;  // by id, a handful
+    MeshPeer* mesh_peer(uint16_t id);
+    uint16_t asked_ = 0;      // the peer whose snapshot we wait for (0: none)
+    MonoTime asked_at_{0};
+    std::unique_ptr<SnapshotLoader> mesh_loader_;  // its chunks, merged into the table
+    uint32_t mesh_epoch_ = 0;
+    uint16_t mesh_next_chunk_ = 0;
 };
 
 }  // namespace sara

@@ -53,24 +53,53 @@ std::chrono::steady_clock::time_point steady(MonoTime t) {
 
 }  // namespace
 
+namespace {
+
+// A mesh: active from the start, taking new sessions once ready (state_sync.hpp); until then
+// it asks a ready peer for a snapshot (at its first tick, or as soon as it hears one).
+bool start_mesh(SyncRuntime& rt, const Logger& log) {
+    std::string peers;
+    for (const SyncPeer& p : rt.config.peers) peers += (peers.empty() ? "" : ", ") + std::to_string(p.id) + " at " + p.address.to_string();
+    MutexLock guard(rt.lock);
+    (void)rt.sync->set_role(HaRole::active, rt.table);
+    log.notice("ha: active in a mesh with " + peers + " (id " + std::to_string(rt.config.id) +
+               "); new sessions once ready");
+    return true;
+}
+
+}  // namespace
+
 bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
     const SyncConfig& c = rt.config;
+    std::vector<uint16_t> mesh_ids;
+    std::vector<Endpoint> destinations{c.peer};
+    std::vector<uint16_t> senders{c.peer_id};
+    if (c.mesh()) {
+        destinations.clear();
+        senders.clear();
+        for (const SyncPeer& p : c.peers) {
+            mesh_ids.push_back(p.id);
+            destinations.push_back(p.address);
+            senders.push_back(p.id);
+        }
+    }
     rt.sync = std::make_unique<StateSync>(
-        SyncSettings{c.id, c.peer_id, c.interval, c.snapshot_interval, c.ready_wait, c.snapshot_rate}, rt.clock);
+        SyncSettings{c.id, c.peer_id, mesh_ids, c.interval, c.snapshot_interval, c.ready_wait, c.snapshot_rate}, rt.clock);
     SyncRuntime* r = &rt;
     rt.sync->set_on_table_replaced([r] { r->forget_sessions(); });
     rt.set_accept_new_sessions(false);
     // Raw mode sends its own copy in the receive round: nothing to hold there (not covered).
     if (c.hold_timeout.count() > 0 && rt.hold_verdicts)
         rt.held = std::make_unique<HeldVerdicts>(std::chrono::milliseconds(1), c.hold_timeout);
-    rt.sync_sender = DatagramSender::open({c.peer}, error);
+    // A mesh sends every datagram to every peer (one sequence each receiver sees whole).
+    rt.sync_sender = DatagramSender::open(destinations, error);
     if (!rt.sync_sender) return false;
     // Time-based, so that a restarted sarad is not refused as a replay by its peer.
     rt.sync_seq = time_based_first_seq(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()),
         c.interval);
     rt.sync_listener = ControlListener::start(
-        c.listen, rt.key, {c.peer_id},
+        c.listen, rt.key, senders,
         [r, &log](const wire::Decoded& d) {
             if (d.type != wire::MessageType::sync) return;
             SyncReply reply;
@@ -83,6 +112,7 @@ bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
         },
         error);
     if (!rt.sync_listener) return false;
+    if (c.mesh()) return start_mesh(rt, log);
     log.notice("ha: sync with " + c.peer.to_string() + " (id " + std::to_string(c.id) + ", peer " +
                std::to_string(c.peer_id) + ")");
     return take_start_role(rt, log, error);
@@ -112,6 +142,8 @@ void sync_thread(SyncRuntime& rt, const Logger& log) {
         if (now >= next_tick) {
             const HoldMark taken = HoldMark::now();
             out = rt.sync->tick(rt.table);
+            // A mesh dispatcher takes new sessions exactly while it is ready.
+            if (rt.sync->role() == HaRole::active) rt.set_accept_new_sessions(rt.sync->ready());
             rt.lock_holds.note(LockTask::sync_update, taken);
             next_tick += interval;
             if (next_tick <= now) next_tick = now + interval;  // late (a busy host): no burst

@@ -232,8 +232,27 @@ BOOST_AUTO_TEST_CASE(required_fields) {
          {{3, 5, "nodes[0]: missing required key 'address'"}, {3, 5, "nodes[0]: missing required key 'mac'"}}},
         {"empty value is reported at its key", minimal + "health:\n", {{3, 1, "health: expected a mapping, got nothing"}}},
         {"section with a required key", minimal + "sync: {listen: '198.18.2.1:7401'}\n",
-         {{3, 7, "sync: missing required key 'peer'"}, {3, 7, "sync: missing required key 'id'"},
+         {{3, 7, "sync: missing required key 'id'"}, {3, 7, "sync: missing required key 'peer'"},
           {3, 7, "sync: missing required key 'peer_id'"}}},
+        {"a mesh's peers: each with id and address, none this dispatcher, none twice",
+         minimal + "sync:\n  listen: '198.18.2.1:7401'\n  id: 1\n  peers:\n"
+                   "    - {id: 2, address: '198.18.2.2:7401'}\n    - {id: 1, address: '198.18.2.3:7401'}\n"
+                   "    - {id: 2, address: '198.18.2.1:7401'}\n    - {address: '198.18.2.4:7401'}\n",
+         {{10, 7, "sync.peers[3]: missing required key 'id'"}}},
+        {"a mesh's peers: duplicates and this dispatcher",
+         minimal + "sync:\n  listen: '198.18.2.1:7401'\n  id: 1\n  peers:\n"
+                   "    - {id: 2, address: '198.18.2.2:7401'}\n    - {id: 1, address: '198.18.2.3:7401'}\n"
+                   "    - {id: 2, address: '198.18.2.1:7401'}\n",
+         {{7, 5, "sync.peers[1]: id 1 is sync.id"},
+          {7, 5, "sync.peers[2]: address is sync.listen"},
+          {7, 5, "sync.peers[2]: id 2 is listed twice"}}},
+        {"a mesh has no pair peer and no floating address",
+         minimal + "sync:\n  listen: '198.18.2.1:7401'\n  id: 1\n  peer_id: 2\n  floating_address: 198.18.1.5\n"
+                   "  peers: [{id: 2, address: '198.18.2.2:7401'}]\n",
+         {{6, 12, "sync.peer_id: is for an HA pair; a mesh (sync.peers) has none"},
+          {7, 21, "sync.floating_address: is for an HA pair; a mesh (sync.peers) has none"}}},
+        {"an empty mesh", minimal + "sync: {listen: '198.18.2.1:7401', id: 1, peers: []}\n",
+         {{3, 49, "sync.peers: needs at least one other dispatcher"}}},
         {"sync ids must differ", minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 7}\n",
          {{3, 76, "sync.peer_id: is the same as sync.id"}}},
         {"the floating address is a specified address",

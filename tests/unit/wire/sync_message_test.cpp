@@ -124,6 +124,18 @@ const std::vector<SyncCase>& literal_cases() {
                                  .epoch = 0x80000001, .payload = {}},
                      {'S', 'A', 0x01, 0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x03, 0x65, 0x53, 0xf1, 0x00,
                       0x04, 0x80, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}});
+
+        v.push_back({"a mesh's ack of update 5 for dispatcher 0x0203: the addressee in index",
+                     SyncMessage{.host_id = 4, .seq = 4, .timestamp = kNow, .kind = SyncKind::ack, .epoch = 5,
+                                 .index = 0x0203, .payload = {}},
+                     {'S', 'A', 0x01, 0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x04, 0x65, 0x53, 0xf1, 0x00,
+                      0x04, 0x00, 0x00, 0x00, 0x05, 0x02, 0x03, 0x00, 0x00, 0x00, 0x00}});
+
+        v.push_back({"a mesh's resync request to dispatcher 7",
+                     SyncMessage{.host_id = 4, .seq = 5, .timestamp = kNow, .kind = SyncKind::resync, .index = 7,
+                                 .payload = {}},
+                     {'S', 'A', 0x01, 0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x05, 0x65, 0x53, 0xf1, 0x00,
+                      0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00}});
         return v;
     }();
     return cases;
@@ -251,14 +263,12 @@ BOOST_AUTO_TEST_CASE(each_rule_violation_is_malformed) {
         {"snapshot with last_chunk 2", with_u16(snap, kLastChunkAt, 2)},
         {"snapshot with index 0xffff, last_chunk 0xffff", with_u16(with_u16(snap, kIndexAt, 0xffff), kLastChunkAt, 0xffff)},
         {"ack with epoch 0", with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 0)},
-        {"ack with index 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kIndexAt, 1)},
         {"ack with last_chunk 1", with_u16(with_u32(with_byte(resync, kKindAt, 4), kEpochAt, 9), kLastChunkAt, 1)},
         {"ack with a one-byte payload", with_u32(with_byte(resync_with_payload, kKindAt, 4), kEpochAt, 9)},
-        {"update with index 1", with_u16(u, kIndexAt, 1)},
+        {"update with index 2 (1 is a ready mesh dispatcher)", with_u16(u, kIndexAt, 2)},
         {"update with last_chunk 1", with_u16(u, kLastChunkAt, 1)},
         {"update with index 1, last_chunk 1 (a snapshot's fields)", with_u16(with_u16(u, kIndexAt, 1), kLastChunkAt, 1)},
         {"resync with epoch 1", with_u32(resync, kEpochAt, 1)},
-        {"resync with index 1", with_u16(resync, kIndexAt, 1)},
         {"resync with last_chunk 1", with_u16(resync, kLastChunkAt, 1)},
         {"resync with a one-byte payload", resync_with_payload},
         {"resync with payload_len 1 and no payload", with_u16(resync, kLenAt, 1)},
@@ -349,7 +359,7 @@ BOOST_AUTO_TEST_CASE(encode_refuses_what_decode_would_reject) {
              m.kind = SyncKind::ack;
              m.epoch = 9;
          }},
-        {"update with index 1", [](SyncMessage& m) { m.index = 1; }},
+        {"update with index 2 (1 is a ready mesh dispatcher)", [](SyncMessage& m) { m.index = 2; }},
         {"update with last_chunk 1", [](SyncMessage& m) { m.last_chunk = 1; }},
         {"update with a 1401-byte payload", [](SyncMessage& m) { m.payload.assign(1401, 'x'); }},
         {"snapshot with last_chunk 2",
