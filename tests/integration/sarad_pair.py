@@ -29,8 +29,8 @@ SARACTL = topology.ROOT / os.environ.get("SARA_BUILD", "build") / "saractl"
 
 class SaradPair:
     def __init__(self, cluster, *, key: Optional[Path] = None, sync_overrides: Optional[dict] = None,
-                 **config_overrides):
-        if len(cluster.dispatchers) != 2:
+                 _any_size: bool = False, **config_overrides):
+        if len(cluster.dispatchers) != 2 and not _any_size:   # SaradMesh: 2 or 3
             raise ValueError("SaradPair needs Cluster(dispatchers=2)")
         self.cluster = cluster
         self.key = key or agents.write_key(cluster)
@@ -42,12 +42,17 @@ class SaradPair:
     def socket(self, index: int) -> Path:
         return Path("/tmp") / ("%ssarad%d.sock" % (self.cluster.prefix, index))
 
-    def config(self, index: int) -> dict:
-        me, peer = index - 1, 2 - index
+    def base_config(self, index: int) -> dict:
+        """Dispatcher `index`'s config without `sync`: the cluster key, its own socket and state file."""
         doc = self.cluster.dispatcher_config(**self.config_overrides)
         doc["auth"] = {"key_file": str(self.key)}
         doc["control"] = {"socket": str(self.socket(index)),
                           "state_file": str(self.cluster.workdir / ("sessions%d.snapshot" % index))}
+        return doc
+
+    def config(self, index: int) -> dict:
+        me, peer = index - 1, 2 - index
+        doc = self.base_config(index)
         # A dual-stack cluster (ipv6=True) syncs over IPv6.
         addrs, form = ((topology.DISPATCHER_LAN_ADDRS6, "[%s]:%d") if self.cluster.ipv6
                        else (topology.DISPATCHER_LAN_ADDRS, "%s:%d"))

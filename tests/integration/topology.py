@@ -15,7 +15,8 @@ Layout (addresses from 198.18.0.0/15 only; namespaces named PREFIX+ROLE with PRE
     gateway     eth1 198.18.2.254   --+-- bridge brl (LAN)
     nodeN       eth0 198.18.2.1N    --+   VIP 198.18.100.10/32 on lo, MAC 02:00:00:00:02:1N
     (brc and brl live in a namespace of their own, "switch"; dispatchers=2 adds
-     "dispatcher2" with 198.18.1.3 and 198.18.2.2)
+     "dispatcher2" with 198.18.1.3 and 198.18.2.2; dispatchers=3, a mesh, also "dispatcher3"
+     with 198.18.1.4 and 198.18.2.3)
 
 * The client routes the VIP via the dispatcher (198.18.1.1) and everything else via the
   gateway (198.18.1.254). Nodes hold the VIP on lo (arp_ignore=1, arp_announce=2) and route
@@ -74,15 +75,15 @@ VIP = "198.18.100.10"
 CLIENT_ADDR = "198.18.1.2"
 CLIENT_NET = "198.18.1.0/24"
 LAN_NET = "198.18.2.0/24"
-DISPATCHER_CLIENT_ADDRS = ("198.18.1.1", "198.18.1.3")   # dispatcher 1, 2 (HA)
-DISPATCHER_LAN_ADDRS = ("198.18.2.1", "198.18.2.2")
+DISPATCHER_CLIENT_ADDRS = ("198.18.1.1", "198.18.1.3", "198.18.1.4")   # dispatcher 1, 2 (HA), 3 (mesh)
+DISPATCHER_LAN_ADDRS = ("198.18.2.1", "198.18.2.2", "198.18.2.3")
 GATEWAY_CLIENT_ADDR = "198.18.1.254"
 GATEWAY_LAN_ADDR = "198.18.2.254"
 # ipv6=True (documentation prefix 2001:db8::/32, inside the namespaces only)
 VIP6 = "2001:db8:100::10"
 CLIENT_ADDR6 = "2001:db8:1::2"
-DISPATCHER_CLIENT_ADDRS6 = ("2001:db8:1::1", "2001:db8:1::3")
-DISPATCHER_LAN_ADDRS6 = ("2001:db8:2::1", "2001:db8:2::2")
+DISPATCHER_CLIENT_ADDRS6 = ("2001:db8:1::1", "2001:db8:1::3", "2001:db8:1::4")
+DISPATCHER_LAN_ADDRS6 = ("2001:db8:2::1", "2001:db8:2::2", "2001:db8:2::3")
 GATEWAY_CLIENT_ADDR6 = "2001:db8:1::fe"
 GATEWAY_LAN_ADDR6 = "2001:db8:2::fe"
 
@@ -92,6 +93,8 @@ MACS = {
     "dispatcher.eth1": "02:00:00:00:02:01",
     "dispatcher2.eth0": "02:00:00:00:01:03",
     "dispatcher2.eth1": "02:00:00:00:02:02",
+    "dispatcher3.eth0": "02:00:00:00:01:04",
+    "dispatcher3.eth1": "02:00:00:00:02:03",
     "gateway.eth0": "02:00:00:00:01:fe",
     "gateway.eth1": "02:00:00:00:02:fe",
 }
@@ -284,7 +287,7 @@ class Cluster:
                  ipv6: bool = False):
         if dispatcher not in ("router", "none", "sarad"):
             raise ValueError("dispatcher must be router, none or sarad")
-        if not 1 <= nodes <= 9 or dispatchers not in (1, 2) or not 1 <= route_to <= nodes:
+        if not 1 <= nodes <= 9 or dispatchers not in (1, 2, 3) or not 1 <= route_to <= nodes:
             raise ValueError("bad cluster size")
         global _counter
         with _lock:
@@ -312,7 +315,7 @@ class Cluster:
         self.client = ns("client")
         self.switch = ns("switch")
         self.gateway = ns("gateway")
-        self.dispatchers = [ns("dispatcher")] + ([ns("dispatcher2")] if dispatchers == 2 else [])
+        self.dispatchers = [ns("dispatcher")] + [ns("dispatcher%d" % i) for i in range(2, dispatchers + 1)]
         self.dispatcher = self.dispatchers[0]
         self.nodes = [Node(i, "node%d" % i, node_address(i), node_mac(i), ns("node%d" % i))
                       for i in range(1, nodes + 1)]
@@ -443,7 +446,7 @@ class Cluster:
 
         link(self.client, "eth0", MACS["client"], "cli", "brc")
         for i, d in enumerate(self.dispatchers):
-            key = "dispatcher" if i == 0 else "dispatcher2"
+            key = "dispatcher" if i == 0 else "dispatcher%d" % (i + 1)
             link(d, "eth0", MACS[key + ".eth0"], "d%dc" % (i + 1), "brc")
             link(d, "eth1", MACS[key + ".eth1"], "d%dl" % (i + 1), "brl")
         link(self.gateway, "eth0", MACS["gateway.eth0"], "gwc", "brc")

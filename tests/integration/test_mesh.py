@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Three active dispatchers (issue 19, DESIGN §9b): sarads in a mesh (`sync.peers`), every one
+carrying new sessions, the client reaching them over an ECMP route, every call whole.
+
+The client's ECMP route hashes ports too (fib_multipath_hash_policy 1): each call's SIP
+socket (SIPp `un`: one per call) and its RTP may take another dispatcher, so a call's flows
+are forwarded by dispatchers that did not place it, from the replicated bindings alone — the
+case a real L3-hashing router produces only when its ECMP set changes, here on every call.
+The upstream router is the client namespace's own multipath route (a static stand-in for the
+routes BGP would install; FRR announcing them is not built yet, see docs/architecture.md).
+
+Run as root: SARA_STRICT=1 /usr/bin/python3 -m pytest -q -s tests/integration/test_mesh.py
+"""
+import signal
+import time
+
+import pytest
+
+import datapath
+import peers
+from sarad_mesh import SaradMesh
+
+pytestmark = datapath.SARAD_MARKS
+
+DISPATCHERS = [1, 2, 3]
+
+
+def start_mesh(cluster, lifetime: float = 60) -> SaradMesh:
+    """SIP UAS (UDP) on every node, the three sarads ready (a joiner synced from a ready peer,
+    or the first alone after ready_wait), and the client's ECMP route over all of them."""
+    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=lifetime)
+    mesh = SaradMesh(cluster, sync_overrides={"ready_wait": "1s"}).start()
+    assert mesh.wait(lambda: all(mesh.ready(i) for i in DISPATCHERS), timeout=10), [
+        mesh.request(i, "role") for i in DISPATCHERS]
+    mesh.route_client_ecmp(DISPATCHERS)
+    return mesh
+
+
+def assigned(mesh: SaradMesh) -> dict:
+    """{dispatcher: sessions it placed (gave a node)}."""
+    return {i: mesh.stats(i).get("pipeline_sessions_assigned_total", 0)
+            for i in DISPATCHERS if mesh.procs[i].running()}
+
+
+def calls_batch(cluster, mesh: SaradMesh, *, calls: int, rate: float, packets: int, action=None,
+                action_at: float = 0.0, label: str = "mesh"):
+    """`calls` SIPp calls with RTP through the mesh, `action()` `action_at` s in; asserts
+    every call succeeded and was whole on one node (SIP and RTP, as the datapath suite judges
+    it). Returns SIPp's result."""
+    with peers.capture_nodes(cluster, name=label) as node_caps:
+        uac = peers.start_sip_uac(cluster, calls=calls, rate=rate, transport="un", media_packets=packets,
+                                  scenario=datapath.uac_scenario(cluster))
+        if action:
+            time.sleep(action_at)
+            action()
+        r = datapath.uac_result(uac)
+        pcaps = node_caps.stop()
+    print("%s: %d of %d calls succeeded" % (label, r.successful, calls))
+    assert r.ok and not datapath.rtp_short([r]), r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
+    datapath.check_calls(cluster, peers.calls_by_node(pcaps), [r])
+    return r
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=3)
+def test_three_active_dispatchers_each_place_new_sessions_and_keep_every_call_whole(cluster):
+    mesh = start_mesh(cluster)
+    before = assigned(mesh)
+    calls_batch(cluster, mesh, calls=60, rate=20, packets=50)
+    placed = {i: n - before[i] for i, n in assigned(mesh).items()}
+    total = sum(placed.values())
+    print("sessions placed per dispatcher:", placed)
+    assert total >= 60, placed
+    assert all(n >= 0.15 * total for n in placed.values()), placed
+    # Every dispatcher holds every call, on the node its placer chose.
+    tables = {i: mesh.sessions(i) for i in DISPATCHERS}
+    for i in (2, 3):
+        differ = {k: (n, tables[i].get(k)) for k, n in tables[1].items() if tables[i].get(k) != n}
+        assert not differ, (i, differ)
+    role = mesh.request(1, "role")
+    assert role["role"] == "active" and len(role["peers"]) == 2, role
+    assert all(p["ready"] and p["acking"] for p in role["peers"]), role
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=3)
+def test_a_dispatcher_killed_mid_call_loses_no_call_and_rejoins_synced(cluster):
+    mesh = start_mesh(cluster, lifetime=90)
+
+    def kill_2():
+        # What its death does upstream: BFD drops the BGP session, the router withdraws the
+        # next hop (here at once; the detection time is FRR's, not measured here).
+        mesh.procs[2].signal_command(signal.SIGKILL)
+        mesh.route_client_ecmp([1, 3])
+
+    calls_batch(cluster, mesh, calls=60, rate=20, packets=300, action=kill_2, action_at=3.0, label="kill")
+    # It returns: synced from a ready peer before it takes new sessions, then announced again.
+    mesh.start_one(2)
+    assert mesh.wait(lambda: mesh.ready(2), timeout=10), mesh.request(2, "role")
+    assert mesh.request(2, "role")["synced"]
+    mesh.route_client_ecmp(DISPATCHERS)
+    calls_batch(cluster, mesh, calls=30, rate=20, packets=50, label="rejoined")
