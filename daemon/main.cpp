@@ -13,6 +13,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: sarad --config FILE          run the dispatcher (foreground; SIGTERM stops, SIGHUP reloads)\n"
     "       sarad --check-config FILE    validate a config, print every error as file:line:col\n"
+    "       sarad --withdraw-routes FILE delete the VIP routes route_announce put in its table\n"
     "       sarad replay --vip ADDR [--service PROTO/TRANSPORT/PORT ...] [--json] CAPTURE.pcap\n";
 
 }  // namespace
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
     if (!args.empty() && args[0] == "replay")
         return sara::replay_main(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
     if (args.size() == 2 && args[0] == "--check-config") return sara::check_config(args[1]);
+    if (args.size() == 2 && args[0] == "--withdraw-routes") {
+        sara::Logger log;
+        return sara::withdraw_routes(args[1], log);
+    }
     if (args.size() == 2 && args[0] == "--config") {
         sara::Logger log;
         return sara::run_dispatcher(args[1], log);

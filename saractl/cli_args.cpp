@@ -22,6 +22,7 @@ std::optional<CtlCommand> command_named(std::string_view name) {
     if (name == "drain") return CtlCommand::drain;
     if (name == "undrain") return CtlCommand::undrain;
     if (name == "role") return CtlCommand::role;
+    if (name == "announce") return CtlCommand::announce;
     return std::nullopt;
 }
 
@@ -112,7 +113,8 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
                 r.error = "unknown command '" + std::string(a) + "'";
                 return r;
             }
-        } else if ((*command == CtlCommand::drain || *command == CtlCommand::undrain || *command == CtlCommand::role) &&
+        } else if ((*command == CtlCommand::drain || *command == CtlCommand::undrain || *command == CtlCommand::role ||
+                    *command == CtlCommand::announce) &&
                    !operand) {
             operand = a;
         } else {
@@ -149,6 +151,13 @@ CtlParse parse_ctl_args(std::span<const std::string_view> argv) {
         }
         r.args.role = std::string(*operand);
     }
+    if (*command == CtlCommand::announce && operand) {
+        if (*operand != "on" && *operand != "off") {
+            r.error = "announce takes on or off, not '" + std::string(*operand) + "'";
+            return r;
+        }
+        r.args.announce = std::string(*operand);
+    }
     if (r.args.ready && (*command != CtlCommand::role || operand)) {
         r.error = "--ready applies to `role` alone";
         return r;
@@ -177,6 +186,7 @@ std::string request_line(CtlCommand command, const CtlArgs& args, bool second) {
     case CtlCommand::drain: return "drain " + std::to_string(args.target);
     case CtlCommand::undrain: return "undrain " + std::to_string(args.target);
     case CtlCommand::role: return args.ready ? "role ready" : args.role.empty() ? "role" : "role " + args.role;
+    case CtlCommand::announce: return args.announce.empty() ? "announce" : "announce " + args.announce;
     case CtlCommand::help: break;
     }
     return "";
@@ -206,6 +216,9 @@ std::string usage_text() {
            "  role [master|backup|fault]    show the HA role, or set it (keepalived's notify hook)\n"
            "  role --ready                  exit 0 if this dispatcher may become master (it holds a\n"
            "                                replica, or no master streams to it), else 1\n"
+           "  announce [on|off]             show whether the VIP's route is announced\n"
+           "                                (route_announce), or withdraw it (off: a planned drain;\n"
+           "                                packets that still arrive are served) and allow it again\n"
            "\n"
            "options:\n"
            "  --socket PATH   sarad's control socket\n"

@@ -20,7 +20,7 @@ inline constexpr int kExitRefused = 1;      // sarad answered with an error (e.g
 inline constexpr int kExitUsage = 2;        // bad arguments
 inline constexpr int kExitUnreachable = 3;  // sarad not running, permission denied, bad answer
 
-enum class CtlCommand { help, status, nodes, sessions, stats, drain, undrain, role };
+enum class CtlCommand { help, status, nodes, sessions, stats, drain, undrain, role, announce };
 
 struct CtlArgs {
     CtlCommand command = CtlCommand::help;
@@ -33,6 +33,7 @@ struct CtlArgs {
     std::string client;            // sessions --client ADDR[:PORT]: a client's sessions (lookup client)
     uint32_t target = 0;           // drain/undrain NODE
     std::string role;              // role master|backup|fault; empty: show
+    std::string announce;          // announce on|off; empty: show
     bool ready = false;            // role --ready
 };
 

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
         // keepalived's track script: not ready is a failure.
         if (args.ready && !doc.value("ready", false)) exit_code = kExitRefused;
         break;
+    case CtlCommand::announce: text = render_announce(doc); break;
     case CtlCommand::help: break;
     }
     if (args.json) std::cout << doc.dump(2) << "\n";

@@ -154,6 +154,15 @@ std::string render_role(const nlohmann::json& doc) {
     return out;
 }
 
+std::string render_announce(const nlohmann::json& doc) {
+    if (!doc.value("configured", false)) return "announce: no route_announce configured\n";
+    std::string out = "announce: table " + field(doc, "table") + ", route " +
+                      (doc.value("announced", false) ? "announced" : "withdrawn");
+    if (doc.value("withdrawn_by_operator", false)) out += " (withdrawn by the operator: saractl announce on)";
+    else if (!doc.value("ready", false)) out += " (not ready)";
+    return out + "\n";
+}
+
 namespace {
 
 // Milliseconds as people read an age: "850 ms", "12.3 s", "4 min 05 s".

@@ -27,6 +27,7 @@ std::string render_sessions(const nlohmann::json& sessions_doc);
 std::string render_stats(const nlohmann::json& stats_doc);
 std::string render_status(const nlohmann::json& stats_doc, const nlohmann::json& nodes_doc);
 std::string render_role(const nlohmann::json& role_doc);
+std::string render_announce(const nlohmann::json& announce_doc);
 // `sessions --key/--client` (sarad's `lookup`): each session with its flows, and what the
 // columns mean (the table keeps no packet counts; what "kernel" means).
 std::string render_lookup(const nlohmann::json& lookup_doc);

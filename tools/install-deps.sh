@@ -19,6 +19,9 @@ packages=(
   # VRRP between the two dispatchers (etc/keepalived, tests/integration/test_vrrp.py); see
   # the policy-rc.d note below
   keepalived
+  # more than one active dispatcher (issue 19): FRR's zebra, bgpd and bfdd announce the VIP
+  # (etc/frr); the tests run an upstream router and the dispatchers' FRR in namespaces
+  frr
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   gstreamer1.0-plugins-bad
   gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 ffmpeg

@@ -437,6 +437,16 @@ void read_sync_peers(ConfigErrorList& errors, const Field& field, SyncConfig& sy
     sync.peers = std::move(peers);
 }
 
+void read_route_announce(ConfigErrorList& errors, const Field& field, std::optional<RouteAnnounceConfig>& out) {
+    if (!field.present) return;  // nothing announced by sarad
+    MapReader map(errors, field, {"table"});
+    if (!map.is_map()) return;
+    RouteAnnounceConfig announce;
+    // table: the kernel routing table the VIPs' blackhole routes go in while this dispatcher
+    // is ready, for FRR's `ip import-table` (1..252; sarad's node tables start at 1000).
+    if (read_integer<uint32_t>(errors, map.require("table"), announce.table, 1, 252)) out = announce;
+}
+
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {
     if (!field.present) return;  // single dispatcher
     MapReader map(errors, field, {"listen", "peer", "id", "peer_id", "peers", "interval", "snapshot_interval", "snapshot_rate",
@@ -561,7 +571,7 @@ void read_limits(ConfigErrorList& errors, const Field& field, LimitsConfig& limi
 void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, DispatcherChecks checks, DispatcherConfig& config) {
     MapReader top(errors, root_field(root),
                   {"vip", "lan_interface", "queue", "forwarding", "services", "nodes", "health", "admission",
-                   "scheduler", "auth", "announce", "sync", "control", "metrics", "limits"});
+                   "scheduler", "auth", "announce", "sync", "route_announce", "control", "metrics", "limits"});
     if (!top.is_map()) return;
     // vip: the cluster's virtual address clients connect to (required): one address, or a
     // list of an IPv4 and an IPv6 address (dual stack, one service set for both).
@@ -583,6 +593,7 @@ void read_dispatcher(ConfigErrorList& errors, const YAML::Node& root, Dispatcher
     read_auth(errors, top.get("auth"), config.auth);
     read_announce(errors, top.get("announce"), config.announce);
     read_sync(errors, top.get("sync"), config.sync);
+    read_route_announce(errors, top.get("route_announce"), config.route_announce);
     read_control(errors, top.get("control"), config.control);
     read_metrics(errors, top.get("metrics"), config.metrics);
     read_limits(errors, top.get("limits"), config.limits);

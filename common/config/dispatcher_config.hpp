@@ -198,6 +198,14 @@ struct SyncConfig {
     friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 
+// The VIPs' route a routing daemon announces while this dispatcher is ready (issue 19;
+// daemon/forward/vip_route_announcer.hpp); absent = none (a single dispatcher, or an HA pair
+// behind keepalived's floating address).
+struct RouteAnnounceConfig {
+    uint32_t table = 0;  // the kernel table FRR imports (`ip import-table N`), 1..252
+    friend bool operator==(const RouteAnnounceConfig&, const RouteAnnounceConfig&) = default;
+};
+
 struct ControlConfig {
     std::string socket = "/run/sara/sarad.sock";  // saractl's Unix socket
     std::string state_file = "/var/lib/sara/sessions.snapshot";  // session table across a restart
@@ -237,6 +245,7 @@ struct DispatcherConfig {
     AuthConfig auth;
     std::optional<AnnounceConfig> announce;
     std::optional<SyncConfig> sync;
+    std::optional<RouteAnnounceConfig> route_announce;
     ControlConfig control;
     MetricsConfig metrics;
     LimitsConfig limits;

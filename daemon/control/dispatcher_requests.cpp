@@ -159,6 +159,17 @@ std::string answer_control_request(std::string_view request, const DispatcherVie
         out = nodes(view);
     } else if (request.starts_with("sessions")) {
         out = sessions(view, request);
+    } else if (request == "announce" || request == "announce on" || request == "announce off") {
+        std::optional<bool> on;
+        if (request != "announce") on = request == "announce on";
+        const auto status = commands.set_announce(on);
+        if (!status) {
+            out = {{"configured", false}};
+        } else {
+            if (on) log.notice(std::string("announce: ") + (*on ? "allowed again by the operator" : "withdrawn by the operator"));
+            out = {{"configured", true}, {"table", status->table}, {"withdrawn_by_operator", status->withdrawn_by_operator},
+                   {"ready", status->ready}, {"announced", status->announced}};
+        }
     } else if (request.starts_with("drain ")) {
         out = set_operator_drain(request.substr(6), true, commands, log);
     } else if (request.starts_with("undrain ")) {

@@ -114,6 +114,15 @@ public:
     // master if `held`, backup if not (as the address thread does).
     virtual void change_role(HaRole role, const std::string& why) = 0;
     virtual void follow_floating_address(bool held) = 0;
+    // route_announce (nullopt without it): the operator's withdrawal (`announce off`; a
+    // planned drain: what still arrives is served) or its end (`on`); nullopt `on` only asks.
+    struct AnnounceStatus {
+        uint32_t table = 0;
+        bool withdrawn_by_operator = false;
+        bool ready = false;      // started, and synced with the mesh or pair
+        bool announced = false;  // the route is in the table now (the main loop applies a change)
+    };
+    virtual std::optional<AnnounceStatus> set_announce(std::optional<bool> on) = 0;
 };
 
 }  // namespace sara

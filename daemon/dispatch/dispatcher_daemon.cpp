@@ -11,6 +11,7 @@
 #include <cstring>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "daemon/control/metrics_server.hpp"
 #include "daemon/dispatch/runtime.hpp"
 #include "daemon/dispatch/ticker.hpp"
+#include "daemon/forward/vip_route_announcer.hpp"
 #include "daemon/ha/sync_threads.hpp"
 #include "daemon/identify/state_file.hpp"
 
@@ -406,6 +408,40 @@ void stop_listeners(DispatcherRuntime& rt) {
 
 }  // namespace
 
+namespace {
+
+// route_announce: the VIP's route follows `want` (ready and not withdrawn by the operator).
+// Main thread, without the lock (a netlink round trip); a failure is logged and retried at
+// the next wake.
+void follow_announcement(DispatcherRuntime& rt, VipRouteAnnouncer& announcer, bool want, const Logger& log) {
+    if (want == announcer.announced()) return;
+    std::string error;
+    if (announcer.set(want, &error)) {
+        log.error("route_announce: " + error);
+        return;
+    }
+    log.notice(std::string("route_announce: VIP route ") + (want ? "announced" : "withdrawn") + " (table " +
+               std::to_string(announcer.table()) + ")");
+    MutexLock guard(rt.lock);
+    rt.route_announced = want;
+}
+
+}  // namespace
+
+int withdraw_routes(const std::string& config_path, Logger& log) {
+    const ConfigLoad<DispatcherConfig> load = load_dispatcher_config(config_path);
+    if (!load.ok()) return check_config_verdict(config_path, load.errors);
+    if (!load.config.route_announce) return 0;  // nothing sarad announces
+    std::string error;
+    VipRouteAnnouncer announcer(load.config.route_announce->table, load.config.vip);
+    if (announcer.withdraw_all(&error)) {
+        log.error("route_announce: " + error);
+        return 1;
+    }
+    log.notice("route_announce: routes in table " + std::to_string(load.config.route_announce->table) + " withdrawn");
+    return 0;
+}
+
 int check_config(const std::string& config_path) {
     const ConfigLoad<DispatcherConfig> load = load_dispatcher_config(config_path);
     if (!load.ok()) return check_config_verdict(config_path, load.errors);
@@ -468,6 +504,16 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         log.error("kernel setup: " + error);
         (void)kernel.remove(spec, &error);
         return 1;
+    }
+    // route_announce: a crashed predecessor's route goes at once; ours comes once ready.
+    std::optional<VipRouteAnnouncer> announcer;
+    if (config.route_announce) {
+        announcer.emplace(config.route_announce->table, config.vip);
+        if (announcer->withdraw_all(&error)) {
+            log.error("route_announce: " + error);
+            (void)kernel.remove(spec, &error);
+            return 1;
+        }
     }
     auto fail = [&](const std::string& message) {
         log.error(message);
@@ -556,6 +602,7 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
         }
         double degrade = rt->degrade_installed;
         bool save_done = false;
+        bool announce = false;  // the VIP's route wanted now (route_announce)
         std::vector<std::unique_ptr<SessionTable>> retired;  // freed at the end of this round, unlocked
         // SA2C's head load reads two /proc files: before the lock, not under it.
         std::optional<HeadLoadReading> head_reading;
@@ -590,10 +637,12 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
                 rt->lock_holds.note(LockTask::retire, task_start);
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
+            announce = rt->ha_ready() && !rt->announce_withdrawn;
             retired.swap(rt->retired_tables);
             activity = rt->conntrack_map.get();
             prefilling = rt->prefill != nullptr;
         }
+        if (announcer) follow_announcement(*rt, *announcer, announce, log);
         // A replaced replica's map entries are rechecked against the new one (fast_path_prefill.hpp):
         // its keys collected here, without the lock, before it is freed.
         if (prefilling && !retired.empty()) {
@@ -657,6 +706,8 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
 
     log.notice("sarad: stopping");
     life.stopped();
+    // The router moves the clients away first; what still arrives meanwhile is served.
+    if (announcer) follow_announcement(*rt, *announcer, false, log);
     {
         MutexLock guard(rt->lock);
         rt->stop = true;

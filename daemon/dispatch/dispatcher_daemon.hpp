@@ -16,5 +16,8 @@ int run_dispatcher(const std::string& config_path, Logger& log);
 
 // `sarad --check-config FILE`: prints every error, returns 0 when the file is valid.
 int check_config(const std::string& config_path);
+// `sarad --withdraw-routes FILE`: deletes the VIP routes route_announce puts in its table
+// (systemd's ExecStopPost: after a crash the routing daemon must stop announcing this box).
+int withdraw_routes(const std::string& config_path, Logger& log);
 
 }  // namespace sara

@@ -190,6 +190,11 @@ public:
     }
     void change_role(HaRole role, const std::string& why) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { rt_.change_role(role, why, log_); }
     void follow_floating_address(bool held) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) { rt_.follow_floating_address(held, log_); }
+    std::optional<AnnounceStatus> set_announce(std::optional<bool> on) override ABSL_EXCLUSIVE_LOCKS_REQUIRED(rt_.lock) {
+        if (!rt_.config.route_announce) return std::nullopt;
+        if (on) rt_.announce_withdrawn = !*on;
+        return AnnounceStatus{rt_.config.route_announce->table, rt_.announce_withdrawn, rt_.ha_ready(), rt_.route_announced};
+    }
 
 private:
     DispatcherRuntime& rt_;

@@ -407,6 +407,10 @@ struct DispatcherRuntime {
     void follow_floating_address(bool held, const Logger& log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
         sara::follow_floating_address(*sync_runtime, held, log);
     }
+    // route_announce: the operator withdrew the VIP's route (`saractl announce off`), and
+    // whether the main loop has it in the table now.
+    bool announce_withdrawn ABSL_GUARDED_BY(lock) = false;
+    bool route_announced ABSL_GUARDED_BY(lock) = false;
     std::atomic<bool> stop{false};
 };
 

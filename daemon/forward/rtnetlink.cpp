@@ -40,7 +40,9 @@ std::optional<RouteEntry> route_of(const nlmsghdr& nlh, uint8_t family) {
     if (!rtm || rtm->rtm_family != family) return std::nullopt;
     RouteEntry r;
     r.table = u32_attribute(tb[RTA_TABLE]).value_or(rtm->rtm_table);
+    r.destination = address_attribute(tb[RTA_DST], rtm->rtm_family);
     r.dst_len = rtm->rtm_dst_len;
+    r.protocol = rtm->rtm_protocol;
     r.tos = rtm->rtm_tos;
     r.type = rtm->rtm_type;
     r.priority = u32_attribute(tb[RTA_PRIORITY]).value_or(0);
@@ -136,6 +138,24 @@ std::error_code RtNetlink::replace_default_route(uint32_t table, const IpAddress
     const std::string what = "rtnetlink: route default via " + gateway.to_string() + " dev " +
                              interface_name(ifindex) + (family_ == AF_INET ? " onlink" : "") + " table " +
                              std::to_string(table);
+    return socket_.transact(request, what, {}, nullptr, error_text);
+}
+
+std::error_code RtNetlink::replace_blackhole_route(uint32_t table, const IpAddress& address, uint8_t protocol,
+                                                   std::string* error_text) {
+    RtnetlinkRequest request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(rtmsg));
+    auto& rtm = request.family_header<rtmsg>();
+    rtm.rtm_family = family_;
+    rtm.rtm_dst_len = family_ == AF_INET ? 32 : 128;
+    // Tables above 255 exist only as RTA_TABLE; the header field then says RT_TABLE_UNSPEC.
+    rtm.rtm_table = table < 256 ? static_cast<uint8_t>(table) : uint8_t{RT_TABLE_UNSPEC};
+    rtm.rtm_protocol = protocol;
+    rtm.rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm.rtm_type = RTN_BLACKHOLE;
+    request.put_u32(RTA_TABLE, table);
+    request.put_address(RTA_DST, address);
+    const std::string what = "rtnetlink: route blackhole " + address.to_string() + " table " + std::to_string(table) +
+                             " proto " + std::to_string(protocol);
     return socket_.transact(request, what, {}, nullptr, error_text);
 }
 

@@ -44,7 +44,9 @@ struct RuleEntry {
 
 struct RouteEntry {
     uint32_t table = 0;
+    IpAddress destination;  // unset for a default route
     uint8_t dst_len = 0;
+    uint8_t protocol = 0;   // RTPROT_* (who installed it)
     uint8_t tos = 0;
     uint8_t type = 0;       // RTN_*
     uint32_t priority = 0;  // metric
@@ -100,6 +102,10 @@ public:
     // is link-local, on-link by definition.
     [[nodiscard]] std::error_code replace_default_route(uint32_t table, const IpAddress& gateway, int ifindex,
                                                         std::string* error_text);
+    // blackhole ADDRESS/host table TABLE proto PROTOCOL (create or replace): the VIP's route a
+    // routing daemon announces (daemon/forward/vip_route_announcer.hpp).
+    [[nodiscard]] std::error_code replace_blackhole_route(uint32_t table, const IpAddress& address, uint8_t protocol,
+                                                          std::string* error_text);
     // pref PRIORITY fwmark MARK/MASK lookup TABLE (fails with EEXIST if that very rule exists).
     [[nodiscard]] std::error_code add_fwmark_rule(uint32_t priority, uint32_t fwmark, uint32_t fwmask,
                                                   uint32_t table, std::string* error_text);

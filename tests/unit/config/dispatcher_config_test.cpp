@@ -191,7 +191,7 @@ BOOST_AUTO_TEST_CASE(error_format) {
     BOOST_TEST_REQUIRE(load.errors.size() == 1u);
     BOOST_TEST(format_config_errors(load.errors) ==
                "x.yaml:3:1: error: unknown key 'colour'; allowed: vip, lan_interface, queue, forwarding, services, "
-               "nodes, health, admission, scheduler, auth, announce, sync, control, metrics, limits\n");
+               "nodes, health, admission, scheduler, auth, announce, sync, route_announce, control, metrics, limits\n");
 }
 
 BOOST_AUTO_TEST_CASE(missing_file_has_no_position) {
@@ -251,6 +251,8 @@ BOOST_AUTO_TEST_CASE(required_fields) {
                    "  peers: [{id: 2, address: '198.18.2.2:7401'}]\n",
          {{6, 12, "sync.peer_id: is for an HA pair; a mesh (sync.peers) has none"},
           {7, 21, "sync.floating_address: is for an HA pair; a mesh (sync.peers) has none"}}},
+        {"route_announce: a table FRR can import", minimal + "route_announce: {table: 253}\n",
+         {{3, 25, "route_announce.table: 253 is out of range 1..252"}}},
         {"an empty mesh", minimal + "sync: {listen: '198.18.2.1:7401', id: 1, peers: []}\n",
          {{3, 49, "sync.peers: needs at least one other dispatcher"}}},
         {"sync ids must differ", minimal + "sync: {listen: '198.18.2.1:7401', peer: '198.18.2.2:7401', id: 7, peer_id: 7}\n",

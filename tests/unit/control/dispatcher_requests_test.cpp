@@ -58,6 +58,11 @@ struct FakeDispatcher final : DispatcherView, DispatcherCommands {
         ha_status->role = role;
         role_changes.push_back(std::string(to_string(role)) + ": " + why);
     }
+    std::optional<AnnounceStatus> announce_status;  // route_announce configured
+    std::optional<AnnounceStatus> set_announce(std::optional<bool> on) override {
+        if (announce_status && on) announce_status->withdrawn_by_operator = !*on;
+        return announce_status;
+    }
     void follow_floating_address(bool held) override {
         ha_status->role = held ? HaRole::master : HaRole::backup;
         role_changes.push_back(std::string("follow: ") + (held ? "held" : "not held"));
@@ -258,6 +263,20 @@ BOOST_AUTO_TEST_CASE(metrics_list_counters_nodes_and_optional_families) {
     BOOST_TEST(text.find("sara_ha_role{role=\"master\"} 1\n") != std::string::npos);
     BOOST_TEST(text.find("sara_ha_synced 0\n") != std::string::npos);
     BOOST_TEST(text.find("sara_admission_t1_ratio 0.75\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(announce_shows_and_withdraws_the_vips_route) {
+    FakeDispatcher d;
+    test::CapturedLog captured;
+    BOOST_TEST(ask(d, "announce", captured.log) == json({{"configured", false}}));
+    d.announce_status = DispatcherCommands::AnnounceStatus{190, false, true, true};
+    BOOST_TEST(ask(d, "announce", captured.log)["announced"] == true);
+    const json off = ask(d, "announce off", captured.log);
+    BOOST_TEST(off["withdrawn_by_operator"] == true);
+    BOOST_TEST(off["table"] == 190);
+    BOOST_TEST(captured.str().find("withdrawn by the operator") != std::string::npos);
+    BOOST_TEST(ask(d, "announce on", captured.log)["withdrawn_by_operator"] == false);
+    BOOST_TEST(ask(d, "announce maybe", captured.log).contains("error"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
