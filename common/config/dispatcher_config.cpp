@@ -443,8 +443,16 @@ void read_route_announce(ConfigErrorList& errors, const Field& field, std::optio
     if (!map.is_map()) return;
     RouteAnnounceConfig announce;
     // table: the kernel routing table the VIPs' blackhole routes go in while this dispatcher
-    // is ready, for FRR's `ip import-table` (1..252; sarad's node tables start at 1000).
-    if (read_integer<uint32_t>(errors, map.require("table"), announce.table, 1, 252)) out = announce;
+    // is ready: 254 (main, the default) for FRR's `redistribute kernel` (etc/frr/frr.conf),
+    // or 1..252 for a daemon that imports a table; not 253 or 255 (the kernel's default and
+    // local tables) nor sarad's node tables (from 1000).
+    const Field table = map.get("table");
+    if (!table.present || read_integer<uint32_t>(errors, table, announce.table, 1, 254)) {
+        if (announce.table == 253)
+            report(errors, table.mark(), "route_announce.table: 253 is the kernel's default table");
+        else
+            out = announce;
+    }
 }
 
 void read_sync(ConfigErrorList& errors, const Field& field, std::optional<SyncConfig>& out) {

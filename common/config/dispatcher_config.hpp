@@ -202,7 +202,7 @@ struct SyncConfig {
 // daemon/forward/vip_route_announcer.hpp); absent = none (a single dispatcher, or an HA pair
 // behind keepalived's floating address).
 struct RouteAnnounceConfig {
-    uint32_t table = 0;  // the kernel table FRR imports (`ip import-table N`), 1..252
+    uint32_t table = 254;  // main (FRR's `redistribute kernel`), or 1..252 for a daemon importing a table
     friend bool operator==(const RouteAnnounceConfig&, const RouteAnnounceConfig&) = default;
 };
 

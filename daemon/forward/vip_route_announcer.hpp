@@ -2,14 +2,18 @@
 // The VIPs' route a routing daemon announces for this dispatcher (issue 19, DESIGN §9b:
 // several active dispatchers behind the upstream router's ECMP). While the dispatcher is
 // ready — started, synced with its mesh, not withdrawn by the operator — each VIP has a
-// blackhole host route in `route_announce.table` with protocol kAnnounceProtocol; FRR's zebra
-// imports that table (`ip import-table N`) and bgpd redistributes it (`redistribute table N`,
-// etc/frr/frr.conf), so the router holds this dispatcher as a next hop for the VIP exactly
-// while the route is there. Why a kernel route rather than vtysh: sarad needs nothing of FRR
-// (no socket, no exec, no ordering at start), FRR picks the table up whenever it (re)starts,
-// and the same route serves any daemon that can import a kernel table (BIRD's `kernel`
-// protocol with `learn`). The blackhole itself forwards nothing: packets for the VIP are
-// steered by their marks to the nodes' tables first (KERNEL-NOTES, fwmark rules).
+// blackhole host route in `route_announce.table` (main by default) with protocol
+// kAnnounceProtocol; FRR's zebra sees it as a kernel route and bgpd redistributes it
+// (`redistribute kernel route-map SARA-VIP`, etc/frr/frr.conf), so the router holds this
+// dispatcher as a next hop for the VIP exactly while the route is there. Why a kernel route
+// rather than vtysh: sarad needs nothing of FRR (no socket, no exec, no ordering at start),
+// FRR finds the route whenever it (re)starts, and the same route serves any daemon that
+// learns kernel routes (BIRD's `kernel` protocol with `learn`). Not `ip import-table`: zebra
+// then installs a copy in the main table, which a killed zebra leaves behind and its
+// successor takes for a kernel route that shadows the import (seen in test_mesh_bgp). The
+// blackhole itself forwards nothing: packets for the VIP are steered by their marks to the
+// nodes' tables first (the fwmark rules come before the main table); an unmarked one is
+// dropped, as it would be without the route (a dispatcher has no other way to the VIP).
 //
 // A crash leaves the route behind: sarad deletes every route of kAnnounceProtocol in the
 // table when it starts and when it stops, and `sarad --withdraw-routes FILE` does only that

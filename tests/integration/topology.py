@@ -78,6 +78,7 @@ LAN_NET = "198.18.2.0/24"
 DISPATCHER_CLIENT_ADDRS = ("198.18.1.1", "198.18.1.3", "198.18.1.4")   # dispatcher 1, 2 (HA), 3 (mesh)
 DISPATCHER_LAN_ADDRS = ("198.18.2.1", "198.18.2.2", "198.18.2.3")
 GATEWAY_CLIENT_ADDR = "198.18.1.254"
+ROUTER_ADDR = "198.18.1.5"               # router=True: the upstream router (FRR, ECMP)
 GATEWAY_LAN_ADDR = "198.18.2.254"
 # ipv6=True (documentation prefix 2001:db8::/32, inside the namespaces only)
 VIP6 = "2001:db8:100::10"
@@ -96,6 +97,7 @@ MACS = {
     "dispatcher3.eth0": "02:00:00:00:01:04",
     "dispatcher3.eth1": "02:00:00:00:02:03",
     "gateway.eth0": "02:00:00:00:01:fe",
+    "router.eth0": "02:00:00:00:01:05",
     "gateway.eth1": "02:00:00:00:02:fe",
 }
 
@@ -284,7 +286,7 @@ class Cluster:
                  dispatchers: int = 1, workdir: Optional[os.PathLike] = None,
                  sarad: Optional[os.PathLike] = None, sarad_args: Sequence[str] = (),
                  config_overrides: Optional[Mapping] = None, check_connectivity: bool = True,
-                 ipv6: bool = False):
+                 ipv6: bool = False, router: bool = False):
         if dispatcher not in ("router", "none", "sarad"):
             raise ValueError("dispatcher must be router, none or sarad")
         if not 1 <= nodes <= 9 or dispatchers not in (1, 2, 3) or not 1 <= route_to <= nodes:
@@ -317,10 +319,13 @@ class Cluster:
         self.gateway = ns("gateway")
         self.dispatchers = [ns("dispatcher")] + [ns("dispatcher%d" % i) for i in range(2, dispatchers + 1)]
         self.dispatcher = self.dispatchers[0]
+        # router=True: an upstream router on the client side (198.18.1.5) that the client
+        # reaches the VIP through; the test gives it its routes (FRR learning them over BGP).
+        self.router = ns("router") if router else None
         self.nodes = [Node(i, "node%d" % i, node_address(i), node_mac(i), ns("node%d" % i))
                       for i in range(1, nodes + 1)]
         self.namespaces = [self.switch, self.client, *self.dispatchers, self.gateway,
-                           *(n.ns for n in self.nodes)]
+                           *(n.ns for n in self.nodes)] + ([self.router] if router else [])
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> "Cluster":
@@ -401,6 +406,9 @@ class Cluster:
             for sock in Path(tempfile.gettempdir()).glob(self.prefix + "*.sock"):
                 if sock.is_socket():
                     sock.unlink(missing_ok=True)
+            # FRR's run directories (tests/integration/frr.py: FRR's user must reach them).
+            for d in Path(tempfile.gettempdir()).glob(self.prefix + "frr-*"):
+                shutil.rmtree(d, ignore_errors=True)
         finally:
             with _lock:
                 if self in _open_clusters:
@@ -449,6 +457,8 @@ class Cluster:
             key = "dispatcher" if i == 0 else "dispatcher%d" % (i + 1)
             link(d, "eth0", MACS[key + ".eth0"], "d%dc" % (i + 1), "brc")
             link(d, "eth1", MACS[key + ".eth1"], "d%dl" % (i + 1), "brl")
+        if self.router:
+            link(self.router, "eth0", MACS["router.eth0"], "rtc", "brc")
         link(self.gateway, "eth0", MACS["gateway.eth0"], "gwc", "brc")
         link(self.gateway, "eth1", MACS["gateway.eth1"], "gwl", "brl")
         for n in self.nodes:
@@ -468,7 +478,7 @@ class Cluster:
         # client
         self.client.ip_batch([
             "link set lo up", "addr add %s/24 dev eth0" % CLIENT_ADDR, "link set eth0 up",
-            "route add %s/32 via %s dev eth0" % (VIP, DISPATCHER_CLIENT_ADDRS[0]),
+            "route add %s/32 via %s dev eth0" % (VIP, ROUTER_ADDR if self.router else DISPATCHER_CLIENT_ADDRS[0]),
             "route add default via %s dev eth0" % GATEWAY_CLIENT_ADDR])
         # dispatcher(s)
         for i, d in enumerate(self.dispatchers):
@@ -485,6 +495,14 @@ class Cluster:
             d.sysctl(conf)
             d.sysctl({"net.netfilter.nf_conntrack_tcp_loose": 1,
                       "net.netfilter.nf_conntrack_tcp_be_liberal": 1}, optional=True)
+        if self.router:
+            # One-armed, as the dispatchers are: it forwards out the interface packets came in.
+            self.router.ip_batch(["link set lo up", "addr add %s/24 dev eth0" % ROUTER_ADDR, "link set eth0 up"])
+            conf = {"net.ipv4.ip_forward": 1}
+            for dev in ("all", "default", "eth0"):
+                conf["net.ipv4.conf.%s.send_redirects" % dev] = 0
+                conf["net.ipv4.conf.%s.rp_filter" % dev] = 0
+            self.router.sysctl(conf)
         # gateway: plain router, the nodes' default route
         self.gateway.ip_batch([
             "link set lo up",
@@ -541,6 +559,8 @@ class Cluster:
         for d in self.dispatchers:
             yield d, ["eth0", "eth1"]
         yield self.gateway, ["eth0", "eth1"]
+        if self.router:
+            yield self.router, ["eth0"]
         for n in self.nodes:
             yield n.ns, [n.ifname]
 
