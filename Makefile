@@ -53,7 +53,7 @@ help:
 	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
 	@echo "make bench-table the queue path with a million sessions expiring, saved, reloaded (root, ~3 min)"
-	@echo "make bench-sip  SIP call rate: sara vs Kamailio's dispatcher vs direct (root, <15 min)"
+	@echo "make bench-sip  SIP call rate: sara vs Kamailio's dispatcher vs direct (root, <15 min; IP_VERSION=6: over IPv6)"
 	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
 	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~2 min)"
 	@echo "make demo       SARA end to end on this machine"
@@ -240,10 +240,16 @@ bench-table: $(BUILD)/sarad $(BUILD)/saractl $(TOOL_BINS)
 # placed by sip-loadgen (the results and the targets) and then by SIPp (for comparison).
 # Installs Debian's kamailio if it is missing (not a project dependency). Table and the line
 # `sara N cps, kamailio N cps, direct N cps` on stdout; every run in $(BUILD)/bench/sip.json.
+# IP_VERSION=6: everything over IPv6 in a dual-stack cluster (run.py --ipv6), as
+# IP_VERSION=6 make bench-datapath does; then in $(BUILD)/bench/sip6.json. BENCH_SIP_ARGS: more
+# run.py options, e.g. a short ramp "--rates 1600,3200 --reps 1 --refine 0 --budget 200".
+BENCH_SIP_V6 := $(filter 6,$(IP_VERSION))
 .PHONY: bench-sip
 bench-sip: deps
+	@case "$(IP_VERSION)" in ""|4|6) ;; *) echo "bench-sip: IP_VERSION is 4 or 6" >&2; exit 2 ;; esac
 	$(MAKE) $(BUILD)/sarad $(BUILD)/sip-loadgen
-	$(PYTHON) tests/bench/sip/run.py --sarad $(BUILD)/sarad --loadgen $(BUILD)/sip-loadgen --out $(BUILD)/bench/sip.json
+	$(PYTHON) tests/bench/sip/run.py --sarad $(BUILD)/sarad --loadgen $(BUILD)/sip-loadgen \
+		$(if $(BENCH_SIP_V6),--ipv6) --out $(BUILD)/bench/sip$(BENCH_SIP_V6).json $(BENCH_SIP_ARGS)
 
 # --- test tools: small programs the integration tests drive (tests/tools/NAME.cpp -> build/tools/NAME)
 $(BUILD)/tools/%: $(call obj,tests/tools/%.cpp) $(BUILD)/libsara-daemon.a $(BUILD)/libsara-common.a

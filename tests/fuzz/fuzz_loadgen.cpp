@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // libFuzzer target for what sip-loadgen reads off the wire (tests/loadgen): the input is one
-// datagram, read with read_fields; a request is answered by the stateless UAS, and every
-// answer must parse again (the UAS never emits what it could not read); a response is handed
-// to a UAC call table whose call 0 is waiting for it, which must not crash whatever it gets.
+// datagram, read with read_fields; a request is answered by the stateless UAS (as an IPv4 and
+// as an IPv6 one), and every answer must parse again (the UAS never emits what it could not
+// read); a response is handed to a UAC call table whose call 0 is waiting for it, which must
+// not crash whatever it gets.
 // Invariants are checked with __builtin_trap so a violation is a crash libFuzzer keeps.
 #include <cstddef>
 #include <cstdint>
@@ -43,13 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < f.via_count; ++i) check(points_into(f.via_lines[i], in));
     check(points_into(f.from_line, in) && points_into(f.to_line, in) && points_into(f.contact_uri, in));
     if (f.message.is_request) {
-        UasAnswer a;
-        answer_request(a, f, Endpoint{"198.18.0.10", 5060}, 6000);
-        check(a.count >= 0 && a.count <= 2);
-        for (int i = 0; i < a.count; ++i) {
-            const FieldsResult back = read_fields(a.response[i]);
-            check(back.ok() && !back.fields.message.is_request);
-            check(back.fields.message.call_id == f.message.call_id);
+        // Answered by an IPv4 and by an IPv6 UAS (bracketed Contact, IP6 SDP): both parse again.
+        for (const Endpoint& contact : {Endpoint{"198.18.0.10", 5060}, Endpoint{"2001:db8:100::10", 5060}}) {
+            UasAnswer a;
+            answer_request(a, f, contact, 6000);
+            check(a.count >= 0 && a.count <= 2);
+            for (int i = 0; i < a.count; ++i) {
+                const FieldsResult back = read_fields(a.response[i]);
+                check(back.ok() && !back.fields.message.is_request);
+                check(back.fields.message.call_id == f.message.call_id);
+            }
         }
         return 0;
     }

@@ -2,7 +2,9 @@
 """sip-loadgen (tests/loadgen, build/sip-loadgen) in the cluster's namespaces: the stateless
 UAS on a node and the UAC in the client namespace, each under `timeout` (Cluster.spawn), and
 the JSON summary each prints at its end. Used by tests/integration/test_loadgen_vs_sipp.py
-and make bench-sip (tests/bench/sip/loadgen_run.py).
+and make bench-sip (tests/bench/sip/loadgen_run.py). IPv4 or IPv6, by the address given: a UAS
+on an IPv6 address, a UAC towards an IPv6 target from the client's IPv6 address (CLIENT_ADDR6;
+a cluster with ipv6=True).
 
 The binary: $SARA_LOADGEN, else $SARA_BUILD/sip-loadgen (SARA_BUILD defaults to build)."""
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Optional
 
 import peers
 import topology
+from capture_analysis import endpoint
 
 LOADGEN = Path(os.environ.get("SARA_LOADGEN", topology.ROOT / os.environ.get("SARA_BUILD", "build")
                               / "sip-loadgen"))
@@ -54,7 +57,7 @@ class Uas:
 
 def start_uas(cluster, node, bind: str, *, name: str, lifetime: float, cwd: Optional[Path] = None,
               sockets: int = 1) -> Uas:
-    argv = [str(LOADGEN), "uas", "--listen", "%s:%d" % (bind, SIP_PORT), "--sockets", str(sockets),
+    argv = [str(LOADGEN), "uas", "--listen", endpoint(bind, SIP_PORT), "--sockets", str(sockets),
             "--max-seconds", str(lifetime), "--media-port", str(node.sip_udp_media_port)]
     proc = cluster.spawn(node.ns, argv, name=name, timeout=lifetime + 5, cwd=cwd)
     return Uas(node, proc, bind)
@@ -86,11 +89,12 @@ class UacRun:
 
 def run_uac(cluster, target: str, *, calls: int, rate: float, transport: str, max_seconds: float,
             name: str, cwd: Optional[Path] = None, local_port: int = UAC_PORT) -> UacRun:
-    """Places `calls` calls at `rate` to target:5060 from the client namespace; returns when
-    the UAC exits (it stops by itself after `max_seconds`, every call still open counted
-    timed out)."""
-    local = topology.CLIENT_ADDR + (":%d" % local_port if transport == "u1" else "")
-    argv = [str(LOADGEN), "uac", "--target", "%s:%d" % (target, SIP_PORT), "--local", local,
+    """Places `calls` calls at `rate` to target:5060 from the client namespace, from its address
+    of the target's family; returns when the UAC exits (it stops by itself after `max_seconds`,
+    every call still open counted timed out)."""
+    client = topology.CLIENT_ADDR6 if ":" in target else topology.CLIENT_ADDR
+    local = endpoint(client, local_port) if transport == "u1" else client
+    argv = [str(LOADGEN), "uac", "--target", endpoint(target, SIP_PORT), "--local", local,
             "--transport", transport, "--rate", str(rate), "--calls", str(calls),
             "--max-seconds", str(max_seconds)]
     # bash reports the UAC's CPU time once it has exited (`times`).

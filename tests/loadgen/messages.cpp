@@ -17,34 +17,33 @@ std::string hex32(uint32_t v) {
     return buf;
 }
 
-std::string sdp(std::string_view host, uint16_t media_port) {
-    std::string s = "v=0\r\no=sip-loadgen 1 1 IN IP4 ";
-    s.append(host).append("\r\ns=-\r\nc=IN IP4 ").append(host).append("\r\nt=0 0\r\nm=audio ");
+// SDP names the address family and writes IPv6 addresses without brackets (RFC 4566 §5.7).
+std::string sdp(const Endpoint& media, uint16_t media_port) {
+    const std::string_view address_type = media.is_v6() ? "IN IP6 " : "IN IP4 ";
+    std::string s = "v=0\r\no=sip-loadgen 1 1 ";
+    s.append(address_type).append(media.host).append("\r\ns=-\r\nc=").append(address_type).append(media.host);
+    s.append("\r\nt=0 0\r\nm=audio ");
     s.append(std::to_string(media_port)).append(" RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n");
     return s;
-}
-
-void host_port(std::string& out, const Endpoint& e) {
-    out.append(e.host).append(":").append(std::to_string(e.port));
 }
 
 // The headers every request of a call shares after its start line: Via (with the
 // transaction's branch), From, Call-ID.
 void common_headers(std::string& out, const UacCall& c, char txn) {
     out.append("Via: SIP/2.0/UDP ");
-    host_port(out, c.local);
+    append_host_port(out, c.local);
     out.append(";branch=z9hG4bK-").append(hex32(c.run)).append("-").append(std::to_string(c.index));
     out.push_back('-');
     out.push_back(txn);
     out.append(";rport\r\nFrom: <sip:sip-loadgen@");
-    host_port(out, c.local);
+    append_host_port(out, c.local);
     out.append(">;tag=g").append(std::to_string(c.index)).append("\r\nCall-ID: ");
     out.append(call_id(c.run, c.index)).append("\r\n");
 }
 
 void tail(std::string& out, const UacCall& c, std::string_view content_type, std::string_view body) {
     out.append("Contact: <sip:sip-loadgen@");
-    host_port(out, c.local);
+    append_host_port(out, c.local);
     out.append(">\r\nMax-Forwards: 70\r\n");
     if (!content_type.empty()) out.append("Content-Type: ").append(content_type).append("\r\n");
     out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n").append(body);
@@ -83,7 +82,7 @@ void response_head(std::string& out, std::string_view status, const SipFields& r
 void response_tail(std::string& out, const Endpoint& contact, std::string_view body) {
     if (!contact.host.empty()) {
         out.append("Contact: <sip:");
-        host_port(out, contact);
+        append_host_port(out, contact);
         out.append(">\r\n");
     }
     if (!body.empty()) out.append("Content-Type: application/sdp\r\n");
@@ -91,6 +90,18 @@ void response_tail(std::string& out, const Endpoint& contact, std::string_view b
 }
 
 }  // namespace
+
+void append_host_port(std::string& out, const Endpoint& e) {
+    if (e.is_v6()) out.append("[").append(e.host).append("]");
+    else out.append(e.host);
+    out.append(":").append(std::to_string(e.port));
+}
+
+std::string to_string(const Endpoint& e) {
+    std::string out;
+    append_host_port(out, e);
+    return out;
+}
 
 std::string call_id(uint32_t run, uint64_t index) {
     return std::to_string(index) + "-" + hex32(run) + std::string(kCallIdHost);
@@ -117,7 +128,7 @@ Dialog dialog_from(const SipFields& ok, std::string_view fallback_uri) {
 std::string invite_uri(const UacCall& c) {
     std::string uri = "sip:";
     uri.append(c.service).append("@");
-    host_port(uri, c.target);
+    append_host_port(uri, c.target);
     return uri;
 }
 
@@ -126,7 +137,7 @@ void build_invite(std::string& out, const UacCall& c) {
     out.append("INVITE ").append(invite_uri(c)).append(" SIP/2.0\r\n");
     common_headers(out, c, 'i');
     out.append("To: <").append(invite_uri(c)).append(">\r\nCSeq: 1 INVITE\r\n");
-    tail(out, c, "application/sdp", sdp(c.local.host, c.media_port));
+    tail(out, c, "application/sdp", sdp(c.local, c.media_port));
 }
 
 void build_ack(std::string& out, const UacCall& c, const Dialog& d) { in_dialog(out, c, d, "ACK", 'a', "1 ACK"); }
@@ -154,7 +165,7 @@ void answer_request(UasAnswer& out, const SipFields& req, const Endpoint& contac
         response_head(out.response[0], "100 Trying", req, false, false);
         response_tail(out.response[0], {}, {});
         response_head(out.response[1], "200 OK", req, true, true);
-        response_tail(out.response[1], contact, sdp(contact.host, media_port));
+        response_tail(out.response[1], contact, sdp(contact, media_port));
         out.count = 2;
         return;
     }

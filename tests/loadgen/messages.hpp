@@ -17,9 +17,16 @@
 namespace sara::loadgen {
 
 struct Endpoint {
-    std::string host;   // IPv4 address in dotted form
+    std::string host;   // IPv4 address in dotted form, or IPv6 address in RFC 5952 form (no brackets)
     uint16_t port = 0;
+    // Only IPv6 text has colons: the one test every message builder needs, without parsing.
+    bool is_v6() const { return host.find(':') != std::string::npos; }
 };
+
+// "host:port", IPv6 in brackets ("[2001:db8::1]:5060"), as SIP URIs and Via write it
+// (RFC 3261 §19.1.1, RFC 5118) and the summaries print it.
+void append_host_port(std::string& out, const Endpoint& e);
+std::string to_string(const Endpoint& e);
 
 std::string call_id(uint32_t run, uint64_t index);
 // The call index of a Call-ID of this run; nullopt for anything else.

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "tests/loadgen/options.hpp"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <functional>
 #include <map>
+#include <optional>
 
-#include "common/proto/text.hpp"
+#include "common/net/endpoint.hpp"
+#include "common/net/ip_address.hpp"
 
 namespace sara::loadgen {
 
@@ -19,7 +19,9 @@ const char* const kUsage =
     "                       [--buffer-bytes B]\n"
     "uac: places N zero-length calls (INVITE with SDP, ACK, BYE) at the rate, open loop; prints a\n"
     "JSON summary; exit 0 when every call succeeded. uas: answers statelessly until SIGTERM or\n"
-    "--max-seconds; prints its counters as JSON.\n";
+    "--max-seconds; prints its counters as JSON.\n"
+    "HOST: IPv4 (198.18.0.10, 198.18.0.10:5060) or IPv6 (2001:db8::10, [2001:db8::10],\n"
+    "[2001:db8::10]:5060); --local defaults to the wildcard address of the target's family.\n";
 
 namespace {
 
@@ -59,25 +61,31 @@ Setter port_setter(uint16_t& p) {
 }  // namespace
 
 bool parse_endpoint(const std::string& text, Endpoint& out) {
-    std::string host = text;
-    const size_t colon = text.rfind(':');
-    if (colon != std::string::npos) {
-        const auto port = text::parse_port(std::string_view(text).substr(colon + 1));
-        if (!port) return false;
-        out.port = *port;
-        host = text.substr(0, colon);
+    // The address alone (IPv4, or IPv6 without brackets): the port keeps its default.
+    if (const std::optional<IpAddress> alone = IpAddress::parse(text)) {
+        out.host = alone->to_string();
+        return true;
     }
-    in_addr a{};
-    if (inet_pton(AF_INET, host.c_str(), &a) != 1) return false;
-    out.host = host;
+    // "[v6]" without a port.
+    if (text.size() > 2 && text.front() == '[' && text.back() == ']') {
+        const std::optional<IpAddress> v6 = IpAddress::parse(std::string_view(text).substr(1, text.size() - 2));
+        if (!v6 || !v6->is_v6()) return false;
+        out.host = v6->to_string();
+        return true;
+    }
+    // "a.b.c.d:port" or "[v6]:port": the config files' form (common/net/endpoint.hpp).
+    const std::optional<sara::Endpoint> with_port = sara::Endpoint::parse(text);
+    if (!with_port) return false;
+    out.host = with_port->address.to_string();
+    out.port = with_port->port;
     return true;
 }
 
 std::string parse_uac_options(const std::vector<std::string>& args, UacOptions& o) {
-    bool have_target = false, have_rate = false, have_calls = false;
+    bool have_target = false, have_local = false, have_rate = false, have_calls = false;
     const std::string err = apply(args, {
         {"--target", [&](const std::string& v) { return have_target = parse_endpoint(v, o.target); }},
-        {"--local", [&](const std::string& v) { return parse_endpoint(v, o.local); }},
+        {"--local", [&](const std::string& v) { return have_local = parse_endpoint(v, o.local); }},
         {"--transport", [&](const std::string& v) {
              o.socket_per_call = v == "un";
              return v == "u1" || v == "un";
@@ -101,6 +109,8 @@ std::string parse_uac_options(const std::vector<std::string>& args, UacOptions& 
     if (!err.empty()) return err;
     if (!have_target || !have_rate || !have_calls) return "uac needs --target, --rate and --calls";
     if (o.calls > 50'000'000) return "--calls: at most 50000000";
+    // One socket sends to the target from the local address: both of one family.
+    if (have_local && o.local.is_v6() != o.target.is_v6()) return "--local and --target: one address family";
     return "";
 }
 

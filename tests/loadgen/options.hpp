@@ -13,7 +13,9 @@ namespace sara::loadgen {
 
 extern const char* const kUsage;
 
-// "HOST" or "HOST:PORT" (IPv4 dotted); the port keeps its default when absent.
+// "HOST" or "HOST:PORT" for IPv4 (dotted); "V6", "[V6]" or "[V6]:PORT" for IPv6 (a port needs
+// the brackets: a bare address's colons leave no room for one). The port keeps its default
+// when absent; IPv6 is kept in RFC 5952 form, as the messages then write it.
 bool parse_endpoint(const std::string& text, Endpoint& out);
 
 // Both return "" on success, else what is wrong.

@@ -23,7 +23,7 @@ namespace {
 // closed after the next flush, so its last messages still leave on it.
 class SocketOutbox : public Outbox {
 public:
-    SocketOutbox(int shared_fd, const sockaddr_in& target, int epfd, uint64_t calls, bool per_call)
+    SocketOutbox(int shared_fd, const sockaddr_storage& target, int epfd, uint64_t calls, bool per_call)
         : shared_(shared_fd), target_(target), epfd_(epfd), per_call_(per_call) {
         if (per_call) fds_.assign(calls, -1);
     }
@@ -50,7 +50,7 @@ public:
 
 private:
     int shared_;
-    sockaddr_in target_;
+    sockaddr_storage target_;
     int epfd_;
     bool per_call_;
     std::vector<int> fds_;
@@ -73,6 +73,13 @@ uint32_t random_run() {
     uint32_t v = 0;
     while (v == 0) v = rd();
     return v;
+}
+
+// --local, or without it the wildcard address of the target's family (the kernel picks the
+// source address towards the target).
+Endpoint local_of(const UacOptions& o) {
+    if (!o.local.host.empty()) return o.local;
+    return Endpoint{o.target.is_v6() ? "::" : "0.0.0.0", o.local.port};
 }
 
 struct Receipts {
@@ -105,10 +112,11 @@ int run_uac(const UacOptions& o) {
         std::fprintf(stderr, "sip-loadgen uac: --target, a rate > 0, calls > 0 and t1 > 0 are needed\n");
         return 2;
     }
-    sockaddr_in target{};
+    const Endpoint local_bind = local_of(o);
+    sockaddr_storage target{};
     try {
         target = to_sockaddr(o.target);
-        to_sockaddr(o.local);
+        to_sockaddr(local_bind);
     } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "sip-loadgen uac: %s\n", e.what());
         return 2;
@@ -120,10 +128,9 @@ int run_uac(const UacOptions& o) {
     int shared = -1;
     Endpoint shared_local;
     if (!o.socket_per_call) {
-        shared = open_udp(o.local, o.buffer_bytes, false);
+        shared = open_udp(local_bind, o.buffer_bytes, false);
         if (shared < 0) {
-            std::fprintf(stderr, "sip-loadgen uac: bind %s:%u: %s\n", o.local.host.c_str(), o.local.port,
-                         std::strerror(errno));
+            std::fprintf(stderr, "sip-loadgen uac: bind %s: %s\n", to_string(local_bind).c_str(), std::strerror(errno));
             return 2;
         }
         shared_local = local_endpoint(shared);
@@ -148,7 +155,7 @@ int run_uac(const UacOptions& o) {
     const int64_t t0 = now_us(), end = t0 + int64_t(max_seconds * 1e6);
     int64_t placed_at = -1;
     std::vector<epoll_event> events(256);
-    Endpoint per_call_local{o.local.host, 0};
+    Endpoint per_call_local{local_bind.host, 0};
     bool cut = false;
     for (;;) {
         int64_t now = now_us();
@@ -200,7 +207,7 @@ int run_uac(const UacOptions& o) {
     const double placed_in = placed_at >= 0 ? double(placed_at - t0) / 1e6 : NAN;
     JsonLine j;
     j.str("role", "uac").str("transport", o.socket_per_call ? "un" : "u1");
-    j.str("target", o.target.host + ":" + std::to_string(o.target.port));
+    j.str("target", to_string(o.target));
     j.num("rate", o.rate).num("calls", o.calls).num("started", c.started);
     j.num("successful", c.successful).num("failed", c.failed + socket_errors).num("timed_out", c.timed_out);
     j.num("not_started", o.calls - c.started - socket_errors).num("socket_errors", socket_errors);

@@ -13,7 +13,9 @@ namespace sara::loadgen {
 
 struct UacOptions {
     Endpoint target{"", 5060};
-    Endpoint local{"0.0.0.0", 0};   // u1: the one socket's address; un: every socket's host
+    // u1: the one socket's address; un: every socket's host. No host: the wildcard address of
+    // the target's family (0.0.0.0 or ::).
+    Endpoint local{"", 0};
     bool socket_per_call = false;   // un
     double rate = 100;              // calls/s
     uint64_t calls = 100;

@@ -56,8 +56,7 @@ int run_uas(const UasOptions& o) {
     for (int i = 0; i < std::max(1, o.sockets); ++i) {
         const int fd = open_udp(o.listen, o.buffer_bytes, o.sockets > 1);
         if (fd < 0) {
-            std::fprintf(stderr, "sip-loadgen uas: bind %s:%u: %s\n", o.listen.host.c_str(), o.listen.port,
-                         std::strerror(errno));
+            std::fprintf(stderr, "sip-loadgen uas: bind %s: %s\n", to_string(o.listen).c_str(), std::strerror(errno));
             return 2;
         }
         epoll_event ev{};
@@ -67,8 +66,7 @@ int run_uas(const UasOptions& o) {
         fds.push_back(fd);
     }
     const Endpoint contact = local_endpoint(fds.front());
-    std::fprintf(stderr, "sip-loadgen uas: listening on %s:%u (%zu sockets)\n", contact.host.c_str(),
-                 contact.port, fds.size());
+    std::fprintf(stderr, "sip-loadgen uas: listening on %s (%zu sockets)\n", to_string(contact).c_str(), fds.size());
     RecvBatch batch;
     SendQueue queue;
     UasAnswer answer;
@@ -119,7 +117,7 @@ int run_uas(const UasOptions& o) {
     close(epfd);
     k.answers_sent = queue.sent();
     JsonLine j;
-    j.str("role", "uas").str("listen", contact.host + ":" + std::to_string(contact.port));
+    j.str("role", "uas").str("listen", to_string(contact));
     j.num("sockets", uint64_t(fds.size())).num("received", k.received).num("malformed", k.malformed);
     j.num("calls", uint64_t(calls.size())).num("invites", k.invites).num("acks", k.acks).num("byes", k.byes);
     j.num("invite_retransmissions", k.invites - std::min<uint64_t>(k.invites, calls.size()));

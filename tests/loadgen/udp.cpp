@@ -9,26 +9,44 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/net/ip_address.hpp"
+
 namespace sara::loadgen {
 
-sockaddr_in to_sockaddr(const Endpoint& e) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(e.port);
-    if (inet_pton(AF_INET, e.host.c_str(), &a.sin_addr) != 1)
-        throw std::invalid_argument("not an IPv4 address: " + e.host);
-    return a;
+sockaddr_storage to_sockaddr(const Endpoint& e) {
+    const std::optional<IpAddress> ip = IpAddress::parse(e.host);
+    if (!ip) throw std::invalid_argument("not an IP address: " + e.host);
+    sockaddr_storage storage{};
+    if (ip->is_v6()) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&storage);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(e.port);
+        std::memcpy(&a->sin6_addr, ip->bytes.data(), 16);
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&storage);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(e.port);
+        std::memcpy(&a->sin_addr, ip->bytes.data(), 4);
+    }
+    return storage;
 }
 
-Endpoint from_sockaddr(const sockaddr_in& a) {
-    char buf[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
-    return Endpoint{buf, ntohs(a.sin_port)};
+Endpoint from_sockaddr(const sockaddr_storage& storage) {
+    if (storage.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&storage);
+        return Endpoint{IpAddress::v6(a->sin6_addr.s6_addr).to_string(), ntohs(a->sin6_port)};
+    }
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&storage);
+    return Endpoint{IpAddress::v4(reinterpret_cast<const uint8_t*>(&a->sin_addr)).to_string(), ntohs(a->sin_port)};
+}
+
+socklen_t sockaddr_length(const sockaddr_storage& a) {
+    return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
 }
 
 int open_udp(const Endpoint& local, int buffer_bytes, bool reuse_port) {
-    const sockaddr_in a = to_sockaddr(local);
-    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const sockaddr_storage a = to_sockaddr(local);
+    const int fd = socket(a.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     const int one = 1;
     if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
@@ -40,7 +58,7 @@ int open_udp(const Endpoint& local, int buffer_bytes, bool reuse_port) {
         if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buffer_bytes, sizeof buffer_bytes) != 0)
             setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
     }
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&a), sockaddr_length(a)) != 0) {
         const int e = errno;
         close(fd);
         errno = e;
@@ -50,7 +68,7 @@ int open_udp(const Endpoint& local, int buffer_bytes, bool reuse_port) {
 }
 
 Endpoint local_endpoint(int fd) {
-    sockaddr_in a{};
+    sockaddr_storage a{};
     socklen_t len = sizeof a;
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     return from_sockaddr(a);
@@ -66,7 +84,7 @@ size_t RecvBatch::receive(int fd) {
         headers_[i].msg_hdr.msg_iov = &iov_[i];
         headers_[i].msg_hdr.msg_iovlen = 1;
         headers_[i].msg_hdr.msg_name = &sources_[i];
-        headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     }
     const int n = recvmmsg(fd, headers_.data(), kBatch, MSG_DONTWAIT, nullptr);
     return n > 0 ? size_t(n) : 0;
@@ -76,7 +94,7 @@ std::string_view RecvBatch::datagram(size_t i) const {
     return {storage_.data() + i * kMaxDatagram, headers_[i].msg_len};
 }
 
-void SendQueue::add(int fd, const sockaddr_in& to, std::string message) {
+void SendQueue::add(int fd, const sockaddr_storage& to, std::string message) {
     items_.push_back(Item{fd, to, std::move(message)});
 }
 
@@ -90,7 +108,7 @@ size_t SendQueue::flush() {
         headers_[i].msg_hdr.msg_iov = &iov_[i];
         headers_[i].msg_hdr.msg_iovlen = 1;
         headers_[i].msg_hdr.msg_name = &items_[i].to;
-        headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        headers_[i].msg_hdr.msg_namelen = sockaddr_length(items_[i].to);
     }
     size_t i = 0;
     while (i < items_.size()) {

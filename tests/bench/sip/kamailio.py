@@ -18,11 +18,16 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Optional
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration"))  # also when run alone
+from capture_analysis import endpoint  # noqa: E402
+
 KAMAILIO = Path("/usr/sbin/kamailio")
+SIP_PORT = 5060
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 HERE = Path(__file__).resolve().parent
 CONFIG_TEMPLATE = HERE / "kamailio.cfg.in"
@@ -108,13 +113,15 @@ def _stop_pid(pid: int, grace: float = 5) -> None:
 def write_config(path: Path, *, client_addr: str, lan_addr: str, nodes: list,
                  children: int) -> Path:
     """kamailio.cfg from the template, and its dispatcher list (nodes: their SIP URIs'
-    host addresses) next to it."""
+    host addresses) next to it. IPv4 or IPv6 addresses: Kamailio writes an IPv6 host in
+    brackets in its sockets (listen=udp:[addr]:5060) and SIP URIs (sip:[addr]:5060), as
+    endpoint() does."""
     path.parent.mkdir(parents=True, exist_ok=True)
     dlist = path.with_name("dispatcher.list")
-    dlist.write_text("".join("1 sip:%s:5060\n" % a for a in nodes))
+    dlist.write_text("".join("1 sip:%s\n" % endpoint(a, SIP_PORT) for a in nodes))
     text = CONFIG_TEMPLATE.read_text()
-    for k, v in {"CLIENT_ADDR": client_addr, "LAN_ADDR": lan_addr, "CHILDREN": str(children),
-                 "DISPATCHER_LIST": str(dlist)}.items():
+    for k, v in {"CLIENT_SOCKET": endpoint(client_addr, SIP_PORT), "LAN_SOCKET": endpoint(lan_addr, SIP_PORT),
+                 "CHILDREN": str(children), "DISPATCHER_LIST": str(dlist)}.items():
         text = text.replace("@%s@" % k, v)
     left = re.findall(r"@[A-Z_]+@", text)
     assert not left, "%s: no value for %s" % (CONFIG_TEMPLATE, left)

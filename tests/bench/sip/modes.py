@@ -21,6 +21,11 @@ stops it afterwards, so the modes can alternate in the same cluster:
 
 After every run the dispatcher namespace's conntrack table is flushed, so no run inherits
 another's entries.
+
+In a cluster with ipv6=True (run.py --ipv6) every mode runs over IPv6 instead: the UAC calls
+VIP6 2001:db8:100::10 (kamailio: the dispatcher's 2001:db8:1::1) from 2001:db8:1::2, the UAS
+bind VIP6 (kamailio: the node's 2001:db8:2::1N), direct routes VIP6 to node 1, and sarad's
+config holds both VIPs (topology.dispatcher_config()).
 """
 from __future__ import annotations
 
@@ -40,14 +45,25 @@ SIP_PORT = 5060
 
 class Mode:
     name = ""
-    uas_on_vip = True            # SIPp UAS bound to the VIP (else to the node's own address)
+    uas_on_vip = True            # the UAS bound to the VIP (else to the node's own address)
 
     def __init__(self, cluster: topology.Cluster):
         self.c = cluster
+        self.ipv6 = cluster.ipv6
+
+    @property
+    def vip(self) -> str:
+        return topology.VIP6 if self.ipv6 else topology.VIP
 
     @property
     def target(self) -> str:     # where the UAC sends its calls
-        return topology.VIP
+        return self.vip
+
+    def uas_address(self, node: topology.Node) -> str:
+        """What the UAS on `node` binds: the VIP, or the node's own address (uas_on_vip False)."""
+        if self.uas_on_vip:
+            return self.vip
+        return topology.node_address6(node.id) if self.ipv6 else node.address
 
     @property
     def nodes(self) -> list:
@@ -68,7 +84,9 @@ class Mode:
         return {}
 
     def flush_conntrack(self) -> None:
-        self.c.dispatcher.run("conntrack", "-F", check=False)
+        # conntrack -F flushes IPv4 unless told another family.
+        for family in ("ipv4", "ipv6") if self.ipv6 else ("ipv4",):
+            self.c.dispatcher.run("conntrack", "-F", "-f", family, check=False)
 
     def describe(self) -> dict:
         return {}
@@ -82,10 +100,20 @@ class Direct(Mode):
         return self.c.nodes[:1]
 
     def start(self, run_dir: Path) -> None:
-        self.c.route_vip_to(1)
+        if not self.ipv6:
+            self.c.route_vip_to(1)
+            return
+        # VIP6 to node 1 as route_vip_to() sends the VIP: static route, permanent neighbour.
+        node = self.nodes[0]
+        self.c.dispatcher.ip_batch([
+            "neigh replace %s lladdr %s dev eth1 nud permanent" % (topology.node_address6(node.id), node.mac),
+            "route replace %s/128 via %s dev eth1" % (topology.VIP6, topology.node_address6(node.id))])
 
     def stop(self) -> None:
-        self.c.dispatcher.ip("route", "del", "%s/32" % topology.VIP, check=False)
+        if self.ipv6:
+            self.c.dispatcher.ip("-6", "route", "del", "%s/128" % topology.VIP6, check=False)
+        else:
+            self.c.dispatcher.ip("route", "del", "%s/32" % topology.VIP, check=False)
         self.flush_conntrack()
 
 
@@ -103,18 +131,21 @@ class Kamailio(Mode):
 
     @property
     def target(self) -> str:
-        return topology.DISPATCHER_CLIENT_ADDRS[0]
+        return (topology.DISPATCHER_CLIENT_ADDRS6 if self.ipv6 else topology.DISPATCHER_CLIENT_ADDRS)[0]
+
+    @property
+    def lan_address(self) -> str:
+        return (topology.DISPATCHER_LAN_ADDRS6 if self.ipv6 else topology.DISPATCHER_LAN_ADDRS)[0]
 
     def start(self, run_dir: Path) -> None:
-        cfg = kamailio.write_config(run_dir / "kamailio.cfg",
-                                    client_addr=topology.DISPATCHER_CLIENT_ADDRS[0],
-                                    lan_addr=topology.DISPATCHER_LAN_ADDRS[0],
-                                    nodes=[n.address for n in self.c.nodes],
+        cfg = kamailio.write_config(run_dir / "kamailio.cfg", client_addr=self.target,
+                                    lan_addr=self.lan_address,
+                                    nodes=[self.uas_address(n) for n in self.c.nodes],
                                     children=self.children)
         self.proc = self.c.spawn(self.c.dispatcher, kamailio.argv(cfg), name="kamailio-%s" % run_dir.name,
                                  timeout=600, kill_after=5)
         ok = all(peers.wait_listening(self.c.dispatcher, "udp", a, SIP_PORT, timeout=10)
-                 for a in (topology.DISPATCHER_CLIENT_ADDRS[0], topology.DISPATCHER_LAN_ADDRS[0]))
+                 for a in (self.target, self.lan_address))
         self.main_pid = kamailio.main_pid(self.proc.pid)
         # Every worker is forked at start-up; the tree is complete once it stops growing.
         last, end = -1, time.monotonic() + 5

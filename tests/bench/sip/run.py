@@ -4,13 +4,16 @@
 the same machine and the same SIP traffic. Run as root:
 
     /usr/bin/python3 tests/bench/sip/run.py [--sarad build/sarad] [--loadgen build/sip-loadgen]
-                                            [--out build/bench/sip.json]
+                                            [--out build/bench/sip.json] [--ipv6]
 
 One namespace cluster (tests/integration/topology.py: client, dispatcher, gateway, three nodes;
 198.18.0.0/15 only), one UAC in the client namespace, a UAS on each node, and in turn
 (modes.py): direct (the UAC calls one UAS through a plain router: the generator's own limit),
 kamailio (Debian's kamailio as a transaction-stateful round-robin dispatcher proxy with
-record-route, installed here if missing), sara (sarad, default config).
+record-route, installed here if missing), sara (sarad, default config). --ipv6 (make bench-sip
+with IP_VERSION=6): the same over IPv6, in a dual-stack cluster (topology ipv6=True): the UAC
+calls VIP6 2001:db8:100::10 (kamailio: the dispatcher's 2001:db8:1::1) from 2001:db8:1::2,
+sarad's config holds both VIPs, the output goes to sip6.json.
 
 Two generators (--generators), one after the other: first sip-loadgen (tests/loadgen,
 loadgen_run.py: a C++ UAC with sendmmsg/recvmmsg and a stateless UAS, issue 16), whose figures
@@ -85,10 +88,9 @@ def run_point(gen, c, mode, transport, rate, calls, rep, index, work: Path, drai
     servers = []
     mode.start(run_dir)
     try:
-        bind = (lambda n: topology.VIP) if mode.uas_on_vip else (lambda n: n.address)
         lifetime = calls / rate + drain + 60
-        servers = [gen.start_uas(c, n, bind(n), run_dir, lifetime) for n in mode.nodes]
-        gen.wait_uas(c, servers, bind)
+        servers = [gen.start_uas(c, n, mode.uas_address(n), run_dir, lifetime) for n in mode.nodes]
+        gen.wait_uas(c, servers, mode.uas_address)
         pids = mode.balancer_pids()
         soft = procstat.ksoftirqd_pids()
         bal0, soft0 = procstat.process_cpu_seconds(pids), procstat.process_cpu_seconds(soft)
@@ -203,7 +205,9 @@ def main() -> int:
     ap.add_argument("--loadgen", default=str(loadgen.LOADGEN), help="the sip-loadgen binary")
     ap.add_argument("--generators", default="loadgen,sipp",
                     help="loadgen (the results) and/or sipp (for comparison), run in this order")
-    ap.add_argument("--out", default=str(topology.ROOT / "build" / "bench" / "sip.json"))
+    ap.add_argument("--out", help="the JSON (default: build/bench/sip.json, sip6.json with --ipv6)")
+    ap.add_argument("--ipv6", action="store_true",
+                    help="everything over IPv6 (a dual-stack cluster; the UAC calls VIP6 from CLIENT_ADDR6)")
     # sip-loadgen outruns the balancers: its ramp starts where SIPp's old one was half way.
     ap.add_argument("--rates", default="1600,3200,6400,12800,25600,51200,102400",
                     help="sip-loadgen's rates (calls/s)")
@@ -270,20 +274,20 @@ def main() -> int:
     kam_version = kamailio.ensure_installed() if "kamailio" in mode_names else None
     topology.cleanup_stale()
 
-    out = Path(a.out)
+    out = Path(a.out or topology.ROOT / "build" / "bench" / ("sip6.json" if a.ipv6 else "sip.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="sara-bench-sip-"))
     records, perf = [], None
     ramps = {(g, m, t): ramp.Ramp(rates[g], reps[g], refine[g])
              for g in generators for m in mode_names for t in transports}
     stopped_by_budget = False
-    print("bench-sip: %s; generators %s; sip-loadgen rates %s calls/s, %d refinement steps, %d reps; "
+    print("bench-sip: IPv%d; %s; generators %s; sip-loadgen rates %s calls/s, %d refinement steps, %d reps; "
           "SIPp rates %s, %d refinement steps, %d reps; work dir %s"
-          % (kam_version or "no kamailio", a.generators, a.rates, a.refine, a.reps, a.sipp_rates,
-             a.sipp_refine, a.sipp_reps, work), flush=True)
+          % (6 if a.ipv6 else 4, kam_version or "no kamailio", a.generators, a.rates, a.refine, a.reps,
+             a.sipp_rates, a.sipp_refine, a.sipp_reps, work), flush=True)
     print(report.run_header(), flush=True)
     try:
-        with topology.Cluster("none", sarad=sarad, workdir=work / "cluster") as c:
+        with topology.Cluster("none", sarad=sarad, workdir=work / "cluster", ipv6=a.ipv6) as c:
             all_modes = {"direct": modes.Direct(c), "sara": modes.Sara(c, a.sara_admission == "on"),
                          "kamailio": modes.Kamailio(c, a.kamailio_children, kam_version or "")}
             index = 0
@@ -327,7 +331,8 @@ def main() -> int:
                                       mode_names, transports)
     doc = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-        "command": "make bench-sip",
+        "command": "IP_VERSION=6 make bench-sip" if a.ipv6 else "make bench-sip",
+        "ip_version": 6 if a.ipv6 else 4,
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "cpu_model": report.cpu_model()},
         "versions": {"kamailio": kam_version, "sipp": report.sipp_version(),
@@ -350,7 +355,7 @@ def main() -> int:
     if stopped_by_budget:
         print("NOTE: the time budget (%.0f s) stopped a ramp before every rate was run" % a.budget)
     print("written: %s (%.0f s)" % (out, elapsed))
-    print(report.final_line(summary[generators[0]])
+    print(("IPv6: " if a.ipv6 else "") + report.final_line(summary[generators[0]])
           + "".join("  (%s: %s)" % (g, report.final_line(summary[g])) for g in generators[1:]))
     return 0
 

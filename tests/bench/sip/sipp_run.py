@@ -7,6 +7,10 @@ The UAC is open loop (-l = the number of calls: it never waits for answers befor
 next call), so a slow balancer shows as failed or retransmitted calls, and the rate SIPp really
 placed its calls at is checked from its statistics rows (every 100 ms): a run only counts at a
 rate the generator reached.
+
+IPv4 or IPv6 by the addresses given (a UAS's bind address, the UAC's target): SIPp takes -i
+with a bare IPv6 address and the remote as [addr]:port, and brackets the hosts of its
+messages itself ([local_ip], [remote_ip]; IP[local_ip_type] in SDP).
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from typing import Optional
 import peers
 import procstat
 import topology
+from capture_analysis import endpoint
 
 HERE = Path(__file__).resolve().parent
 UAC_XML = HERE / "uac.xml"
@@ -160,15 +165,17 @@ def max_sockets(calls: int) -> int:
 
 def run_uac(cluster: topology.Cluster, target: str, run_dir: Path, *, calls: int, rate: float,
             transport: str, drain: float) -> UacResult:
-    """Place `calls` calls at `rate` calls/s to target:5060; wait until SIPp is done, or until
+    """Place `calls` calls at `rate` calls/s to target:5060 from the client's address of the
+    target's family; wait until SIPp is done, or until
     the calls had `drain` s after the last should have been placed: then SIPp is stopped and
     every call not completed counts as failed. (SIPp's own -timeout does not do: with calls
     still open it prints its last screen and goes on waiting for them.)"""
     d = run_dir / "uac"
     d.mkdir(parents=True, exist_ok=True)
     deadline = calls / rate + drain
-    argv = ["%s:5060" % target, "-sf", str(UAC_XML), "-s", "service",
-            "-i", topology.CLIENT_ADDR, "-p", str(UAC_PORT), "-t", transport,
+    client = topology.CLIENT_ADDR6 if ":" in target else topology.CLIENT_ADDR
+    argv = [endpoint(target, 5060), "-sf", str(UAC_XML), "-s", "service",
+            "-i", client, "-p", str(UAC_PORT), "-t", transport,
             "-m", str(calls), "-r", str(rate), "-l", str(calls), "-nostdin", "-cp", "8888",
             "-trace_stat", "-stf", str(d / "stats.csv"), "-fd", STATS_PERIOD,
             "-trace_err", "-error_file", str(d / "errors.log"), "-buff_size", str(BUFFER_BYTES),

@@ -127,6 +127,90 @@ BOOST_AUTO_TEST_CASE(uas_answers_bye_absorbs_ack_and_refuses_the_unknown) {
     BOOST_TEST(a.count == 0);
 }
 
+// IPv4 messages stay exactly what they were before IPv6 support (make bench-sip's figures
+// compare across versions): the whole INVITE, byte for byte.
+BOOST_AUTO_TEST_CASE(an_ipv4_invite_is_byte_for_byte_the_same) {
+    std::string invite;
+    build_invite(invite, call(42));
+    BOOST_TEST(invite ==
+               "INVITE sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 198.18.100.2:5070;branch=z9hG4bK-abcd1234-42-i;rport\r\n"
+               "From: <sip:sip-loadgen@198.18.100.2:5070>;tag=g42\r\n"
+               "Call-ID: 42-abcd1234@sip-loadgen\r\n"
+               "To: <sip:service@198.18.0.10:5060>\r\n"
+               "CSeq: 1 INVITE\r\n"
+               "Contact: <sip:sip-loadgen@198.18.100.2:5070>\r\n"
+               "Max-Forwards: 70\r\n"
+               "Content-Type: application/sdp\r\n"
+               "Content-Length: 125\r\n"
+               "\r\n"
+               "v=0\r\n"
+               "o=sip-loadgen 1 1 IN IP4 198.18.100.2\r\n"
+               "s=-\r\n"
+               "c=IN IP4 198.18.100.2\r\n"
+               "t=0 0\r\n"
+               "m=audio 6000 RTP/AVP 0\r\n"
+               "a=rtpmap:0 PCMU/8000\r\n");
+}
+
+const Endpoint kLocal6{"2001:db8:1::2", 5070};
+const Endpoint kVip6{"2001:db8:100::10", 5060};
+
+BOOST_AUTO_TEST_CASE(endpoints_bracket_ipv6_hosts) {
+    BOOST_TEST(to_string(kVip6) == "[2001:db8:100::10]:5060");
+    BOOST_TEST(to_string(kTarget) == "198.18.0.10:5060");
+    BOOST_TEST(kVip6.is_v6());
+    BOOST_TEST(!kTarget.is_v6());
+}
+
+// RFC 3261 §19.1.1 / RFC 5118: IPv6 references in SIP URIs and Via in brackets; SDP
+// (RFC 4566) says IP6 and writes the address bare.
+BOOST_AUTO_TEST_CASE(an_ipv6_invite_brackets_its_hosts_and_offers_ip6_media) {
+    std::string invite;
+    build_invite(invite, UacCall{kLocal6, kVip6, "service", 0xabcd1234u, 7, 6000});
+    BOOST_TEST(invite.find("INVITE sip:service@[2001:db8:100::10]:5060 SIP/2.0\r\n") == 0u);
+    BOOST_TEST(invite.find("\r\nVia: SIP/2.0/UDP [2001:db8:1::2]:5070;branch=z9hG4bK-abcd1234-7-i;rport\r\n")
+               != std::string::npos);
+    BOOST_TEST(invite.find("\r\nFrom: <sip:sip-loadgen@[2001:db8:1::2]:5070>;tag=g7\r\n") != std::string::npos);
+    BOOST_TEST(invite.find("\r\nTo: <sip:service@[2001:db8:100::10]:5060>\r\n") != std::string::npos);
+    BOOST_TEST(invite.find("\r\nContact: <sip:sip-loadgen@[2001:db8:1::2]:5070>\r\n") != std::string::npos);
+    BOOST_TEST(invite.find("\r\no=sip-loadgen 1 1 IN IP6 2001:db8:1::2\r\n") != std::string::npos);
+    BOOST_TEST(invite.find("\r\nc=IN IP6 2001:db8:1::2\r\n") != std::string::npos);
+    const SipFields f = fields(invite);
+    BOOST_TEST(f.message.method == "INVITE");
+    BOOST_TEST(f.message.has_sdp());
+    SdpSummary sdp;
+    BOOST_TEST_REQUIRE((parse_sdp(f.message.body, sdp).status == ParseStatus::complete));
+    BOOST_TEST_REQUIRE(sdp.media_count == 1u);
+    BOOST_TEST(sdp.media[0].address.to_string() == "2001:db8:1::2");
+    BOOST_TEST(sdp.media[0].rtp_port == 6000);
+}
+
+BOOST_AUTO_TEST_CASE(the_uas_answers_ipv6_with_a_bracketed_contact_and_the_dialog_follows_it) {
+    const UacCall c{kLocal6, kVip6, "service", 0xabcd1234u, 9, 6000};
+    std::string invite;
+    build_invite(invite, c);
+    UasAnswer a;
+    answer_request(a, fields(invite), kVip6, 6002);
+    BOOST_TEST_REQUIRE(a.count == 2);
+    const SipFields ok = fields(a.response[1]);
+    BOOST_TEST(ok.message.status_code == 200);
+    BOOST_TEST(ok.contact_uri == "sip:[2001:db8:100::10]:5060");
+    BOOST_TEST(ok.via_lines[0] == "Via: SIP/2.0/UDP [2001:db8:1::2]:5070;branch=z9hG4bK-abcd1234-9-i;rport");
+    BOOST_TEST(a.response[1].find("\r\nc=IN IP6 2001:db8:100::10\r\n") != std::string::npos);
+    SdpSummary sdp;
+    BOOST_TEST_REQUIRE((parse_sdp(ok.message.body, sdp).status == ParseStatus::complete));
+    BOOST_TEST(sdp.media[0].address.to_string() == "2001:db8:100::10");
+    BOOST_TEST(sdp.media[0].rtp_port == 6002);
+    const Dialog d = dialog_from(ok, invite_uri(c));
+    std::string bye;
+    build_bye(bye, c, d);
+    BOOST_TEST(bye.find("BYE sip:[2001:db8:100::10]:5060 SIP/2.0\r\n") == 0u);
+    answer_request(a, fields(bye), kVip6, 6002);
+    BOOST_TEST_REQUIRE(a.count == 1);
+    BOOST_TEST(fields(a.response[0]).message.status_code == 200);
+}
+
 BOOST_AUTO_TEST_CASE(read_fields_handles_compact_forms_and_folding) {
     const std::string msg = "BYE sip:x@h SIP/2.0\r\nv: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
                             "f: <sip:a@h>;tag=1\r\nt: <sip:x@h>\r\n ;tag=2\r\ni: abc\r\nCSeq: 2 BYE\r\n"
