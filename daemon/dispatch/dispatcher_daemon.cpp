@@ -304,6 +304,10 @@ std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_
             const size_t cleared = r->bpf->clear_flows();
             r->bpf_flows->clear_index();
             return cleared;
+        },
+        [r](NodeId node) {
+            r->lock.assert_held();
+            r->scheduler->on_peer_assigned(node);
         }});
 }
 

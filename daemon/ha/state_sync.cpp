@@ -245,8 +245,11 @@ std::optional<wire::SyncMessage> StateSync::mesh_ask() {
 void StateSync::apply_untracked(std::string_view payload, SessionTable& table) {
     // A peer's change: not ours to replicate again (every peer had it from its source).
     table.enable_journal(false);
-    count_applied(apply_records(payload, table).error.empty());
+    const RecordsApplied applied = apply_records(payload, table);
     table.enable_journal(true);
+    count_applied(applied.error.empty());
+    if (on_peer_assigned_)
+        for (NodeId node : applied.assigned) on_peer_assigned_(node);
     ++counters_.sync_updates_applied_total;
 }
 

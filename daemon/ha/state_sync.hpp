@@ -147,6 +147,8 @@ public:
     wire::SyncMessage resync_request() const;
     // Called right after a snapshot replaced the table (the owner drops state tied to it).
     void set_on_table_replaced(std::function<void()> fn) { on_table_replaced_ = std::move(fn); }
+    // Mesh: called for each session a peer's update gave a node (the scheduler counts it).
+    void set_on_peer_assigned(std::function<void(NodeId)> fn) { on_peer_assigned_ = std::move(fn); }
 
     const SyncCounters& counters() const { return counters_; }
     const SyncSettings& settings() const { return settings_; }
@@ -204,6 +206,7 @@ private:
     uint16_t pending_next_chunk_ = 0;
     bool pending_ok_ = true;  // no malformed record so far
     std::function<void()> on_table_replaced_;
+    std::function<void(NodeId)> on_peer_assigned_;
     // Mesh.
     std::vector<std::pair<uint16_t, MeshPeer>> peers_;  // by id, a handful
     MeshPeer* mesh_peer(uint16_t id);

@@ -87,6 +87,7 @@ bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
         SyncSettings{c.id, c.peer_id, mesh_ids, c.interval, c.snapshot_interval, c.ready_wait, c.snapshot_rate}, rt.clock);
     SyncRuntime* r = &rt;
     rt.sync->set_on_table_replaced([r] { r->forget_sessions(); });
+    rt.sync->set_on_peer_assigned([r](NodeId node) { r->peer_assigned(node); });
     rt.set_accept_new_sessions(false);
     // Raw mode sends its own copy in the receive round: nothing to hold there (not covered).
     if (c.hold_timeout.count() > 0 && rt.hold_verdicts)

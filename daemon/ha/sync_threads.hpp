@@ -59,6 +59,8 @@ struct SyncRuntime {
     std::function<void(bool)> set_accept_new_sessions;
     std::function<void(wire::SyncMessage, const Logger&)> send_sync;
     std::function<size_t()> clear_fast_path_flows;
+    // A mesh peer gave a session a node (caller holds `lock`): the scheduler counts it.
+    std::function<void(NodeId)> peer_assigned;
 };
 
 // Opens the sync channel and takes the start role: backup — no new sessions — unless present

@@ -129,7 +129,9 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
             id = f->session;
     if (id == kNoSession) id = table.create_session(r.protocol, r.key, r.service);
     if (id == kNoSession) return false;
+    const NodeId before = table.session(id).node;
     set_session_fields(id, r, table);
+    if (r.node != kNoNode && before == kNoNode) applied.assigned.push_back(r.node);
     ++applied.sessions;
     for (const FlowRecord& fr : flows) applied.flows += apply_flow_record(fr, id, table);
     return true;

@@ -69,6 +69,9 @@ bool apply_flow_record(const FlowRecord& f, SessionId id, SessionTable& table);
 struct RecordsApplied {
     size_t sessions = 0;
     size_t flows = 0;
+    // The node of each session that got it from these records (new, or without a node
+    // before): a mesh peer's assignments, for the scheduler's estimates.
+    std::vector<NodeId> assigned;
     std::string error;  // "line N: ..." for the first malformed line; empty when all applied
 };
 // `first_line`: the number of text's first line in the error (the file's, when it has a header).

@@ -17,6 +17,7 @@ public:
         loads_.on_load_report(node, load, sessions);
     }
     double estimate(NodeId node) const final { return loads_.estimate(node); }
+    void on_peer_assigned(NodeId node) final { loads_.on_assigned(node); }
 
 protected:
     explicit EstimatingScheduler(size_t window) : loads_(window) {}

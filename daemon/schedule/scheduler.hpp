@@ -39,6 +39,11 @@ public:
     // plus the cost of the sessions assigned since the last report; least-loaded: the last
     // report); negative when it does not track load. For `nodes` output and the simulator.
     virtual double estimate(NodeId /*node*/) const { return -1.0; }
+    // A session another dispatcher of the mesh gave to `node` (learned from its replicated
+    // binding, docs/architecture.md "Active dispatchers"): the shell estimate counts it as
+    // one of its own, so N dispatchers between two load reports do not all herd to the
+    // node that looked least loaded. Schedulers that ignore load ignore it.
+    virtual void on_peer_assigned(NodeId /*node*/) {}
 };
 
 // The scheduler `config` names. `random` must outlive it (two-choices draws from it).

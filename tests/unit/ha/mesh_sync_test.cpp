@@ -137,6 +137,21 @@ BOOST_AUTO_TEST_CASE(each_dispatcher_replicates_its_own_sessions_to_every_peer_a
     BOOST_TEST(int(m.session(0, "a@client").state) == int(SessionState::completed));
 }
 
+BOOST_AUTO_TEST_CASE(a_peers_assignment_reaches_the_scheduler_once) {
+    Mesh m;
+    m.all_ready();
+    std::vector<NodeId> seen;
+    m.sync(1).set_on_peer_assigned([&](NodeId node) { seen.push_back(node); });
+    m.new_call(0, "a@client", 3);
+    m.new_call(0, "b@client", 2);
+    m.tick(0);
+    BOOST_TEST((seen == std::vector<NodeId>{3, 2}));
+    // The same sessions again (a later touch, a retransmitted update): not new assignments.
+    m.table(0).mark_changed(m.table(0).find_session(ServiceProtocol::sip, "a@client"));
+    m.tick(0);
+    BOOST_TEST(seen.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(held_verdicts_wait_until_every_acknowledging_peer_has_the_update) {
     Mesh m;
     m.all_ready();
