@@ -229,3 +229,11 @@ def udp_payloads_with_times(pcap: Path, dport: int) -> list:
 
 def udp_payloads(pcap: Path, dport: int) -> list:
     return [p for _, p in udp_payloads_with_times(pcap, dport)]
+
+
+def sync_datagram(host: int, seq: int, payload: bytes, key) -> bytes:
+    """A sync update (common/wire/sync_message.hpp) from `host`, signed with `key` (None: no
+    trailer)."""
+    body = struct.pack(">HIIBIHHH", host, seq, int(time.time()), 1, 0, 0, 0, len(payload)) + payload
+    msg = b"SA\x01\x04" + body
+    return msg + (hmac.new(key, msg, hashlib.sha256).digest() if key is not None else b"")

@@ -399,3 +399,22 @@ def check_calls(cluster, sightings: dict, results, *, media: bool = True,
                 assert rep is not None, "call %s: no RTP report" % cid
                 assert counts.get(node.name, 0) >= min_at_node * rep["sent"], (cid, counts, rep)
     return dict(per_node)
+
+
+def many_clients(cluster, count: int, calls_per_client: int = 1, first: int = 100) -> dict:
+    """`count` more client addresses (198.18.1.FIRST..) on the client's eth0, for a router that
+    hashes addresses only (ECMP over several dispatchers): start_sip_uac keyword arguments
+    placing `calls_per_client` calls from each (SIPp `-t ui`, the address in field1 and in the
+    call's SDP, its RTP sent from it)."""
+    if not 1 <= count <= 150 or first + count > 254:
+        raise ValueError("client addresses must stay inside 198.18.1.0/24")
+    addresses = ["198.18.1.%d" % (first + k) for k in range(count)]
+    cluster.client.ip_batch(["addr add %s/24 dev eth0" % a for a in addresses])
+    path = cluster.workdir / "uac_media_per_client.xml"
+    text = uac_scenario(cluster).read_text()
+    assert text.count("[media_ip]") == 2, "uac_media.xml changed: the SDP's c= and the RTP sender's line"
+    path.write_text(text.replace("[media_ip]", "[field1]"))
+    calls = count * calls_per_client
+    # -max_socket: SIPp refuses its default (50000) above the open-files limit.
+    return {"calls": calls, "transport": "ui", "scenario": path, "extra_args": ["-ip_field", "1", "-max_socket", str(count + 16)],
+            "extra_fields": [[addresses[k % count]] for k in range(calls)]}

@@ -262,12 +262,13 @@ def start_sip_uac(cluster: Cluster, calls: int = 20, rate: float = 10, transport
     reuse it, as IP phones do) and `media_packets` RTP packets (20 ms apart) sent by the
     UAC's one rtp_sender.py, which counts the echoes for `rtp_linger` s after a call's last
     packet. transport: u1 (one UDP socket for every call), un (one socket per call;
-    -max_socket defaults to calls), t1 (one TCP connection), tn (one TCP connection per
-    call). scenario: another scenario file in place of peers/uac_media.xml (same keys and
+    -max_socket defaults to calls), ui (one socket per client address: each call from the
+    address in its injection field1, offered in its SDP; many_clients() sets it up), t1 (one
+    TCP connection), tn (one TCP connection per call). scenario: another scenario file in place of peers/uac_media.xml (same keys and
     injection file; SIPp takes one -sf only). extra_fields[k]: more injection fields of call k
     (field1, field2, ... of its scenario). ipv6: from CLIENT_ADDR6 to VIP6 (signalling and
     media; a cluster with ipv6=True)."""
-    if transport not in ("u1", "un", "t1", "tn"):
+    if transport not in ("u1", "un", "ui", "t1", "tn"):
         raise ValueError(transport)
     name = _unique("uac-%s%s" % (transport, "-v6" if ipv6 else ""))
     vip, local = (VIP6, CLIENT_ADDR6) if ipv6 else (VIP, CLIENT_ADDR)

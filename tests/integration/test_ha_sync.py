@@ -91,8 +91,8 @@ def test_forged_and_replayed_sync_messages_are_dropped_and_counted(cluster, sip_
     update = b"S 1 0 3 0 1 forged-call\n"
     forged = {
         "replay": genuine[:5],
-        "auth": [sync_datagram(1001, 10**9, update, other_key), sync_datagram(1001, 10**9 + 1, update, None)],
-        "unknown_host": [sync_datagram(7, 10**9, update, agents.read_key(pair.key))],
+        "auth": [agents.sync_datagram(1001, 10**9, update, other_key), agents.sync_datagram(1001, 10**9 + 1, update, None)],
+        "unknown_host": [agents.sync_datagram(7, 10**9, update, agents.read_key(pair.key))],
         "malformed": [b"SA", b"SA\x01\x04" + b"\x00" * 10, b"\xff" * 40],
     }
     for datagrams in forged.values():
@@ -184,14 +184,3 @@ def test_a_takeover_in_the_middle_of_a_large_snapshot_keeps_every_call(cluster, 
     split = {k: s.nodes for k, s in sightings.items() if not s.on_one_node}
     assert not split, split
     assert pair.stats(2)["pipeline_standby_dropped_total"] == 0
-
-
-def sync_datagram(host: int, seq: int, payload: bytes, key) -> bytes:
-    """A sync update (common/wire/sync_message.hpp) from `host`, signed with `key` (None: no
-    trailer)."""
-    import hashlib
-    import hmac
-    import struct
-    body = struct.pack(">HIIBIHHH", host, seq, int(time.time()), 1, 0, 0, 0, len(payload)) + payload
-    msg = b"SA\x01\x04" + body
-    return msg + (hmac.new(key, msg, hashlib.sha256).digest() if key is not None else b"")

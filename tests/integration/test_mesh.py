@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import agents
 import datapath
 import peers
 from sarad_mesh import SaradMesh
@@ -43,21 +44,31 @@ def assigned(mesh: SaradMesh) -> dict:
 
 
 def calls_batch(cluster, mesh: SaradMesh, *, calls: int, rate: float, packets: int, action=None,
-                action_at: float = 0.0, label: str = "mesh"):
-    """`calls` SIPp calls with RTP through the mesh, `action()` `action_at` s in; asserts
+                action_at: float = 0.0, label: str = "mesh", rtsp=(), **uac):
+    """`calls` SIPp calls with RTP through the mesh (a socket per call; `uac`: other
+    start_sip_uac arguments, e.g. datapath.many_clients'), `action()` `action_at` s in; asserts
     every call succeeded and was whole on one node (SIP and RTP, as the datapath suite judges
-    it). Returns SIPp's result."""
+    it); `rtsp`: (tool, transport) of RTSP streams played meanwhile (8 s; the nodes' RTSP
+    servers started), each whole and on one node. Returns SIPp's result."""
+    uac = {"transport": "un", "scenario": datapath.uac_scenario(cluster), **uac}
     with peers.capture_nodes(cluster, name=label) as node_caps:
-        uac = peers.start_sip_uac(cluster, calls=calls, rate=rate, transport="un", media_packets=packets,
-                                  scenario=datapath.uac_scenario(cluster))
+        uac = peers.start_sip_uac(cluster, calls=calls, rate=rate, media_packets=packets, **uac)
+        streams = [peers.start_rtsp_client(cluster, tool, transport, index=k, duration=8)
+                   for k, (tool, transport) in enumerate(rtsp)]
         if action:
             time.sleep(action_at)
             action()
         r = datapath.uac_result(uac)
+        stream_results = [st.result(30) for st in streams]
         pcaps = node_caps.stop()
-    print("%s: %d of %d calls succeeded" % (label, r.successful, calls))
+    print("%s: %d of %d calls succeeded, %d of %d streams" % (
+        label, r.successful, calls, sum(x.ok for x in stream_results), len(rtsp)))
     assert r.ok and not datapath.rtp_short([r]), r.summary() + "\n" + datapath.sipp_diagnostics(cluster, [r])
     datapath.check_calls(cluster, peers.calls_by_node(pcaps), [r])
+    assert all(x.ok for x in stream_results), stream_results
+    if rtsp:
+        seen = peers.rtsp_sessions_by_node(pcaps)
+        assert len(seen) == len(rtsp) and all(x.on_one_node for x in seen.values()), seen
     return r
 
 
@@ -98,3 +109,34 @@ def test_a_dispatcher_killed_mid_call_loses_no_call_and_rejoins_synced(cluster):
     assert mesh.request(2, "role")["synced"]
     mesh.route_client_ecmp(DISPATCHERS)
     calls_batch(cluster, mesh, calls=30, rate=20, packets=50, label="rejoined")
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=3)
+def test_forged_and_replayed_sync_datagrams_are_refused_by_a_mesh_dispatcher(cluster):
+    """Genuine datagrams of the mesh captured and replayed, and forged ones (another key, no
+    MAC, an unknown sender id, garbage), sent to dispatcher 3 from a node's namespace: each is
+    counted under its reason, and no forged session enters its table."""
+    mesh = start_mesh(cluster)
+    address, port = mesh.sync_addr(3)
+    cap = peers.start_capture(cluster, cluster.dispatchers[2], "eth1", cluster.workdir / "sync.pcap",
+                              bpf=["udp", "and", "dst", "port", str(port), "and", "dst", "host", address])
+    calls_batch(cluster, mesh, calls=6, rate=10, packets=5, label="captured")
+    genuine = agents.udp_payloads(cap.stop(), port)
+    assert genuine, "no sync datagram captured"
+    before_sessions, before = mesh.sessions(3), mesh.stats(3)
+    update = b"S 1 0 3 0 1 forged-call\n"
+    forged = {
+        "replay": genuine[:5],
+        "auth": [agents.sync_datagram(1001, 10**9, update, bytes(range(32))), agents.sync_datagram(1001, 10**9 + 1, update, None)],
+        "unknown_host": [agents.sync_datagram(7, 10**9, update, agents.read_key(mesh.key))],
+        "malformed": [b"SA", b"SA\x01\x04" + b"\x00" * 10, b"\xff" * 40],
+    }
+    for datagrams in forged.values():
+        agents.send_datagrams(cluster, cluster.nodes[0].ns, datagrams, port=port, address=address)
+    time.sleep(0.3)
+    delta = datapath.counter_deltas(before, mesh.stats(3))
+    print("dispatcher 3's counters after the hostile datagrams:", delta)
+    for reason, datagrams in forged.items():
+        assert delta.get("sync_control_rejected_%s_total" % reason, 0) >= len(datagrams), (reason, delta)
+    assert "forged-call" not in mesh.sessions(3)
+    assert set(before_sessions) <= set(mesh.sessions(3))

@@ -4,10 +4,9 @@ namespace running FRR (zebra, bgpd, bfdd) with ECMP over three dispatchers, each
 and a sarad of the mesh with `route_announce`. The router learns the VIP from a dispatcher
 only while its sarad is ready; the client reaches the VIP through the router.
 
-The router hashes ports too (fib_multipath_hash_policy 1) because the test has one client
-address: with L3 hashing every call would take one dispatcher (the 16-address client of the
-issue is not built yet). A call's flows may so take different dispatchers, carried by the
-replicated bindings (test_mesh.py tests that on its own).
+The router hashes addresses only (fib_multipath_hash_policy 0), as an operator's should, and
+the calls come from 48 client addresses (SIPp `-t ui`, two calls each): every call's SIP and
+RTP take one dispatcher while the set is stable, and the clients spread over the three.
 
 Measured and printed: the time from a dispatcher's death (SIGKILL of its sarad and FRR, no
 BGP notification) to the router's kernel route losing that next hop, and from `saractl
@@ -23,10 +22,16 @@ import pytest
 
 import datapath
 import frr
+import peers
 import topology
 from frr import Frr
 from sarad_mesh import SaradMesh
-from test_mesh import DISPATCHERS, calls_batch
+from test_mesh import DISPATCHERS, assigned, calls_batch
+
+CLIENTS = 48
+# RTSP from the client's own address: its control connection and streams take one dispatcher,
+# which may be the one that fails.
+RTSP = [("ffmpeg", "udp"), ("gst", "tcp")]
 
 pytestmark = datapath.SARAD_MARKS + [pytest.mark.skipif(not frr.FRR_LIB.joinpath("bgpd").exists(),
                                                         reason="FRR not installed (make deps)")]
@@ -42,6 +47,12 @@ def next_hops(cluster) -> set:
         for h in r.get("nexthops", []):
             hops.add(h["gateway"])
     return hops
+
+
+def carrier(cluster, client: str) -> int:
+    """The dispatcher the router sends `client`'s packets for the VIP to (its hash now)."""
+    out = cluster.router.run("ip", "-j", "route", "get", topology.VIP, "from", client, "iif", "eth0").stdout
+    return topology.DISPATCHER_CLIENT_ADDRS.index(json.loads(out)[0]["gateway"]) + 1
 
 
 def addresses(indices) -> set:
@@ -63,9 +74,12 @@ class Site:
 
     def __init__(self, cluster):
         self.cluster = cluster
+        datapath.require_peers("ffmpeg", "gst-launch-1.0")
         datapath.start_sip_servers(cluster, transports=("udp",), lifetime=120)
+        peers.start_rtsp_servers(cluster, lifetime=120)
         self.router = Frr(cluster, cluster.router, "router", frr.router_config(DISPATCHERS)).start()
-        cluster.router.sysctl({"net.ipv4.fib_multipath_hash_policy": 1})
+        cluster.router.sysctl({"net.ipv4.fib_multipath_hash_policy": 0})
+        self.clients = datapath.many_clients(cluster, CLIENTS, calls_per_client=2)
         self.mesh = SaradMesh(cluster, sync_overrides={"ready_wait": "1s"},
                               route_announce={"table": frr.ANNOUNCE_TABLE}).start()
         self.speakers = {i: self.start_speaker(i) for i in DISPATCHERS}
@@ -88,48 +102,58 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
     site = Site(cluster)
     mesh = site.mesh
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None, site.diagnostics()
+    # Every dispatcher carries new sessions: the router spreads the clients.
+    before = assigned(mesh)
+    calls_batch(cluster, mesh, rate=20, packets=50, label="spread", **site.clients)
+    placed = {i: n - before[i] for i, n in assigned(mesh).items()}
+    print("sessions placed per dispatcher, %d clients: %s" % (CLIENTS, placed))
+    assert all(n >= 0.15 * sum(placed.values()) for n in placed.values()), placed
 
-    # A dispatcher dies mid-call (sarad and FRR SIGKILLed): BFD, then the router's route.
+    # A dispatcher dies mid-call (sarad and FRR SIGKILLed): the one carrying the RTSP client's
+    # address, so its control connection and streams move too.
     withdrawn = {}
+    dead = carrier(cluster, topology.CLIENT_ADDR)
+    alive = [i for i in DISPATCHERS if i != dead]
 
-    def crash_2():
-        t0 = time.monotonic()
-        mesh.procs[2].signal_command(signal.SIGKILL)
-        site.speakers[2].kill()
-        withdrawn["crash"] = wait_hops(cluster, addresses([1, 3]), timeout=5)
+    def crash():
+        mesh.procs[dead].signal_command(signal.SIGKILL)
+        site.speakers[dead].kill()
+        withdrawn["crash"] = wait_hops(cluster, addresses(alive), timeout=5)
 
-    calls_batch(cluster, mesh, calls=60, rate=20, packets=300, action=crash_2, action_at=3.0, label="crash")
-    print("crash of dispatcher 2 -> its next hop gone from the router's route: %s s" % withdrawn["crash"])
+    calls_batch(cluster, mesh, rate=20, packets=300, action=crash, action_at=3.0, label="crash", rtsp=RTSP,
+                **site.clients)
+    print("crash of dispatcher %d -> its next hop gone from the router's route: %s s" % (dead, withdrawn["crash"]))
     assert withdrawn["crash"] is not None and withdrawn["crash"] < 1.5, site.diagnostics()
 
     # It returns: sarad first (it deletes the route its predecessor left; FRR must not
     # announce a dispatcher that is not ready), then FRR; announced once synced.
-    mesh.start_one(2)
-    site.speakers[2] = site.start_speaker(2)
+    mesh.start_one(dead)
+    site.speakers[dead] = site.start_speaker(dead)
     back = wait_hops(cluster, addresses(DISPATCHERS), timeout=30)
     assert back is not None, site.diagnostics()
-    assert mesh.request(2, "role")["synced"]
-    print("dispatcher 2 restarted -> announced again after %.2f s" % back)
+    assert mesh.request(dead, "role")["synced"]
+    print("dispatcher %d restarted -> announced again after %.2f s" % (dead, back))
 
-    # A planned drain of dispatcher 3: withdrawn at once; the calls go on through the others.
-    t0 = time.monotonic()
-    assert mesh.request(3, "announce off")["withdrawn_by_operator"]
-    drained = wait_hops(cluster, addresses([1, 2]), timeout=5)
-    print("saractl announce off on dispatcher 3 -> next hop gone after %s s" % drained)
+    # A planned drain of another dispatcher: withdrawn at once; the calls go on through the others.
+    drain, cut = alive
+    assert mesh.request(drain, "announce off")["withdrawn_by_operator"]
+    drained = wait_hops(cluster, addresses([i for i in DISPATCHERS if i != drain]), timeout=5)
+    print("saractl announce off on dispatcher %d -> next hop gone after %s s" % (drain, drained))
     assert drained is not None and drained < 1.5, site.diagnostics()
-    calls_batch(cluster, mesh, calls=30, rate=20, packets=50, label="drained")
-    assert not mesh.request(3, "announce")["announced"]
-    mesh.request(3, "announce on")
+    calls_batch(cluster, mesh, rate=20, packets=50, label="drained", **site.clients)
+    assert not mesh.request(drain, "announce")["announced"]
+    mesh.request(drain, "announce on")
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=10) is not None, site.diagnostics()
 
-    # A cable cut (dispatcher 1's client-side port on the switch down): no TCP close reaches
-    # the router, BFD does.
-    def cut_1():
-        cluster.switch.run("ip", "link", "set", "d1c", "down")
-        withdrawn["cut"] = wait_hops(cluster, addresses([2, 3]), timeout=5)
+    # A cable cut (the third dispatcher's client-side port on the switch down): no TCP close
+    # reaches the router, BFD does.
+    def cut_link():
+        cluster.switch.run("ip", "link", "set", "d%dc" % cut, "down")
+        withdrawn["cut"] = wait_hops(cluster, addresses([i for i in DISPATCHERS if i != cut]), timeout=5)
 
-    calls_batch(cluster, mesh, calls=60, rate=20, packets=300, action=cut_1, action_at=3.0, label="cut")
-    print("cable cut of dispatcher 1 -> its next hop gone from the router's route: %s s" % withdrawn["cut"])
+    calls_batch(cluster, mesh, rate=20, packets=300, action=cut_link, action_at=3.0, label="cut", rtsp=RTSP,
+                **site.clients)
+    print("cable cut of dispatcher %d -> its next hop gone from the router's route: %s s" % (cut, withdrawn["cut"]))
     assert withdrawn["cut"] is not None and withdrawn["cut"] < 1.5, site.diagnostics()
-    cluster.switch.run("ip", "link", "set", "d1c", "up")
+    cluster.switch.run("ip", "link", "set", "d%dc" % cut, "up")
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None, site.diagnostics()

@@ -49,7 +49,7 @@ expect() {
     [[ $got == "$want" ]] || fail "saractl $* <TAB>: want '$want', got '$got'"
 }
 
-COMMANDS="drain nodes role sessions stats status undrain"
+COMMANDS="announce drain nodes role sessions stats status undrain"
 expect "$COMMANDS" ""
 expect "stats status" st
 expect "drain" dr
@@ -63,6 +63,8 @@ expect "--help --json --socket" nodes --
 expect "--json" stats --j
 expect "--help --json --ready --socket" role --
 expect "backup fault master" role ""
+expect "off on" announce ""
+expect "off" announce "of"
 expect "master" role m
 expect "" role master ""
 expect "--help --json --socket" role master --

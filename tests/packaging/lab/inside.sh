@@ -46,6 +46,20 @@ for u in "${UNITS[@]}"; do
     journalctl -u "$u" --no-pager -n 5 -o cat | sed "s/^/  $u: /"
 done
 ok "the three services active"
+# route_announce: sarad keeps the VIP's blackhole route (proto 240, named "sara" by the
+# package's rt_protos.d) while it runs. A SIGKILL leaves it behind; the unit's ExecStopPost
+# (sarad --withdraw-routes) deletes it before systemd starts sarad again (RestartSec=2s).
+vip_route() { ip route show table main proto 240 | grep -q '^blackhole 198.18.100.10'; }
+vip_route || fail "no announced VIP route: $(ip route show table main)"
+ip route show table main proto sara | grep -q 198.18.100.10 || fail "rt_protos.d does not name proto 240 sara"
+ok "route_announce: blackhole 198.18.100.10 proto sara"
+systemctl kill --signal=SIGKILL sarad
+gone=0
+for _ in $(seq 75); do if ! vip_route; then gone=1; break; fi; sleep 0.02; done
+((gone)) || fail "the VIP route outlived a SIGKILLed sarad by 1.5 s (ExecStopPost)"
+for _ in $(seq 100); do systemctl is-active --quiet sarad && vip_route && break; sleep 0.1; done
+systemctl is-active --quiet sarad && vip_route || fail "sarad did not come back with its VIP route"
+ok "SIGKILL: route withdrawn by ExecStopPost, back with the restarted sarad"
 # saractl's bash completion, installed, offers the running sarad's node ids for drain.
 comp=/usr/share/bash-completion/completions/saractl
 ids=$(bash -c "source $comp && COMP_WORDS=(saractl drain '') COMP_CWORD=2 && _saractl saractl '' drain && echo \"\${COMPREPLY[*]}\"") \
