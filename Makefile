@@ -53,6 +53,7 @@ help:
 	@echo "make fuzz       a short bounded libFuzzer run of every target (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench      benchmarks (Google Benchmark), ratios against a baseline"
 	@echo "make bench-table the queue path with a million sessions expiring, saved, reloaded (root, ~3 min)"
+	@echo "make bench-mesh active dispatchers: sync cost per call vs dispatch, ECMP remapping (root, ~1 min)"
 	@echo "make bench-sip  SIP call rate: sara vs Kamailio's dispatcher vs direct (root, <15 min; IP_VERSION=6: over IPv6)"
 	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
 	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~2 min)"
@@ -234,6 +235,15 @@ bench-datapath: $(BUILD)/sarad $(TOOL_BINS)
 .PHONY: bench-table
 bench-table: $(BUILD)/sarad $(BUILD)/saractl $(TOOL_BINS)
 	SARA_BUILD=$(BUILD) $(PYTHON) tests/bench/table/run.py
+
+# Several active dispatchers (issue 19; root, about a minute): the replication's work per call
+# against the dispatch's, the model for N = 1..16 (bench_mesh_sync), and how many clients
+# Linux's ECMP moves when one of N dispatchers leaves, classic and resilient (ecmp/remap.py).
+.PHONY: bench-mesh
+bench-mesh: $(BUILD)/bench/bench_mesh_sync
+	$(BUILD)/bench/bench_mesh_sync --benchmark_min_time=0.2 --benchmark_repetitions=3 \
+	    --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+	$(PYTHON) tests/bench/ecmp/remap.py
 
 # SIP calls through SARA against Kamailio's dispatcher module (issues 9, 16; root, under 15 min):
 # direct, kamailio and sara side by side in namespaces, the call rate ramped until calls fail,

@@ -55,6 +55,32 @@ def carrier(cluster, client: str) -> int:
     return topology.DISPATCHER_CLIENT_ADDRS.index(json.loads(out)[0]["gateway"]) + 1
 
 
+def sip_clients_of(cluster, clients: dict, index: int) -> set:
+    """The SIP client addresses (datapath.many_clients) the router sends to dispatcher `index`:
+    their RTP flows every 20 ms, so their return through another dispatcher is seen at once."""
+    return {a for (a,) in clients["extra_fields"] if carrier(cluster, a) == index}
+
+
+def capture_lan(cluster, indices, label: str) -> dict:
+    return {i: peers.start_capture(cluster, cluster.dispatchers[i - 1], "eth1", cluster.workdir / ("%s-d%d.pcap" % (label, i)),
+                                   bpf=["udp", "and", "dst", "host", topology.VIP])
+            for i in indices}
+
+
+def forwarded_again(caps: dict, moved: set, t0: float) -> list:
+    """Seconds from t0 to each moved client's first packet forwarded (towards a node) by the
+    dispatchers captured, sorted; asserts every moved client came back."""
+    back_at = {}
+    for cap in caps.values():
+        for (src, _), times in datapath.udp_packet_times(cap.stop()).items():
+            client = src.rsplit(":", 1)[0]
+            after = [t for t in times if t > t0]
+            if client in moved and after:
+                back_at[client] = min(back_at.get(client, after[0]), after[0])
+    assert set(back_at) == moved, (sorted(moved - set(back_at)), "moved clients never forwarded again")
+    return sorted(t - t0 for t in back_at.values())
+
+
 def addresses(indices) -> set:
     return {topology.DISPATCHER_CLIENT_ADDRS[i - 1] for i in indices}
 
@@ -115,7 +141,12 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
     dead = carrier(cluster, topology.CLIENT_ADDR)
     alive = [i for i in DISPATCHERS if i != dead]
 
+    moved = sip_clients_of(cluster, site.clients, dead)
+    caps = capture_lan(cluster, alive, "crash")
+    t_crash = []
+
     def crash():
+        t_crash.append(time.time())
         mesh.procs[dead].signal_command(signal.SIGKILL)
         site.speakers[dead].kill()
         withdrawn["crash"] = wait_hops(cluster, addresses(alive), timeout=5)
@@ -124,6 +155,9 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
                 **site.clients)
     print("crash of dispatcher %d -> its next hop gone from the router's route: %s s" % (dead, withdrawn["crash"]))
     assert withdrawn["crash"] is not None and withdrawn["crash"] < 1.5, site.diagnostics()
+    delays = forwarded_again(caps, moved, t_crash[0])
+    print("crash -> the %d moved clients' first packets forwarded by another dispatcher after %.3f s (first) "
+          "to %.3f s (last)" % (len(moved), delays[0], delays[-1]))
 
     # It returns: sarad first (it deletes the route its predecessor left; FRR must not
     # announce a dispatcher that is not ready), then FRR; announced once synced.
@@ -147,7 +181,12 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
 
     # A cable cut (the third dispatcher's client-side port on the switch down): no TCP close
     # reaches the router, BFD does.
+    moved = sip_clients_of(cluster, site.clients, cut)
+    caps = capture_lan(cluster, [i for i in DISPATCHERS if i != cut], "cut")
+    t_cut = []
+
     def cut_link():
+        t_cut.append(time.time())
         cluster.switch.run("ip", "link", "set", "d%dc" % cut, "down")
         withdrawn["cut"] = wait_hops(cluster, addresses([i for i in DISPATCHERS if i != cut]), timeout=5)
 
@@ -155,5 +194,8 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
                 **site.clients)
     print("cable cut of dispatcher %d -> its next hop gone from the router's route: %s s" % (cut, withdrawn["cut"]))
     assert withdrawn["cut"] is not None and withdrawn["cut"] < 1.5, site.diagnostics()
+    delays = forwarded_again(caps, moved, t_cut[0])
+    print("cut -> the %d moved clients' first packets forwarded by another dispatcher after %.3f s (first) "
+          "to %.3f s (last)" % (len(moved), delays[0], delays[-1]))
     cluster.switch.run("ip", "link", "set", "d%dc" % cut, "up")
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None, site.diagnostics()
