@@ -40,7 +40,7 @@ TOOL_SRC := $(sort $(wildcard tests/tools/*.cpp))
 TOOL_BINS := $(patsubst tests/tools/%.cpp,$(BUILD)/tools/%,$(TOOL_SRC))
 UNIT_BIN := $(BUILD)/unit-tests
 
-.PHONY: all help deps test check asan ubsan fuzz fuzz-build fuzz-long bench bench-datapath demo demo-replay captures integration replay-test tools clean
+.PHONY: all help deps test check asan ubsan fuzz fuzz-build fuzz-long bench bench-datapath demo demo-mesh demo-replay captures integration replay-test tools clean
 all: $(BINARIES) $(UNIT_BIN) $(TOOL_BINS) $(BUILD)/sara-sim
 
 help:
@@ -58,6 +58,7 @@ help:
 	@echo "make sim-report sara-sim sweeps: CSV + PNG plots in build/sim-report (under a minute)"
 	@echo "make overload   the real overload run: SIPp at 2x capacity, SA2C on and off (root, ~2 min)"
 	@echo "make demo       SARA end to end on this machine"
+	@echo "make demo-mesh  two active dispatchers behind BGP ECMP (FRR), one killed half way (root, ~1 min)"
 	@echo "make captures   regenerate tests/data from real peers in namespaces (root)"
 
 deps:
@@ -298,6 +299,12 @@ captures: $(BUILD)/sarad
 demo: deps
 	$(MAKE) all
 	$(PYTHON) tools/demo.py
+
+# Two active dispatchers behind an upstream router's ECMP (issue 19): FRR on the router and on
+# each dispatcher, calls from 32 client addresses, one dispatcher killed half way (root, ~1 min).
+demo-mesh: deps
+	$(MAKE) all
+	$(PYTHON) tools/demo-mesh.py
 
 # The offline replay of the capture corpus (what `make demo` showed before the live cluster).
 demo-replay: $(BUILD)/sarad
