@@ -125,7 +125,7 @@ std::vector<wire::SyncMessage> StateSync::tick(SessionTable& table) {
     std::vector<wire::SyncMessage> asks;
     if (mesh()) {
         // A mesh streams a snapshot only when a peer asked; and a dispatcher without one asks
-        // again when the peer it asked went quiet (a second, or 20 intervals on a slow link).
+        // again when the peer it asked went quiet: no chunk for a second (or 20 intervals).
         const auto patience = std::max(std::chrono::duration_cast<MonoTime>(std::chrono::seconds(1)),
                                        20 * std::chrono::duration_cast<MonoTime>(settings_.interval));
         if (!synced_ && (!asked_ || now - asked_at_ >= patience)) {
@@ -277,6 +277,9 @@ void StateSync::mesh_chunk(const wire::SyncMessage& m, SessionTable& table) {
         mesh_loader_.reset();
         return;
     }
+    // Progress: a snapshot of a million calls streams for half a minute; the asker's patience
+    // (tick) runs from its last chunk, not from the request.
+    asked_at_ = clock_.now();
     if (!m.last_chunk) return;
     mesh_loader_.reset();
     asked_ = 0;

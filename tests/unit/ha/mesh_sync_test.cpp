@@ -223,6 +223,39 @@ BOOST_AUTO_TEST_CASE(a_joining_dispatcher_merges_a_ready_peers_snapshot_before_i
     BOOST_TEST(m.sync(1).counters().sync_ignored_total > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_snapshot_longer_than_the_askers_patience_is_not_asked_for_again) {
+    // Regression: the joiner asked again a second after its request even while the chunks
+    // came, so a table that takes longer than a second to stream never reached it.
+    Mesh m;
+    m.all_ready();
+    for (int i = 0; i < 3000; ++i) m.new_call(0, "a" + std::to_string(i) + "@client", NodeId(1 + i % 3));
+    m.tick(0);
+    m.tables[2] = std::make_unique<SessionTable>(SessionTableLimits{}, m.services.timeouts(), m.clock);
+    SyncSettings slow = Mesh::settings(3);
+    m.syncs[2] = std::make_unique<StateSync>(slow, m.clock);
+    BOOST_TEST(!m.sync(2).set_role(HaRole::active, m.table(2)));
+    // Dispatcher 1 streams 1000 records a second: 3000 sessions and their flows take 6 s.
+    SyncSettings paced = Mesh::settings(1);
+    paced.snapshot_rate = 1000;
+    m.syncs[0] = std::make_unique<StateSync>(paced, m.clock);
+    BOOST_TEST(!m.sync(0).set_role(HaRole::active, m.table(0)));
+    m.clock.advance(SyncSettings{}.ready_wait + 1ms);  // 1 is ready alone again
+    m.tick(0);
+    m.tick(2);  // 3 asks 1
+    m.tick(0);  // the snapshot starts
+    for (int step = 0; step < 400 && !m.sync(2).synced(); ++step) {
+        m.clock.advance(50ms);
+        m.tick(0);
+        m.tick(1);
+        m.tick(2);
+        if (auto stream = m.sync(0).snapshot_copy(m.table(0))) m.send(0, m.sync(0).snapshot_messages(stream, stream->format()));
+    }
+    BOOST_TEST(m.sync(2).synced());
+    BOOST_TEST(m.sync(2).counters().sync_mesh_snapshots_requested_total == 1u);
+    BOOST_TEST(m.sync(0).counters().sync_snapshots_restarted_total == 0u);
+    BOOST_TEST(m.has(2, "a2999@client"));
+}
+
 BOOST_AUTO_TEST_CASE(a_lost_datagram_asks_its_sender_for_a_snapshot_and_a_returning_peer_does_not) {
     Mesh m;
     m.all_ready();
