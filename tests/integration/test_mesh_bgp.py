@@ -159,14 +159,22 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
     print("crash -> the %d moved clients' first packets forwarded by another dispatcher after %.3f s (first) "
           "to %.3f s (last)" % (len(moved), delays[0], delays[-1]))
 
-    # It returns: sarad first (it deletes the route its predecessor left; FRR must not
-    # announce a dispatcher that is not ready), then FRR; announced once synced.
-    mesh.start_one(dead)
-    site.speakers[dead] = site.start_speaker(dead)
-    back = wait_hops(cluster, addresses(DISPATCHERS), timeout=30)
-    assert back is not None, site.diagnostics()
-    assert mesh.request(dead, "role")["synced"]
-    print("dispatcher %d restarted -> announced again after %.2f s" % (dead, back))
+    # It returns during calls: sarad first (it deletes the route its predecessor left; FRR
+    # must not announce a dispatcher that is not ready), then FRR; announced once synced, and
+    # the router moves clients back to it mid-call.
+    returned = {}
+
+    def come_back():
+        mesh.start_one(dead)
+        site.speakers[dead] = site.start_speaker(dead)
+        returned["after"] = wait_hops(cluster, addresses(DISPATCHERS), timeout=30)
+        returned["synced"] = mesh.request(dead, "role")["synced"]
+
+    calls_batch(cluster, mesh, rate=20, packets=500, action=come_back, action_at=1.0, label="return",
+                **site.clients)
+    assert returned["after"] is not None and returned["synced"], (returned, site.diagnostics())
+    print("dispatcher %d restarted during calls -> announced again after %.2f s (FRR's start and BGP's session)"
+          % (dead, returned["after"]))
 
     # A planned drain of another dispatcher: withdrawn at once; the calls go on through the others.
     drain, cut = alive
