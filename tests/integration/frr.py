@@ -40,9 +40,9 @@ def dispatcher_as(index: int) -> int:
     return ROUTER_AS + index
 
 
-def router_config(dispatchers) -> str:
+def router_config(dispatchers, ipv6: bool = False) -> str:
     """The upstream router: eBGP to every dispatcher (client-side address), BFD, up to 8 equal
-    paths for the VIP."""
+    paths for the VIP (and for VIP6 with ipv6, over the same sessions)."""
     lines = ["frr defaults datacenter", "hostname router", "log file %s", BFD_PROFILE,
              "router bgp %d" % ROUTER_AS, " bgp router-id %s" % topology.ROUTER_ADDR,
              " no bgp ebgp-requires-policy", " bgp bestpath as-path multipath-relax"]
@@ -50,17 +50,27 @@ def router_config(dispatchers) -> str:
         addr = topology.DISPATCHER_CLIENT_ADDRS[i - 1]
         lines += [" neighbor %s remote-as %d" % (addr, dispatcher_as(i)),
                   " neighbor %s bfd profile fast" % addr, " neighbor %s timers 1 3" % addr]
-    lines += [" address-family ipv4 unicast", "  maximum-paths 8", " exit-address-family", "exit"]
+    lines += [" address-family ipv4 unicast", "  maximum-paths 8", " exit-address-family"]
+    if ipv6:
+        lines += [" address-family ipv6 unicast", "  maximum-paths 8"]
+        lines += ["  neighbor %s activate" % topology.DISPATCHER_CLIENT_ADDRS[i - 1] for i in dispatchers]
+        lines += [" exit-address-family"]
+    lines += ["exit"]
     return "\n".join(lines) + "\n"
 
 
-def dispatcher_config(index: int, template: Path = topology.ROOT / "etc" / "frr" / "frr.conf") -> str:
-    """A dispatcher's FRR: the shipped etc/frr/frr.conf with this cluster's values."""
+def dispatcher_config(index: int, ipv6: bool = False,
+                      template: Path = topology.ROOT / "etc" / "frr" / "frr.conf") -> str:
+    """A dispatcher's FRR: the shipped etc/frr/frr.conf with this cluster's values; with ipv6
+    its "!6 " lines too (a dual-stack VIP), as its instructions say."""
+    lines = template.read_text().splitlines()
+    if ipv6:
+        lines = [line[3:] if line.startswith("!6 ") else line for line in lines]
     # Without the comment lines (they name the values too).
-    text = "".join(line + "\n" for line in template.read_text().splitlines() if not line.startswith("!"))
+    text = "".join(line + "\n" for line in lines if not line.startswith("!"))
     values = {"$ROUTER_ID": topology.DISPATCHER_CLIENT_ADDRS[index - 1], "$LOCAL_AS": str(dispatcher_as(index)),
               "$ROUTER_ADDR": topology.ROUTER_ADDR, "$ROUTER_AS": str(ROUTER_AS),
-              "$VIP": topology.VIP}
+              "$VIP6": topology.VIP6, "$VIP": topology.VIP}
     for k, v in values.items():
         text = text.replace(k, v)
     assert "$" not in text, "etc/frr/frr.conf has a value the test does not fill: " + text

@@ -207,3 +207,58 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
           "to %.3f s (last)" % (len(moved), delays[0], delays[-1]))
     cluster.switch.run("ip", "link", "set", "d%dc" % cut, "up")
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None, site.diagnostics()
+
+
+def next_hops6(cluster) -> set:
+    """The router's IPv6 next hops for VIP6 (the dispatchers' addresses BGP gave it)."""
+    out = cluster.router.run("ip", "-6", "-j", "route", "show", "%s/128" % topology.VIP6).stdout
+    hops = set()
+    for r in json.loads(out or "[]"):
+        if "gateway" in r:
+            hops.add(r["gateway"])
+        for h in r.get("nexthops", []):
+            hops.add(h["gateway"])
+    return hops
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=3, router=True, ipv6=True)
+def test_a_dual_stack_vip_is_announced_and_withdrawn_in_both_families(cluster):
+    """etc/frr/frr.conf with its IPv6 lines: VIP6 travels over the same BGP sessions, the
+    router's IPv6 route has the three dispatchers; IPv6 calls go through; a drain withdraws
+    both families; the calls then go through the others."""
+    datapath.start_sip_servers(cluster, transports=("udp",), lifetime=90, ipv6=True)
+    Frr(cluster, cluster.router, "router", frr.router_config(DISPATCHERS, ipv6=True)).start()
+    mesh = SaradMesh(cluster, sync_overrides={"ready_wait": "1s"}, route_announce={"table": frr.ANNOUNCE_TABLE}).start()
+    for i in DISPATCHERS:
+        Frr(cluster, cluster.dispatchers[i - 1], "d%d" % i, frr.dispatcher_config(i, ipv6=True)).start()
+
+    def all_announced(indices):
+        return (next_hops(cluster) == addresses(indices)
+                and len(next_hops6(cluster)) == len(indices))
+
+    assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 15 and not all_announced(DISPATCHERS):
+        time.sleep(0.05)
+    assert all_announced(DISPATCHERS), (next_hops(cluster), next_hops6(cluster))
+    print("router: VIP6 via %s" % sorted(next_hops6(cluster)))
+
+    def ipv6_calls(label):
+        with peers.capture_nodes(cluster, name=label) as node_caps:
+            r = peers.run_sip_uac(cluster, calls=20, rate=10, transport="u1", media_packets=50, ipv6=True)
+            pcaps = node_caps.stop()
+        assert r.ok and not datapath.rtp_short([r]), r.summary()
+        sightings = peers.calls_by_node(pcaps, (topology.VIP, topology.VIP6))
+        assert all(sightings[c].on_one_node and sightings[c].complete for c in r.call_ids), sightings
+
+    ipv6_calls("v6-before")
+    # A dispatcher withdraws (both families); the calls go on through the others.
+    drain = 1
+    assert mesh.request(drain, "announce off")["withdrawn_by_operator"]
+    others = [i for i in DISPATCHERS if i != drain]
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 5 and not all_announced(others):
+        time.sleep(0.02)
+    assert all_announced(others), (next_hops(cluster), next_hops6(cluster))
+    print("announce off on dispatcher %d: both families withdrawn after %.2f s" % (drain, time.monotonic() - t0))
+    ipv6_calls("v6-after")

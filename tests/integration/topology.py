@@ -86,6 +86,7 @@ CLIENT_ADDR6 = "2001:db8:1::2"
 DISPATCHER_CLIENT_ADDRS6 = ("2001:db8:1::1", "2001:db8:1::3", "2001:db8:1::4")
 DISPATCHER_LAN_ADDRS6 = ("2001:db8:2::1", "2001:db8:2::2", "2001:db8:2::3")
 GATEWAY_CLIENT_ADDR6 = "2001:db8:1::fe"
+ROUTER_ADDR6 = "2001:db8:1::5"            # router=True with ipv6=True
 GATEWAY_LAN_ADDR6 = "2001:db8:2::fe"
 
 MACS = {
@@ -537,7 +538,7 @@ class Cluster:
         """The IPv6 half of a dual-stack cluster (ipv6=True), the same shape as the IPv4 one."""
         self.client.ip_batch([
             "addr add %s/64 dev eth0 nodad" % CLIENT_ADDR6,
-            "route add %s/128 via %s dev eth0" % (VIP6, DISPATCHER_CLIENT_ADDRS6[0]),
+            "route add %s/128 via %s dev eth0" % (VIP6, ROUTER_ADDR6 if self.router else DISPATCHER_CLIENT_ADDRS6[0]),
             "route add default via %s dev eth0" % GATEWAY_CLIENT_ADDR6])
         for i, d in enumerate(self.dispatchers):
             d.ip_batch(["addr add %s/64 dev eth0 nodad" % DISPATCHER_CLIENT_ADDRS6[i],
@@ -546,6 +547,9 @@ class Cluster:
         self.gateway.ip_batch(["addr add %s/64 dev eth0 nodad" % GATEWAY_CLIENT_ADDR6,
                                "addr add %s/64 dev eth1 nodad" % GATEWAY_LAN_ADDR6])
         self.gateway.sysctl({"net.ipv6.conf.all.forwarding": 1})
+        if self.router:
+            self.router.ip_batch(["addr add %s/64 dev eth0 nodad" % ROUTER_ADDR6])
+            self.router.sysctl({"net.ipv6.conf.all.forwarding": 1})
         for n in self.nodes:
             # The VIP on lo: Linux answers Neighbor Solicitations only for addresses of the
             # interface they arrive on, so the node stays silent for VIP6 on the LAN.
