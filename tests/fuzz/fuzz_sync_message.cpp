@@ -66,10 +66,12 @@ bool same_message(const SyncMessage& a, const SyncMessage& b) {
 bool sendable(const SyncMessage& m) {
     if (m.payload.size() > 1400) return false;
     switch (uint8_t(m.kind)) {
-        case 1: return m.index == 0 && m.last_chunk == 0;  // epoch: 0 or the number an ack names
-        case 2: return m.last_chunk <= 1;                   // any index: chunks count mod 65536
-        case 3: return m.epoch == 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
-        case 4: return m.epoch != 0 && m.index == 0 && m.last_chunk == 0 && m.payload.empty();
+        // update: index 1 = a ready mesh dispatcher; epoch: 0 or the number an ack names
+        case 1: return m.index <= 1 && m.last_chunk == 0;
+        case 2: return m.last_chunk <= 1;  // any index: chunks count mod 65536
+        // resync, ack: any index (the mesh dispatcher they are for; 0 in a pair)
+        case 3: return m.epoch == 0 && m.last_chunk == 0 && m.payload.empty();
+        case 4: return m.epoch != 0 && m.last_chunk == 0 && m.payload.empty();
         default: return false;
     }
 }

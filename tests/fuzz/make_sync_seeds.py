@@ -26,7 +26,7 @@ FIXTURE = (HERE / "cluster_key_fixture.hpp").read_text()
 KEY = bytes.fromhex(re.search(r'kKeyHex = "([0-9a-f]+)"', FIXTURE).group(1))
 NOW = int(re.search(r"kNow = ([0-9']+);", FIXTURE).group(1).replace("'", ""))
 
-UPDATE, SNAPSHOT, RESYNC = 1, 2, 3
+UPDATE, SNAPSHOT, RESYNC, ACK = 1, 2, 3, 4
 MAX_PAYLOAD = 1400
 
 
@@ -103,6 +103,10 @@ def seeds():
         "snapshot-full-chunk-signed": signed(datagram(1, 5, SNAPSHOT, full, epoch=2, index=0, last_chunk=1)),
         "resync-signed": signed(resync),
         "resync-plain": resync,
+        # A mesh (sync.peers): requests and acks name their addressee, an update its readiness.
+        "mesh-resync-to-7-signed": signed(datagram(3, 8, RESYNC, index=7)),
+        "mesh-ack-of-9-to-0x0102-signed": signed(datagram(3, 9, ACK, epoch=9, index=0x0102)),
+        "mesh-update-ready-signed": signed(datagram(3, 10, UPDATE, call, epoch=5, index=1)),
         # Not a datagram: the target reads every input as records too.
         "records.txt": (SIP_CALL_MEDIA + RTSP_KEYLESS + RTSP_SESSION + SIP_V6 + PLAIN).encode(),
     }
@@ -150,6 +154,7 @@ def regressions():
         "snapshot-last-chunk-0xffff-valid-mac": signed(datagram(1, 1, SNAPSHOT, call, epoch=1, index=2, last_chunk=0xffff)),
         "update-epoch-1-valid-mac": signed(datagram(1, 1, UPDATE, call, epoch=1)),
         "update-last-chunk-1-valid-mac": signed(datagram(1, 1, UPDATE, call, last_chunk=1)),
+        "update-index-2-valid-mac": signed(datagram(1, 1, UPDATE, call, index=2)),
         "resync-with-payload-valid-mac": signed(datagram(1, 1, RESYNC, b"x")),
         "payload-len-one-short-valid-mac": signed(datagram(1, 1, UPDATE, call, payload_len=len(call) - 1)),
         "payload-len-one-long-valid-mac": signed(datagram(1, 1, UPDATE, call, payload_len=len(call) + 1)),
