@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from pathlib import Path
