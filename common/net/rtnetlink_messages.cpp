@@ -56,18 +56,24 @@ void RtnetlinkRequest::put_address(uint16_t type, const IpAddress& address) {
     put_bytes(type, std::span<const uint8_t>(address.bytes.data(), length));
 }
 
-RtnetlinkRequest default_route_request(uint16_t type, uint16_t flags, uint8_t family, uint32_t table,
-                                       const IpAddress& gateway, int ifindex) {
+RtnetlinkRequest route_request(uint16_t type, uint16_t flags, uint8_t family, uint32_t table, uint8_t dst_len,
+                               uint8_t protocol, uint8_t route_type) {
     RtnetlinkRequest request(type, flags, sizeof(rtmsg));
     auto& rtm = request.family_header<rtmsg>();
     rtm.rtm_family = family;
-    rtm.rtm_dst_len = 0;
+    rtm.rtm_dst_len = dst_len;
     // Tables above 255 exist only as RTA_TABLE; the header field then says RT_TABLE_UNSPEC.
     rtm.rtm_table = table < 256 ? static_cast<uint8_t>(table) : uint8_t{RT_TABLE_UNSPEC};
-    rtm.rtm_protocol = RTPROT_STATIC;
+    rtm.rtm_protocol = protocol;
     rtm.rtm_scope = RT_SCOPE_UNIVERSE;
-    rtm.rtm_type = RTN_UNICAST;
+    rtm.rtm_type = route_type;
     request.put_u32(RTA_TABLE, table);
+    return request;
+}
+
+RtnetlinkRequest default_route_request(uint16_t type, uint16_t flags, uint8_t family, uint32_t table,
+                                       const IpAddress& gateway, int ifindex) {
+    RtnetlinkRequest request = route_request(type, flags, family, table, 0, RTPROT_STATIC, RTN_UNICAST);
     request.put_address(RTA_GATEWAY, gateway);
     request.put_u32(RTA_OIF, static_cast<uint32_t>(ifindex));
     return request;

@@ -64,6 +64,10 @@ private:
 // all start with the family byte, and the kernel reads no further for a plain dump.
 RtnetlinkRequest dump_request(uint16_t type, uint8_t family);
 
+// A route message's header and table (RTA_TABLE too: tables above 255 exist only there), the
+// caller adding its attributes; scope universe.
+RtnetlinkRequest route_request(uint16_t type, uint16_t flags, uint8_t family, uint32_t table, uint8_t dst_len,
+                               uint8_t protocol, uint8_t route_type);
 // The request for a unicast default route (dst 0/0, proto static, scope universe) of `family`
 // in `table` via `gateway` out of `ifindex`: RTA_TABLE, RTA_GATEWAY, RTA_OIF, in that order.
 // The dispatcher's per-node routes and the node agent's `src VIP` route add to it.

@@ -143,16 +143,8 @@ std::error_code RtNetlink::replace_default_route(uint32_t table, const IpAddress
 
 std::error_code RtNetlink::replace_blackhole_route(uint32_t table, const IpAddress& address, uint8_t protocol,
                                                    std::string* error_text) {
-    RtnetlinkRequest request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(rtmsg));
-    auto& rtm = request.family_header<rtmsg>();
-    rtm.rtm_family = family_;
-    rtm.rtm_dst_len = family_ == AF_INET ? 32 : 128;
-    // Tables above 255 exist only as RTA_TABLE; the header field then says RT_TABLE_UNSPEC.
-    rtm.rtm_table = table < 256 ? static_cast<uint8_t>(table) : uint8_t{RT_TABLE_UNSPEC};
-    rtm.rtm_protocol = protocol;
-    rtm.rtm_scope = RT_SCOPE_UNIVERSE;
-    rtm.rtm_type = RTN_BLACKHOLE;
-    request.put_u32(RTA_TABLE, table);
+    RtnetlinkRequest request = route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, family_, table,
+                                             family_ == AF_INET ? 32 : 128, protocol, RTN_BLACKHOLE);
     request.put_address(RTA_DST, address);
     const std::string what = "rtnetlink: route blackhole " + address.to_string() + " table " + std::to_string(table) +
                              " proto " + std::to_string(protocol);

@@ -37,9 +37,10 @@ pytestmark = datapath.SARAD_MARKS + [pytest.mark.skipif(not frr.FRR_LIB.joinpath
                                                         reason="FRR not installed (make deps)")]
 
 
-def next_hops(cluster) -> set:
-    """The dispatchers (client-side addresses) the router's kernel route for the VIP goes via."""
-    out = cluster.router.run("ip", "-j", "route", "show", "%s/32" % topology.VIP).stdout
+def next_hops(cluster, ipv6: bool = False) -> set:
+    """The dispatchers' addresses the router's kernel route for the VIP (VIP6) goes via."""
+    vip = "%s/128" % topology.VIP6 if ipv6 else "%s/32" % topology.VIP
+    out = cluster.router.run("ip", "-6" if ipv6 else "-4", "-j", "route", "show", vip).stdout
     hops = set()
     for r in json.loads(out or "[]"):
         if "gateway" in r:
@@ -209,18 +210,6 @@ def test_bgp_carries_the_ready_dispatchers_and_drops_a_dead_or_drained_one(clust
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None, site.diagnostics()
 
 
-def next_hops6(cluster) -> set:
-    """The router's IPv6 next hops for VIP6 (the dispatchers' addresses BGP gave it)."""
-    out = cluster.router.run("ip", "-6", "-j", "route", "show", "%s/128" % topology.VIP6).stdout
-    hops = set()
-    for r in json.loads(out or "[]"):
-        if "gateway" in r:
-            hops.add(r["gateway"])
-        for h in r.get("nexthops", []):
-            hops.add(h["gateway"])
-    return hops
-
-
 @pytest.mark.cluster(dispatcher="none", dispatchers=3, router=True, ipv6=True)
 def test_a_dual_stack_vip_is_announced_and_withdrawn_in_both_families(cluster):
     """etc/frr/frr.conf with its IPv6 lines: VIP6 travels over the same BGP sessions, the
@@ -234,14 +223,14 @@ def test_a_dual_stack_vip_is_announced_and_withdrawn_in_both_families(cluster):
 
     def all_announced(indices):
         return (next_hops(cluster) == addresses(indices)
-                and len(next_hops6(cluster)) == len(indices))
+                and len(next_hops(cluster, ipv6=True)) == len(indices))
 
     assert wait_hops(cluster, addresses(DISPATCHERS), timeout=30) is not None
     t0 = time.monotonic()
     while time.monotonic() - t0 < 15 and not all_announced(DISPATCHERS):
         time.sleep(0.05)
-    assert all_announced(DISPATCHERS), (next_hops(cluster), next_hops6(cluster))
-    print("router: VIP6 via %s" % sorted(next_hops6(cluster)))
+    assert all_announced(DISPATCHERS), (next_hops(cluster), next_hops(cluster, ipv6=True))
+    print("router: VIP6 via %s" % sorted(next_hops(cluster, ipv6=True)))
 
     def ipv6_calls(label):
         with peers.capture_nodes(cluster, name=label) as node_caps:
@@ -259,6 +248,6 @@ def test_a_dual_stack_vip_is_announced_and_withdrawn_in_both_families(cluster):
     t0 = time.monotonic()
     while time.monotonic() - t0 < 5 and not all_announced(others):
         time.sleep(0.02)
-    assert all_announced(others), (next_hops(cluster), next_hops6(cluster))
+    assert all_announced(others), (next_hops(cluster), next_hops(cluster, ipv6=True))
     print("announce off on dispatcher %d: both families withdrawn after %.2f s" % (drain, time.monotonic() - t0))
     ipv6_calls("v6-after")
