@@ -305,9 +305,14 @@ std::unique_ptr<SyncRuntime> sync_runtime(DispatcherRuntime& rt) ABSL_NO_THREAD_
             r->bpf_flows->clear_index();
             return cleared;
         },
-        [r](NodeId node) {
+        [r](const RecordsApplied& applied) {
             r->lock.assert_held();
-            r->scheduler->on_peer_assigned(node);
+            for (NodeId node : applied.assigned) r->scheduler->on_peer_assigned(node);
+            for (const FlowKey& key : applied.claimed) r->identifier.claimed_by_peer(key);
+        },
+        [r](std::function<void()> then) {
+            r->lock.assert_held();
+            return r->identifier.claims_pending() && r->flush_kernel_forgets(std::move(then));
         }});
 }
 

@@ -83,7 +83,7 @@ bool StateSync::ready() const {
         // No ready peer to copy: the first of the set, or every one restarted.
         if (now - started_ < wait) return false;
         for (const auto& [id, peer] : peers_)
-            if (peer.ready && now - peer.last_heard < wait) return false;
+            if (ready_now(peer)) return false;
         return true;
     }
     return now - started_ >= wait && (!heard_peer_ || now - last_peer_message_ >= wait);
@@ -97,8 +97,7 @@ std::vector<StateSync::PeerView> StateSync::peers() const {
         v.id = id;
         v.heard = peer.heard;
         v.last_heard_s = peer.heard ? std::chrono::duration<double>(now - peer.last_heard).count() : -1;
-        v.ready = peer.ready && peer.heard &&
-                  now - peer.last_heard < std::chrono::duration_cast<MonoTime>(settings_.ready_wait);
+        v.ready = ready_now(peer);
         v.acking = peer.have_ack && now - peer.last_ack < 3 * std::chrono::duration_cast<MonoTime>(settings_.interval);
         v.unacked = peer.have_ack ? next_update_ - 1 - peer.acked : next_update_ - 1;
         out.push_back(v);
@@ -227,10 +226,9 @@ std::optional<uint32_t> StateSync::acked_by_all() const {
 }
 
 std::optional<wire::SyncMessage> StateSync::mesh_ask() {
-    const MonoTime wait = std::chrono::duration_cast<MonoTime>(settings_.ready_wait);
     uint16_t best = 0;
     for (const auto& [id, peer] : peers_)
-        if (peer.heard && peer.ready && recently(peer.last_heard, wait) && (!best || id < best)) best = id;
+        if (ready_now(peer) && (!best || id < best)) best = id;
     if (!best) return std::nullopt;
     asked_ = best;
     asked_at_ = clock_.now();
@@ -248,8 +246,7 @@ void StateSync::apply_untracked(std::string_view payload, SessionTable& table) {
     const RecordsApplied applied = apply_records(payload, table);
     table.enable_journal(true);
     count_applied(applied.error.empty());
-    if (on_peer_assigned_)
-        for (NodeId node : applied.assigned) on_peer_assigned_(node);
+    if (on_peer_applied_) on_peer_applied_(applied);
     ++counters_.sync_updates_applied_total;
 }
 

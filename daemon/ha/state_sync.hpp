@@ -44,6 +44,7 @@
 #include "common/util/counters.hpp"
 #include "common/wire/control_message.hpp"
 #include "daemon/ha/snapshot_stream.hpp"
+#include "daemon/identify/table_records.hpp"
 #include "daemon/identify/session_table.hpp"
 
 namespace sara {
@@ -147,8 +148,9 @@ public:
     wire::SyncMessage resync_request() const;
     // Called right after a snapshot replaced the table (the owner drops state tied to it).
     void set_on_table_replaced(std::function<void()> fn) { on_table_replaced_ = std::move(fn); }
-    // Mesh: called for each session a peer's update gave a node (the scheduler counts it).
-    void set_on_peer_assigned(std::function<void(NodeId)> fn) { on_peer_assigned_ = std::move(fn); }
+    // Mesh: called with what each peer's update changed here (the nodes it assigned, for the
+    // scheduler; the flows it claimed, whose stale kernel entries must go), under the lock.
+    void set_on_peer_applied(std::function<void(const RecordsApplied&)> fn) { on_peer_applied_ = std::move(fn); }
 
     const SyncCounters& counters() const { return counters_; }
     const SyncSettings& settings() const { return settings_; }
@@ -170,6 +172,10 @@ private:
     std::optional<wire::SyncMessage> mesh_ask();
     std::optional<uint32_t> acked_by_all() const;
     bool recently(MonoTime t, MonoTime window) const { return clock_.now() - t < window; }
+    // A peer that said it is ready, heard within ready_wait.
+    bool ready_now(const MeshPeer& peer) const {
+        return peer.heard && peer.ready && recently(peer.last_heard, std::chrono::duration_cast<MonoTime>(settings_.ready_wait));
+    }
     void apply_untracked(std::string_view payload, SessionTable& table);
 
     void apply_chunk(const wire::SyncMessage& m, SessionTable& table, SyncReply& reply);
@@ -206,7 +212,7 @@ private:
     uint16_t pending_next_chunk_ = 0;
     bool pending_ok_ = true;  // no malformed record so far
     std::function<void()> on_table_replaced_;
-    std::function<void(NodeId)> on_peer_assigned_;
+    std::function<void(const RecordsApplied&)> on_peer_applied_;
     // Mesh.
     std::vector<std::pair<uint16_t, MeshPeer>> peers_;  // by id, a handful
     MeshPeer* mesh_peer(uint16_t id);

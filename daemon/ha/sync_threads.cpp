@@ -87,7 +87,7 @@ bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
         SyncSettings{c.id, c.peer_id, mesh_ids, c.interval, c.snapshot_interval, c.ready_wait, c.snapshot_rate}, rt.clock);
     SyncRuntime* r = &rt;
     rt.sync->set_on_table_replaced([r] { r->forget_sessions(); });
-    rt.sync->set_on_peer_assigned([r](NodeId node) { r->peer_assigned(node); });
+    rt.sync->set_on_peer_applied([r](const RecordsApplied& applied) { r->peer_applied(applied); });
     rt.set_accept_new_sessions(false);
     // Raw mode sends its own copy in the receive round: nothing to hold there (not covered).
     if (c.hold_timeout.count() > 0 && rt.hold_verdicts)
@@ -104,12 +104,20 @@ bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
         [r, &log](const wire::Decoded& d) {
             if (d.type != wire::MessageType::sync) return;
             SyncReply reply;
+            bool after_claims = false;
             {
                 MutexLock guard(r->lock);
                 reply = r->sync->on_message(d.sync, r->table);
                 if (reply.acked && r->held) r->held->acknowledged(*reply.acked, r->clock.now());
+                // A mesh peer's update that claimed client ports is acknowledged only once
+                // this kernel's stale entries for them are gone: the peer releases the new
+                // call's first packet on that ack, and its media may come through here.
+                if (reply.send && reply.send->kind == wire::SyncKind::ack) {
+                    const wire::SyncMessage ack = *reply.send;
+                    after_claims = r->forget_claims([r, ack, &log] { r->send_sync(ack, log); });
+                }
             }
-            if (reply.send) r->send_sync(*reply.send, log);
+            if (reply.send && !after_claims) r->send_sync(*reply.send, log);
         },
         error);
     if (!rt.sync_listener) return false;

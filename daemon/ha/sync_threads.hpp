@@ -59,8 +59,12 @@ struct SyncRuntime {
     std::function<void(bool)> set_accept_new_sessions;
     std::function<void(wire::SyncMessage, const Logger&)> send_sync;
     std::function<size_t()> clear_fast_path_flows;
-    // A mesh peer gave a session a node (caller holds `lock`): the scheduler counts it.
-    std::function<void(NodeId)> peer_assigned;
+    // What a mesh peer's update changed (caller holds `lock`): the scheduler counts its
+    // assignments, the identifier has the kernel forget what it claimed.
+    std::function<void(const RecordsApplied&)> peer_applied;
+    // Caller holds `lock`: hands the kernel entries those claims made stale to the janitor;
+    // true when `then` goes with them, run (without `lock`) once they are gone.
+    std::function<bool(std::function<void()> then)> forget_claims;
 };
 
 // Opens the sync channel and takes the start role: backup — no new sessions — unless present

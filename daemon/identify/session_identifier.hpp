@@ -144,6 +144,14 @@ public:
     // decision): offline replay and raw mode have no conntrack entries to forget.
     void set_kernel_forgets(bool on) { forgets_on_ = on; }
     KernelForgets take_kernel_forgets();
+    // A mesh peer's negotiation took `key` (a partial flow: its client port; else that flow)
+    // from whatever session held it here: the kernel's entries for it carry the previous
+    // owner's node and are forgotten, as this dispatcher's own claims are (announce_partial,
+    // complete_flow), so the next packet is queued and finds the new owner.
+    void claimed_by_peer(const FlowKey& key) {
+        if (key.dst_port == 0) forget_endpoint(key);
+        else forget_flow(key);
+    }
     // The last decisions claimed client ports (KernelForgets::endpoints not empty yet).
     bool claims_pending() const { return !forgets_.endpoints.empty(); }
 

@@ -133,7 +133,14 @@ bool apply_block(const SessionRecord& r, const std::vector<FlowRecord>& flows, S
     set_session_fields(id, r, table);
     if (r.node != kNoNode && before == kNoNode) applied.assigned.push_back(r.node);
     ++applied.sessions;
-    for (const FlowRecord& fr : flows) applied.flows += apply_flow_record(fr, id, table);
+    for (const FlowRecord& fr : flows) {
+        const FlowEntry* held = table.find_flow(fr.key);
+        // A latch (client port 0) names no kernel entry.
+        const bool claim = fr.key.src_port != 0 && (held ? held->session != id : fr.key.dst_port == 0);
+        if (!apply_flow_record(fr, id, table)) continue;
+        ++applied.flows;
+        if (claim) applied.claimed.push_back(fr.key);
+    }
     return true;
 }
 

@@ -72,6 +72,10 @@ struct RecordsApplied {
     // The node of each session that got it from these records (new, or without a node
     // before): a mesh peer's assignments, for the scheduler's estimates.
     std::vector<NodeId> assigned;
+    // Flows these records gave a session that did not hold them: a partial flow added (an
+    // offer claiming its client port) or a flow taken from another session. A mesh peer's
+    // claims: the receiver's kernel may still carry them with the previous owner's node.
+    std::vector<FlowKey> claimed;
     std::string error;  // "line N: ..." for the first malformed line; empty when all applied
 };
 // `first_line`: the number of text's first line in the error (the file's, when it has a header).

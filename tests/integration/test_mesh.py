@@ -19,6 +19,7 @@ import pytest
 import agents
 import datapath
 import peers
+import topology
 from sarad_mesh import SaradMesh
 
 pytestmark = datapath.SARAD_MARKS
@@ -140,3 +141,30 @@ def test_forged_and_replayed_sync_datagrams_are_refused_by_a_mesh_dispatcher(clu
         assert delta.get("sync_control_rejected_%s_total" % reason, 0) >= len(datagrams), (reason, delta)
     assert "forged-call" not in mesh.sessions(3)
     assert set(before_sessions) <= set(mesh.sessions(3))
+
+
+@pytest.mark.cluster(dispatcher="none", dispatchers=3)
+def test_a_reused_client_port_follows_its_newest_call_when_another_dispatcher_carries_its_media(cluster):
+    """Port reuse across the mesh: 9 calls one after another from SIP through dispatcher 1
+    (round-robin over 3 nodes that all answer media port 6000), every call's RTP from client
+    port 30000 through dispatcher 2 (the client's policy route: what an L4-hashing router does
+    to one flow). The 5-tuple of the media is the same for every call, so dispatcher 2 holds a
+    conntrack entry with the previous call's node; the newest call's replicated offer must
+    take the port on dispatcher 2 too. Judged at the nodes, per Call-ID and SSRC."""
+    from test_session_integrity import REUSED_CLIENT_PORT, check_whole, same_port_servers, sequential_calls
+    datapath.require_peers("conntrack")
+    same_port_servers(cluster)
+    mesh = SaradMesh(cluster, sync_overrides={"ready_wait": "1s"},
+                     scheduler={"algorithm": "round-robin"}).start()
+    assert mesh.wait(lambda: all(mesh.ready(i) for i in DISPATCHERS), timeout=10)
+    client = cluster.client
+    client.run("ip", "route", "replace", "%s/32" % datapath.VIP, "via", topology.DISPATCHER_CLIENT_ADDRS[0], "dev", "eth0")
+    client.run("ip", "route", "add", "%s/32" % datapath.VIP, "via", topology.DISPATCHER_CLIENT_ADDRS[1], "dev", "eth0",
+               "table", "100")
+    client.run("ip", "rule", "add", "sport", str(REUSED_CLIENT_PORT), "ipproto", "udp", "table", "100", "pref", "100")
+    with peers.capture_nodes(cluster) as caps:
+        r = sequential_calls(cluster, 9)
+        pcaps = caps.stop()
+    print("dispatcher 2 (media only):", {k: v for k, v in mesh.stats(2).items()
+                                         if ("conntrack" in k or "taken" in k or "pipeline_data" in k) and v})
+    check_whole(pcaps, [r], "mesh, media through another dispatcher, one port, no ranges")
