@@ -9,6 +9,7 @@
 // std::mutex the queue threads' per-packet lock was measured with (make bench-datapath).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -19,8 +20,27 @@ namespace sara {
 
 class ABSL_LOCKABLE Mutex {
 public:
-    void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { m_.lock(); }
+    // The uncontended path is std::mutex's own (one compare-and-swap): only a thread that
+    // finds the lock taken counts itself as waiting.
+    void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+        if (m_.try_lock()) return;
+        waiting_.fetch_add(1, std::memory_order_relaxed);
+        m_.lock();
+        waiting_.fetch_sub(1, std::memory_order_relaxed);
+    }
     void unlock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
+    // For a thread that does long work in short holds (issue 16: the periodic work beside the
+    // queue threads), called between two holds: if a thread waits for the lock, spins until
+    // it has the lock or `patience` passed. A std::mutex is not fair: the thread that just
+    // unlocked takes it again long before a woken waiter runs, so short holds alone would
+    // still starve the queue for the whole task. Returns whether anyone was waiting.
+    bool let_waiters_in(std::chrono::microseconds patience) const {
+        if (waiting_.load(std::memory_order_relaxed) == 0) return false;
+        const auto deadline = std::chrono::steady_clock::now() + patience;
+        while (waiting_.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < deadline) {
+        }
+        return true;
+    }
     // Tells the analysis what a caller's comment used to say, where it cannot see the caller
     // (a callback run by a component that took the lock).
     void assert_held() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
@@ -28,6 +48,7 @@ public:
 private:
     friend class CondVar;
     std::mutex m_;
+    std::atomic<int> waiting_{0};  // threads inside lock() that found it taken
 };
 
 // Holds `m` for its scope.

@@ -5,9 +5,10 @@ namespace sara {
 
 SnapshotStream::SnapshotStream(size_t max_payload) : max_payload_(max_payload), writer_(text_, false) {}
 
-bool SnapshotStream::copy(SessionTable& table, size_t budget) {
+size_t SnapshotStream::copy(SessionTable& table, size_t budget) {
+    const size_t before = writer_.copied();
     if (!walked_) walked_ = writer_.step(table, budget);
-    return walked_;
+    return writer_.copied() - before;
 }
 
 std::vector<std::string> SnapshotStream::format() {

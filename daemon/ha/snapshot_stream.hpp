@@ -30,9 +30,10 @@ public:
     SnapshotStream& operator=(const SnapshotStream&) = delete;
 
     // The caller holds the table's lock: copies up to `budget` records (sessions and flows;
-    // a shard of flows is never cut, so a slice may run a shard's size over). True once the
-    // walk is through.
-    bool copy(SessionTable& table, size_t budget);
+    // a shard of flows is never cut, so a slice may run a shard's size over; done() once the
+    // walk is through and formatted).
+    // Returns how many records it copied: a slice that crossed only empty shards copies none.
+    size_t copy(SessionTable& table, size_t budget);
     // Without the lock: what copy() took, as the payloads that are full; after the copy that
     // ended the walk also the rest, at least one payload (the final chunk; empty if nothing
     // was left), and done() is true.

@@ -154,11 +154,13 @@ std::shared_ptr<SnapshotStream> StateSync::snapshot_copy(SessionTable& table) {
     if ((role_ != HaRole::master && role_ != HaRole::active) || !snapshot_) return nullptr;
     const MonoTime now = clock_.now();
     if (now < next_slice_) return nullptr;
-    snapshot_->copy(table, kSliceRecords);
+    const size_t copied = snapshot_->copy(table, kSliceRecords);
     // Paced: the next slice when this one's records are due at snapshot_rate (a late thread
-    // does not catch up in a burst).
+    // does not catch up in a burst). By the records copied, not the budget: a slice may copy
+    // a whole shard over it, or none (only empty shards, which the walk charges but the wire
+    // never sees).
     const auto pace = std::chrono::duration_cast<MonoTime>(std::chrono::duration<double>(
-        double(kSliceRecords) / double(std::max<uint32_t>(settings_.snapshot_rate, 1))));
+        double(copied) / double(std::max<uint32_t>(settings_.snapshot_rate, 1))));
     next_slice_ = std::max(next_slice_ + pace, now);
     return snapshot_;
 }

@@ -119,8 +119,12 @@ public:
         size_t restarts_ = 0;
         SweepCursor<Table> in_shard_;
     };
-    // Maps: visits up to `budget` entries from `cursor` (decremented per entry), erasing those
-    // for which fn(key, value) returns true. True when the walk went through every shard.
+    // Maps: visits up to `budget` entries from `cursor` (decremented per entry, and once per
+    // shard left), erasing those for which fn(key, value) returns true. True when the walk
+    // went through every shard. Entering a shard is charged because it is not free: an empty
+    // shard keeps its capacity, and finding that it is empty reads its control bytes (about
+    // 0.8 µs for 1024 slots). Uncharged, one step over a table emptied by a mass expiry walked
+    // all 4096 shards in one hold: 3.2-3.4 ms (make bench-table).
     template <typename Fn>
     bool step(Cursor& cursor, size_t& budget, Fn&& fn) {
         while (budget > 0) {
@@ -129,6 +133,7 @@ public:
             const bool shard_done = cursor.in_shard_.step(t, budget, fn);
             size_ -= before - t.size();
             if (!shard_done) return false;
+            if (budget > 0) --budget;
             if (++cursor.shard_ == shards_.size()) {
                 cursor.shard_ = 0;
                 return true;
@@ -138,17 +143,17 @@ public:
     }
 
     // Calls fn(element) for every element of whole shards from `cursor`, until `budget` is
-    // spent (decremented per element, saturating) or the last shard is done (true; the cursor
-    // starts over). A shard is visited in one call, never cut: an insert between two calls may
-    // rehash a shard, and a walk resumed inside it could skip entries (sweep_cursor.hpp), which a
-    // snapshot must not. Inserted and erased elements of shards not yet visited are seen or not
+    // spent (decremented per element and once per shard, saturating: see step()) or the last
+    // shard is done (true; the cursor starts over). A shard is visited in one call, never
+    // cut: an insert between two calls may rehash a shard, and a walk resumed inside it could
+    // skip entries (sweep_cursor.hpp), which a snapshot must not. Inserted and erased elements of shards not yet visited are seen or not
     // as they are when visited; every element present for the whole walk is visited once.
     template <typename Fn>
     bool visit_shards(ShardCursor& cursor, size_t& budget, Fn&& fn) const {
         while (budget > 0 && cursor.next_shard < shards_.size()) {
             const Table& t = shards_[cursor.next_shard++];
             for (const value_type& v : t) fn(v);
-            budget -= std::min(budget, t.size());
+            budget -= std::min(budget, t.size() + 1);
         }
         if (cursor.next_shard < shards_.size()) return false;
         cursor.next_shard = 0;

@@ -42,6 +42,8 @@ public:
     // Without the lock: writes what step() copied.
     void flush();
     size_t sessions() const { return sessions_written_; }
+    // Records copied by step() and not flushed yet.
+    size_t copied() const { return sessions_.size() + flows_.size(); }
 
 private:
     struct SessionCopy {

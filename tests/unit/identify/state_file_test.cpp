@@ -111,7 +111,9 @@ BOOST_AUTO_TEST_CASE(periodic_save_in_slices_commits_a_loadable_file) {
     TempDir dir;
     const std::string path = (dir.path / "state").string();
     ManualClock clock;
-    SessionTable table(SessionTableLimits{}, {30s, 30s}, clock);
+    SessionTableLimits one_shard;  // a slice also pays once per shard it leaves
+    one_shard.max_flows = 1024;
+    SessionTable table(one_shard, {30s, 30s}, clock);
     for (int i = 0; i < 5; ++i) table.create_session(ServiceProtocol::sip, "call-" + std::to_string(i), 1);
     test::CapturedLog captured;
     PeriodicSave save(path);
