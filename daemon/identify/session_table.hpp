@@ -263,7 +263,7 @@ private:
     // under the queues' lock (issue 16). On the heap, so that the key index's hasher, which
     // points at it, stays right when swap_contents() exchanges both with another table.
     std::unique_ptr<ChunkedVector<Session>> sessions_;
-    std::vector<SessionId> free_ids_;
+    SessionId free_head_ = kNoSession;  // freed slots, linked through Session::last_seen_ms
     size_t live_sessions_ = 0;
     using KeySet = absl::flat_hash_set<SessionId, KeyHash, KeyEq>;
     ShardedHashTable<KeySet> by_key_;

@@ -3,6 +3,7 @@
 // active sessions kept without a recount (issue 16: no O(table) step beside the packet path).
 #include <boost/test/unit_test.hpp>
 
+#include <set>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -72,6 +73,36 @@ BOOST_AUTO_TEST_CASE(an_empty_table_of_many_shards_is_walked_in_bounded_slices) 
     // 4096 IPv4 and 4096 IPv6 shards at 64 a slice, then the session slots (none) end the round.
     BOOST_TEST(slices == 2 * 4096 / 64);
     BOOST_TEST(table.expiry_rounds() == 1u);
+}
+
+// The free list runs through the freed slots themselves (no vector of ids to grow while a
+// million sessions expire): every freed slot is taken again before the table grows, each
+// comes back clean, and one list survives a swap with another table.
+BOOST_FIXTURE_TEST_CASE(freed_slots_are_taken_again_before_the_table_grows, TableFixture) {
+    fill(100);
+    clock.advance(60s);
+    table.purge();
+    BOOST_REQUIRE(table.session_count() == 0u);
+    const size_t slots = table.session_slots();
+    std::set<SessionId> ids;
+    for (int i = 0; i < 100; ++i) {
+        const SessionId s = table.create_session(ServiceProtocol::sip, "again-" + std::to_string(i), 1);
+        BOOST_REQUIRE(s != kNoSession);
+        ids.insert(s);
+        BOOST_TEST(table.session(s).last_seen_ms == table.now_ms());
+        BOOST_TEST(table.session(s).flow_count == 0u);
+    }
+    BOOST_TEST(ids.size() == 100u);
+    BOOST_TEST(table.session_slots() == slots);
+    BOOST_TEST(table.create_session(ServiceProtocol::sip, "one-more", 1) == SessionId(slots));  // now it grows
+    // A table swapped in brings its own free list.
+    SessionTable other{few_shards(), {10s, 30s}, clock};
+    const SessionId gone = other.create_session(ServiceProtocol::sip, "gone", 1);
+    clock.advance(60s);
+    other.purge();
+    table.swap_contents(other);
+    BOOST_TEST(table.create_session(ServiceProtocol::sip, "in-the-swapped-table", 1) == gone);
+    BOOST_TEST(other.session_count() == 101u);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_slice_visits_no_more_than_its_budget, TableFixture) {
