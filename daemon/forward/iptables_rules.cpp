@@ -136,6 +136,16 @@ std::vector<IptablesTableRules> sara_iptables_rules(const KernelSetupSpec& spec,
     // the client's first ACK (loose pickup) instead of holding a SYN_SENT entry that never sees
     // a SYN/ACK (KERNEL-NOTES snag 2).
     raw.rules.push_back("SARA-RAW -p tcp -m tcp --syn -j CT --notrack");
+    // SIP over UDP (and any UDP signalling port) needs no conntrack entry: every datagram is
+    // queued and its verdict's mark is never saved (kMarkNoSave), and the nodes answer the
+    // client directly. Untracked, it skips conntrack's lookup and, for each new client port,
+    // an insert of an entry that would only wait out its timeout (issue 16: the queue path's
+    // whole gap to a minimal consumer is the rule set). The kernel's defragmentation runs
+    // before the raw table, so a SIP datagram over the MTU is still whole when queued.
+    std::set<uint16_t> udp_signalling;
+    for (const auto& [proto, port] : spec.signalling_ports)
+        if (proto == IpProto::udp && udp_signalling.insert(port).second)
+            raw.rules.push_back("SARA-RAW -p udp -m udp --dport " + std::to_string(port) + " -j CT --notrack");
     // Media to a node's port range: marked for the node here and never tracked, so it takes
     // the fast path below (degrade rule, mark ACCEPT, fwmark route) without a conntrack entry
     // or a queue visit, whatever its source (NAT, a reused client port, a restart).

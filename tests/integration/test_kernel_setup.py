@@ -215,6 +215,7 @@ def test_install_creates_the_rule_set_routes_rules_and_neighbours(ns):
         ":SARA-RAW -",
         "-A PREROUTING -d %s/32 -j SARA-RAW" % VIP_A,
         "-A SARA-RAW -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j CT --notrack",
+        "-A SARA-RAW -p udp -m udp --dport 5060 -j CT --notrack",
     ]
     queue = "NFQUEUE --queue-balance 0:1 --queue-bypass"
     assert chain_rules(ns, "mangle", "SARA-PRE") == [

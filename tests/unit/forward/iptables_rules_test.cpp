@@ -40,6 +40,7 @@ BOOST_AUTO_TEST_CASE(media_ranges_are_marked_and_untracked_in_the_raw_table) {
     const auto rules = sara_iptables_rules(spec_with_ranges());
     const std::vector<std::string> want = {
         "SARA-RAW -p tcp -m tcp --syn -j CT --notrack",
+        "SARA-RAW -p udp -m udp --dport 5060 -j CT --notrack",
         "SARA-RAW -p udp -m udp --dport 20000:20999 -j MARK --set-xmark 0x1/0xffff",
         "SARA-RAW -p udp -m udp --dport 20000:20999 -j CT --notrack",
         "SARA-RAW -p udp -m udp --dport 21000:21999 -j MARK --set-xmark 0x2/0xffff",
@@ -56,11 +57,16 @@ BOOST_AUTO_TEST_CASE(media_ranges_are_marked_and_untracked_in_the_raw_table) {
     BOOST_TEST(pre[pre.size() - 3] == "SARA-PRE -m mark ! --mark 0x0/0xffff -j ACCEPT");
 }
 
-BOOST_AUTO_TEST_CASE(without_ranges_the_raw_table_only_untracks_syns) {
+BOOST_AUTO_TEST_CASE(without_ranges_the_raw_table_only_untracks_syns_and_udp_signalling) {
     KernelSetupSpec spec = spec_with_ranges();
     for (NodeRoute& n : spec.nodes) n.media_ports.clear();
+    spec.signalling_ports.push_back({IpProto::udp, 5060});  // named twice: one rule
+    spec.signalling_ports.push_back({IpProto::udp, 5080});
     const auto rules = sara_iptables_rules(spec);
-    BOOST_TEST(table(rules, "raw").rules == std::vector<std::string>{"SARA-RAW -p tcp -m tcp --syn -j CT --notrack"},
+    BOOST_TEST(table(rules, "raw").rules ==
+                   std::vector<std::string>({"SARA-RAW -p tcp -m tcp --syn -j CT --notrack",
+                                             "SARA-RAW -p udp -m udp --dport 5060 -j CT --notrack",
+                                             "SARA-RAW -p udp -m udp --dport 5080 -j CT --notrack"}),
                boost::test_tools::per_element());
 }
 
