@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 
@@ -30,15 +31,17 @@ public:
     }
     void unlock() ABSL_UNLOCK_FUNCTION() { m_.unlock(); }
     // For a thread that does long work in short holds (issue 16: the periodic work beside the
-    // queue threads), called between two holds: if a thread waits for the lock, spins until
+    // queue threads), called between two holds: if a thread waits for the lock, yields until
     // it has the lock or `patience` passed. A std::mutex is not fair: the thread that just
     // unlocked takes it again long before a woken waiter runs, so short holds alone would
-    // still starve the queue for the whole task. Returns whether anyone was waiting.
+    // still starve the queue for the whole task. Yields rather than spins: where both threads
+    // share one CPU (sarad pinned to a core, as make bench-datapath runs it), a spin would
+    // take the very CPU the woken waiter needs. Returns whether anyone was waiting.
     bool let_waiters_in(std::chrono::microseconds patience) const {
         if (waiting_.load(std::memory_order_relaxed) == 0) return false;
         const auto deadline = std::chrono::steady_clock::now() + patience;
-        while (waiting_.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < deadline) {
-        }
+        while (waiting_.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::yield();
         return true;
     }
     // Tells the analysis what a caller's comment used to say, where it cannot see the caller
