@@ -272,6 +272,17 @@ def main():
         if "nfqminq" in target_latency:
             results["minimal_consumer_added_p99_us"] = round(
                 target_latency["nfqminq"]["p99_us"] - target_latency["plain"]["p99_us"], 1)
+        # Issue 16 asks for this with 1M sessions in the table: the one round with the table the
+        # new-flow loads left (its size printed; short of a million, the goal is not fully tried).
+        if "sarad_table" in target_latency:
+            full = target_latency["sarad_table"]
+            added_full = full["p99_us"] - target_latency["plain"]["p99_us"]
+            met_full = added_full <= LATENCY_TARGET_US
+            results["queue_path_added_p99_with_table_us"] = {"value": round(added_full, 1), "sessions": full["sessions"],
+                                                             "target": f"<= {LATENCY_TARGET_US}", "met": met_full}
+            label = f"  ... with {full['sessions']} sessions in the table (us)"
+            print(f"{label:<50} {added_full:6.1f}  (one round; the goal's table is 1M)   "
+                  f"target <= {LATENCY_TARGET_US:.0f}   {'met' if met_full else 'NOT met'}")
     if a.forward_cpu >= 0:
         results.update(cost_ratios(records, a.forward_cpu))
     growth = table_growth(records)
