@@ -36,13 +36,12 @@ public:
     // unlocked takes it again long before a woken waiter runs, so short holds alone would
     // still starve the queue for the whole task. Yields rather than spins: where both threads
     // share one CPU (sarad pinned to a core, as make bench-datapath runs it), a spin would
-    // take the very CPU the woken waiter needs. Returns whether anyone was waiting.
-    bool let_waiters_in(std::chrono::microseconds patience) const {
-        if (waiting_.load(std::memory_order_relaxed) == 0) return false;
+    // take the very CPU the woken waiter needs.
+    void let_waiters_in(std::chrono::microseconds patience) const {
+        if (waiting_.load(std::memory_order_relaxed) == 0) return;
         const auto deadline = std::chrono::steady_clock::now() + patience;
         while (waiting_.load(std::memory_order_relaxed) != 0 && std::chrono::steady_clock::now() < deadline)
             std::this_thread::yield();
-        return true;
     }
     // Tells the analysis what a caller's comment used to say, where it cannot see the caller
     // (a callback run by a component that took the lock).

@@ -45,6 +45,24 @@ constexpr size_t kExpirySlice = 1024;
 constexpr size_t kPiece = 64;
 // How long the main thread waits, between two pieces, for a queue thread it let in.
 constexpr std::chrono::microseconds kLetInPatience{200};
+// Runs `step(kPiece)` under rt.lock, one hold per piece, until it returns true (done) or a
+// slice's worth of pieces ran; each hold is counted for `task`, and a waiting queue thread
+// goes first between two pieces. Returns what the last step returned.
+template <typename Step>
+bool run_in_pieces(DispatcherRuntime& rt, LockTask task, Step&& step) {
+    bool done = false;
+    for (size_t piece = 0; !done && piece < kExpirySlice; piece += kPiece) {
+        {
+            MutexLock guard(rt.lock);
+            const HoldMark taken = HoldMark::now();
+            done = step(kPiece);
+            rt.note_main_hold(rt.lock_holds.note(task, taken).wall - taken.wall);
+        }
+        rt.lock.let_waiters_in(kLetInPatience);
+    }
+    return done;
+}
+
 // An HA backup in BPF mode fills its map from its replica (ha/fast_path_prefill.hpp): up to
 // this many flows per tick, each a map update (a system call) when not in the map yet.
 constexpr size_t kPrefillSlice = 1024;
@@ -644,15 +662,12 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             }
             rt->note_main_hold(std::chrono::steady_clock::now() - now);
         }
-        for (size_t piece = 0; piece < kExpirySlice; piece += kPiece) {
-            {
-                MutexLock guard(rt->lock);
-                const HoldMark taken = HoldMark::now();
-                rt->identifier.expire_step(kPiece);
-                rt->note_main_hold(rt->lock_holds.note(LockTask::expiry, taken).wall - taken.wall);
-            }
-            rt->lock.let_waiters_in(kLetInPatience);
-        }
+        // Expiry goes on round after round: a slice of pieces every tick, whatever a round's end.
+        (void)run_in_pieces(*rt, LockTask::expiry, [&](size_t budget) {
+            rt->lock.assert_held();  // run_in_pieces holds it
+            rt->identifier.expire_step(budget);
+            return false;
+        });
         {
             MutexLock guard(rt->lock);
             const auto now = std::chrono::steady_clock::now();
@@ -696,15 +711,11 @@ int run_dispatcher(const std::string& config_path, Logger& log) {
             // Counted from when the file is open, as opening can wait for the last write-back.
             ticker.schedule(PeriodicTask::save, config.control.save_interval);
         }
-        for (size_t piece = 0; save && !save_done && piece < kExpirySlice; piece += kPiece) {
-            {
-                MutexLock guard(rt->lock);
-                const HoldMark taken = HoldMark::now();
-                save_done = save->writer.step(rt->table, kPiece);
-                rt->note_main_hold(rt->lock_holds.note(LockTask::save, taken).wall - taken.wall);
-            }
-            rt->lock.let_waiters_in(kLetInPatience);
-        }
+        if (save)
+            save_done = run_in_pieces(*rt, LockTask::save, [&](size_t budget) {
+                rt->lock.assert_held();  // run_in_pieces holds it
+                return save->writer.step(rt->table, budget);
+            });
         if (save) {
             save->writer.flush();
             if (save_done) {
