@@ -10,6 +10,7 @@
 
 #include "common/net/unix_listener.hpp"
 #include "common/util/errno_text.hpp"
+#include "common/util/thread_name.hpp"
 
 namespace sara {
 namespace {
@@ -173,7 +174,10 @@ std::unique_ptr<LineControlThread> LineControlThread::start(const std::string& p
     std::unique_ptr<LineControlThread> served(new LineControlThread());
     served->server_ = LineControlServer::open(path, std::move(options), std::move(handler), served->clock_, error);
     if (!served->server_) return nullptr;
-    served->thread_ = std::thread([raw = served.get()] { raw->run(); });
+    served->thread_ = std::thread([raw = served.get()] {
+        name_this_thread("sara-control");
+        raw->run();
+    });
     return served;
 }
 

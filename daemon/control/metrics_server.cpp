@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/util/thread_name.hpp"
+
 namespace sara {
 namespace {
 
@@ -79,7 +81,10 @@ std::unique_ptr<MetricsServer> MetricsServer::start(const Endpoint& listen, std:
 }
 
 MetricsServer::MetricsServer(int fd, std::function<std::string()> body)
-    : fd_(fd), body_(std::move(body)), thread_([this] { serve(); }) {}
+    : fd_(fd), body_(std::move(body)), thread_([this] {
+          name_this_thread("sara-metrics");
+          serve();
+      }) {}
 
 MetricsServer::~MetricsServer() {
     stop_ = true;

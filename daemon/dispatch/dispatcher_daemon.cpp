@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/util/thread_name.hpp"
 #include "common/wire/configured_key.hpp"
 #include "common/util/daemon_lifecycle.hpp"
 #include "common/util/time_sequence.hpp"
@@ -155,6 +156,7 @@ std::function<void()> verdict_after_claims(DispatcherRuntime& rt, NfQueue& queue
 // `tid`: where the thread says who it is (the head load counts the queue threads' CPU).
 void queue_thread(DispatcherRuntime& rt, NfQueue& queue, Logger& log, std::atomic<pid_t>* tid) {
     tid->store(gettid());
+    name_this_thread("sara-queue" + std::to_string(queue.queue_num()));
     const NfQueue::Handler handler = [&](PacketLease& lease, std::span<const uint8_t> payload, size_t packet_length) {
         const auto asked = std::chrono::steady_clock::now();
         MutexLock guard(rt.lock);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/util/thread_name.hpp"
 #include "daemon/forward/marks.hpp"
 
 namespace sara {
@@ -38,7 +39,10 @@ std::unique_ptr<ConntrackJanitor> ConntrackJanitor::start(bool preinstall, std::
     std::unique_ptr<CtnetlinkSocket> socket = CtnetlinkSocket::open("the conntrack janitor", timeval{1, 0}, error);
     if (!socket) return nullptr;
     std::unique_ptr<ConntrackJanitor> j(new ConntrackJanitor(std::move(socket), std::move(installer)));
-    j->thread_ = std::thread([p = j.get()] { p->run(); });
+    j->thread_ = std::thread([p = j.get()] {
+        name_this_thread("sara-janitor");
+        p->run();
+    });
     return j;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/util/thread_name.hpp"
 #include "common/util/time_sequence.hpp"
 #include "daemon/ha/role_change.hpp"
 #include "daemon/ha/role_evidence.hpp"
@@ -128,6 +129,7 @@ bool start_sync(SyncRuntime& rt, const Logger& log, std::string* error) {
 }
 
 void floating_thread(SyncRuntime& rt, const Logger& log) {
+    name_this_thread("sara-floating");
     std::string error;
     while (!rt.stop) {
         const std::optional<bool> held = rt.floating->wait_change(std::chrono::milliseconds(200), &error);
@@ -142,6 +144,7 @@ void floating_thread(SyncRuntime& rt, const Logger& log) {
 }
 
 void sync_thread(SyncRuntime& rt, const Logger& log) {
+    name_this_thread("sara-sync");
     const MonoTime interval = std::chrono::duration_cast<MonoTime>(rt.config.interval);
     MonoTime next_tick = rt.clock.now() + interval;
     rt.lock.lock();

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/util/thread_name.hpp"
+
 namespace sara {
 
 std::unique_ptr<ControlListener> ControlListener::start(const Endpoint& listen, const wire::ClusterKey* key,
@@ -46,7 +48,10 @@ std::unique_ptr<ControlListener> ControlListener::start(const Endpoint& listen, 
 }
 
 ControlListener::ControlListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message)
-    : fd_(fd), receiver_(key, std::move(hosts)), on_message_(std::move(on_message)), thread_([this] { serve(); }) {}
+    : fd_(fd), receiver_(key, std::move(hosts)), on_message_(std::move(on_message)), thread_([this] {
+          name_this_thread("sara-heartbeat");
+          serve();
+      }) {}
 
 ControlListener::~ControlListener() {
     stop_ = true;

@@ -76,7 +76,7 @@ LOAD_WINDOW=${LOAD_WINDOW:-0.4}   # seconds measured; a new-flow load must creat
 LOAD_TAIL=0.05                    # than nf_conntrack_max entries: (warmup+window+tail) x rate
 LAT_ROUNDS=${LAT_ROUNDS:-5}
 LAT_FRACTIONS=${LAT_FRACTIONS:-0.5 0.1}   # of the queue-path capacity; the first is the target's
-LAT_FIFO=${LAT_FIFO:-1}       # latency loads: the queue consumer runs SCHED_FIFO (see latency)
+LAT_FIFO=${LAT_FIFO:-1}       # latency loads: the consumer runs SCHED_FIFO, its queue threads above the rest (see latency)
 COMPARE=${COMPARE:-fast queue newflow}  # which comparisons to run (latency needs queue)
 LAT_SECONDS=${LAT_SECONDS:-1}
 GEN_CPU=${GEN_CPU:-0}
@@ -447,6 +447,14 @@ warm_media_flow() {  # [LANE]: the media flow's first packet goes to sarad, whic
   sleep 0.2
 }
 
+# packet_threads PID: the consumer's threads that handle packets: sarad's queue threads (named
+# sara-queueN), or every thread of a consumer that names none (nfq_accept_all has one).
+packet_threads() {
+  local named
+  named=$(grep -l '^sara-queue' /proc/"$1"/task/*/comm 2>/dev/null | cut -d/ -f5 || true)
+  if [[ -n $named ]]; then echo "$named"; else ls /proc/"$1"/task; fi
+}
+
 # latency LANE ROUND [NAME]: SIP datagrams one by one at LAT_RATE/s, received on the node.
 latency() {
   local lane=$1 round=$2 name=${3:-$1} count receiver i
@@ -469,8 +477,15 @@ latency() {
   # compilers, on a shared machine): the figure is then the path's own, as on a dispatcher
   # with cores of its own. It sleeps between packets, so others and ksoftirqd keep their
   # share. (A SCHED_FIFO generator, which spins, starves ksoftirqd: packets were lost.)
+  # Within sarad, its queue threads run one priority above its other threads: with all at one
+  # priority on its one CPU, a queue thread woken by a packet could not preempt the main
+  # thread's housekeeping (expiry, the periodic save: up to 1024 entries per 5 ms tick) and
+  # waited for whole ticks, which a dispatcher with cores of its own does not do; with the
+  # queue threads alone SCHED_FIFO, the main thread, preempted while it held the lock, then
+  # waited a whole slice (3 ms) behind ksoftirqd. Its holds of the lock still delay packets.
   if [[ $LAT_FIFO == 1 && -n ${CONSUMER_PID[$lane]:-} ]]; then
     chrt -a -f -p 1 "${CONSUMER_PID[$lane]}" >/dev/null
+    for tid in $(packet_threads "${CONSUMER_PID[$lane]}"); do chrt -f -p 2 "$tid" >/dev/null; done
   fi
   # shellcheck disable=SC2046
   in_ns "$(ns "$lane" g)" nice -n "$NICE" taskset -c "$GEN_CPU" "$BLAST" send --src $GEN_IP \
