@@ -49,7 +49,7 @@ std::unique_ptr<ControlListener> ControlListener::start(const Endpoint& listen, 
 
 ControlListener::ControlListener(int fd, const wire::ClusterKey* key, std::vector<uint16_t> hosts, OnMessage on_message)
     : fd_(fd), receiver_(key, std::move(hosts)), on_message_(std::move(on_message)), thread_([this] {
-          name_this_thread("sara-heartbeat");
+          name_this_thread("sara-listener");
           serve();
       }) {}
 
