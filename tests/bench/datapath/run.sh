@@ -482,7 +482,8 @@ latency() {
   # thread's housekeeping (expiry, the periodic save: up to 1024 entries per 5 ms tick) and
   # waited for whole ticks, which a dispatcher with cores of its own does not do; with the
   # queue threads alone SCHED_FIFO, the main thread, preempted while it held the lock, then
-  # waited a whole slice (3 ms) behind ksoftirqd. Its holds of the lock still delay packets.
+  # waited a whole slice (3 ms) behind other work there (ksoftirqd, most likely). Its holds
+  # of the lock still delay packets.
   if [[ $LAT_FIFO == 1 && -n ${CONSUMER_PID[$lane]:-} ]]; then
     chrt -a -f -p 1 "${CONSUMER_PID[$lane]}" >/dev/null
     for tid in $(packet_threads "${CONSUMER_PID[$lane]}"); do chrt -f -p 2 "$tid" >/dev/null; done
